@@ -1,0 +1,100 @@
+"""Dispatch: how many tonnes go on which open route to which market in the coming period.
+
+The plan maximises expected netback (price − discount − rail − port − freight, USD a tonne) under
+supply, rail-section, terminal and market limits. ``plan_lp`` solves it as a linear program
+(scipy's HiGHS); ``plan_greedy`` fills the best pairs first and is checked against the LP in the
+tests. Pairs whose netback is not positive are never planned: that potash stays at the mine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Pair", "Problem", "plan_greedy", "plan_lp"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A (route, market) option with its netback and the limits it draws on."""
+
+    route: str
+    market: str
+    netback_usd_per_t: float
+    links: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One period's dispatch problem; every limit in tonnes for the period."""
+
+    pairs: tuple[Pair, ...]
+    supply_t: float
+    link_t: dict[str, float]
+    terminal_t: dict[str, float]
+    market_t: dict[str, float]
+
+
+def _useful(problem: Problem) -> list[int]:
+    return [i for i, p in enumerate(problem.pairs) if p.netback_usd_per_t > 0]
+
+
+def plan_lp(problem: Problem) -> dict[tuple[str, str], float]:
+    """Optimal tonnes per (route, market) for the period (an empty dict if nothing pays)."""
+    from scipy.optimize import linprog  # scipy is slow to import; only dispatch needs it
+
+    idx = _useful(problem)
+    if not idx or problem.supply_t <= 0:
+        return {}
+    pairs = [problem.pairs[i] for i in idx]
+    n = len(pairs)
+    rows: list[np.ndarray] = []
+    bounds: list[float] = []
+
+    def add(mask: list[bool], limit: float) -> None:
+        rows.append(np.array(mask, dtype=float))
+        bounds.append(max(0.0, limit))
+
+    add([True] * n, problem.supply_t)
+    for link, limit in problem.link_t.items():
+        mask = [link in p.links for p in pairs]
+        if any(mask):
+            add(mask, limit)
+    for term, limit in problem.terminal_t.items():
+        mask = [p.route == term for p in pairs]
+        if any(mask):
+            add(mask, limit)
+    for market, limit in problem.market_t.items():
+        mask = [p.market == market for p in pairs]
+        if any(mask):
+            add(mask, limit)
+    c = -np.array([p.netback_usd_per_t for p in pairs])
+    res = linprog(c, A_ub=np.vstack(rows), b_ub=np.array(bounds), bounds=(0, None),
+                  method="highs")
+    if res.status != 0:  # cannot happen for a bounded feasible LP with x = 0 feasible
+        return {}
+    return {(p.route, p.market): float(x) for p, x in zip(pairs, res.x, strict=True) if x > 1e-6}
+
+
+def plan_greedy(problem: Problem) -> dict[tuple[str, str], float]:
+    """Fill pairs in order of netback, each as far as every limit it draws on allows."""
+    left_supply = problem.supply_t
+    link_left = dict(problem.link_t)
+    term_left = dict(problem.terminal_t)
+    market_left = dict(problem.market_t)
+    plan: dict[tuple[str, str], float] = {}
+    order = sorted(_useful(problem), key=lambda i: -problem.pairs[i].netback_usd_per_t)
+    for i in order:
+        p = problem.pairs[i]
+        room = min(left_supply, term_left.get(p.route, 0.0), market_left.get(p.market, 0.0),
+                   *(link_left.get(link, 0.0) for link in p.links))
+        if room <= 1e-6:
+            continue
+        plan[(p.route, p.market)] = room
+        left_supply -= room
+        term_left[p.route] -= room
+        market_left[p.market] -= room
+        for link in p.links:
+            link_left[link] -= room
+    return plan

@@ -1,0 +1,177 @@
+"""Run a scenario once, or compare scenarios over paired replications (common random numbers).
+
+Replication *i* of every scenario runs with the same seed, so each difference is taken within a
+pair and the interval is on the difference itself. Replications may run in worker processes; the
+results do not depend on how many (each depends only on its scenario and seed).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from potashsim.bottlenecks import utilisation_table
+from potashsim.economics import decompose, deliveries_table, monthly_table, summarize
+from potashsim.engine import simulate
+from potashsim.policy import Calendar
+from potashsim.records import RunTrace
+from potashsim.scenario import NetworkSpec, Scenario
+from potashsim.streams import replication_seeds
+
+__all__ = ["METRICS", "Comparison", "RunResult", "compare", "run"]
+
+METRICS = ("exported_t", "revenue_usd", "netback_usd", "logistics_cost_usd")
+
+
+@dataclass
+class RunResult:
+    """One simulation with its accounts."""
+
+    scenario: Scenario
+    seed: int
+    trace: RunTrace
+    network: NetworkSpec
+    calendar: Calendar
+    deliveries: pd.DataFrame
+    monthly: pd.DataFrame
+    utilisation: pd.DataFrame
+    summary: dict[str, Any]
+    wall_s: float
+
+
+def run(scenario: Scenario, *, seed: int | None = None) -> RunResult:
+    """Simulate ``scenario`` once with ``seed`` (default: the scenario's) and settle the accounts."""
+    t0 = time.perf_counter()
+    seed = scenario.seed if seed is None else seed
+    trace, net, cal = simulate(scenario, seed=seed)
+    deliveries = deliveries_table(trace, net, cal)
+    summary = summarize(trace, deliveries)
+    summary = {"scenario": scenario.name, "seed": seed,
+               "horizon_start": scenario.horizon.start.isoformat(),
+               "horizon_end": scenario.horizon.end.isoformat(), **summary}
+    return RunResult(scenario, seed, trace, net, cal, deliveries, monthly_table(deliveries),
+                     utilisation_table(trace, net, cal), summary, time.perf_counter() - t0)
+
+
+@dataclass
+class Comparison:
+    """Paired replications of a base scenario and others, and their statistics."""
+
+    scenarios: list[Scenario]
+    replications: int
+    seed: int
+    seeds: list[int]
+    yearly: pd.DataFrame
+    """scenario, replication, year and the METRICS plus discount_usd."""
+    monthly_revenue: pd.DataFrame
+    monthly_routes: pd.DataFrame
+    stats: dict[str, dict[str, dict[str, float | None]]]
+    decomposition: dict[str, dict[str, float]]
+    wall_s: float
+
+    @property
+    def base(self) -> str:
+        """Name of the base scenario."""
+        return self.scenarios[0].name
+
+
+def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
+    """What a comparison keeps of one replication (small, so it crosses processes cheaply)."""
+    trace, net, cal = simulate(scenario, seed=seed)
+    d = deliveries_table(trace, net, cal)
+    cols = [*METRICS, "discount_usd"]
+    if d.empty:
+        yearly = pd.DataFrame(columns=["year", *cols])
+        month_rev = pd.DataFrame(columns=["month", "revenue_usd", "exported_t"])
+        month_route = pd.DataFrame(columns=["month", "route", "exported_t"])
+    else:
+        yearly = d.assign(year=d["date"].dt.year).groupby("year", as_index=False)[cols].sum()
+        m = d["date"].dt.to_period("M").dt.to_timestamp()
+        month_rev = d.assign(month=m).groupby("month", as_index=False)[
+            ["revenue_usd", "exported_t"]].sum()
+        month_route = d.assign(month=m).groupby(["month", "route"], as_index=False)[
+            ["exported_t"]].sum()
+    for frame in (yearly, month_rev, month_route):
+        frame.insert(0, "replication", rep)
+        frame.insert(0, "scenario", scenario.name)
+    return {"yearly": yearly, "month_rev": month_rev, "month_route": month_route}
+
+
+def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
+    return _one(*args)
+
+
+def compare(
+    scenarios: Sequence[Scenario], *, replications: int, seed: int, workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Run every scenario ``replications`` times with paired seeds; the first is the base.
+
+    Args:
+        scenarios: base first, then the others.
+        replications: pairs per scenario (≥ 1; ≥ 2 for intervals).
+        seed: root seed; replication i uses ``replication_seeds(seed, n)[i]`` in every scenario.
+        workers: processes (1 runs in this process).
+        progress: called with (done, total) after each replication.
+    """
+    t0 = time.perf_counter()
+    seeds = replication_seeds(seed, replications)
+    tasks = [(s, i, seeds[i]) for i in range(replications) for s in scenarios]
+    results: list[dict[str, Any]] = []
+    if workers <= 1:
+        for n, t in enumerate(tasks, 1):
+            results.append(_task(t))
+            if progress:
+                progress(n, len(tasks))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            chunk = max(1, len(tasks) // (workers * 8))
+            for n, r in enumerate(pool.map(_task, tasks, chunksize=chunk), 1):
+                results.append(r)
+                if progress:
+                    progress(n, len(tasks))
+    yearly = pd.concat([r["yearly"] for r in results], ignore_index=True)
+    month_rev = pd.concat([r["month_rev"] for r in results], ignore_index=True)
+    month_route = pd.concat([r["month_route"] for r in results], ignore_index=True)
+    names = [s.name for s in scenarios]
+    totals = (yearly.groupby(["scenario", "replication"])[list(METRICS)].sum()
+              .reindex(pd.MultiIndex.from_product([names, range(replications)]), fill_value=0.0))
+    stats = {name: _stats(totals, names[0], name) for name in names}
+    means = {name: {m: float(totals.loc[name][m].mean()) for m in METRICS} for name in names}
+    decomposition = {name: decompose(means[names[0]], means[name]) for name in names[1:]}
+    routes = (month_route.groupby(["scenario", "month", "route"], as_index=False)["exported_t"]
+              .sum())
+    routes["exported_t"] /= replications
+    return Comparison(list(scenarios), replications, seed, seeds, yearly, month_rev, routes,
+                      stats, decomposition, time.perf_counter() - t0)
+
+
+def _stats(totals: pd.DataFrame, base: str, name: str) -> dict[str, dict[str, float | None]]:
+    from scipy import stats as st
+
+    out: dict[str, dict[str, float | None]] = {}
+    for m in METRICS:
+        x = totals.loc[name][m].to_numpy()
+        diff = x - totals.loc[base][m].to_numpy()
+        n = len(diff)
+        half: float | None = None
+        if n >= 2:
+            sd = float(np.std(diff, ddof=1))
+            half = float(st.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+        out[m] = {"mean": float(x.mean()), "diff_mean": float(diff.mean()),
+                  "diff_ci_low": None if half is None else float(diff.mean()) - half,
+                  "diff_ci_high": None if half is None else float(diff.mean()) + half}
+    return out
+
+
+def default_workers() -> int:
+    """Worker processes to use by default: the machine's cores."""
+    return max(1, os.cpu_count() or 1)

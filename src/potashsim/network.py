@@ -1,0 +1,86 @@
+"""Scenario → the routes potash can take, and one replication's draw of the uncertain inputs.
+
+A route runs by rail from the mines' node to a terminal: a port (then by sea to a market) or a
+border crossing that delivers straight to a market (rail to China). Routes are the shortest rail
+paths (by distance) and are named after their terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from potashsim.scenario import NetworkSpec, Scenario
+from potashsim.streams import stream
+
+__all__ = ["Route", "realize", "routes"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A rail path from ``origin`` to a terminal.
+
+    Attributes:
+        id: the terminal's id (``klaipeda``, ``zabaikalsk``).
+        kind: ``port`` or ``border``.
+        origin: the node the trains leave from.
+        links: link ids in running order.
+        markets: markets this route can reach (by sea lanes, or the border's market).
+    """
+
+    id: str
+    kind: str
+    origin: str
+    links: tuple[str, ...]
+    markets: tuple[str, ...]
+
+
+def routes(net: NetworkSpec) -> list[Route]:
+    """Every terminal reachable from the mines' node, as a route; sorted by id."""
+    origin = next(iter(net.mines.values())).node
+    paths = net.rail_paths(origin)
+    out: list[Route] = []
+    for pid, port in net.ports.items():
+        if port.node in paths and paths[port.node]:
+            out.append(Route(pid, "port", origin, paths[port.node],
+                             tuple(net.lanes.get(port.sea_region, {}))))
+    for bid, border in net.borders.items():
+        if border.node in paths and paths[border.node]:
+            out.append(Route(bid, "border", origin, paths[border.node], (border.market,)))
+    return sorted(out, key=lambda r: r.id)
+
+
+def realize(scenario: Scenario, seed: int) -> NetworkSpec:
+    """The network of one replication: each uncertain parameter drawn from its own stream.
+
+    With ``scenario.stochastic`` false, or no uncertain parameters, the network is returned as is.
+    """
+    if not scenario.stochastic or not scenario.uncertain:
+        return scenario.network
+    tree: dict[str, Any] = scenario.network.model_dump(mode="json")
+    for path, dist in sorted(scenario.uncertain.items()):
+        rng = stream(seed, f"param:{path}")
+        if dist.dist == "uniform":
+            value = rng.uniform(dist.low, dist.high)
+        elif dist.dist == "triangular":
+            value = (rng.triangular(dist.low, dist.mode, dist.high)
+                     if dist.high > dist.low else dist.mode)  # type: ignore[operator]
+        else:
+            value = rng.normal(dist.mean, dist.sd)
+            if dist.low is not None or dist.high is not None:
+                lo = dist.low if dist.low is not None else -float("inf")
+                hi = dist.high if dist.high is not None else float("inf")
+                value = min(max(value, lo), hi)
+        _assign(tree, path, float(value))  # type: ignore[arg-type]
+    return NetworkSpec.model_validate(tree)
+
+
+def _assign(tree: dict[str, Any], path: str, value: float) -> None:
+    node: Any = tree
+    segs = path.split(".")
+    for seg in segs[:-1]:
+        node = node[int(seg)] if isinstance(node, list) else node[seg]
+    last: Any = int(segs[-1]) if isinstance(node, list) else segs[-1]
+    # integer fields (wagons, berths) stay integers after a draw
+    node[last] = round(value) if isinstance(node[last], int) and not isinstance(
+        node[last], bool) else value

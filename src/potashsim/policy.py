@@ -1,0 +1,202 @@
+"""Policy events → who has closed what, which capacities, costs and discounts hold on each day.
+
+Rules (the scenario language's semantics):
+
+* An actor's measure (``close``, ``set_capacity``, ``set_cost``, ``discount``) is in force from its
+  date until the same actor withdraws it (``reopen`` / ``remove_discount`` on the same target, or
+  ``lift`` of all its measures). Other actors' measures are untouched by that.
+* A target is closed while any actor's closure of it is in force.
+* Capacity and cost: the latest-dated setting in force wins; with none, the network's value.
+* Discounts from different actors add up; ``market:all`` applies to every market.
+* Ports and borders open on ``opens_on`` and never if ``built`` is false; a closed mine produces
+  nothing.
+
+The result is a day-indexed calendar (numpy arrays over the horizon) for the engine and the
+accounts, and a list of intervals for ``explain`` and the timeline chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from potashsim.scenario import NetworkSpec, Scenario
+
+__all__ = ["Calendar", "Interval", "build_calendar"]
+
+_MEASURES = ("close", "set_capacity", "set_cost", "discount")
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A state of one target between two dates (both included), and who caused it."""
+
+    kind: str
+    target: str
+    start: dt.date
+    end: dt.date
+    state: str  # open, closed, capacity, cost, discount
+    value: float | None
+    actor: str
+    action: str
+    source: str
+
+
+@dataclass
+class Calendar:
+    """Day-indexed policy state over a horizon; day 0 is ``start``.
+
+    ``open[kind:id]`` is a bool array; ``capacity``/``cost`` hold the value in force (trains a day
+    for links, tonnes a year for ports and borders; USD a tonne for costs); ``discount_usd_per_t``
+    is per market.
+    """
+
+    start: dt.date
+    days: int
+    open: dict[str, np.ndarray] = field(default_factory=dict)
+    capacity: dict[str, np.ndarray] = field(default_factory=dict)
+    cost: dict[str, np.ndarray] = field(default_factory=dict)
+    discount_usd_per_t: dict[str, np.ndarray] = field(default_factory=dict)
+    intervals: list[Interval] = field(default_factory=list)
+
+    def day_of(self, date: dt.date) -> int:
+        """Day index of ``date`` (may fall outside 0..days-1)."""
+        return (date - self.start).days
+
+    def date_of(self, day: int) -> dt.date:
+        """Calendar date of day index ``day``."""
+        return self.start + dt.timedelta(days=day)
+
+
+def _in_force(events: tuple[Any, ...], day: dt.date) -> list[Any]:
+    """Measures in force on ``day``, in date order."""
+    active: list[Any] = []
+    for ev in events:
+        if ev.date > day:
+            break
+        if ev.action in _MEASURES:
+            active.append(ev)
+        elif ev.action == "lift":
+            active = [m for m in active if m.actor != ev.actor]
+        elif ev.action == "reopen":
+            active = [m for m in active if not (m.actor == ev.actor and m.action == "close"
+                                                and m.target == ev.target)]
+        elif ev.action == "remove_discount":
+            active = [m for m in active if not (m.actor == ev.actor and m.action == "discount"
+                                                and m.target == ev.target)]
+    return active
+
+
+def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Calendar:
+    """Compute the day-by-day policy state of ``scenario`` (optionally on a realised network)."""
+    net = network or scenario.network
+    start, end = scenario.horizon.start, scenario.horizon.end
+    days = (end - start).days + 1
+    cal = Calendar(start=start, days=days)
+    events = tuple(sorted(scenario.events, key=lambda e: e.date))
+    change_days = sorted({start, *(e.date for e in events if start <= e.date <= end)})
+    bounds = [*[(d - start).days for d in change_days], days]
+
+    base_cap: dict[str, float] = {f"link:{k}": v.capacity_trains_per_day
+                                  for k, v in net.links.items()}
+    base_cap |= {f"port:{k}": v.capacity_t_per_year for k, v in net.ports.items()}
+    base_cap |= {f"border:{k}": v.capacity_t_per_year for k, v in net.borders.items()}
+    base_cost: dict[str, float] = {f"link:{k}": v.tariff_usd_per_t for k, v in net.links.items()}
+    base_cost |= {f"port:{k}": v.handling_usd_per_t for k, v in net.ports.items()}
+    base_cost |= {f"border:{k}": v.handling_usd_per_t for k, v in net.borders.items()}
+    base_cost |= {f"lane:{r}.{m}": lane.freight_usd_per_t for r, lanes in net.lanes.items()
+                  for m, lane in lanes.items()}
+    targets = [*base_cap, *(f"lane:{r}.{m}" for r, ls in net.lanes.items() for m in ls),
+               *(f"market:{m}" for m in net.markets), *(f"mine:{m}" for m in net.mines)]
+    for t in targets:
+        cal.open[t] = np.ones(days, dtype=bool)
+    for t, v in base_cap.items():
+        cal.capacity[t] = np.full(days, float(v))
+    for t, v in base_cost.items():
+        cal.cost[t] = np.full(days, float(v))
+    for m in net.markets:
+        cal.discount_usd_per_t[m] = np.zeros(days)
+
+    for (a, b), day in zip(zip(bounds[:-1], bounds[1:], strict=True), change_days, strict=True):
+        active = _in_force(events, day)
+        for m in active:
+            if m.action == "close":
+                if m.target == "market:all":
+                    for k in net.markets:
+                        cal.open[f"market:{k}"][a:b] = False
+                else:
+                    cal.open[m.target][a:b] = False
+            elif m.action == "set_capacity":
+                cal.capacity[m.target][a:b] = m.value
+            elif m.action == "set_cost":
+                cal.cost[m.target][a:b] = m.cost_usd_per_t
+            elif m.action == "discount":
+                markets = list(net.markets) if m.target == "market:all" else [m.target[7:]]
+                for k in markets:
+                    cal.discount_usd_per_t[k][a:b] += m.discount_usd_per_t
+
+    for kind, items in (("port", net.ports), ("border", net.borders)):
+        for k, item in items.items():
+            if not getattr(item, "built", True):
+                cal.open[f"{kind}:{k}"][:] = False
+            elif item.opens_on is not None:
+                cal.open[f"{kind}:{k}"][: max(0, min(days, (item.opens_on - start).days))] = False
+    for k, mine in net.mines.items():
+        first = (mine.output_schedule[0].from_date - start).days
+        cal.open[f"mine:{k}"][: max(0, min(days, first))] = False
+    cal.intervals = _intervals(cal, events, net, {"capacity": base_cap, "cost": base_cost})
+    return cal
+
+
+def _intervals(
+    cal: Calendar, events: tuple[Any, ...], net: NetworkSpec, base: dict[str, dict[str, float]]
+) -> list[Interval]:
+    """Collapse the calendar into intervals where a target is not in its default state."""
+    out: list[Interval] = []
+
+    def cause(target: str, day: int, actions: tuple[str, ...]) -> tuple[str, str, str]:
+        date = cal.date_of(day)
+        for ev in reversed(_in_force(events, date)):
+            if ev.action in actions and (ev.target == target or (
+                    ev.target == "market:all" and target.startswith("market:"))):
+                return ev.actor, ev.action, ev.source or ""
+        return "", "data", ""
+
+    def segments(values: np.ndarray, default: float) -> list[tuple[int, int]]:
+        """Maximal runs of one constant value that differs from ``default``."""
+        cuts = [0, *(np.flatnonzero(np.diff(values)) + 1).tolist(), len(values)]
+        return [(a, b - 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+                if values[a] != default]
+
+    def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
+        return list(zip(edges[::2], edges[1::2] - 1, strict=True))
+
+    for target, is_open in cal.open.items():
+        kind, ident = target.split(":", 1)
+        for a, b in runs(~is_open):
+            actor, action, source = cause(target, int(a), ("close",))
+            if action == "data":
+                item = (net.ports.get(ident) if kind == "port" else net.borders.get(ident)
+                        if kind == "border" else None)
+                action = "not built" if item is not None and not getattr(item, "built", True) \
+                    else "opens later"
+            out.append(Interval(kind, ident, cal.date_of(int(a)), cal.date_of(int(b)), "closed",
+                                None, actor, action, source))
+    for state, table in (("capacity", cal.capacity), ("cost", cal.cost)):
+        for target, values in table.items():
+            kind, ident = target.split(":", 1)
+            for a, b in segments(values, base[state][target]):
+                actor, action, source = cause(target, a, (f"set_{state}",))
+                out.append(Interval(kind, ident, cal.date_of(a), cal.date_of(b), state,
+                                    float(values[a]), actor, action, source))
+    for market, values in cal.discount_usd_per_t.items():
+        for a, b in segments(values, 0.0):
+            actor, action, source = cause(f"market:{market}", a, ("discount",))
+            out.append(Interval("market", market, cal.date_of(a), cal.date_of(b),
+                                "discount", float(values[a]), actor, action, source))
+    out.sort(key=lambda i: (i.start, i.kind, i.target))
+    return out

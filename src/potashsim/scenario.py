@@ -1,0 +1,561 @@
+"""The schema of a valid scenario: network, model settings, policy events (pydantic, no file I/O).
+
+Every model is strict and frozen: unknown keys are errors, values cannot change after loading.
+Units are in the field names. Cross-references (an event naming a link that does not exist) are
+checked in ``Scenario``'s after-validator, so a ``Scenario`` object is always internally consistent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import heapq
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "ACTORS",
+    "BorderSpec",
+    "Distribution",
+    "Event",
+    "Horizon",
+    "IceSpec",
+    "LaneSpec",
+    "LinkSpec",
+    "MarketSpec",
+    "MineSpec",
+    "ModelSpec",
+    "NetworkSpec",
+    "NodeSpec",
+    "OutputStep",
+    "PortSpec",
+    "PricePoint",
+    "Scenario",
+    "ScenarioFile",
+    "TARGET_KINDS",
+]
+
+ACTORS = (
+    "US", "EU", "UK", "Lithuania", "Ukraine", "Latvia", "Poland", "Belarus", "Russia",
+    "Kazakhstan", "China", "Canada", "Other",
+)
+Actor = Literal[
+    "US", "EU", "UK", "Lithuania", "Ukraine", "Latvia", "Poland", "Belarus", "Russia",
+    "Kazakhstan", "China", "Canada", "Other",
+]
+TARGET_KINDS = ("link", "port", "border", "market", "lane", "mine")
+
+_ID = r"[a-z][a-z0-9_]*"
+Id = Annotated[str, Field(pattern=f"^{_ID}$", description="lower_snake_case identifier")]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+_MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+class Strict(BaseModel):
+    """Base of every schema model: unknown keys rejected, immutable, attribute docs in the schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Distribution(Strict):
+    """An uncertain number, drawn once per replication from the run's seed.
+
+    ``uniform`` needs low/high; ``triangular`` low/mode/high; ``normal`` mean/sd and is clipped to
+    [low, high] when given. The point value (used by deterministic runs) is the mode or the mean,
+    or the midpoint for uniform.
+    """
+
+    dist: Literal["uniform", "triangular", "normal"]
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Distribution:
+        need = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
+                "normal": ("mean", "sd")}[self.dist]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low ({self.low}) is above high ({self.high})")
+        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
+            raise ValueError(f"mode ({self.mode}) must lie between low and high")
+        return self
+
+    @property
+    def point(self) -> float:
+        """The value a deterministic run uses."""
+        if self.dist == "triangular":
+            return float(self.mode)  # type: ignore[arg-type]
+        if self.dist == "normal":
+            return float(self.mean)  # type: ignore[arg-type]
+        return (float(self.low) + float(self.high)) / 2  # type: ignore[arg-type]
+
+
+class Horizon(Strict):
+    """The simulated period, both dates included."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _order(self) -> Horizon:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class NodeSpec(Strict):
+    """A place on the rail network (mine, junction, border crossing or port)."""
+
+    name: str
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
+class OutputStep(Strict):
+    """Planned mine output from a date on (until the next step)."""
+
+    from_date: dt.date
+    output_t_per_year: NonNegative
+
+
+class MineSpec(Strict):
+    """A mine producing daily into its own storage; output above free storage is curtailed."""
+
+    name: str
+    node: Id
+    output_schedule: tuple[OutputStep, ...] = Field(min_length=1)
+    """Planned output in tonnes of KCl product a year, by date; zero before the first step."""
+    storage_t: Positive
+    """Mine warehouse capacity, tonnes."""
+    initial_stock_t: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> MineSpec:
+        dates = [s.from_date for s in self.output_schedule]
+        if dates != sorted(dates):
+            raise ValueError("output_schedule dates must be in increasing order")
+        if self.initial_stock_t > self.storage_t:
+            raise ValueError(f"initial_stock_t ({self.initial_stock_t:g}) exceeds storage_t")
+        return self
+
+
+class LinkSpec(Strict):
+    """A rail corridor section between two nodes, with its own daily train capacity."""
+
+    from_node: Id
+    to_node: Id
+    country: str
+    distance_km: Positive
+    transit_days: Positive
+    """Mean running time, days; each train's time varies by ``model.transit_spread``."""
+    capacity_trains_per_day: Positive
+    """Trains that may enter the section per day (for Belarusian potash)."""
+    tariff_usd_per_t: NonNegative
+
+
+class IceSpec(Strict):
+    """An annual ice season during which ship cycles at the port are slower."""
+
+    start_month_day: str
+    """First day of the season, ``MM-DD``; a season may run over New Year."""
+    end_month_day: str
+    """Last day of the season, ``MM-DD``."""
+    turnaround_factor: Annotated[float, Field(ge=1)]
+    """Berth time and effective throughput divisor during the season (1.2 = 20% slower)."""
+
+    @field_validator("start_month_day", "end_month_day")
+    @classmethod
+    def _month_day(cls, v: str) -> str:
+        if not _MONTH_DAY.match(v):
+            raise ValueError(f"{v!r} is not a month-day like '01-15'")
+        return v
+
+    def active(self, day: dt.date) -> bool:
+        """Whether ``day`` falls inside the season."""
+        md = day.strftime("%m-%d")
+        if self.start_month_day <= self.end_month_day:
+            return self.start_month_day <= md <= self.end_month_day
+        return md >= self.start_month_day or md <= self.end_month_day
+
+
+class PortSpec(Strict):
+    """A sea terminal: rail cars unload into storage, ships load lots at berths."""
+
+    name: str
+    node: Id
+    sea_region: Id
+    capacity_t_per_year: NonNegative
+    """Throughput available to Belarusian cargo, tonnes a year."""
+    storage_t: Positive
+    berths: Annotated[int, Field(ge=1)]
+    loading_t_per_day: Positive
+    """Loading rate of one berth, tonnes a day."""
+    handling_usd_per_t: NonNegative
+    opens_on: dt.date | None = None
+    """First day the terminal can take Belarusian cargo; None = open from the start."""
+    built: bool = True
+    """False for an announced terminal that this scenario does not build (it never opens)."""
+    ice: IceSpec | None = None
+    initial_stock_t: NonNegative = 0.0
+
+
+class BorderSpec(Strict):
+    """A rail border crossing that delivers straight to a buyer (rail to China)."""
+
+    name: str
+    node: Id
+    market: Id
+    capacity_t_per_year: NonNegative
+    handling_usd_per_t: NonNegative
+    """Transshipment and onward rail inside the buyer's country, USD a tonne."""
+    onward_days: NonNegative
+    opens_on: dt.date | None = None
+
+
+class PricePoint(Strict):
+    """A market price from a date on."""
+
+    date: dt.date
+    usd_per_t: Positive
+
+
+class MarketSpec(Strict):
+    """A buyer region with its CFR price series and the tonnes it takes from Belarus a year."""
+
+    name: str
+    lat: float
+    lon: float
+    demand_t_per_year: NonNegative
+    """Most tonnes a year this market buys from Belarus at the quoted price."""
+    prices: tuple[PricePoint, ...] = Field(min_length=1)
+    interpolation: Literal["step", "linear"] = "step"
+    """``step`` for annual contracts; ``linear`` between spot quotes."""
+    price_after_last_usd_per_t: Positive | None = None
+    """Assumed price after the last quote; None keeps the last quote."""
+
+    @model_validator(mode="after")
+    def _sorted(self) -> MarketSpec:
+        dates = [p.date for p in self.prices]
+        if dates != sorted(dates):
+            raise ValueError("prices must be in increasing date order")
+        return self
+
+
+class LaneSpec(Strict):
+    """A sea lane from a port region to a market."""
+
+    freight_usd_per_t: NonNegative
+    voyage_days: Positive
+
+
+class ModelSpec(Strict):
+    """Settings of the model that are not places."""
+
+    wagons_per_train: Annotated[int, Field(ge=1)]
+    wagon_payload_t: Positive
+    ship_lot_t: Positive
+    dispatch_interval_days: Annotated[int, Field(ge=1, le=31)] = 7
+    dispatcher: Literal["greedy", "lp"] = "greedy"
+    """``lp``: optimal netback each period (scipy HiGHS); ``greedy``: best pairs first, about
+    three times faster and checked against the LP in the tests."""
+    domestic_t_per_year: NonNegative = 0.0
+    """Sales to Belarus and its land neighbours, taken from mine stock before export."""
+    transit_spread: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Each train's running time is the link's mean × U(1 − spread, 1 + spread)."""
+
+    @property
+    def train_payload_t(self) -> float:
+        """Tonnes one train carries."""
+        return self.wagons_per_train * self.wagon_payload_t
+
+
+class NetworkSpec(Strict):
+    """The physical and market network: where potash can go, at what cost and how fast."""
+
+    nodes: dict[Id, NodeSpec]
+    mines: dict[Id, MineSpec] = Field(min_length=1)
+    links: dict[Id, LinkSpec] = Field(min_length=1)
+    ports: dict[Id, PortSpec] = Field(default_factory=dict)
+    borders: dict[Id, BorderSpec] = Field(default_factory=dict)
+    markets: dict[Id, MarketSpec] = Field(min_length=1)
+    lanes: dict[Id, dict[Id, LaneSpec]] = Field(default_factory=dict)
+    """Sea lanes by sea region, then by market."""
+    model: ModelSpec
+
+    @model_validator(mode="after")
+    def _references(self) -> NetworkSpec:
+        _raise_problems(network_problems(self))
+        return self
+
+    def has_target(self, kind: str, ident: str) -> bool:
+        """Whether ``kind:ident`` names something in this network (``market:all`` does)."""
+        if kind == "lane":
+            region, _, market = ident.partition(".")
+            return market in self.lanes.get(region, {})
+        if kind == "market" and ident == "all":
+            return True
+        table = {"link": self.links, "port": self.ports, "border": self.borders,
+                 "market": self.markets, "mine": self.mines}.get(kind)
+        return table is not None and ident in table
+
+    def rail_paths(self, origin: str) -> dict[str, tuple[str, ...]]:
+        """Shortest rail path (link ids) from ``origin`` to every reachable node, by distance."""
+        adj: dict[str, list[tuple[str, str, float]]] = {}
+        for lid, link in self.links.items():
+            adj.setdefault(link.from_node, []).append((link.to_node, lid, link.distance_km))
+        best: dict[str, float] = {origin: 0.0}
+        path: dict[str, tuple[str, ...]] = {origin: ()}
+        heap = [(0.0, origin)]
+        while heap:
+            d, node = heapq.heappop(heap)
+            if d > best.get(node, float("inf")):
+                continue
+            for nxt, lid, km in sorted(adj.get(node, [])):
+                if d + km < best.get(nxt, float("inf")):
+                    best[nxt] = d + km
+                    path[nxt] = (*path[node], lid)
+                    heapq.heappush(heap, (d + km, nxt))
+        return path
+
+    def target_ids(self, kind: str) -> list[str]:
+        """All ids of one kind, for suggestions."""
+        if kind == "lane":
+            return [f"{r}.{m}" for r, lanes in self.lanes.items() for m in lanes]
+        table = {"link": self.links, "port": self.ports, "border": self.borders,
+                 "market": self.markets, "mine": self.mines}.get(kind, {})
+        return list(table)
+
+
+
+def _raise_problems(problems: list[tuple[str, str]]) -> None:
+    # One line per problem, "path: message", so the loader can place each one in its file.
+    if problems:
+        raise ValueError("\n".join(f"@{path}: {msg}" for path, msg in problems))
+
+
+def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
+    """Dangling references inside a network, as (dotted path, message) pairs."""
+    problems: list[tuple[str, str]] = []
+    for kind, items in (("mines", net.mines), ("ports", net.ports), ("borders", net.borders)):
+        for key, item in items.items():
+            if item.node not in net.nodes:
+                problems.append((f"{kind}.{key}.node", f"unknown node {item.node!r}"))
+    for key, link in net.links.items():
+        for end in ("from_node", "to_node"):
+            if getattr(link, end) not in net.nodes:
+                problems.append((f"links.{key}.{end}", f"unknown node {getattr(link, end)!r}"))
+    for key, border in net.borders.items():
+        if border.market not in net.markets:
+            problems.append((f"borders.{key}.market", f"unknown market {border.market!r}"))
+    for key, port in net.ports.items():
+        if port.sea_region not in net.lanes:
+            problems.append((f"ports.{key}.sea_region", f"no lanes for sea region {port.sea_region!r}"))
+    for region, lanes in net.lanes.items():
+        for market in lanes:
+            if market not in net.markets:
+                problems.append((f"lanes.{region}.{market}", f"unknown market {market!r}"))
+    for key, port in net.ports.items():
+        if port.storage_t < net.model.ship_lot_t:
+            problems.append((f"ports.{key}.storage_t", f"{port.storage_t:g} t cannot hold one "
+                             f"ship lot (model.ship_lot_t = {net.model.ship_lot_t:g} t)"))
+    if problems:
+        return problems
+    origins = {m.node for m in net.mines.values()}
+    if len(origins) > 1:
+        return [("mines", f"all mines must share one rail node, found {sorted(origins)}")]
+    paths = net.rail_paths(origins.pop())
+    for kind, items in (("ports", net.ports), ("borders", net.borders)):
+        for key, item in items.items():
+            if not paths.get(item.node):
+                problems.append((f"{kind}.{key}.node",
+                                 f"node {item.node!r} cannot be reached by rail from the mines"))
+    return problems
+
+
+def event_problems(
+    events: tuple[Any, ...] | list[Any], net: NetworkSpec, horizon: Horizon
+) -> list[tuple[int, str, str]]:
+    """Events outside the horizon or aimed at nothing, as (event index, field, message)."""
+    problems: list[tuple[int, str, str]] = []
+    for i, ev in enumerate(events):
+        if not (horizon.start <= ev.date <= horizon.end):
+            problems.append((i, "date", f"{ev.date} is outside the horizon "
+                             f"{horizon.start}..{horizon.end}"))
+        target = getattr(ev, "target", None)
+        if target is None:
+            continue
+        kind, _, ident = target.partition(":")
+        if not net.has_target(kind, ident):
+            msg = f"no {kind} {ident!r} in the network"
+            close = difflib.get_close_matches(ident, net.target_ids(kind), n=1)
+            if close:
+                msg += f"; did you mean `{kind}:{close[0]}`?"
+            problems.append((i, "target", msg))
+    return problems
+
+Target = Annotated[
+    str,
+    Field(
+        pattern=r"^(link|port|border|market|mine):[a-z][a-z0-9_]*$|^lane:[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        description="kind:id, e.g. link:lt_transit, port:klaipeda, market:eu, market:all, "
+        "lane:baltic_lt.brazil",
+    ),
+]
+
+
+class _EventBase(Strict):
+    date: dt.date
+    actor: Actor
+    source: str | None = None
+    """Row ID in docs/facts.md (e.g. S9) or a citation."""
+    note: str | None = None
+
+
+class CloseEvent(_EventBase):
+    """The actor closes a link, port, border crossing, lane or market to Belarusian potash."""
+
+    action: Literal["close"]
+    target: Target
+
+
+class ReopenEvent(_EventBase):
+    """The actor withdraws its own closure of a target (other actors' closures stay)."""
+
+    action: Literal["reopen"]
+    target: Target
+
+
+class SetCapacityEvent(_EventBase):
+    """The actor changes a capacity: a link's trains a day, a port's or border's tonnes a year."""
+
+    action: Literal["set_capacity"]
+    target: Target
+    capacity_trains_per_day: NonNegative | None = None
+    capacity_t_per_year: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> SetCapacityEvent:
+        kind = self.target.split(":")[0]
+        want = "capacity_trains_per_day" if kind == "link" else "capacity_t_per_year"
+        if kind not in ("link", "port", "border"):
+            raise ValueError(f"set_capacity applies to link, port or border targets, not {kind}")
+        other = ({"capacity_trains_per_day", "capacity_t_per_year"} - {want}).pop()
+        if getattr(self, want) is None or getattr(self, other) is not None:
+            raise ValueError(f"set_capacity on a {kind} takes {want} (and only that)")
+        return self
+
+    @property
+    def value(self) -> float:
+        """The new capacity in the target's unit."""
+        v = self.capacity_trains_per_day if self.capacity_trains_per_day is not None \
+            else self.capacity_t_per_year
+        return float(v)  # type: ignore[arg-type]
+
+
+class SetCostEvent(_EventBase):
+    """The actor sets a cost: a link's rail tariff, a port's handling fee or a lane's freight."""
+
+    action: Literal["set_cost"]
+    target: Target
+    cost_usd_per_t: NonNegative
+
+    @model_validator(mode="after")
+    def _kind(self) -> SetCostEvent:
+        kind = self.target.split(":")[0]
+        if kind not in ("link", "port", "border", "lane"):
+            raise ValueError(f"set_cost applies to link, port, border or lane targets, not {kind}")
+        return self
+
+
+class DiscountEvent(_EventBase):
+    """The actor's measure makes buyers in a market (or ``market:all``) demand a discount."""
+
+    action: Literal["discount"]
+    target: Target
+    discount_usd_per_t: NonNegative
+
+    @model_validator(mode="after")
+    def _kind(self) -> DiscountEvent:
+        if not self.target.startswith("market:"):
+            raise ValueError("discount applies to market targets (market:<id> or market:all)")
+        return self
+
+
+class RemoveDiscountEvent(_EventBase):
+    """The actor withdraws its own discount measure on a market."""
+
+    action: Literal["remove_discount"]
+    target: Target
+
+
+class LiftEvent(_EventBase):
+    """The actor lifts every measure of its own in force on this date; others' stay."""
+
+    action: Literal["lift"]
+
+
+class NoteEvent(_EventBase):
+    """A dated fact shown in the timeline with no effect on flows (say why in ``note``)."""
+
+    action: Literal["note"]
+    target: Target | None = None
+    note: str  # type: ignore[assignment]
+
+
+Event = Annotated[
+    CloseEvent | ReopenEvent | SetCapacityEvent | SetCostEvent | DiscountEvent
+    | RemoveDiscountEvent | LiftEvent | NoteEvent,
+    Field(discriminator="action"),
+]
+
+SetValue = float | int | str | bool | dt.date | Distribution | dict[str, Any] | list[Any] | None
+
+
+class ScenarioFile(Strict):
+    """One scenario file as written by a user (before ``extends`` and ``set`` are resolved)."""
+
+    name: Id
+    description: str | None = None
+    extends: str | None = None
+    """Another scenario: a path relative to this file, or the name of a shipped scenario."""
+    network: str | None = None
+    """A network data file relative to this file; default: the network shipped with potashsim."""
+    horizon: Horizon | None = None
+    seed: Annotated[int, Field(ge=0)] | None = None
+    stochastic: bool | None = None
+    """Draw uncertain parameters per replication (true) or use their point values (false)."""
+    exclude_actors: tuple[Actor, ...] = ()
+    """Drop the inherited events of these actors (a counterfactual where they never acted)."""
+    set: dict[str, SetValue] = Field(default_factory=dict)
+    """Parameter overrides by dotted path, e.g. ``ports.klaipeda.handling_usd_per_t: 11``."""
+    events: tuple[Event, ...] = ()
+
+
+class Scenario(Strict):
+    """A fully resolved scenario: what the engine runs."""
+
+    name: Id
+    description: str
+    horizon: Horizon
+    seed: Annotated[int, Field(ge=0)]
+    stochastic: bool
+    network: NetworkSpec
+    events: tuple[Event, ...]
+    uncertain: dict[str, Distribution] = Field(default_factory=dict)
+    """Parameters drawn per replication, by dotted path into ``network``."""
+    provenance: dict[str, str] = Field(default_factory=dict)
+    """``source: <row>`` or ``estimate: <reasoning>`` by dotted path into ``network``."""
+
+    @model_validator(mode="after")
+    def _events(self) -> Scenario:
+        _raise_problems([(f"events.{i}.{field}", msg)
+                         for i, field, msg in event_problems(self.events, self.network, self.horizon)])
+        return self

@@ -1,0 +1,438 @@
+"""Tests of potashsim.charts and potashsim.report on small synthetic results (no browser needed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+import report_fixtures as fx
+
+from potashsim import charts, report
+from potashsim.errors import ReportError, ResultsError
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("results")
+    return {"compare": fx.write_comparison(root / "compare" / "abc123"),
+            "run": fx.write_run(root / "lithuania_ban" / "r1", "lithuania_ban")}
+
+
+@pytest.fixture(scope="module")
+def comp(folders: dict[str, Path]) -> report.ComparisonResults:
+    return report.load_comparison(folders["compare"])
+
+
+@pytest.fixture(scope="module")
+def ban_run(comp: report.ComparisonResults) -> report.RunResults:
+    return comp.runs["lithuania_ban"]
+
+
+@pytest.fixture(scope="module")
+def report_html(folders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("html") / "report.html"
+    report.build_report([folders["compare"], folders["run"]], out, command="potashsim report x")
+    return out.read_text(encoding="utf-8")
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / src.name
+    shutil.copytree(src, dst)
+    return dst
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def test_load_comparison_reads_every_table_with_dates(comp: report.ComparisonResults) -> None:
+    assert comp.base == "baseline"
+    assert comp.scenarios == list(fx.SCENARIOS)
+    assert set(comp.runs) == set(fx.SCENARIOS)
+    assert pd.api.types.is_datetime64_any_dtype(comp.monthly_revenue["month"])
+    assert pd.api.types.is_datetime64_any_dtype(comp.monthly_routes["month"])
+    assert len(comp.monthly_revenue) == len(fx.SCENARIOS) * 3 * 24
+    assert set(comp.stats["metric"]) == {"exported_t", "revenue_usd", "netback_usd",
+                                         "logistics_cost_usd"}
+    assert comp["stats"] is comp.stats  # dict-like access
+    assert "runs" in comp.keys()
+
+
+def test_load_run_parses_dates_and_keeps_ids_as_text(ban_run: report.RunResults) -> None:
+    assert ban_run.scenario == "lithuania_ban"
+    assert ban_run.horizon == (pd.Timestamp("2021-01-01"), pd.Timestamp("2022-12-31"))
+    for frame, cols in ((ban_run.monthly, ["month"]), (ban_run.utilisation, ["month"]),
+                        (ban_run.timeline, ["start", "end"])):
+        for col in cols:
+            assert pd.api.types.is_datetime64_any_dtype(frame[col])
+    assert ban_run.monthly["month"].min() == pd.Timestamp("2021-01-01")
+    assert set(ban_run.monthly["route"]) == set(fx.ROUTES)
+    assert ban_run.network["links"][0]["id"] == "sal_min"
+
+
+def test_missing_run_folder_names_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match=re.escape(str(tmp_path / "nope"))):
+        report.load_run(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("name", ["monthly.csv", "network.json", "manifest.json",
+                                  "scenario.resolved.yaml"])
+def test_incomplete_run_folder_names_folder_and_file(folders: dict[str, Path], tmp_path: Path,
+                                                     name: str) -> None:
+    run = _copy(folders["run"], tmp_path)
+    (run / name).unlink()
+    with pytest.raises(ResultsError, match=re.escape(name)) as err:
+        report.load_run(run)
+    assert str(run) in str(err.value)
+
+
+def test_missing_column_and_bad_date_are_results_errors(folders: dict[str, Path],
+                                                        tmp_path: Path) -> None:
+    run = _copy(folders["run"], tmp_path)
+    monthly = pd.read_csv(run / "monthly.csv")
+    monthly.drop(columns="exported_t").to_csv(run / "monthly.csv", index=False)
+    with pytest.raises(ResultsError, match=r"monthly\.csv: missing column\(s\) exported_t"):
+        report.load_run(run)
+    monthly.assign(month="January").to_csv(run / "monthly.csv", index=False)
+    with pytest.raises(ResultsError, match=r"monthly\.csv: column month"):
+        report.load_run(run)
+
+
+def test_comparison_without_a_run_folder_is_incomplete(folders: dict[str, Path],
+                                                       tmp_path: Path) -> None:
+    comp_dir = _copy(folders["compare"], tmp_path)
+    shutil.rmtree(comp_dir / "runs" / "lithuania_ban")
+    with pytest.raises(ResultsError, match=r"runs.lithuania_ban"):
+        report.load_comparison(comp_dir)
+    (comp_dir / "monthly_routes.csv").unlink()
+    with pytest.raises(ResultsError, match=r"incomplete: missing monthly_routes\.csv"):
+        report.load_comparison(comp_dir)
+
+
+def test_folder_that_is_neither_kind_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="neither a comparison folder"):
+        report.build_report([tmp_path], tmp_path / "r.html")
+
+
+# ----------------------------------------------------------------------------- colours
+
+
+def test_scenario_colours_fix_the_base_and_follow_order() -> None:
+    colours = charts.scenario_colours(["a", "baseline", "b", "a"], base="baseline")
+    assert colours == {"a": "#0072B2", "baseline": charts.BASE_COLOUR, "b": "#D55E00"}
+    assert charts.route_colours(["b", "a"]) == charts.route_colours(["a", "b", "a"])
+
+
+# ----------------------------------------------------------------------------- comparison charts
+
+
+def test_revenue_netback_bars_equal_diff_mean_in_bn(comp: report.ComparisonResults) -> None:
+    colours = charts.scenario_colours(comp.scenarios, comp.base)
+    fig = charts.revenue_netback_chart(comp.stats, base=comp.base, colours=colours)
+    assert isinstance(fig, go.Figure)
+    assert [t.name for t in fig.data] == ["lithuania_ban"]  # the base is not a bar
+    bar = fig.data[0]
+    stats = comp.meta["stats"]["lithuania_ban"]
+    for i, metric in enumerate(["revenue_usd", "netback_usd"]):
+        s = stats[metric]
+        assert bar.y[i] == pytest.approx(s["diff_mean"] / 1e9)
+        assert bar.y[i] + bar.error_y.array[i] == pytest.approx(s["diff_ci_high"] / 1e9)
+        assert bar.y[i] - bar.error_y.arrayminus[i] == pytest.approx(s["diff_ci_low"] / 1e9)
+    assert bar.marker.color == colours["lithuania_ban"]
+    assert "USD bn" in fig.layout.yaxis.title.text
+    assert fig.layout.template.layout.paper_bgcolor == "white"  # plotly_white
+
+
+def test_waterfall_parts_sum_to_total(comp: report.ComparisonResults) -> None:
+    fig = charts.netback_waterfall(comp.decomposition, base=comp.base)
+    (wf,) = fig.data
+    assert list(wf.measure) == ["relative", "relative", "relative", "total"]
+    assert list(wf.x[1]) == ["Volume", "Price & discount", "Logistics", "Total"]
+    parts = comp.meta["decomposition"]["lithuania_ban"]
+    assert sum(wf.y[:3]) == pytest.approx(wf.y[3])
+    assert wf.y[3] == pytest.approx(parts["total_usd"] / 1e9)
+    assert wf.y[0] == pytest.approx(parts["volume_usd"] / 1e9)
+
+
+def test_waterfall_rejects_parts_that_do_not_add_up(comp: report.ComparisonResults) -> None:
+    bad = comp.decomposition.copy()
+    bad.loc[bad["scenario"].eq("lithuania_ban"), "total_usd"] += 1e6
+    with pytest.raises(ReportError, match="lithuania_ban"):
+        charts.netback_waterfall(bad, base=comp.base)
+
+
+def test_cumulative_revenue_ends_at_mean_total(comp: report.ComparisonResults) -> None:
+    fig = charts.cumulative_revenue_chart(comp.monthly_revenue)
+    means = {t.name: t for t in fig.data if t.showlegend is not False}
+    assert set(means) == set(fx.SCENARIOS)
+    for scen, trace in means.items():
+        frame = comp.monthly_revenue[comp.monthly_revenue["scenario"].eq(scen)]
+        expected = frame["revenue_usd"].sum() / frame["replication"].nunique() / 1e9
+        assert trace.y[-1] == pytest.approx(expected)
+        assert len(trace.x) == 24
+    # band traces: upper then lower (filled), around the mean
+    upper, lower, mean = fig.data[0], fig.data[1], fig.data[2]
+    assert lower.fill == "tonexty"
+    assert np.all(np.asarray(lower.y) <= np.asarray(mean.y) + 1e-12)
+    assert np.all(np.asarray(upper.y) >= np.asarray(mean.y) - 1e-12)
+
+
+def test_route_area_stacks_sum_to_input_per_month(comp: report.ComparisonResults) -> None:
+    fig = charts.route_area_chart(comp.monthly_routes)
+    assert len(fig.data) == len(fx.SCENARIOS) * len(fx.ROUTES)
+    expected = comp.monthly_routes.groupby(["scenario", "month"])["exported_t"].sum() / 1e6
+    for row, scen in enumerate(fx.SCENARIOS, start=1):
+        traces = [t for t in fig.data if t.stackgroup == f"s{row}"]
+        assert len(traces) == len(fx.ROUTES)
+        stacked = np.sum([np.asarray(t.y, dtype=float) for t in traces], axis=0)
+        np.testing.assert_allclose(stacked, expected[scen].to_numpy())
+    assert sum(bool(t.showlegend) for t in fig.data) == len(fx.ROUTES)
+    # klaipeda is zero after the ban (missing rows are filled, not dropped)
+    kla = next(t for t in fig.data if t.stackgroup == "s2" and t.name == "klaipeda")
+    assert kla.y[-1] == 0.0
+
+
+# ----------------------------------------------------------------------------- map
+
+
+def test_route_links_walk_from_the_mine() -> None:
+    for route, links in fx.ROUTE_LINKS.items():
+        assert charts.route_links(fx.NETWORK, route) == links
+
+
+def test_route_links_errors_name_the_route() -> None:
+    with pytest.raises(ReportError, match="'atlantis'"):
+        charts.route_links(fx.NETWORK, "atlantis")
+    island = {**fx.NETWORK, "ports": [*fx.NETWORK["ports"],
+                                      {"id": "isle", "node": "isle", "sea_region": "x"}],
+              "nodes": [*fx.NETWORK["nodes"],
+                        {"id": "isle", "name": "Isle", "lat": 55, "lon": 20, "kind": "port"}]}
+    with pytest.raises(ReportError, match="no rail path"):
+        charts.route_links(island, "isle")
+
+
+def test_link_flows_sum_the_routes_using_each_link(ban_run: report.RunResults) -> None:
+    flows = charts.link_flows(ban_run.network, ban_run.monthly, 2021)
+    m = ban_run.monthly[ban_run.monthly["month"].dt.year.eq(2021)]
+    by_route = m.groupby("route")["exported_t"].sum()
+    for link in flows.index:
+        expected = sum(by_route.get(r, 0.0) for r, links in fx.ROUTE_LINKS.items()
+                       if link in links)
+        assert flows[link] == pytest.approx(expected)
+    assert flows["sal_min"] == pytest.approx(m["exported_t"].sum())
+
+
+def _link_traces(fig: go.Figure) -> dict[str, go.Scattergeo]:
+    return {t.meta["link"]: t for t in fig.data if isinstance(t.meta, dict) and "link" in t.meta}
+
+
+def test_map_draws_closed_links_dashed_and_grey(ban_run: report.RunResults) -> None:
+    args = (ban_run.network, ban_run.monthly, ban_run.timeline)
+    after_ban = _link_traces(charts.flow_map(*args, ("2022-02-01", "2022-12-31"),
+                                             scenario="lithuania_ban", colour="#0072B2"))
+    assert after_ban["vil_kla"].line.dash == "dash"
+    assert after_ban["vil_kla"].line.color == "#9a9a9a"
+    assert after_ban["vil_kla"].meta["state"] == "closed all period"
+    assert after_ban["ors_ust"].line.dash == "solid"
+    year = _link_traces(charts.flow_map(*args, 2022, scenario="lithuania_ban"))
+    assert year["vil_kla"].line.dash == "dot"  # closed 11 of 12 months
+    assert year["vil_kla"].meta["state"] == "closed 334 of 365 days"
+    before = _link_traces(charts.flow_map(*args, 2021, scenario="lithuania_ban"))
+    assert all(t.line.dash == "solid" for t in before.values())
+
+
+def test_map_widths_follow_flows_and_offmap_terminal_is_marked(
+    ban_run: report.RunResults,
+) -> None:
+    fig = charts.flow_map(ban_run.network, ban_run.monthly, ban_run.timeline, 2021,
+                          scenario="lithuania_ban")
+    links = _link_traces(fig)
+    assert links["sal_min"].line.width > links["vil_kla"].line.width > links["ors_zab"].line.width
+    assert links["ors_ust"].meta["flow_t"] == 0.0
+    lon_max = fig.layout.geo.lonaxis.range[1]
+    assert max(links["ors_zab"].lon) < lon_max  # clipped to the map edge
+    labels = [t.text[0] for t in fig.data if t.mode == "markers+text" and t.text]
+    assert any(lbl.startswith("→ Zabaikalsk") for lbl in labels)
+    assert fig.layout.geo.resolution == 110
+
+
+def test_flow_maps_one_per_period_on_a_common_scale(ban_run: report.RunResults) -> None:
+    figs = charts.flow_maps(ban_run.network, ban_run.monthly, ban_run.timeline, [2021, 2022],
+                            scenario="lithuania_ban")
+    assert len(figs) == 2
+    assert "2021" in figs[0].layout.title.text and "2022" in figs[1].layout.title.text
+    w2021 = _link_traces(figs[0])["sal_min"].line.width
+    w2022 = _link_traces(figs[1])["sal_min"].line.width
+    assert w2021 > w2022  # 2021 carried more, and both use the same scale
+    assert w2021 == pytest.approx(12.0)
+
+
+def test_period_bounds() -> None:
+    assert charts.period_bounds(2023) == (pd.Timestamp("2023-01-01"), pd.Timestamp("2023-12-31"))
+    with pytest.raises(ReportError):
+        charts.period_bounds(("2023-05-01", "2023-01-01"))
+
+
+# ----------------------------------------------------------------------------- run charts
+
+
+def test_policy_timeline_bars_match_intervals(ban_run: report.RunResults) -> None:
+    fig = charts.policy_timeline_chart(ban_run.timeline, scenario="lithuania_ban",
+                                       horizon=ban_run.horizon)
+    assert {t.name for t in fig.data} == {"lithuania", "eu", "russia"}
+    assert sum(len(t.y) for t in fig.data) == 4  # the network's own "open" rows are left out
+    lit = next(t for t in fig.data if t.name == "lithuania")
+    assert list(lit.base) == ["2022-02-01", "2022-02-01"]
+    assert lit.x[0] == pytest.approx(334 * 86_400_000)  # 1 Feb to 31 Dec inclusive, in ms
+    assert set(lit.y) == {"vil_kla (link)", "klaipeda (port)"}
+    colours = {t.marker.color for t in fig.data}
+    assert len(colours) == 3
+    rus = next(t for t in fig.data if t.name == "russia")
+    assert list(rus.marker.pattern.shape) == ["."] and "capacity" in rus.text[0]
+    assert fig.layout.xaxis.type == "date"
+    assert pd.Timestamp(fig.layout.xaxis.range[0]) == pd.Timestamp("2021-01-01")
+
+
+def test_policy_timeline_without_events_says_so(comp: report.ComparisonResults) -> None:
+    fig = charts.policy_timeline_chart(comp.runs["baseline"].timeline, scenario="baseline")
+    assert len(fig.data) == 0
+    assert "No policy events" in fig.layout.annotations[0].text
+
+
+def test_bottlenecks_show_utilisation_in_percent_and_waits(ban_run: report.RunResults) -> None:
+    fig = charts.bottleneck_chart(ban_run.utilisation, scenario="lithuania_ban")
+    util = ban_run.utilisation
+    kla = [t for t in fig.data if t.legendgroup == "klaipeda"]
+    assert len(kla) == 2  # utilisation row and waiting row
+    expected = util[util["facility"].eq("klaipeda")].sort_values("month")
+    np.testing.assert_allclose(np.asarray(kla[0].y, dtype=float),
+                               expected["utilisation"].to_numpy() * 100)
+    assert np.isnan(np.asarray(kla[0].y, dtype=float)[-1])  # closed: a gap, not a zero
+    np.testing.assert_allclose(np.asarray(kla[1].y, dtype=float),
+                               expected["mean_wait_days"].to_numpy())
+    assert fig.layout.yaxis.title.text == "Utilisation, %"
+    assert fig.layout.yaxis3.title.text == "Waiting, days"
+    few = charts.bottleneck_chart(util, scenario="x", top=2)
+    assert len({t.legendgroup for t in few.data}) == 4  # 2 links + 2 ports/borders
+
+
+# ----------------------------------------------------------------------------- report HTML
+
+
+def test_provenance_table_escapes_values() -> None:
+    table = report.provenance_table([{"Scenario": "<b>x</b>", "Command": "a & b"}])
+    assert "&lt;b&gt;x&lt;/b&gt;" in table and "a &amp; b" in table
+    assert report.provenance_table([]) == ""
+
+
+class _Attrs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str, str]] = []
+        self.script_src: list[str] = []
+        self.links: int = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append((tag, name, value))
+        if tag == "script" and any(n == "src" for n, _ in attrs):
+            self.script_src.append(tag)
+        self.links += tag == "link"
+
+
+def test_report_has_no_external_urls(report_html: str) -> None:
+    # Script bodies are JavaScript, not markup: plotly.js mentions URLs in strings it never loads.
+    markup = re.sub(r"(<script\b[^>]*>).*?(</script>)", r"\1\2", report_html, flags=re.S)
+    assert not re.findall(r"""(?:src|href)\s*=\s*["']?\s*https?://""", markup, flags=re.I)
+    assert not re.search(r"url\(\s*['\"]?https?://|@import", markup, flags=re.I)
+    parser = _Attrs()
+    parser.feed(report_html)
+    assert not [u for u in parser.urls if re.match(r"\s*(https?:)?//", u[2], flags=re.I)]
+    assert parser.script_src == [] and parser.links == 0
+
+
+def test_report_embeds_plotly_once_after_the_map(report_html: str) -> None:
+    assert report_html.count("plotly.js v") == 1  # the bundle's banner
+    geo = report_html.index("window.PlotlyGeoAssets={topojson:{world_110m:")
+    assert geo < report_html.index("plotly.js v") < report_html.index("</head>")
+    assert "include_plotlyjs" not in report_html and "cdn.plot.ly/plotly" not in report_html
+
+
+def test_report_sections_and_captions(report_html: str) -> None:
+    n = report_html.count('class="plotly-graph-div"')
+    # comparison: 4 charts + 2 scenarios x (2 maps + timeline + bottlenecks); run: 1 + 2 + 1 + 1
+    assert n == 4 + 2 * 4 + 5
+    for text in ("Revenue and netback against the base", "What drives the netback change",
+                 "Cumulative revenue", "Exports by route", "Rail flows on the map: baseline",
+                 "Policy timeline: lithuania_ban", "Bottlenecks: lithuania_ban", "Provenance",
+                 fx.scenario_hash("baseline"), "potashsim report x"):
+        assert text in report_html
+    assert report_html.count('class="caption"') >= 13
+
+
+def test_run_folder_alone_gives_the_run_charts(folders: dict[str, Path], tmp_path: Path) -> None:
+    out = report.build_report([folders["run"]], tmp_path / "run.html")
+    html = out.read_text(encoding="utf-8")
+    assert html.count('class="plotly-graph-div"') == 5  # routes, 2 maps, timeline, bottlenecks
+    assert "Cumulative revenue" not in html and "netback change" not in html
+    assert fx.scenario_hash("lithuania_ban") in html
+
+
+def test_report_is_byte_identical_when_rebuilt(folders: dict[str, Path], tmp_path: Path) -> None:
+    a = report.build_report([folders["run"]], tmp_path / "a.html", periods=[2022])
+    b = report.build_report([folders["run"]], tmp_path / "b.html", periods=[2022])
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_failed_build_leaves_the_old_report_and_no_temp_file(folders: dict[str, Path],
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    out.write_text("old")
+    broken = _copy(folders["run"], tmp_path / "broken")
+    net = json.loads((broken / "network.json").read_text())
+    net["nodes"] = [n for n in net["nodes"] if n["kind"] != "mine"]
+    (broken / "network.json").write_text(json.dumps(net))
+    with pytest.raises(ReportError, match="mine"):
+        report.build_report([broken], out)
+    assert out.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "report.html"]
+
+
+def test_custom_periods_make_one_map_each(folders: dict[str, Path], tmp_path: Path) -> None:
+    out = report.build_report([folders["run"]], tmp_path / "r.html",
+                              periods=[2021, ("2022-02-01", "2022-12-31"), 2023])
+    html = out.read_text(encoding="utf-8")
+    assert html.count('class="plotly-graph-div"') == 6
+    assert "01 Feb 2022 - 31 Dec 2022" in html
+
+
+# ----------------------------------------------------------------------------- image export
+
+
+@pytest.mark.parametrize("browser_path", ["/nonexistent/chromium", None])
+def test_export_without_browser_explains_how_to_install(
+    folders: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    browser_path: str | None,
+) -> None:
+    monkeypatch.setenv("PATH", "")
+    if browser_path:
+        monkeypatch.setenv("BROWSER_PATH", browser_path)
+    else:
+        monkeypatch.delenv("BROWSER_PATH", raising=False)
+    with pytest.raises(ReportError, match=r"apt-get install chromium.*BROWSER_PATH"):
+        report.export_images([folders["run"]], tmp_path / "png")
+    assert not (tmp_path / "png").exists()
+
+
+def test_export_rejects_unknown_format(folders: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="png or svg"):
+        report.export_images([folders["run"]], tmp_path, fmt="gif")
