@@ -151,52 +151,50 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
     return cal
 
 
+def _revoked(m: Any, ev: Any) -> bool:
+    """Whether event ``ev`` ends measure ``m``."""
+    if ev.actor != m.actor or ev.date <= m.date:
+        return False
+    if ev.action == "lift":
+        return True
+    if ev.action == "reopen":
+        return m.action == "close" and m.target == ev.target
+    if ev.action == "remove_discount":
+        return m.action == "discount" and m.target == ev.target
+    # a later setting of the same kind on the same target supersedes it
+    return ev.action == m.action and m.action in ("set_capacity", "set_cost") \
+        and ev.target == m.target
+
+
 def _intervals(
     cal: Calendar, events: tuple[Any, ...], net: NetworkSpec, base: dict[str, dict[str, float]]
 ) -> list[Interval]:
-    """Collapse the calendar into intervals where a target is not in its default state."""
+    """One interval per measure while it is in force, plus closures that come from the data
+    (terminals not built or not yet open)."""
+    del base
+    end = cal.date_of(cal.days - 1)
     out: list[Interval] = []
-
-    def cause(target: str, day: int, actions: tuple[str, ...]) -> tuple[str, str, str]:
-        date = cal.date_of(day)
-        for ev in reversed(_in_force(events, date)):
-            if ev.action in actions and (ev.target == target or (
-                    ev.target == "market:all" and target.startswith("market:"))):
-                return ev.actor, ev.action, ev.source or ""
-        return "", "data", ""
-
-    def segments(values: np.ndarray, default: float) -> list[tuple[int, int]]:
-        """Maximal runs of one constant value that differs from ``default``."""
-        cuts = [0, *(np.flatnonzero(np.diff(values)) + 1).tolist(), len(values)]
-        return [(a, b - 1) for a, b in zip(cuts[:-1], cuts[1:], strict=True)
-                if values[a] != default]
-
-    def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
-        return list(zip(edges[::2], edges[1::2] - 1, strict=True))
-
-    for target, is_open in cal.open.items():
-        kind, ident = target.split(":", 1)
-        for a, b in runs(~is_open):
-            actor, action, source = cause(target, int(a), ("close",))
-            if action == "data":
-                item = (net.ports.get(ident) if kind == "port" else net.borders.get(ident)
-                        if kind == "border" else None)
-                action = "not built" if item is not None and not getattr(item, "built", True) \
-                    else "opens later"
-            out.append(Interval(kind, ident, cal.date_of(int(a)), cal.date_of(int(b)), "closed",
-                                None, actor, action, source))
-    for state, table in (("capacity", cal.capacity), ("cost", cal.cost)):
-        for target, values in table.items():
-            kind, ident = target.split(":", 1)
-            for a, b in segments(values, base[state][target]):
-                actor, action, source = cause(target, a, (f"set_{state}",))
-                out.append(Interval(kind, ident, cal.date_of(a), cal.date_of(b), state,
-                                    float(values[a]), actor, action, source))
-    for market, values in cal.discount_usd_per_t.items():
-        for a, b in segments(values, 0.0):
-            actor, action, source = cause(f"market:{market}", a, ("discount",))
-            out.append(Interval("market", market, cal.date_of(a), cal.date_of(b),
-                                "discount", float(values[a]), actor, action, source))
-    out.sort(key=lambda i: (i.start, i.kind, i.target))
+    state = {"close": "closed", "set_capacity": "capacity", "set_cost": "cost",
+             "discount": "discount"}
+    for m in events:
+        if m.action not in state or m.date > end:
+            continue
+        stop = next((ev.date for ev in events if _revoked(m, ev)), None)
+        last = min(end, stop - dt.timedelta(days=1)) if stop else end
+        value = (m.value if m.action == "set_capacity" else m.cost_usd_per_t
+                 if m.action == "set_cost" else m.discount_usd_per_t
+                 if m.action == "discount" else None)
+        kind, _, ident = m.target.partition(":")
+        out.append(Interval(kind, ident, max(m.date, cal.start), last, state[m.action],
+                            None if value is None else float(value), m.actor, m.action,
+                            m.source or ""))
+    for kind, items in (("port", net.ports), ("border", net.borders)):
+        for k, item in items.items():
+            if not getattr(item, "built", True):
+                out.append(Interval(kind, k, cal.start, end, "closed", None, "", "not built", ""))
+            elif item.opens_on is not None and item.opens_on > cal.start:
+                out.append(Interval(kind, k, cal.start,
+                                    min(end, item.opens_on - dt.timedelta(days=1)), "closed",
+                                    None, "", "opens later", ""))
+    out.sort(key=lambda i: (i.start, i.kind, i.target, i.actor))
     return out

@@ -1,0 +1,5 @@
+"""``python -m potashsim``: the command line."""
+
+from potashsim.cli import main
+
+main()

@@ -1,0 +1,266 @@
+"""The ``potashsim`` command: the only module that prints, exits or maps errors to exit codes.
+
+Exit status: 0 success, 2 invalid input (scenario, option or results folder), 1 internal error,
+130 interrupted. Tracebacks only with ``--debug``. Heavy libraries are imported inside the
+commands so that ``potashsim --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from potashsim.errors import PotashsimError, ReportError, ResultsError, ScenarioError
+
+__all__ = ["main"]
+
+_DEBUG = False
+
+
+def _fail(message: str, code: int) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn potashsim's errors into messages and exit codes."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ScenarioError as err:
+            if _DEBUG:
+                raise
+            for p in err.problems:
+                click.echo(str(p), err=True)
+            _fail(f"{len(err.problems)} problem(s); nothing was run or written.", 2)
+        except (ResultsError, ReportError) as err:
+            if _DEBUG:
+                raise
+            _fail(f"error: {err}", 2)
+        except PotashsimError as err:
+            if _DEBUG:
+                raise
+            _fail(f"error: {err}", 1)
+        except KeyboardInterrupt:
+            _fail("interrupted; no results folder was left half-written.", 130)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
+            raise
+        except Exception as err:  # the last line of defence: no traceback for users
+            if _DEBUG:
+                raise
+            _fail(f"internal error: {type(err).__name__}: {err}\n"
+                  "Rerun with --debug for the traceback, and please report it.", 1)
+
+    return wrapper
+
+
+def _command_line() -> str:
+    return " ".join(shlex.quote(a) for a in ["potashsim", *sys.argv[1:]])
+
+
+_set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a parameter by dotted path, e.g. ports.klaipeda.handling_usd_per_t=11 "
+         "(repeatable).")
+
+
+def _load(ref: str, overrides: tuple[str, ...]) -> Any:
+    from potashsim.loader import load_scenario
+
+    return load_scenario(ref, overrides=list(overrides))
+
+
+def _load_all(refs: tuple[str, ...], overrides: tuple[str, ...]) -> list[Any]:
+    """Load every scenario, reporting the problems of all of them before stopping."""
+    scenarios, problems = [], []
+    for ref in refs:
+        try:
+            scenarios.append(_load(ref, overrides))
+        except ScenarioError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="potashsim")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def main(debug: bool) -> None:
+    """potashsim: Belarusian potash export routes under sanctions, simulated.
+
+    \b
+    Quick start:
+      potashsim validate scenarios/
+      potashsim explain history
+      potashsim compare baseline history us_eu_lifted_lithuania_holds all_lifted \\
+          --replications 20 --report results/report.html
+    """
+    global _DEBUG
+    _DEBUG = debug
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@_set_option
+@_guard
+def validate(paths: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+    """Check scenario files (or folders of them): schema, references, the network they use."""
+    from potashsim.loader import discover
+
+    files = discover(paths)
+    if not files:
+        _fail(f"no scenario files found in {', '.join(paths)}", 2)
+    bad = 0
+    for f in files:
+        try:
+            _load(str(f), overrides)
+        except ScenarioError as err:
+            bad += 1
+            for p in err.problems:
+                click.echo(str(p))
+        else:
+            click.echo(f"{f}: ok")
+    click.echo(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} invalid")
+    if bad:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("scenario")
+@_set_option
+@_guard
+def explain(scenario: str, overrides: tuple[str, ...]) -> None:
+    """Show a scenario fully resolved, and its policy timeline."""
+    from potashsim.explain import render
+
+    click.echo(render(_load(scenario, overrides)))
+
+
+@main.command()
+@_guard
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors)."""
+    from potashsim.scenario import ScenarioFile
+
+    doc = ScenarioFile.model_json_schema()
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "potashsim scenario"
+    click.echo(json.dumps(doc, indent=2))
+
+
+def _check_seed(seed: int | None) -> None:
+    if seed is not None and seed < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--seed")
+
+
+@main.command("run")
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="Results root folder.")
+@_set_option
+@_guard
+def run_cmd(scenarios: tuple[str, ...], seed: int | None, out: Path,
+            overrides: tuple[str, ...]) -> None:
+    """Run scenarios once each; print each run folder's path (last lines of the output)."""
+    _check_seed(seed)
+    from potashsim.experiment import run
+    from potashsim.results import save_run
+
+    loaded = _load_all(scenarios, overrides)
+    folders = []
+    for s in loaded:
+        result = run(s, seed=seed)
+        t = result.summary["totals"]
+        click.echo(f"{s.name}: exported {t['exported_t'] / 1e6:.2f} Mt, revenue "
+                   f"{t['revenue_usd'] / 1e9:.2f} bn USD, netback {t['netback_usd'] / 1e9:.2f} "
+                   f"bn USD, curtailed {t['curtailed_t'] / 1e6:.2f} Mt "
+                   f"({s.horizon.start}..{s.horizon.end}, seed {result.seed}, "
+                   f"{result.wall_s:.2f} s)")
+        folders.append(save_run(result, out, command=_command_line(), overrides=list(overrides)))
+    for f in folders:
+        click.echo(str(f))
+
+
+@main.command()
+@click.argument("base")
+@click.argument("others", nargs=-1, required=True)
+@click.option("--replications", "-n", type=int, default=20, show_default=True,
+              help="Paired replications per scenario.")
+@click.option("--workers", "-j", type=int, default=None,
+              help="Worker processes [default: the machine's cores].")
+@click.option("--seed", type=int, default=None,
+              help="Root seed of the replications [default: the base scenario's].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="Results root folder.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the HTML report here.")
+@_set_option
+@_guard
+def compare(base: str, others: tuple[str, ...], replications: int, workers: int | None,
+            seed: int | None, out: Path, report_path: Path | None,
+            overrides: tuple[str, ...]) -> None:
+    """Compare scenarios against BASE over paired replications (common random numbers)."""
+    if replications < 1:
+        raise click.BadParameter("must be 1 or more", param_hint="--replications")
+    if workers is not None and workers < 1:
+        raise click.BadParameter("must be 1 or more", param_hint="--workers")
+    _check_seed(seed)
+    from potashsim.experiment import compare as run_compare
+    from potashsim.experiment import default_workers
+    from potashsim.results import save_comparison
+    from potashsim.tables import comparison_table
+
+    loaded = _load_all((base, *others), overrides)
+    names = [s.name for s in loaded]
+    if len(set(names)) != len(names):
+        _fail(f"scenario names must differ, got {', '.join(names)}", 2)
+    workers = workers or min(default_workers(), replications)
+    total = replications * len(loaded)
+    with click.progressbar(length=total, label=f"{total} runs on {workers} worker(s)",
+                           file=sys.stderr) as bar:
+        def tick(done: int, _total: int) -> None:
+            bar.update(done - bar.pos)
+
+        cmp = run_compare(loaded, replications=replications,
+                          seed=loaded[0].seed if seed is None else seed, workers=workers,
+                          progress=tick)
+    click.echo(comparison_table(cmp))
+    folder = save_comparison(cmp, out, command=_command_line())
+    if report_path is not None:
+        from potashsim.report import build_report
+
+        build_report([folder], report_path, command=_command_line())
+        click.echo(f"report: {report_path}")
+    click.echo(str(folder))
+
+
+@main.command()
+@click.argument("results", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML file to write.")
+@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default="html",
+              show_default=True, help="png/svg: also export every chart as an image "
+                                      "(needs Chromium) next to the HTML file.")
+@_guard
+def report(results: tuple[Path, ...], out: Path, fmt: str) -> None:
+    """Build the offline HTML report from comparison or run folders (never re-runs anything)."""
+    from potashsim.report import build_report, export_images
+
+    path = build_report(list(results), out, command=_command_line())
+    click.echo(f"report: {path}")
+    if fmt != "html":
+        folder = out.with_suffix("")
+        for image in export_images(list(results), folder, fmt=fmt):
+            click.echo(str(image))

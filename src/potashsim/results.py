@@ -1,0 +1,199 @@
+"""Save runs and comparisons under ``results/`` (the contract in docs/results-contract.md).
+
+Every folder is written to a temporary sibling and renamed into place, so an interrupted or failed
+write leaves no half-written folder. A run folder's name is a hash of what determines its
+content; an existing folder with the same summary is left as it is, one with a different summary
+is never overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from potashsim.errors import ResultsError
+from potashsim.experiment import Comparison, RunResult, run
+from potashsim.policy import Calendar
+from potashsim.scenario import NetworkSpec, Scenario
+
+__all__ = ["save_comparison", "save_run", "scenario_hash", "versions"]
+
+
+def versions() -> dict[str, str]:
+    """Versions of potashsim, Python and the libraries that shape results."""
+    out = {"python": platform.python_version()}
+    for pkg in ("potashsim", "simpy", "numpy", "scipy", "pandas", "pydantic", "plotly"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def _scenario_json(scenario: Scenario) -> str:
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the fully resolved scenario."""
+    return hashlib.sha256(_scenario_json(scenario).encode()).hexdigest()
+
+
+def _dump_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n",
+                    encoding="utf-8")
+
+
+@contextmanager
+def _atomic_folder(final: Path) -> Iterator[Path]:
+    """Yield a temporary folder next to ``final``; rename it into place if the block succeeds."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        yield tmp
+        os.replace(tmp, final) if not final.exists() else None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def network_json(net: NetworkSpec) -> dict[str, Any]:
+    """Nodes, links, ports, borders, markets and lanes with coordinates, for the map."""
+    nodes = [{"id": k, "name": n.name, "lat": n.lat, "lon": n.lon,
+              "kind": "mine" if any(m.node == k for m in net.mines.values()) else "node"}
+             for k, n in net.nodes.items()]
+    anchor = {p.sea_region: net.nodes[p.node] for p in net.ports.values()}
+    return {
+        "nodes": nodes,
+        "links": [{"id": k, "from": v.from_node, "to": v.to_node, "country": v.country,
+                   "distance_km": v.distance_km} for k, v in net.links.items()],
+        "ports": [{"id": k, "name": v.name, "node": v.node, "sea_region": v.sea_region}
+                  for k, v in net.ports.items()],
+        "borders": [{"id": k, "node": v.node, "market": v.market}
+                    for k, v in net.borders.items()],
+        "markets": [{"id": k, "name": v.name, "lat": v.lat, "lon": v.lon}
+                    for k, v in net.markets.items()],
+        "lanes": [{"id": f"{r}.{m}", "sea_region": r, "market": m,
+                   "lat": anchor[r].lat if r in anchor else None,
+                   "lon": anchor[r].lon if r in anchor else None}
+                  for r, lanes in net.lanes.items() for m in lanes],
+    }
+
+
+def timeline_table(cal: Calendar) -> pd.DataFrame:
+    """The policy timeline as intervals (see the contract's ``timeline.csv``)."""
+    rows = [{"kind": i.kind, "target": i.target, "start": i.start, "end": i.end,
+             "state": i.state, "value": i.value, "actor": i.actor, "action": i.action,
+             "source": i.source} for i in cal.intervals]
+    cols = ["kind", "target", "start", "end", "state", "value", "actor", "action", "source"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> None:
+    _dump_json(folder / "summary.json", result.summary)
+    result.monthly.to_csv(folder / "monthly.csv", index=False)
+    result.utilisation.to_csv(folder / "utilisation.csv", index=False)
+    timeline_table(result.calendar).to_csv(folder / "timeline.csv", index=False)
+    _dump_json(folder / "network.json", network_json(result.network))
+    _dump_json(folder / "manifest.json", manifest)
+    (folder / "scenario.resolved.yaml").write_text(
+        yaml.safe_dump(json.loads(_scenario_json(result.scenario)), sort_keys=False,
+                       allow_unicode=True), encoding="utf-8")
+
+
+def _manifest(result: RunResult, command: str, overrides: list[str]) -> dict[str, Any]:
+    return {
+        "scenario": result.scenario.name,
+        "scenario_sha256": scenario_hash(result.scenario),
+        "seed": result.seed,
+        "overrides": overrides,
+        "command": command,
+        "versions": versions(),
+        "wall_time_s": round(result.wall_s, 3),
+    }
+
+
+def save_run(result: RunResult, root: Path, *, command: str = "",
+             overrides: list[str] | None = None) -> Path:
+    """Write ``result`` to ``root/<scenario>/<run-id>/`` and return the folder.
+
+    Raises:
+        ResultsError: the folder exists with a different summary (it is left untouched).
+    """
+    manifest = _manifest(result, command, overrides or [])
+    key = f"{manifest['scenario_sha256']}:{result.seed}:{manifest['versions']['potashsim']}"
+    folder = root / result.scenario.name / hashlib.sha256(key.encode()).hexdigest()[:12]
+    if folder.exists():
+        _check_same(folder, result.summary)
+        return folder
+    with _atomic_folder(folder) as tmp:
+        _write_run(tmp, result, manifest)
+    return folder
+
+
+def _check_same(folder: Path, summary: dict[str, Any]) -> None:
+    try:
+        old = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ResultsError(f"{folder} exists but its summary.json cannot be read ({err}); "
+                           "move it away to rerun") from err
+    new = json.loads(json.dumps(summary, default=str))
+    if old != new:
+        raise ResultsError(f"{folder} exists with a different summary; refusing to overwrite "
+                           "it (move it away, or run with another --out)")
+
+
+def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
+    """Write ``cmp`` to ``root/compare/<id>/`` with a representative run per scenario.
+
+    The representative run of each scenario is replication 0 (its seed is ``cmp.seeds[0]``),
+    saved whole under ``runs/<scenario>/`` for the map, timeline and bottleneck charts.
+    """
+    hashes = {s.name: scenario_hash(s) for s in cmp.scenarios}
+    ver = versions()
+    key = json.dumps([hashes, cmp.replications, cmp.seed, ver["potashsim"]], sort_keys=True)
+    folder = root / "compare" / hashlib.sha256(key.encode()).hexdigest()[:12]
+    doc = {
+        "base": cmp.base, "scenarios": [s.name for s in cmp.scenarios],
+        "replications": cmp.replications, "seed": cmp.seed, "command": command,
+        "potashsim_version": ver["potashsim"], "versions": ver, "scenario_hashes": hashes,
+        "stats": cmp.stats, "decomposition": cmp.decomposition,
+        "wall_time_s": round(cmp.wall_s, 3),
+    }
+    if folder.exists():
+        old = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+        if old.get("stats") != json.loads(json.dumps(cmp.stats)):
+            raise ResultsError(f"{folder} exists with different results; refusing to overwrite")
+        return folder
+    units = {"exported_t": "t", "revenue_usd": "USD", "netback_usd": "USD",
+             "logistics_cost_usd": "USD"}
+    rows = [{"scenario": s, "metric": m, **v, "unit": units[m]}
+            for s, metrics in cmp.stats.items() for m, v in metrics.items()]
+    with _atomic_folder(folder) as tmp:
+        _dump_json(tmp / "comparison.json", doc)
+        pd.DataFrame(rows).to_csv(tmp / "comparison.csv", index=False)
+        cmp.yearly.to_csv(tmp / "replications.csv", index=False)
+        mr = cmp.monthly_revenue.copy()
+        mr["month"] = pd.to_datetime(mr["month"]).dt.date
+        mr.to_csv(tmp / "monthly_revenue.csv", index=False)
+        routes = cmp.monthly_routes.copy()
+        routes["month"] = pd.to_datetime(routes["month"]).dt.date
+        routes.to_csv(tmp / "monthly_routes.csv", index=False)
+        for s in cmp.scenarios:
+            result = run(s, seed=cmp.seeds[0])
+            sub = tmp / "runs" / s.name
+            sub.mkdir(parents=True)
+            _write_run(sub, result, _manifest(result, command, []))
+    return folder

@@ -1,0 +1,47 @@
+"""Text tables of a comparison for the terminal (and the README)."""
+
+from __future__ import annotations
+
+from potashsim.experiment import Comparison
+from potashsim.explain import text_table
+
+__all__ = ["comparison_table"]
+
+_UNITS = {"exported_t": ("exports", 1e6, "Mt"), "revenue_usd": ("revenue", 1e9, "bn USD"),
+          "netback_usd": ("netback", 1e9, "bn USD")}
+
+
+def _ci(v: dict[str, float | None], scale: float) -> str:
+    lo, hi = v["diff_ci_low"], v["diff_ci_high"]
+    if lo is None or hi is None:
+        return "n/a (1 replication)"
+    return f"[{lo / scale:+.2f}, {hi / scale:+.2f}]"
+
+
+def comparison_table(cmp: Comparison) -> str:
+    """Totals over the horizon with differences against the base and 95% intervals, then the
+    decomposition of the netback change."""
+    first, last = cmp.scenarios[0].horizon.start, cmp.scenarios[0].horizon.end
+    rows = []
+    for s in cmp.scenarios:
+        row: list[object] = [s.name]
+        for metric, (_, scale, _unit) in _UNITS.items():
+            v = cmp.stats[s.name][metric]
+            row.append(f"{v['mean'] / scale:.2f}")
+            row.append("base" if s.name == cmp.base else
+                       f"{v['diff_mean'] / scale:+.2f} {_ci(v, scale)}")
+        rows.append(row)
+    headers = ["scenario"]
+    for _, (label, _s, unit) in _UNITS.items():
+        headers += [f"{label} {unit}", f"vs {cmp.base} (95% CI)"]
+    dec_rows = [(name, d["volume_usd"] / 1e9, d["price_usd"] / 1e9, d["logistics_usd"] / 1e9,
+                 d["total_usd"] / 1e9) for name, d in cmp.decomposition.items()]
+    return "\n".join([
+        f"Totals {first}..{last}, mean of {cmp.replications} paired replication(s):",
+        text_table(headers, rows),
+        "",
+        f"Change in netback against {cmp.base}, bn USD (volume + price/discount + logistics):",
+        text_table(["scenario", "volume", "price/discount", "logistics", "total"],
+                   [tuple(f"{x:+.2f}" if isinstance(x, float) else x for x in r)
+                    for r in dec_rows]),
+    ])
