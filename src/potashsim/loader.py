@@ -191,9 +191,12 @@ def _resolve(
     leaf_doc, leaf = chain[-1]
     horizon, seed, stochastic, description = None, 0, True, ""
     network_ref: tuple[Document, str] | None = None
+    inherited = 0  # events before this index come from files above the one setting the horizon
     for doc, f in chain:
         excluded = set(f.exclude_actors)
         state.events = [(e, o) for e, o in state.events if e["actor"] not in excluded]
+        if f.horizon is not None:
+            inherited = len(state.events)
         horizon = f.horizon or horizon
         seed = f.seed if f.seed is not None else seed
         stochastic = f.stochastic if f.stochastic is not None else stochastic
@@ -229,7 +232,7 @@ def _resolve(
     if network is None or horizon is None:
         raise ScenarioError(state.problems)
 
-    events = _validate_events(state.events, network, horizon, state)
+    events = _validate_events(state.events, network, horizon, state, inherited)
     if state.problems:
         raise ScenarioError(state.problems)
     return sc.Scenario(
@@ -277,18 +280,23 @@ def _validate_network(
 
 def _validate_events(
     raw_events: list[tuple[dict[str, Any], _Origin]], network: sc.NetworkSpec,
-    horizon: sc.Horizon, state: _State,
+    horizon: sc.Horizon, state: _State, inherited: int,
 ) -> list[Any]:
+    """Check events; the first ``inherited`` come from files above the one that set the
+    horizon: a child may shorten the horizon, so those are kept if earlier (they are in force
+    from the start) and dropped if later, instead of being errors."""
     from pydantic import TypeAdapter
 
     adapter: TypeAdapter[Any] = TypeAdapter(sc.Event)
     events = [adapter.validate_python(raw) for raw, _ in raw_events]
-    order = sorted(range(len(events)), key=lambda i: events[i].date)
+    keep = [i for i, e in enumerate(events) if i >= inherited or e.date <= horizon.end]
     for i, fld, msg in sc.event_problems(events, network, horizon):
+        if i < inherited and fld == "date":
+            continue
         origin = raw_events[i][1]
         key = ".".join(map(str, origin.path)) + f".{fld}"
         state.problems.append(origin.problem(key, msg))
-    return [events[i] for i in order]
+    return sorted((events[i] for i in keep), key=lambda e: e.date)
 
 
 # --- parameters with provenance ---------------------------------------------------------------

@@ -556,6 +556,9 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _events(self) -> Scenario:
-        _raise_problems([(f"events.{i}.{field}", msg)
-                         for i, field, msg in event_problems(self.events, self.network, self.horizon)])
+        # Events before the start are allowed here (inherited measures in force from day 0);
+        # the loader rejects a file's own events outside its horizon.
+        _raise_problems([(f"events.{i}.{field}", msg) for i, field, msg
+                         in event_problems(self.events, self.network, self.horizon)
+                         if not (field == "date" and self.events[i].date < self.horizon.start)])
         return self

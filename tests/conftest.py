@@ -1,0 +1,71 @@
+"""Shared fixtures: tiny hand-checkable networks and short versions of the shipped scenarios."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from potashsim.loader import load_scenario
+from potashsim.scenario import NetworkSpec, Scenario
+
+
+def tiny_network(**overrides: Any) -> dict[str, Any]:
+    """One mine, one rail link, one port, one market: every number easy to check by hand.
+
+    Trains carry 1,000 t (10 wagons x 100 t); the mine makes 2,000 t a day; the link admits one
+    train a day; the port loads 100,000 t a day, so rail is the bottleneck (1,000 t a day).
+    """
+    net: dict[str, Any] = {
+        "nodes": {"mine": {"name": "Mine", "lat": 0, "lon": 0},
+                  "port": {"name": "Port", "lat": 1, "lon": 1}},
+        "mines": {"m1": {"name": "M1", "node": "mine", "storage_t": 50_000,
+                         "output_schedule": [{"from_date": "2020-01-01",
+                                              "output_t_per_year": 730_000}]}},
+        "links": {"rail": {"from_node": "mine", "to_node": "port", "country": "X",
+                           "distance_km": 300, "transit_days": 1, "capacity_trains_per_day": 1,
+                           "tariff_usd_per_t": 10}},
+        "ports": {"p1": {"name": "P1", "node": "port", "sea_region": "sea",
+                         "capacity_t_per_year": 1e9, "storage_t": 20_000, "berths": 1,
+                         "loading_t_per_day": 100_000, "handling_usd_per_t": 5}},
+        "markets": {"buyer": {"name": "Buyer", "lat": 2, "lon": 2, "demand_t_per_year": 1e9,
+                              "prices": [{"date": "2020-01-01", "usd_per_t": 300}]}},
+        "lanes": {"sea": {"buyer": {"freight_usd_per_t": 40, "voyage_days": 10}}},
+        "model": {"wagons_per_train": 10, "wagon_payload_t": 100, "ship_lot_t": 1_000,
+                  "dispatch_interval_days": 7, "domestic_t_per_year": 0, "transit_spread": 0},
+    }
+    for path, value in overrides.items():
+        node = net
+        keys = path.split(".")
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return net
+
+
+def make_scenario(net: dict[str, Any], *, days: int = 365, events: tuple[Any, ...] = (),
+                  seed: int = 1) -> Scenario:
+    """A deterministic scenario on ``net`` from 2020-01-01 for ``days`` days."""
+    start = dt.date(2020, 1, 1)
+    return Scenario.model_validate({
+        "name": "tiny", "description": "test", "seed": seed, "stochastic": False,
+        "horizon": {"start": start, "end": start + dt.timedelta(days=days - 1)},
+        "network": NetworkSpec.model_validate(net), "events": list(events),
+    })
+
+
+def shortened(name: str, start: str, end: str) -> Scenario:
+    """A shipped scenario with its horizon cut (events outside it dropped)."""
+    s = load_scenario(name)
+    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    return s.model_copy(update={
+        "horizon": s.horizon.model_copy(update={"start": a, "end": b}),
+        "events": tuple(e for e in s.events if a <= e.date <= b),
+    })
+
+
+@pytest.fixture(scope="session")
+def history_short() -> Scenario:
+    """History over 2021-2023: the Lithuanian ban, the EU ban and the Russian ramp-up."""
+    return shortened("history", "2021-01-01", "2023-12-31")

@@ -1,0 +1,221 @@
+"""The engine's invariants and known answers: mass balance, capacities, determinism, hand-checked
+throughput and netback, closures, and the dispatcher against the LP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from conftest import make_scenario, shortened, tiny_network
+from potashsim import dispatch
+from potashsim.economics import decompose, deliveries_table, summarize
+from potashsim.engine import simulate
+from potashsim.experiment import compare, run
+from potashsim.loader import discover, load_scenario
+from potashsim.policy import build_calendar
+from potashsim.streams import replication_seeds
+
+SHIPPED = [p.stem for p in discover(["scenarios"])]
+
+
+def balance_gap_t(trace) -> float:
+    exported = sum(d.tonnes for d in trace.deliveries)
+    left = trace.initial_stock_t + float(np.sum(trace.produced_t))
+    right = exported + float(np.sum(trace.domestic_t)) + trace.end_stock_t + trace.in_transit_t
+    return abs(left - right)
+
+
+def assert_capacities_respected(trace, net, cal) -> None:
+    for link_id, entered in trace.trains_entered.items():
+        cap = cal.capacity[f"link:{link_id}"]
+        # a day admits at most max(1, capacity) trains (fractional capacities bank tokens)
+        assert np.all(entered <= np.maximum(1.0, cap) + 1e-9), link_id
+        days = len(entered)
+        assert entered.sum() <= cap.sum() + max(1.0, cap.max()) + 1e-9, link_id
+        assert days == cal.days
+    for port_id, peak in trace.port_stock_peak_t.items():
+        assert peak <= net.ports[port_id].storage_t + 1e-6, port_id
+    for port_id, busy in trace.berths_busy_peak.items():
+        assert busy <= net.ports[port_id].berths, port_id
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_scenario_balances_to_the_tonne_and_respects_capacities(name):
+    scenario = load_scenario(name)
+    trace, net, cal = simulate(scenario)
+    assert balance_gap_t(trace) < 1.0
+    assert_capacities_respected(trace, net, cal)
+    summary = summarize(trace, deliveries_table(trace, net, cal))["totals"]
+    lhs = summary["initial_stock_t"] + summary["produced_t"]
+    rhs = (summary["exported_t"] + summary["domestic_t"] + summary["end_stock_t"]
+           + summary["in_transit_t"])
+    assert abs(lhs - rhs) < 1.0
+
+
+def test_mass_balance_holds_on_50_random_seeds(history_short):
+    for seed in replication_seeds(7, 50):
+        trace, net, cal = simulate(history_short, seed=seed)
+        assert balance_gap_t(trace) < 1.0, seed
+        assert_capacities_respected(trace, net, cal)
+
+
+def test_same_seed_gives_the_same_summary(history_short):
+    a = run(history_short, seed=11).summary
+    b = run(history_short, seed=11).summary
+    assert a == b
+    c = run(history_short, seed=12).summary
+    assert c["totals"] != a["totals"], "a different seed should draw different inputs"
+
+
+def test_results_do_not_depend_on_the_number_of_workers(history_short):
+    other = shortened("us_eu_only", "2021-01-01", "2023-12-31")
+    one = compare([history_short, other], replications=3, seed=5, workers=1)
+    two = compare([history_short, other], replications=3, seed=5, workers=2)
+    assert one.stats == two.stats
+    assert one.decomposition == two.decomposition
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero(history_short):
+    cmp = compare([history_short, history_short.model_copy(update={"name": "twin"})],
+                  replications=3, seed=3)
+    for metric in ("exported_t", "revenue_usd", "netback_usd"):
+        assert cmp.stats["twin"][metric]["diff_mean"] == 0.0
+        assert cmp.stats["twin"][metric]["diff_ci_low"] == 0.0
+
+
+# --- known answers on the tiny network ---------------------------------------------------------
+
+
+def test_one_route_exports_the_rail_bottleneck_times_the_horizon_to_within_one_train():
+    scenario = make_scenario(tiny_network(), days=365)
+    trace, net, cal = simulate(scenario)
+    exported = sum(d.tonnes for d in trace.deliveries)
+    payload = net.model.train_payload_t
+    rail_t_per_day = net.links["rail"].capacity_trains_per_day * payload
+    bound = min(730_000 / 365, rail_t_per_day, 1e9 / 365) * 365
+    # the last train of the horizon is still on the rail when the run ends
+    pipeline_t = net.links["rail"].transit_days * rail_t_per_day
+    assert abs(exported - (bound - pipeline_t)) <= payload
+    assert exported <= bound
+
+
+def test_netback_per_tonne_is_price_minus_each_cost_item_exactly():
+    scenario = make_scenario(tiny_network(), days=120)
+    trace, net, cal = simulate(scenario)
+    d = deliveries_table(trace, net, cal)
+    assert len(d) > 50
+    per_t = d["netback_usd"] / d["exported_t"]
+    assert np.allclose(per_t, 300 - 10 - 5 - 40, rtol=0, atol=1e-9)
+
+
+def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails():
+    close = {"date": dt.date(2020, 3, 1), "actor": "Lithuania", "action": "close",
+             "target": "link:rail"}
+    scenario = make_scenario(tiny_network(), days=200, events=(close,))
+    trace, net, cal = simulate(scenario)
+    closed_day = cal.day_of(dt.date(2020, 3, 1))
+    last_export = max(d.load_day for d in trace.deliveries)
+    # trains already on the rail finish their run (1 day); nothing leaves afterwards
+    assert closed_day - 1 <= last_export <= closed_day + 1
+    assert trace.end_stock_by_place_t["mine:m1"] == pytest.approx(50_000)
+    full_day = closed_day + 25  # 50,000 t of storage at 2,000 t a day, less what was in it
+    assert np.all(trace.curtailed_t[full_day + 1:] == pytest.approx(2_000))
+    assert trace.curtailed_t[:closed_day - 30].sum() == 0
+
+
+def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds():
+    events = (
+        {"date": dt.date(2020, 2, 1), "actor": "Lithuania", "action": "close",
+         "target": "link:rail"},
+        {"date": dt.date(2020, 3, 1), "actor": "EU", "action": "close", "target": "link:rail"},
+        {"date": dt.date(2020, 4, 1), "actor": "EU", "action": "lift"},
+        {"date": dt.date(2020, 5, 1), "actor": "Lithuania", "action": "reopen",
+         "target": "link:rail"},
+    )
+    scenario = make_scenario(tiny_network(), days=200, events=events)
+    trace, net, cal = simulate(scenario)
+    open_ = cal.open["link:rail"]
+    assert not open_[cal.day_of(dt.date(2020, 4, 15))], "Lithuania's closure outlives the EU's"
+    assert open_[cal.day_of(dt.date(2020, 5, 1))]
+    loads = [d.load_day for d in trace.deliveries]
+    assert not any(cal.day_of(dt.date(2020, 2, 3)) <= x < cal.day_of(dt.date(2020, 5, 1))
+                   for x in loads)
+    assert any(x > cal.day_of(dt.date(2020, 5, 3)) for x in loads)
+
+
+def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_exceeds_it():
+    # two routes through a shared trunk; the port on the cheap route is the binding limit
+    net = tiny_network(**{"links.rail.capacity_trains_per_day": 5,
+                          "ports.p1.capacity_t_per_year": 1_095_000,  # 3,000 t a day
+                          "mines.m1.output_schedule": [{"from_date": "2020-01-01",
+                                                        "output_t_per_year": 3_650_000}]})
+    scenario = make_scenario(net, days=730)
+    trace, netspec, cal = simulate(scenario)
+    exported = sum(d.tonnes for d in trace.deliveries)
+    bound = min(3_650_000 / 365, 5 * 1_000, 1_095_000 / 365) * 730
+    assert exported <= bound + netspec.model.ship_lot_t
+    assert exported >= 0.95 * bound
+
+
+def test_an_ice_season_halves_what_a_berth_bound_port_ships():
+    # the berth (1,200 t a day) binds, not the rail (1,000 t a day at most); ice doubles the
+    # ship cycle, so the port ships about 600 t a day
+    ice = {"start_month_day": "01-01", "end_month_day": "12-31", "turnaround_factor": 2.0}
+    kw = {"ports.p1.loading_t_per_day": 1_200, "links.rail.capacity_trains_per_day": 2}
+    base = make_scenario(tiny_network(**kw), days=365)
+    icy = make_scenario(tiny_network(**kw, **{"ports.p1.ice": ice}), days=365)
+    shipped = [sum(d.tonnes for d in simulate(s)[0].deliveries) for s in (base, icy)]
+    assert shipped[0] == pytest.approx(1_200 * 365, rel=0.05)
+    assert shipped[1] == pytest.approx(600 * 365, rel=0.05)
+
+
+def test_greedy_dispatch_stays_within_two_percent_of_the_lp_optimum(history_short):
+    greedy = run(history_short, seed=1).summary["totals"]["netback_usd"]
+    lp_scenario = history_short.model_copy(update={"network": history_short.network.model_copy(
+        update={"model": history_short.network.model.model_copy(update={"dispatcher": "lp"})})})
+    lp = run(lp_scenario, seed=1).summary["totals"]["netback_usd"]
+    assert greedy == pytest.approx(lp, rel=0.02)
+
+
+def test_greedy_plan_equals_the_lp_plan_on_a_problem_with_one_best_answer():
+    pairs = (dispatch.Pair("a", "x", 100.0, ("l1",)), dispatch.Pair("b", "x", 50.0, ("l2",)),
+             dispatch.Pair("b", "y", 60.0, ("l2",)), dispatch.Pair("a", "y", -5.0, ("l1",)))
+    problem = dispatch.Problem(pairs, supply_t=10_000, link_t={"l1": 4_000, "l2": 9_000},
+                               terminal_t={"a": 9_000, "b": 9_000},
+                               market_t={"x": 5_000, "y": 3_000})
+    lp = dispatch.plan_lp(problem)
+    greedy = dispatch.plan_greedy(problem)
+    assert lp == pytest.approx(greedy)
+    assert lp == pytest.approx({("a", "x"): 4_000, ("b", "y"): 3_000, ("b", "x"): 1_000})
+
+
+def test_decomposition_adds_up_to_the_change_in_netback():
+    base = {"exported_t": 10.0, "revenue_usd": 3000.0, "logistics_cost_usd": 700.0}
+    other = {"exported_t": 7.0, "revenue_usd": 2450.0, "logistics_cost_usd": 630.0}
+    d = decompose(base, other)
+    assert d["total_usd"] == pytest.approx((2450 - 630) - (3000 - 700))
+    assert d["volume_usd"] + d["price_usd"] + d["logistics_usd"] == pytest.approx(d["total_usd"])
+    assert d["volume_usd"] == pytest.approx(-3 * 230)
+
+
+def test_us_lift_removes_the_discount_but_the_eu_and_lithuania_keep_klaipeda_shut():
+    cal = build_calendar(load_scenario("history"))
+    day = cal.day_of(dt.date(2026, 6, 1))
+    assert cal.discount_usd_per_t["brazil"][cal.day_of(dt.date(2024, 6, 1))] == 30
+    assert cal.discount_usd_per_t["brazil"][day] == 0
+    assert cal.open["market:us"][day]
+    assert not cal.open["link:lt_transit"][day]
+    assert not cal.open["market:eu"][day]
+
+
+def test_klaipeda_carries_nothing_after_the_ban_while_lithuania_holds():
+    result = run(load_scenario("us_eu_lifted_lithuania_holds"))
+    d = result.deliveries
+    after = d[(d["route"] == "klaipeda") & (d["date"] > "2022-02-15")]
+    # ships loaded from the port's last stock sailed by 10 Feb 2022 in reality (R14)
+    assert after["exported_t"].sum() == 0
+    # the EU market is open again after the EU lifts its measures
+    eu = d[(d["market"] == "eu") & (d["date"] > "2027-03-01")]
+    assert eu["exported_t"].sum() > 0
