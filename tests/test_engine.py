@@ -219,3 +219,22 @@ def test_klaipeda_carries_nothing_after_the_ban_while_lithuania_holds():
     # the EU market is open again after the EU lifts its measures
     eu = d[(d["market"] == "eu") & (d["date"] > "2027-03-01")]
     assert eu["exported_t"].sum() > 0
+
+
+def test_the_baseline_reproduces_the_cited_pre_ban_exports_and_klaipeda_share():
+    from potashsim.calibration import calibrate
+
+    central = load_scenario("baseline").model_copy(update={"stochastic": False})
+    for check in calibrate(central, replications=1, seed=2019):
+        assert check.exports_in_range, check
+        assert check.share_in_range, check
+
+
+def test_the_uncertain_baseline_stays_near_the_cited_ranges():
+    from potashsim.calibration import FACTS, calibrate
+
+    for check in calibrate(load_scenario("baseline"), replications=4, seed=2019):
+        lo, hi, _ = FACTS[check.year][0]
+        # the output range of P2/P5 (10.3-13.0 Mt) pulls the mean below the point value
+        assert 0.95 * lo <= check.exports_mt[0] <= hi, check
+        assert 0.80 <= check.klaipeda_share[0] <= 0.97, check

@@ -246,6 +246,24 @@ def compare(base: str, others: tuple[str, ...], replications: int, workers: int 
 
 
 @main.command()
+@click.option("--replications", "-n", type=int, default=20, show_default=True)
+@click.option("--seed", type=int, default=2019, show_default=True)
+@_set_option
+@_guard
+def calibrate(replications: int, seed: int, overrides: tuple[str, ...]) -> None:
+    """Set the baseline's 2019-2021 beside the cited figures (nothing is fitted)."""
+    if replications < 1:
+        raise click.BadParameter("must be 1 or more", param_hint="--replications")
+    _check_seed(seed)
+    from potashsim.calibration import calibrate as run_calibration
+    from potashsim.calibration import render
+
+    scenario = _load("baseline", overrides)
+    click.echo(render(run_calibration(scenario, replications=replications, seed=seed),
+                      replications))
+
+
+@main.command()
 @click.argument("results", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,

@@ -43,6 +43,8 @@ class LinkGate:
     wait_days: list[float] = field(default_factory=list)
     tokens: float = 0.0
     day: int = -1
+    waiting: int = 0
+    """Trains at the entry now, waiting for a slot."""
 
     def try_enter(self, day: int) -> bool:
         """Take a token on ``day`` if one is there."""
@@ -105,8 +107,6 @@ class World:
     planner: Callable[[Problem], dict[tuple[str, str], float]]
     in_transit_t: float = 0.0
     committed_t: float = 0.0
-    backlog_trains: dict[str, int] = field(default_factory=dict)
-    """Trains planned onto each link that have not entered it yet."""
     route_open: dict[str, list[bool]] = field(default_factory=dict)
     """Whether a route (its terminal and every link) is open, by day."""
     leads: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -185,10 +185,13 @@ def _problem(w: World, day: int, period: int) -> Problem:
     produce = sum(float(w.output_t_per_day[k][day:end + 1].sum()) for k in w.net.mines)
     domestic = net.model.domestic_t_per_year / 365.0 * period
     supply = sum(w.mine_stock_t.values()) + produce - domestic - w.committed_t
-    # Trains still queued from earlier plans use this period's slots first, so that a link
-    # planned at full capacity cannot build an ever-growing queue.
-    links = {k: max(0.0, float(cal.capacity[f"link:{k}"][day]) * period
-                    - w.backlog_trains.get(k, 0)) * payload for k in net.links}
+    # A queue of about a day keeps a section busy despite the spread of arrival times; trains
+    # queued beyond that take this period's slots first, so the queue cannot grow for ever.
+    links = {}
+    for k in net.links:
+        cap = float(cal.capacity[f"link:{k}"][day])
+        excess = max(0.0, w.gates[k].waiting - max(1.0, cap))
+        links[k] = max(0.0, cap * period - excess) * payload
     terminals: dict[str, float] = {}
     for r in w.routes.values():
         cap = float(cal.capacity[f"{r.kind}:{r.id}"][day]) * period / 365.0
@@ -225,8 +228,6 @@ def dispatcher(env: simpy.Environment, w: World) -> Generator[Any, Any, None]:
         spacing = period / max(1, len(trains))
         for i, (route, market) in enumerate(_interleave(trains)):
             w.committed_t += payload
-            for link in w.routes[route].links:
-                w.backlog_trains[link] = w.backlog_trains.get(link, 0) + 1
             env.process(_train(env, w, w.routes[route], market, day + i * spacing))
         yield env.timeout(period)
 
@@ -265,10 +266,11 @@ def _train(env: simpy.Environment, w: World, route: Route, market: str,
     for link_id in route.links:
         gate = w.gates[link_id]
         arrived = env.now
+        gate.waiting += 1
         while not gate.try_enter(int(env.now)):
             yield env.timeout(math.floor(env.now) + 1 - env.now)
+        gate.waiting -= 1
         entered = int(env.now)
-        w.backlog_trains[link_id] -= 1
         if entered < days:
             gate.entered[entered] += 1
             gate.wait_days[entered] += env.now - arrived
@@ -305,9 +307,8 @@ def _train(env: simpy.Environment, w: World, route: Route, market: str,
 
 
 def _cancel(w: World, route: Route) -> None:
+    del route  # the train never reached a link
     w.committed_t -= w.net.model.train_payload_t
-    for link in route.links:
-        w.backlog_trains[link] -= 1
 
 
 def _ship(env: simpy.Environment, w: World, port: Port, market: str, lot: float,
