@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import make_scenario, shortened, tiny_network
@@ -238,3 +239,23 @@ def test_the_uncertain_baseline_stays_near_the_cited_ranges():
         # the output range of P2/P5 (10.3-13.0 Mt) pulls the mean below the point value
         assert 0.95 * lo <= check.exports_mt[0] <= hi, check
         assert 0.80 <= check.klaipeda_share[0] <= 0.97, check
+
+
+def test_the_worked_example_adds_a_port_and_route_with_yaml_alone(tmp_path):
+    from pathlib import Path
+
+    from potashsim.network import routes
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "arkhangelsk.yaml"
+    scenario = load_scenario(example)
+    route = next(r for r in routes(scenario.network) if r.id == "arkhangelsk")
+    assert route.links == ("by_east", "ru_arkhangelsk")
+    # with St Petersburg shut from mid-2027 the new port must take cargo, and never before 2027
+    (tmp_path / "shut.yaml").write_text(
+        f"name: shut\nextends: {example}\nstochastic: false\nevents:\n"
+        "  - {date: 2027-06-01, actor: Russia, action: close, target: 'port:st_petersburg'}\n",
+        encoding="utf-8")
+    d = run(load_scenario(tmp_path / "shut.yaml")).deliveries
+    new_port = d[d["route"] == "arkhangelsk"]
+    assert new_port["exported_t"].sum() > 1e6
+    assert new_port["date"].min() >= pd.Timestamp("2027-01-01")

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-import report_fixtures as fx
 
+import report_fixtures as fx
 from potashsim import charts, report
 from potashsim.errors import ReportError, ResultsError
 
@@ -23,8 +23,10 @@ from potashsim.errors import ReportError, ResultsError
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("results")
-    return {"compare": fx.write_comparison(root / "compare" / "abc123"),
-            "run": fx.write_run(root / "lithuania_ban" / "r1", "lithuania_ban")}
+    return {
+        "compare": fx.write_comparison(root / "compare" / "abc123"),
+        "run": fx.write_run(root / "lithuania_ban" / "r1", "lithuania_ban"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,17 +62,24 @@ def test_load_comparison_reads_every_table_with_dates(comp: report.ComparisonRes
     assert pd.api.types.is_datetime64_any_dtype(comp.monthly_revenue["month"])
     assert pd.api.types.is_datetime64_any_dtype(comp.monthly_routes["month"])
     assert len(comp.monthly_revenue) == len(fx.SCENARIOS) * 3 * 24
-    assert set(comp.stats["metric"]) == {"exported_t", "revenue_usd", "netback_usd",
-                                         "logistics_cost_usd"}
+    assert set(comp.stats["metric"]) == {
+        "exported_t",
+        "revenue_usd",
+        "netback_usd",
+        "logistics_cost_usd",
+    }
     assert comp["stats"] is comp.stats  # dict-like access
-    assert "runs" in comp.keys()
+    assert "runs" in comp and "nope" not in comp
 
 
 def test_load_run_parses_dates_and_keeps_ids_as_text(ban_run: report.RunResults) -> None:
     assert ban_run.scenario == "lithuania_ban"
     assert ban_run.horizon == (pd.Timestamp("2021-01-01"), pd.Timestamp("2022-12-31"))
-    for frame, cols in ((ban_run.monthly, ["month"]), (ban_run.utilisation, ["month"]),
-                        (ban_run.timeline, ["start", "end"])):
+    for frame, cols in (
+        (ban_run.monthly, ["month"]),
+        (ban_run.utilisation, ["month"]),
+        (ban_run.timeline, ["start", "end"]),
+    ):
         for col in cols:
             assert pd.api.types.is_datetime64_any_dtype(frame[col])
     assert ban_run.monthly["month"].min() == pd.Timestamp("2021-01-01")
@@ -83,10 +92,12 @@ def test_missing_run_folder_names_the_folder(tmp_path: Path) -> None:
         report.load_run(tmp_path / "nope")
 
 
-@pytest.mark.parametrize("name", ["monthly.csv", "network.json", "manifest.json",
-                                  "scenario.resolved.yaml"])
-def test_incomplete_run_folder_names_folder_and_file(folders: dict[str, Path], tmp_path: Path,
-                                                     name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["monthly.csv", "network.json", "manifest.json", "scenario.resolved.yaml"]
+)
+def test_incomplete_run_folder_names_folder_and_file(
+    folders: dict[str, Path], tmp_path: Path, name: str
+) -> None:
     run = _copy(folders["run"], tmp_path)
     (run / name).unlink()
     with pytest.raises(ResultsError, match=re.escape(name)) as err:
@@ -94,8 +105,9 @@ def test_incomplete_run_folder_names_folder_and_file(folders: dict[str, Path], t
     assert str(run) in str(err.value)
 
 
-def test_missing_column_and_bad_date_are_results_errors(folders: dict[str, Path],
-                                                        tmp_path: Path) -> None:
+def test_missing_column_and_bad_date_are_results_errors(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
     run = _copy(folders["run"], tmp_path)
     monthly = pd.read_csv(run / "monthly.csv")
     monthly.drop(columns="exported_t").to_csv(run / "monthly.csv", index=False)
@@ -106,8 +118,9 @@ def test_missing_column_and_bad_date_are_results_errors(folders: dict[str, Path]
         report.load_run(run)
 
 
-def test_comparison_without_a_run_folder_is_incomplete(folders: dict[str, Path],
-                                                       tmp_path: Path) -> None:
+def test_comparison_without_a_run_folder_is_incomplete(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
     comp_dir = _copy(folders["compare"], tmp_path)
     shutil.rmtree(comp_dir / "runs" / "lithuania_ban")
     with pytest.raises(ResultsError, match=r"runs.lithuania_ban"):
@@ -211,10 +224,14 @@ def test_route_links_walk_from_the_mine() -> None:
 def test_route_links_errors_name_the_route() -> None:
     with pytest.raises(ReportError, match="'atlantis'"):
         charts.route_links(fx.NETWORK, "atlantis")
-    island = {**fx.NETWORK, "ports": [*fx.NETWORK["ports"],
-                                      {"id": "isle", "node": "isle", "sea_region": "x"}],
-              "nodes": [*fx.NETWORK["nodes"],
-                        {"id": "isle", "name": "Isle", "lat": 55, "lon": 20, "kind": "port"}]}
+    island = {
+        **fx.NETWORK,
+        "ports": [*fx.NETWORK["ports"], {"id": "isle", "node": "isle", "sea_region": "x"}],
+        "nodes": [
+            *fx.NETWORK["nodes"],
+            {"id": "isle", "name": "Isle", "lat": 55, "lon": 20, "kind": "port"},
+        ],
+    }
     with pytest.raises(ReportError, match="no rail path"):
         charts.route_links(island, "isle")
 
@@ -224,8 +241,7 @@ def test_link_flows_sum_the_routes_using_each_link(ban_run: report.RunResults) -
     m = ban_run.monthly[ban_run.monthly["month"].dt.year.eq(2021)]
     by_route = m.groupby("route")["exported_t"].sum()
     for link in flows.index:
-        expected = sum(by_route.get(r, 0.0) for r, links in fx.ROUTE_LINKS.items()
-                       if link in links)
+        expected = sum(by_route.get(r, 0.0) for r, links in fx.ROUTE_LINKS.items() if link in links)
         assert flows[link] == pytest.approx(expected)
     assert flows["sal_min"] == pytest.approx(m["exported_t"].sum())
 
@@ -236,8 +252,11 @@ def _link_traces(fig: go.Figure) -> dict[str, go.Scattergeo]:
 
 def test_map_draws_closed_links_dashed_and_grey(ban_run: report.RunResults) -> None:
     args = (ban_run.network, ban_run.monthly, ban_run.timeline)
-    after_ban = _link_traces(charts.flow_map(*args, ("2022-02-01", "2022-12-31"),
-                                             scenario="lithuania_ban", colour="#0072B2"))
+    after_ban = _link_traces(
+        charts.flow_map(
+            *args, ("2022-02-01", "2022-12-31"), scenario="lithuania_ban", colour="#0072B2"
+        )
+    )
     assert after_ban["vil_kla"].line.dash == "dash"
     assert after_ban["vil_kla"].line.color == "#9a9a9a"
     assert after_ban["vil_kla"].meta["state"] == "closed all period"
@@ -252,8 +271,9 @@ def test_map_draws_closed_links_dashed_and_grey(ban_run: report.RunResults) -> N
 def test_map_widths_follow_flows_and_offmap_terminal_is_marked(
     ban_run: report.RunResults,
 ) -> None:
-    fig = charts.flow_map(ban_run.network, ban_run.monthly, ban_run.timeline, 2021,
-                          scenario="lithuania_ban")
+    fig = charts.flow_map(
+        ban_run.network, ban_run.monthly, ban_run.timeline, 2021, scenario="lithuania_ban"
+    )
     links = _link_traces(fig)
     assert links["sal_min"].line.width > links["vil_kla"].line.width > links["ors_zab"].line.width
     assert links["ors_ust"].meta["flow_t"] == 0.0
@@ -265,8 +285,9 @@ def test_map_widths_follow_flows_and_offmap_terminal_is_marked(
 
 
 def test_flow_maps_one_per_period_on_a_common_scale(ban_run: report.RunResults) -> None:
-    figs = charts.flow_maps(ban_run.network, ban_run.monthly, ban_run.timeline, [2021, 2022],
-                            scenario="lithuania_ban")
+    figs = charts.flow_maps(
+        ban_run.network, ban_run.monthly, ban_run.timeline, [2021, 2022], scenario="lithuania_ban"
+    )
     assert len(figs) == 2
     assert "2021" in figs[0].layout.title.text and "2022" in figs[1].layout.title.text
     w2021 = _link_traces(figs[0])["sal_min"].line.width
@@ -285,8 +306,9 @@ def test_period_bounds() -> None:
 
 
 def test_policy_timeline_bars_match_intervals(ban_run: report.RunResults) -> None:
-    fig = charts.policy_timeline_chart(ban_run.timeline, scenario="lithuania_ban",
-                                       horizon=ban_run.horizon)
+    fig = charts.policy_timeline_chart(
+        ban_run.timeline, scenario="lithuania_ban", horizon=ban_run.horizon
+    )
     assert {t.name for t in fig.data} == {"lithuania", "eu", "russia"}
     assert sum(len(t.y) for t in fig.data) == 4  # the network's own "open" rows are left out
     lit = next(t for t in fig.data if t.name == "lithuania")
@@ -313,11 +335,13 @@ def test_bottlenecks_show_utilisation_in_percent_and_waits(ban_run: report.RunRe
     kla = [t for t in fig.data if t.legendgroup == "klaipeda"]
     assert len(kla) == 2  # utilisation row and waiting row
     expected = util[util["facility"].eq("klaipeda")].sort_values("month")
-    np.testing.assert_allclose(np.asarray(kla[0].y, dtype=float),
-                               expected["utilisation"].to_numpy() * 100)
+    np.testing.assert_allclose(
+        np.asarray(kla[0].y, dtype=float), expected["utilisation"].to_numpy() * 100
+    )
     assert np.isnan(np.asarray(kla[0].y, dtype=float)[-1])  # closed: a gap, not a zero
-    np.testing.assert_allclose(np.asarray(kla[1].y, dtype=float),
-                               expected["mean_wait_days"].to_numpy())
+    np.testing.assert_allclose(
+        np.asarray(kla[1].y, dtype=float), expected["mean_wait_days"].to_numpy()
+    )
     assert fig.layout.yaxis.title.text == "Utilisation, %"
     assert fig.layout.yaxis3.title.text == "Waiting, days"
     few = charts.bottleneck_chart(util, scenario="x", top=2)
@@ -371,10 +395,18 @@ def test_report_sections_and_captions(report_html: str) -> None:
     n = report_html.count('class="plotly-graph-div"')
     # comparison: 4 charts + 2 scenarios x (2 maps + timeline + bottlenecks); run: 1 + 2 + 1 + 1
     assert n == 4 + 2 * 4 + 5
-    for text in ("Revenue and netback against the base", "What drives the netback change",
-                 "Cumulative revenue", "Exports by route", "Rail flows on the map: baseline",
-                 "Policy timeline: lithuania_ban", "Bottlenecks: lithuania_ban", "Provenance",
-                 fx.scenario_hash("baseline"), "potashsim report x"):
+    for text in (
+        "Revenue and netback against the base",
+        "What drives the netback change",
+        "Cumulative revenue",
+        "Exports by route",
+        "Rail flows on the map: baseline",
+        "Policy timeline: lithuania_ban",
+        "Bottlenecks: lithuania_ban",
+        "Provenance",
+        fx.scenario_hash("baseline"),
+        "potashsim report x",
+    ):
         assert text in report_html
     assert report_html.count('class="caption"') >= 13
 
@@ -393,8 +425,9 @@ def test_report_is_byte_identical_when_rebuilt(folders: dict[str, Path], tmp_pat
     assert a.read_bytes() == b.read_bytes()
 
 
-def test_failed_build_leaves_the_old_report_and_no_temp_file(folders: dict[str, Path],
-                                                            tmp_path: Path) -> None:
+def test_failed_build_leaves_the_old_report_and_no_temp_file(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "report.html"
     out.write_text("old")
     broken = _copy(folders["run"], tmp_path / "broken")
@@ -408,8 +441,9 @@ def test_failed_build_leaves_the_old_report_and_no_temp_file(folders: dict[str, 
 
 
 def test_custom_periods_make_one_map_each(folders: dict[str, Path], tmp_path: Path) -> None:
-    out = report.build_report([folders["run"]], tmp_path / "r.html",
-                              periods=[2021, ("2022-02-01", "2022-12-31"), 2023])
+    out = report.build_report(
+        [folders["run"]], tmp_path / "r.html", periods=[2021, ("2022-02-01", "2022-12-31"), 2023]
+    )
     html = out.read_text(encoding="utf-8")
     assert html.count('class="plotly-graph-div"') == 6
     assert "01 Feb 2022 - 31 Dec 2022" in html
@@ -420,7 +454,9 @@ def test_custom_periods_make_one_map_each(folders: dict[str, Path], tmp_path: Pa
 
 @pytest.mark.parametrize("browser_path", ["/nonexistent/chromium", None])
 def test_export_without_browser_explains_how_to_install(
-    folders: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    folders: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     browser_path: str | None,
 ) -> None:
     monkeypatch.setenv("PATH", "")
@@ -436,3 +472,21 @@ def test_export_without_browser_explains_how_to_install(
 def test_export_rejects_unknown_format(folders: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="png or svg"):
         report.export_images([folders["run"]], tmp_path, fmt="gif")
+
+
+def test_unwritable_output_is_a_report_error(folders: dict[str, Path], tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()
+    with pytest.raises(ReportError, match="cannot write"):
+        report.build_report([folders["run"]], target)
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_run_without_deliveries_still_gives_a_report(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    run = _copy(folders["run"], tmp_path)
+    for name in ("monthly.csv", "utilisation.csv"):
+        pd.read_csv(run / name).iloc[0:0].to_csv(run / name, index=False)
+    html = report.build_report([run], tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "No exports recorded" in html and "No utilisation data" in html

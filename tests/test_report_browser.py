@@ -11,15 +11,16 @@ import re
 from pathlib import Path
 
 import pytest
-import report_fixtures as fx
 
+import report_fixtures as fx
 from potashsim import report
 
 CHROMIUM = os.environ.get("POTASHSIM_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                       reason=f"{CHROMIUM} not found: apt-get install chromium"),
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK), reason=f"{CHROMIUM} not found: apt-get install chromium"
+    ),
 ]
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
@@ -27,8 +28,10 @@ LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("results")
-    return {"compare": fx.write_comparison(root / "compare" / "abc123"),
-            "run": fx.write_run(root / "lithuania_ban" / "r1", "lithuania_ban")}
+    return {
+        "compare": fx.write_comparison(root / "compare" / "abc123"),
+        "run": fx.write_run(root / "lithuania_ban" / "r1", "lithuania_ban"),
+    }
 
 
 def test_report_renders_offline_in_chromium(folders: dict[str, Path], tmp_path: Path) -> None:
@@ -50,23 +53,29 @@ def test_report_renders_offline_in_chromium(folders: dict[str, Path], tmp_path: 
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
         try:
             context = browser.new_context(viewport={"width": 1200, "height": 900})
             context.route("**/*", on_route)
             page = context.new_page()
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: None if r.url.startswith(LOCAL_SCHEMES)
-                    else external.append(r.url))
+            page.on(
+                "request",
+                lambda r: None if r.url.startswith(LOCAL_SCHEMES) else external.append(r.url),
+            )
             page.goto(out.resolve().as_uri())
             page.wait_for_function(
                 "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n "
                 "&& document.querySelectorAll('.js-plotly-plot').length === n",
-                arg=n_charts, timeout=30_000)
+                arg=n_charts,
+                timeout=30_000,
+            )
             rendered = page.locator(".js-plotly-plot").count()
             country_paths = page.eval_on_selector_all(
-                ".geo .countries path", "ps => ps.map(p => (p.getAttribute('d') || '').length)")
+                ".geo .countries path", "ps => ps.map(p => (p.getAttribute('d') || '').length)"
+            )
             n_maps = page.locator(".geo").count()
         finally:
             browser.close()
@@ -76,14 +85,17 @@ def test_report_renders_offline_in_chromium(folders: dict[str, Path], tmp_path: 
     assert external == []
 
 
-def test_export_images_writes_png_and_svg(folders: dict[str, Path], tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_images_writes_png_and_svg(
+    folders: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BROWSER_PATH", CHROMIUM)
     pngs = report.export_images([folders["run"]], tmp_path / "png", periods=[2022])
-    assert [p.name for p in pngs] == ["01-lithuania_ban-routes.png",
-                                      "02-lithuania_ban-map-2022.png",
-                                      "03-lithuania_ban-timeline.png",
-                                      "04-lithuania_ban-bottlenecks.png"]
+    assert [p.name for p in pngs] == [
+        "01-lithuania_ban-routes.png",
+        "02-lithuania_ban-map-2022.png",
+        "03-lithuania_ban-timeline.png",
+        "04-lithuania_ban-bottlenecks.png",
+    ]
     for path in pngs:
         data = path.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000

@@ -15,8 +15,8 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from potashsim.errors import ReportError
 
@@ -46,13 +46,35 @@ TEMPLATE = "plotly_white"
 #: The baseline is always drawn in black; other scenarios take the Okabe-Ito colours in order
 #: (colour-blind safe; yellow last because it is faint on white).
 BASE_COLOUR = "#000000"
-_SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
-                     "#F0E442")
-# Paul Tol's "bright" and "muted" schemes: colour-blind safe and distinct from Okabe-Ito, so a
-# route or an actor is never mistaken for a scenario.
-_ROUTE_PALETTE = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
-_ACTOR_PALETTE = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
-                  "#882255", "#AA4499")
+_SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+# Paul Tol's "bright" scheme then the rest of his "muted" one (12 colours, enough for every port
+# and border of the network): colour-blind safe and distinct from Okabe-Ito, so a route or an
+# actor is never mistaken for a scenario.
+_ROUTE_PALETTE = (
+    "#4477AA",
+    "#EE6677",
+    "#228833",
+    "#CCBB44",
+    "#66CCEE",
+    "#AA3377",
+    "#332288",
+    "#882255",
+    "#999933",
+    "#44AA99",
+    "#DDCC77",
+    "#BBBBBB",
+)
+_ACTOR_PALETTE = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+)
 _CLOSED_COLOUR = "#9a9a9a"
 _STATE_PATTERN = {"closed": "", "discount": "/", "capacity": "."}
 _POLICY_STATES = tuple(_STATE_PATTERN)
@@ -60,7 +82,7 @@ _BN = 1e9
 _MT = 1e6
 # Salihorsk, the Baltic ports and Murmansk; anything further (China) is marked at the edge.
 _MAP_LON = (9.0, 56.0)
-_MAP_LAT = (47.0, 70.5)
+_MAP_LAT = (44.5, 70.5)
 
 
 # --------------------------------------------------------------------------- colours and style
@@ -129,8 +151,15 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 
 
 def _empty_note(fig: go.Figure, text: str) -> go.Figure:
-    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font={"size": 14, "color": "#666666"})
+    fig.add_annotation(
+        text=text,
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font={"size": 14, "color": "#666666"},
+    )
     return fig
 
 
@@ -152,38 +181,67 @@ def revenue_netback_chart(
         One bar trace per non-base scenario, x = ``["Revenue", "Netback"]``, heights in USD bn
         (``diff_mean / 1e9``) with asymmetric error bars to the interval bounds.
     """
-    _require(stats, ("scenario", "metric", "diff_mean", "diff_ci_low", "diff_ci_high"),
-             "comparison stats")
+    _require(
+        stats,
+        ("scenario", "metric", "diff_mean", "diff_ci_low", "diff_ci_high"),
+        "comparison stats",
+    )
     metrics = {"revenue_usd": "Revenue", "netback_usd": "Netback"}
     fig = go.Figure()
     scenarios = [s for s in dict.fromkeys(stats["scenario"]) if s != base]
     for i, scen in enumerate(scenarios):
         rows = stats[stats["scenario"].eq(scen)].set_index("metric").reindex(list(metrics))
-        diff, low, high = (rows[c].to_numpy(dtype=float) / _BN
-                           for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
+        diff, low, high = (
+            rows[c].to_numpy(dtype=float) / _BN
+            for c in ("diff_mean", "diff_ci_low", "diff_ci_high")
+        )
         fig.add_bar(
-            name=scen, x=list(metrics.values()), y=diff,
+            name=scen,
+            x=list(metrics.values()),
+            y=diff,
             marker_color=_colour_of(colours, scen, i),
-            error_y={"type": "data", "symmetric": False, "array": high - diff,
-                     "arrayminus": diff - low, "thickness": 1.5, "width": 6},
-            text=[_signed(v) for v in diff], textposition="inside", insidetextanchor="middle",
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": high - diff,
+                "arrayminus": diff - low,
+                "thickness": 1.5,
+                "width": 6,
+            },
+            text=[_signed(v) for v in diff],
+            textposition="inside",
+            insidetextanchor="middle",
             textfont={"color": "white", "size": 13},
             customdata=rows[["diff_mean", "diff_ci_low", "diff_ci_high"]].to_numpy(),
-            hovertemplate=(f"<b>{scen}</b> %{{x}}<br>change %{{customdata[0]:,.0f}} USD"
-                           "<br>95% CI %{customdata[1]:,.0f} to %{customdata[2]:,.0f} USD"
-                           "<extra></extra>"),
+            hovertemplate=(
+                f"<b>{scen}</b> %{{x}}<br>change %{{customdata[0]:,.0f}} USD"
+                "<br>95% CI %{customdata[1]:,.0f} to %{customdata[2]:,.0f} USD"
+                "<extra></extra>"
+            ),
         )
     fig.add_hline(y=0, line_color="#444444", line_width=1)
-    fig.update_layout(barmode="group", yaxis_title="Change against base, USD bn",
-                      legend_title_text="Scenario", showlegend=True)
+    fig.update_layout(
+        barmode="group",
+        yaxis_title="Change against base, USD bn",
+        legend_title_text="Scenario",
+        showlegend=True,
+    )
     if not scenarios:
         _empty_note(fig, "Only the base scenario: nothing to compare")
-    return _style(fig, f"Change in export revenue and netback against {base}, "
-                       "USD bn over the horizon (95% interval)", 460)
+    return _style(
+        fig,
+        f"Change in export revenue and netback against {base}, "
+        "USD bn over the horizon (95% interval)",
+        460,
+    )
 
 
-_WATERFALL_STEPS = {"volume_usd": "Volume", "price_usd": "Price & discount",
-                    "logistics_usd": "Logistics", "total_usd": "Total"}
+_WATERFALL_STEPS = {
+    "volume_usd": "Volume",
+    "price_usd": "Price & discount",
+    "logistics_usd": "Logistics",
+    "total_usd": "Total",
+}
 
 
 def netback_waterfall(
@@ -211,26 +269,34 @@ def netback_waterfall(
         values = [float(getattr(row, k)) for k in _WATERFALL_STEPS]
         _check_adds_up(str(row.scenario), values)
         colour = _colour_of(colours, str(row.scenario), i)
-        fig.add_trace(go.Waterfall(
-            name=str(row.scenario), orientation="v",
-            x=[[str(row.scenario)] * 4, list(_WATERFALL_STEPS.values())],
-            measure=["relative", "relative", "relative", "total"],
-            y=[v / _BN for v in values],
-            text=[_signed(v / _BN) for v in values], textposition="outside",
-            customdata=values,
-            hovertemplate="%{x}<br>%{customdata:,.0f} USD<extra></extra>",
-            increasing={"marker": {"color": colour}},
-            decreasing={"marker": {"color": _rgba(colour, 0.55)}},
-            totals={"marker": {"color": colour, "line": {"color": "#222222", "width": 2}}},
-            connector={"line": {"color": "#888888", "width": 1, "dash": "dot"}},
-        ))
+        fig.add_trace(
+            go.Waterfall(
+                name=str(row.scenario),
+                orientation="v",
+                x=[[str(row.scenario)] * 4, list(_WATERFALL_STEPS.values())],
+                measure=["relative", "relative", "relative", "total"],
+                y=[v / _BN for v in values],
+                text=[_signed(v / _BN) for v in values],
+                textposition="outside",
+                customdata=values,
+                hovertemplate="%{x}<br>%{customdata:,.0f} USD<extra></extra>",
+                increasing={"marker": {"color": colour}},
+                decreasing={"marker": {"color": _rgba(colour, 0.55)}},
+                totals={"marker": {"color": colour, "line": {"color": "#222222", "width": 2}}},
+                connector={"line": {"color": "#888888", "width": 1, "dash": "dot"}},
+            )
+        )
     fig.add_hline(y=0, line_color="#444444", line_width=1)
-    fig.update_layout(yaxis_title="Change in netback, USD bn", waterfallgroupgap=0.25,
-                      showlegend=False)
+    fig.update_layout(
+        yaxis_title="Change in netback, USD bn", waterfallgroupgap=0.25, showlegend=False
+    )
     if rows.empty:
         _empty_note(fig, "Only the base scenario: nothing to decompose")
-    return _style(fig, f"Where the netback change against {base} comes from, USD bn "
-                       "(lighter bars are losses)", 480)
+    return _style(
+        fig,
+        f"Where the netback change against {base} comes from, USD bn (lighter bars are losses)",
+        480,
+    )
 
 
 def _signed(value: float) -> str:
@@ -241,8 +307,10 @@ def _signed(value: float) -> str:
 def _check_adds_up(scenario: str, values: list[float]) -> None:
     *parts, total = values
     if abs(sum(parts) - total) > max(1.0, 1e-6 * abs(total)):
-        raise ReportError(f"decomposition of {scenario}: volume + price + logistics = "
-                          f"{sum(parts):,.0f} USD but total_usd = {total:,.0f} USD")
+        raise ReportError(
+            f"decomposition of {scenario}: volume + price + logistics = "
+            f"{sum(parts):,.0f} USD but total_usd = {total:,.0f} USD"
+        )
 
 
 def cumulative_revenue_chart(
@@ -259,33 +327,57 @@ def cumulative_revenue_chart(
         Per scenario three traces: band upper edge, band lower edge (filled to the upper one)
         and the mean line, all in USD bn. The mean's last point is the mean total revenue.
     """
-    _require(monthly_revenue, ("scenario", "replication", "month", "revenue_usd"),
-             "monthly revenue")
+    _require(
+        monthly_revenue, ("scenario", "replication", "month", "revenue_usd"), "monthly revenue"
+    )
     fig = go.Figure()
     for i, (scen, frame) in enumerate(monthly_revenue.groupby("scenario", sort=False)):
-        wide = frame.pivot_table(index="month", columns="replication", values="revenue_usd",
-                                 aggfunc="sum").sort_index().fillna(0.0)
+        wide = (
+            frame.pivot_table(
+                index="month", columns="replication", values="revenue_usd", aggfunc="sum"
+            )
+            .sort_index()
+            .fillna(0.0)
+        )
         cum = wide.cumsum() / _BN
         mean, low, high = cum.mean(axis=1), cum.quantile(0.025, axis=1), cum.quantile(0.975, axis=1)
         colour = _colour_of(colours, str(scen), i)
-        common = {"x": cum.index, "legendgroup": str(scen), "showlegend": False,
-                  "hoverinfo": "skip", "mode": "lines", "line": {"width": 0}}
+        common = {
+            "x": cum.index,
+            "legendgroup": str(scen),
+            "showlegend": False,
+            "hoverinfo": "skip",
+            "mode": "lines",
+            "line": {"width": 0},
+        }
         fig.add_scatter(y=high, name=f"{scen} 97.5%", **common)
-        fig.add_scatter(y=low, name=f"{scen} 2.5%", fill="tonexty",
-                        fillcolor=_rgba(colour, 0.18), **common)
         fig.add_scatter(
-            x=cum.index, y=mean, name=str(scen), legendgroup=str(scen), mode="lines",
+            y=low, name=f"{scen} 2.5%", fill="tonexty", fillcolor=_rgba(colour, 0.18), **common
+        )
+        fig.add_scatter(
+            x=cum.index,
+            y=mean,
+            name=str(scen),
+            legendgroup=str(scen),
+            mode="lines",
             line={"color": colour, "width": 2.5},
             customdata=pd.concat([low, high], axis=1).to_numpy(),
-            hovertemplate=(f"<b>{scen}</b> %{{x|%b %Y}}<br>mean %{{y:,.3f}} USD bn"
-                           "<br>band %{customdata[0]:,.3f} to %{customdata[1]:,.3f}"
-                           "<extra></extra>"),
+            hovertemplate=(
+                f"<b>{scen}</b> %{{x|%b %Y}}<br>mean %{{y:,.3f}} USD bn"
+                "<br>band %{customdata[0]:,.3f} to %{customdata[1]:,.3f}"
+                "<extra></extra>"
+            ),
         )
-    fig.update_layout(xaxis_title="Month", yaxis_title="Cumulative revenue, USD bn",
-                      legend_title_text="Scenario", hovermode="x unified")
+    fig.update_layout(
+        xaxis_title="Month",
+        yaxis_title="Cumulative revenue, USD bn",
+        legend_title_text="Scenario",
+        hovermode="x unified",
+    )
     fig.update_xaxes(type="date", tickformat="%b %Y")
-    return _style(fig, "Cumulative export revenue, USD bn (mean and 2.5-97.5% band over "
-                       "replications)", 460)
+    return _style(
+        fig, "Cumulative export revenue, USD bn (mean and 2.5-97.5% band over replications)", 460
+    )
 
 
 def route_area_chart(
@@ -309,25 +401,45 @@ def route_area_chart(
     _require(monthly_routes, ("scenario", "month", "route", "exported_t"), "monthly routes")
     scenarios = list(dict.fromkeys(monthly_routes["scenario"]))
     route_map = dict(routes) if routes else route_colours(monthly_routes["route"])
-    order = (monthly_routes.groupby("route")["exported_t"].sum()
-             .sort_values(ascending=False, kind="stable").index.tolist())
+    order = (
+        monthly_routes.groupby("route")["exported_t"]
+        .sum()
+        .sort_values(ascending=False, kind="stable")
+        .index.tolist()
+    )
     n = max(len(scenarios), 1)
-    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.12 / n,
-                        subplot_titles=[str(s) for s in scenarios] or [""])
+    fig = make_subplots(
+        rows=n,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12 / n,
+        subplot_titles=[str(s) for s in scenarios] or [""],
+    )
     months = pd.DatetimeIndex(sorted(monthly_routes["month"].unique()))
     for row, scen in enumerate(scenarios, start=1):
-        wide = (monthly_routes[monthly_routes["scenario"].eq(scen)]
-                .pivot_table(index="month", columns="route", values="exported_t", aggfunc="sum")
-                .reindex(index=months, columns=order).fillna(0.0))
+        wide = (
+            monthly_routes[monthly_routes["scenario"].eq(scen)]
+            .pivot_table(index="month", columns="route", values="exported_t", aggfunc="sum")
+            .reindex(index=months, columns=order)
+            .fillna(0.0)
+        )
         for route in order:
             fig.add_scatter(
-                x=months, y=wide[route] / _MT, name=str(route), legendgroup=str(route),
-                showlegend=row == 1, stackgroup=f"s{row}", mode="lines",
+                x=months,
+                y=wide[route] / _MT,
+                name=str(route),
+                legendgroup=str(route),
+                showlegend=row == 1,
+                stackgroup=f"s{row}",
+                mode="lines",
                 line={"width": 0.5, "color": route_map.get(str(route), "#777777")},
                 customdata=wide[route].to_numpy(),
-                hovertemplate=(f"{scen} · {route}<br>%{{x|%b %Y}}: %{{y:,.3f}} Mt "
-                               "(%{customdata:,.0f} t)<extra></extra>"),
-                row=row, col=1,
+                hovertemplate=(
+                    f"{scen} · {route}<br>%{{x|%b %Y}}: %{{y:,.3f}} Mt "
+                    "(%{customdata:,.0f} t)<extra></extra>"
+                ),
+                row=row,
+                col=1,
             )
         fig.update_yaxes(title_text="Mt per month", rangemode="tozero", row=row, col=1)
     for i, ann in enumerate(fig.layout.annotations):
@@ -335,6 +447,8 @@ def route_area_chart(
     fig.update_xaxes(type="date", tickformat="%b %Y")
     fig.update_xaxes(title_text="Month", row=n, col=1)
     fig.update_layout(legend_title_text="Route (export terminal)", hovermode="x unified")
+    if monthly_routes.empty:
+        _empty_note(fig, "No exports recorded")
     return _style(fig, "Exports by route, Mt per month", 180 + 240 * n)
 
 
@@ -344,8 +458,9 @@ def route_area_chart(
 def period_bounds(period: Period) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last day (inclusive) of a period: a year ``2023`` or a ``(start, end)`` pair."""
     if isinstance(period, int):
-        return pd.Timestamp(year=period, month=1, day=1), pd.Timestamp(year=period, month=12,
-                                                                       day=31)
+        return pd.Timestamp(year=period, month=1, day=1), pd.Timestamp(
+            year=period, month=12, day=31
+        )
     start, end = (pd.Timestamp(p).normalize() for p in period)
     if end < start:
         raise ReportError(f"period {period!r}: end {end.date()} is before start {start.date()}")
@@ -366,8 +481,9 @@ def _route_node(network: Mapping[str, Any], route: str) -> str:
                 return str(item["node"])
     if any(n["id"] == route for n in network["nodes"]):
         return route
-    raise ReportError(f"route {route!r} is neither a port, a border crossing nor a node "
-                      "in network.json")
+    raise ReportError(
+        f"route {route!r} is neither a port, a border crossing nor a node in network.json"
+    )
 
 
 def route_links(network: Mapping[str, Any], route: str) -> list[str]:
@@ -516,49 +632,89 @@ def flow_map(
     nodes = {str(n["id"]): n for n in network["nodes"]}
     fig = go.Figure()
     for link in network["links"]:
-        _add_link(fig, link, nodes, float(flows[str(link["id"])]), top,
-                  closed.get(str(link["id"]), 0.0), days, colour)
+        _add_link(
+            fig,
+            link,
+            nodes,
+            float(flows[str(link["id"])]),
+            top,
+            closed.get(str(link["id"]), 0.0),
+            days,
+            colour,
+        )
     _add_nodes(fig, network, monthly, timeline, period, colour)
     _add_legend_keys(fig, colour, top)
     _add_market_box(fig, monthly, period)
     fig.update_geos(
-        projection={"type": "conic conformal", "parallels": [50, 65],
-                    "rotation": {"lon": 32}},
-        lonaxis_range=list(_MAP_LON), lataxis_range=list(_MAP_LAT), resolution=110,
-        showcountries=True, countrycolor="#b5b5b5", showland=True, landcolor="#f4f4f1",
-        showocean=True, oceancolor="#e4eef6", showlakes=True, lakecolor="#e4eef6",
-        coastlinecolor="#9fb3c8", showframe=False,
+        projection={"type": "conic conformal", "parallels": [50, 65], "rotation": {"lon": 32}},
+        lonaxis_range=list(_MAP_LON),
+        lataxis_range=list(_MAP_LAT),
+        resolution=110,
+        showcountries=True,
+        countrycolor="#b5b5b5",
+        showland=True,
+        landcolor="#f4f4f1",
+        showocean=True,
+        oceancolor="#e4eef6",
+        showlakes=True,
+        lakecolor="#e4eef6",
+        coastlinecolor="#9fb3c8",
+        showframe=False,
     )
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 70, "b": 10},
-                      legend={"orientation": "h", "x": 0.0, "y": -0.01, "yanchor": "top",
-                              "font": {"size": 11}})
-    return _style(fig, f"Rail exports by link, {scenario}, {_period_label(period)} "
-                       "(width = Mt carried)", 560)
+    fig.update_layout(
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        legend={"orientation": "h", "x": 0.0, "y": -0.01, "yanchor": "top", "font": {"size": 11}},
+    )
+    return _style(
+        fig, f"Rail exports by link, {scenario}, {_period_label(period)} (width = Mt carried)", 560
+    )
 
 
-def _add_link(fig: go.Figure, link: Mapping[str, Any], nodes: Mapping[str, Any], flow: float,
-              top: float, fraction: float, days: int, colour: str) -> None:
+def _add_link(
+    fig: go.Figure,
+    link: Mapping[str, Any],
+    nodes: Mapping[str, Any],
+    flow: float,
+    top: float,
+    fraction: float,
+    days: int,
+    colour: str,
+) -> None:
     a, b = nodes[str(link["from"])], nodes[str(link["to"])]
     state = _state_text(fraction, days)
     full = fraction >= 1.0 - 1e-9
     width = 1.5 if full else 1.5 + 10.5 * flow / top
-    line = {"width": width, "color": _CLOSED_COLOUR if full else colour,
-            "dash": "dash" if full else ("dot" if fraction else "solid")}
-    hover = (f"<b>{link['id']}</b> {a.get('name', a['id'])} - {b.get('name', b['id'])}"
-             f"<br>{flow / _MT:,.3f} Mt ({flow:,.0f} t)<br>{state}<extra></extra>")
+    line = {
+        "width": width,
+        "color": _CLOSED_COLOUR if full else colour,
+        "dash": "dash" if full else ("dot" if fraction else "solid"),
+    }
+    hover = (
+        f"<b>{link['id']}</b> {a.get('name', a['id'])} - {b.get('name', b['id'])}"
+        f"<br>{flow / _MT:,.3f} Mt ({flow:,.0f} t)<br>{state}<extra></extra>"
+    )
     lon, lat = _clip_segment((a["lon"], a["lat"]), (b["lon"], b["lat"]))
-    fig.add_trace(go.Scattergeo(
-        lon=lon, lat=lat, mode="lines", line=line, name=str(link["id"]), showlegend=False,
-        hovertemplate=hover, meta={"link": str(link["id"]), "flow_t": flow, "state": state},
-    ))
+    fig.add_trace(
+        go.Scattergeo(
+            lon=lon,
+            lat=lat,
+            mode="lines",
+            line=line,
+            name=str(link["id"]),
+            showlegend=False,
+            hovertemplate=hover,
+            meta={"link": str(link["id"]), "flow_t": flow, "state": state},
+        )
+    )
 
 
 def _on_map(lon: float, lat: float) -> bool:
     return _MAP_LON[0] <= lon <= _MAP_LON[1] and _MAP_LAT[0] <= lat <= _MAP_LAT[1]
 
 
-def _clip_segment(a: tuple[float, float], b: tuple[float, float]
-                  ) -> tuple[list[float], list[float]]:
+def _clip_segment(
+    a: tuple[float, float], b: tuple[float, float]
+) -> tuple[list[float], list[float]]:
     # Plotly does not clip lines at a lon/lat range; an off-map end is pulled to the edge so the
     # line stops there (the off-map terminal gets an edge marker instead).
     ends = [a, b]
@@ -581,54 +737,134 @@ def _edge_point(inside: tuple[float, float], outside: tuple[float, float]) -> tu
     return x0 + t * (x1 - x0), y0 + t * (y1 - y0)
 
 
-def _add_nodes(fig: go.Figure, network: Mapping[str, Any], monthly: pd.DataFrame,
-               timeline: pd.DataFrame, period: Period, colour: str) -> None:
-    start, end = period_bounds(period)
-    days = (end - start).days + 1
-    by_route = monthly[monthly["month"].between(start, end)].groupby("route")["exported_t"].sum()
-    nodes = {str(n["id"]): n for n in network["nodes"]}
-    closed = {**closed_fraction(timeline, "port", period),
-              **closed_fraction(timeline, "border", period)}
-    terminals = [("port", p) for p in network.get("ports", [])] + \
-                [("border", b) for b in network.get("borders", [])]
-    mines = [n for n in network["nodes"] if n.get("kind") == "mine"]
-    _marker_trace(fig, "Mine", mines, symbol="diamond", colour="#5b3a1a", size=13,
-                  labels=[str(n.get("name", n["id"])) for n in mines])
-    hub_lon = float(mines[0]["lon"]) if mines else sum(_MAP_LON) / 2
+def _short_name(name: str) -> str:
+    # "Salihorsk (Belaruskali mines)" -> "Salihorsk": long names collide on a small map.
+    return name.split(" (", 1)[0].strip() or name
+
+
+def _terminal_groups(
+    network: Mapping[str, Any],
+    nodes: Mapping[str, Any],
+    by_route: pd.Series,
+    closed: Mapping[str, float],
+    days: int,
+) -> dict[str, dict[str, Any]]:
+    """Ports and border crossings grouped by rail node (several terminals can share one)."""
+    terminals = [("port", p) for p in network.get("ports", [])]
+    terminals += [("border", b) for b in network.get("borders", [])]
+    groups: dict[str, dict[str, Any]] = {}
     for kind, item in terminals:
         node = nodes[str(item["node"])]
+        group = groups.setdefault(
+            str(item["node"]), {"flow": 0.0, "closed": True, "names": [], "hover": []}
+        )
         flow = float(by_route.get(str(item["id"]), 0.0))
         frac = closed.get(str(item["id"]), 0.0)
-        full = frac >= 1.0 - 1e-9
-        name = str(item.get("name") or node.get("name") or item["id"])
-        lon, lat = float(node["lon"]), float(node["lat"])
+        full_name = str(item.get("name") or node.get("name") or item["id"])
+        group["flow"] += flow
+        group["closed"] &= frac >= 1.0 - 1e-9
+        if _short_name(full_name) not in group["names"]:
+            group["names"].append(_short_name(full_name))
+        group["hover"].append(
+            f"<b>{full_name}</b> ({kind}): {flow / _MT:,.3f} Mt ({flow:,.0f} t), "
+            f"{_state_text(frac, days)}"
+        )
+    return groups
+
+
+def _label_positions(points: Sequence[tuple[float, float, bool]], hub_lon: float) -> list[str]:
+    """Text positions that keep the labels of terminals close together apart.
+
+    Labels go on the side away from the mine; of two terminals almost on one parallel the
+    western label goes left and the eastern right, of two on one meridian one goes above.
+    """
+    out = []
+    for i, (lon, lat, off) in enumerate(points):
+        side = "left" if off or lon < hub_lon else "right"
+        vertical = "top" if off else "middle"  # an edge arrow's label sits above its line
+        for j, (lon2, lat2, off2) in enumerate(points):
+            if j == i or off or off2 or abs(lat - lat2) >= 0.8 or abs(lon - lon2) >= 4:
+                continue
+            if abs(lon - lon2) >= 0.5:
+                side = "left" if lon < lon2 else "right"
+            else:
+                vertical = "top" if (lat, -i) > (lat2, -j) else "bottom"
+        out.append(f"{vertical} {side}")
+    return out
+
+
+def _add_nodes(
+    fig: go.Figure,
+    network: Mapping[str, Any],
+    monthly: pd.DataFrame,
+    timeline: pd.DataFrame,
+    period: Period,
+    colour: str,
+) -> None:
+    start, end = period_bounds(period)
+    by_route = monthly[monthly["month"].between(start, end)].groupby("route")["exported_t"].sum()
+    nodes = {str(n["id"]): n for n in network["nodes"]}
+    closed = {
+        **closed_fraction(timeline, "port", period),
+        **closed_fraction(timeline, "border", period),
+    }
+    groups = _terminal_groups(network, nodes, by_route, closed, (end - start).days + 1)
+    mines = [n for n in network["nodes"] if n.get("kind") == "mine"]
+    _marker_trace(
+        fig,
+        "Mine",
+        mines,
+        symbol="diamond",
+        colour="#5b3a1a",
+        size=13,
+        labels=[_short_name(str(n.get("name", n["id"]))) for n in mines],
+    )
+    hub_lon = float(mines[0]["lon"]) if mines else sum(_MAP_LON) / 2
+    points = []
+    for node_id in groups:
+        lon, lat = float(nodes[node_id]["lon"]), float(nodes[node_id]["lat"])
         off = not _on_map(lon, lat)
         if off:
             # Put the marker where the link towards it leaves the map, so the line ends in it.
-            lon, lat = _edge_point(_neighbour_on_map(network, nodes, str(item["node"])),
-                                   (lon, lat))
-        west = lon < hub_lon and not off
-        fig.add_trace(go.Scattergeo(
-            lon=[lon], lat=[lat], mode="markers+text",
-            text=[f"{'→ ' if off else ''}{name} {flow / _MT:,.2f} Mt"],
-            textposition="top left" if off else ("middle left" if west else "middle right"),
-            marker={"symbol": "x" if full else ("triangle-right" if off else "circle"),
-                    "size": 12, "color": _CLOSED_COLOUR if full else colour,
-                    "line": {"width": 1, "color": "white"}},
-            textfont={"size": 11, "color": "#666666" if full else "#222222"},
-            name=name, showlegend=False,
-            hovertemplate=(f"<b>{name}</b> ({kind})<br>{flow / _MT:,.3f} Mt ({flow:,.0f} t)"
-                           f"<br>{_state_text(frac, days)}<extra></extra>"),
-        ))
-    terminal_nodes = {str(t["node"]) for _, t in terminals}
-    others = [n for nid, n in nodes.items() if nid not in terminal_nodes
-              and n.get("kind") != "mine" and _on_map(n["lon"], n["lat"])]
-    _marker_trace(fig, "Junction", others, symbol="circle", colour="#777777", size=5,
-                  labels=None)
+            lon, lat = _edge_point(_neighbour_on_map(network, nodes, node_id), (lon, lat))
+        points.append((lon, lat, off))
+    for (node_id, group), (lon, lat, off), position in zip(
+        groups.items(), points, _label_positions(points, hub_lon), strict=True
+    ):
+        # Closed terminals get a marker and hover text but no label, to keep the map legible.
+        labelled = not group["closed"]
+        label = f"{'→ ' if off else ''}{' / '.join(group['names'])} {group['flow'] / _MT:,.2f} Mt"
+        fig.add_trace(
+            go.Scattergeo(
+                lon=[lon],
+                lat=[lat],
+                mode="markers+text" if labelled else "markers",
+                text=[label] if labelled else None,
+                textposition=position,
+                marker={
+                    "symbol": "x" if group["closed"] else ("triangle-right" if off else "circle"),
+                    "size": 11 if group["closed"] else 12,
+                    "color": _CLOSED_COLOUR if group["closed"] else colour,
+                    "line": {"width": 1, "color": "white"},
+                },
+                textfont={"size": 11, "color": "#222222" if group["flow"] else "#777777"},
+                name=label,
+                showlegend=False,
+                meta={"node": node_id, "flow_t": group["flow"], "closed": group["closed"]},
+                hovertemplate="<br>".join(group["hover"]) + "<extra></extra>",
+            )
+        )
+    others = [
+        n
+        for nid, n in nodes.items()
+        if nid not in groups and n.get("kind") != "mine" and _on_map(n["lon"], n["lat"])
+    ]
+    _marker_trace(fig, "Junction", others, symbol="circle", colour="#777777", size=5, labels=None)
 
 
-def _neighbour_on_map(network: Mapping[str, Any], nodes: Mapping[str, Any],
-                      node_id: str) -> tuple[float, float]:
+def _neighbour_on_map(
+    network: Mapping[str, Any], nodes: Mapping[str, Any], node_id: str
+) -> tuple[float, float]:
     for link in network["links"]:
         ends = (str(link["from"]), str(link["to"]))
         if node_id in ends:
@@ -638,38 +874,75 @@ def _neighbour_on_map(network: Mapping[str, Any], nodes: Mapping[str, Any],
     return sum(_MAP_LON) / 2, sum(_MAP_LAT) / 2
 
 
-def _marker_trace(fig: go.Figure, name: str, nodes: Sequence[Mapping[str, Any]], *, symbol: str,
-                  colour: str, size: int, labels: list[str] | None) -> None:
+def _marker_trace(
+    fig: go.Figure,
+    name: str,
+    nodes: Sequence[Mapping[str, Any]],
+    *,
+    symbol: str,
+    colour: str,
+    size: int,
+    labels: list[str] | None,
+) -> None:
     if not nodes:
         return
-    fig.add_trace(go.Scattergeo(
-        lon=[n["lon"] for n in nodes], lat=[n["lat"] for n in nodes],
-        mode="markers+text" if labels else "markers", text=labels,
-        textposition="bottom center", name=name, showlegend=False,
-        marker={"symbol": symbol, "size": size, "color": colour},
-        hovertext=[str(n.get("name", n["id"])) for n in nodes], hoverinfo="text",
-    ))
+    fig.add_trace(
+        go.Scattergeo(
+            lon=[n["lon"] for n in nodes],
+            lat=[n["lat"] for n in nodes],
+            mode="markers+text" if labels else "markers",
+            text=labels,
+            textposition="bottom center",
+            name=name,
+            showlegend=False,
+            marker={"symbol": symbol, "size": size, "color": colour},
+            hovertext=[str(n.get("name", n["id"])) for n in nodes],
+            hoverinfo="text",
+        )
+    )
 
 
 def _add_legend_keys(fig: go.Figure, colour: str, top: float) -> None:
-    keys = (("open (width ∝ flow; widest " + f"{top / _MT:,.1f} Mt)", colour, "solid", 4),
-            ("closed part of the period", colour, "dot", 3),
-            ("closed all period", _CLOSED_COLOUR, "dash", 2))
+    keys = (
+        ("open (width ∝ flow; widest " + f"{top / _MT:,.1f} Mt)", colour, "solid", 4),
+        ("closed part of the period", colour, "dot", 3),
+        ("closed all period", _CLOSED_COLOUR, "dash", 2),
+    )
     for name, col, dash, width in keys:
-        fig.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="lines", name=name,
-                                    line={"color": col, "dash": dash, "width": width},
-                                    hoverinfo="skip"))
+        fig.add_trace(
+            go.Scattergeo(
+                lon=[None],
+                lat=[None],
+                mode="lines",
+                name=name,
+                line={"color": col, "dash": dash, "width": width},
+                hoverinfo="skip",
+            )
+        )
 
 
 def _add_market_box(fig: go.Figure, monthly: pd.DataFrame, period: Period) -> None:
     start, end = period_bounds(period)
-    by_market = (monthly[monthly["month"].between(start, end)].groupby("market")["exported_t"]
-                 .sum().sort_values(ascending=False))
+    by_market = (
+        monthly[monthly["month"].between(start, end)]
+        .groupby("market")["exported_t"]
+        .sum()
+        .sort_values(ascending=False)
+    )
     lines = [f"{m}: {t / _MT:,.2f} Mt" for m, t in by_market.items()] or ["no exports"]
     fig.add_annotation(
-        text="<b>Exports by market</b><br>" + "<br>".join(lines), xref="paper", yref="paper",
-        x=0.99, y=0.99, xanchor="right", yanchor="top", showarrow=False, align="left",
-        bgcolor="rgba(255,255,255,0.85)", bordercolor="#cccccc", font={"size": 11},
+        text="<b>Exports by market</b><br>" + "<br>".join(lines),
+        xref="paper",
+        yref="paper",
+        x=0.01,
+        y=0.99,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        align="left",
+        bgcolor="rgba(255,255,255,0.85)",
+        bordercolor="#cccccc",
+        font={"size": 11},
     )
 
 
@@ -696,10 +969,16 @@ def flow_maps(
         Figures in the order of ``periods``.
     """
     if max_flow_t is None:
-        max_flow_t = max((float(link_flows(network, monthly, p).max()) for p in periods),
-                         default=0.0) or None
-    return [flow_map(network, monthly, timeline, p, scenario=scenario, colour=colour,
-                     max_flow_t=max_flow_t) for p in periods]
+        max_flow_t = (
+            max((float(link_flows(network, monthly, p).max()) for p in periods), default=0.0)
+            or None
+        )
+    return [
+        flow_map(
+            network, monthly, timeline, p, scenario=scenario, colour=colour, max_flow_t=max_flow_t
+        )
+        for p in periods
+    ]
 
 
 # --------------------------------------------------------------------------- run charts
@@ -726,10 +1005,13 @@ def policy_timeline_chart(
         axis; y = ``"target (kind)"``; the fill pattern shows the state (solid = closed,
         ``/`` = discount, ``.`` = capacity) and the bar text states it too.
     """
-    _require(timeline, ("kind", "target", "start", "end", "state", "value", "actor"),
-             "timeline.csv")
-    rows = timeline[timeline["state"].isin(_POLICY_STATES)
-                    & timeline["actor"].fillna("").astype(str).str.strip().ne("")]
+    _require(
+        timeline, ("kind", "target", "start", "end", "state", "value", "actor"), "timeline.csv"
+    )
+    rows = timeline[
+        timeline["state"].isin(_POLICY_STATES)
+        & timeline["actor"].fillna("").astype(str).str.strip().ne("")
+    ]
     rows = rows.sort_values(["start", "kind", "target"], kind="stable")
     labels = (rows["target"].astype(str) + " (" + rows["kind"].astype(str) + ")").tolist()
     actors = list(dict.fromkeys(rows["actor"].astype(str)))
@@ -739,35 +1021,53 @@ def policy_timeline_chart(
         part = rows[rows["actor"].astype(str).eq(actor)]
         ends = part["end"] + pd.Timedelta(days=1)
         fig.add_bar(
-            orientation="h", name=actor, base=part["start"].dt.strftime("%Y-%m-%d").tolist(),
+            orientation="h",
+            name=actor,
+            base=part["start"].dt.strftime("%Y-%m-%d").tolist(),
             x=((ends - part["start"]).dt.total_seconds() * 1000).tolist(),
             y=(part["target"].astype(str) + " (" + part["kind"].astype(str) + ")").tolist(),
-            marker={"color": colours[actor],
-                    "pattern": {"shape": [_STATE_PATTERN[s] for s in part["state"]],
-                                "fgcolor": "white", "size": 7}},
+            marker={
+                "color": colours[actor],
+                "pattern": {
+                    "shape": [_STATE_PATTERN[s] for s in part["state"]],
+                    "fgcolor": "white",
+                    "size": 7,
+                },
+            },
             text=[_policy_text(r) for r in part.itertuples(index=False)],
-            textposition="inside", insidetextanchor="start",
-            customdata=list(zip(part["start"].dt.strftime("%d %b %Y"),
-                                part["end"].dt.strftime("%d %b %Y"),
-                                part["action"].fillna("").astype(str),
-                                part["state"].astype(str), strict=True)),
-            hovertemplate=(f"<b>%{{y}}</b><br>{actor}: %{{customdata[2]}}"
-                           "<br>%{customdata[3]}: %{text}"
-                           "<br>%{customdata[0]} to %{customdata[1]}<extra></extra>"),
+            textposition="inside",
+            insidetextanchor="start",
+            customdata=list(
+                zip(
+                    part["start"].dt.strftime("%d %b %Y"),
+                    part["end"].dt.strftime("%d %b %Y"),
+                    part["action"].fillna("").astype(str),
+                    part["state"].astype(str),
+                    strict=True,
+                )
+            ),
+            hovertemplate=(
+                f"<b>%{{y}}</b><br>{actor}: %{{customdata[2]}}"
+                "<br>%{customdata[3]}: %{text}"
+                "<br>%{customdata[0]} to %{customdata[1]}<extra></extra>"
+            ),
         )
-    fig.update_layout(barmode="overlay", legend_title_text="Actor",
-                      xaxis_title="Date", yaxis_title="")
+    fig.update_layout(
+        barmode="overlay", legend_title_text="Actor", xaxis_title="Date", yaxis_title=""
+    )
     fig.update_xaxes(type="date", tickformat="%b %Y")
-    fig.update_yaxes(categoryorder="array", categoryarray=list(dict.fromkeys(labels))[::-1],
-                     automargin=True)
+    fig.update_yaxes(
+        categoryorder="array", categoryarray=list(dict.fromkeys(labels))[::-1], automargin=True
+    )
     if horizon is not None:
         fig.update_xaxes(range=[horizon[0], horizon[1] + pd.Timedelta(days=1)])
     if rows.empty:
         fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
         _empty_note(fig, "No policy events in this scenario")
     height = 220 + 38 * max(len(set(labels)), 2)
-    return _style(fig, f"Policy timeline, {scenario}: closures, discounts and capacity limits",
-                  height)
+    return _style(
+        fig, f"Policy timeline, {scenario}: closures, discounts and capacity limits", height
+    )
 
 
 def _policy_text(row: Any) -> str:
@@ -779,14 +1079,14 @@ def _policy_text(row: Any) -> str:
     return str(row.state)
 
 
-def bottleneck_chart(utilisation: pd.DataFrame, *, scenario: str, top: int = 8) -> go.Figure:
+def bottleneck_chart(utilisation: pd.DataFrame, *, scenario: str, top: int = 4) -> go.Figure:
     """Utilisation of rail links and of ports/borders over time, and mean waiting days.
 
     Args:
         utilisation: ``utilisation.csv`` (``month`` datetime, ``kind``, ``facility``,
             ``utilisation`` 0..1 or NaN when closed, ``mean_wait_days``).
         scenario: scenario name for the title.
-        top: per group (links; ports and borders) the facilities with the highest peak
+        top: per group (links; ports and borders) the facilities with the highest mean
             utilisation are drawn, at most this many, to keep the chart legible.
 
     Returns:
@@ -794,29 +1094,56 @@ def bottleneck_chart(utilisation: pd.DataFrame, *, scenario: str, top: int = 8) 
         utilisation in %, and mean waiting days of the drawn facilities. Gaps are months with
         zero capacity (closed). One colour per facility across the rows.
     """
-    _require(utilisation, ("month", "kind", "facility", "utilisation", "mean_wait_days"),
-             "utilisation.csv")
-    groups = {1: utilisation[utilisation["kind"].eq("link")],
-              2: utilisation[utilisation["kind"].isin(["port", "border"])]}
+    _require(
+        utilisation,
+        ("month", "kind", "facility", "utilisation", "mean_wait_days"),
+        "utilisation.csv",
+    )
+    groups = {
+        1: utilisation[utilisation["kind"].eq("link")],
+        2: utilisation[utilisation["kind"].isin(["port", "border"])],
+    }
     chosen = {row: _busiest(frame, top) for row, frame in groups.items()}
     colours = _palette_map([f for row in (1, 2) for f in chosen[row]], _ACTOR_PALETTE)
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
-                        subplot_titles=["Rail links: utilisation", "Ports and border crossings: "
-                                        "utilisation", "Mean waiting time"])
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        subplot_titles=[
+            "Rail links: utilisation",
+            "Ports and border crossings: utilisation",
+            "Mean waiting time",
+        ],
+    )
     for row, frame in groups.items():
         for facility in chosen[row]:
             part = frame[frame["facility"].eq(facility)].sort_values("month")
             kind = str(part["kind"].iloc[0])
-            common = {"x": part["month"], "name": f"{facility} ({kind})",
-                      "legendgroup": facility, "mode": "lines",
-                      "line": {"color": colours[facility], "width": 2}}
-            fig.add_scatter(y=part["utilisation"] * 100, connectgaps=False,
-                            hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.1f}} %<extra></extra>",
-                            row=row, col=1, **common)
-            fig.add_scatter(y=part["mean_wait_days"], showlegend=False,
-                            hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.2f}} days"
-                                          "<extra></extra>", row=3, col=1,
-                            **{**common, "line": {**common["line"], "width": 1.5}})
+            common: dict[str, Any] = {
+                "x": part["month"],
+                "name": f"{facility} ({kind})",
+                "legendgroup": facility,
+                "mode": "lines",
+            }
+            fig.add_scatter(
+                y=part["utilisation"] * 100,
+                connectgaps=False,
+                line={"color": colours[facility], "width": 2},
+                hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.1f}} %<extra></extra>",
+                row=row,
+                col=1,
+                **common,
+            )
+            fig.add_scatter(
+                y=part["mean_wait_days"],
+                showlegend=False,
+                hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.2f}} days<extra></extra>",
+                row=3,
+                col=1,
+                line={"color": colours[facility], "width": 1.5},
+                **common,
+            )
     fig.update_yaxes(title_text="Utilisation, %", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="Utilisation, %", rangemode="tozero", row=2, col=1)
     fig.update_yaxes(title_text="Waiting, days", rangemode="tozero", row=3, col=1)
@@ -825,10 +1152,12 @@ def bottleneck_chart(utilisation: pd.DataFrame, *, scenario: str, top: int = 8) 
     fig.update_layout(legend_title_text="Facility")
     if utilisation.empty:
         _empty_note(fig, "No utilisation data")
-    return _style(fig, f"Bottlenecks, {scenario}: capacity utilisation (%) and mean waiting "
-                       "time (days)", 820)
+    return _style(
+        fig, f"Bottlenecks, {scenario}: capacity utilisation (%) and mean waiting time (days)", 820
+    )
 
 
 def _busiest(frame: pd.DataFrame, top: int) -> list[str]:
-    peak = frame.groupby("facility")["utilisation"].max().fillna(0.0)
-    return peak.sort_values(ascending=False, kind="stable").index[:top].astype(str).tolist()
+    # Mean, not peak: a single busy month should not push out a link that is full all year.
+    busy = frame.groupby("facility")["utilisation"].mean().fillna(0.0)
+    return busy.sort_values(ascending=False, kind="stable").index[:top].astype(str).tolist()

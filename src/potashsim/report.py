@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import importlib.util
 import json
 import os
 import shutil
@@ -27,7 +28,7 @@ from potashsim import charts
 from potashsim.errors import ReportError, ResultsError
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # type: ignore[import-untyped]
 
 __all__ = [
     "ComparisonResults",
@@ -41,41 +42,124 @@ __all__ = [
     "topojson_dir",
 ]
 
-RUN_FILES = ("summary.json", "monthly.csv", "utilisation.csv", "timeline.csv", "network.json",
-             "manifest.json", "scenario.resolved.yaml")
-COMPARISON_FILES = ("comparison.json", "comparison.csv", "replications.csv",
-                    "monthly_revenue.csv", "monthly_routes.csv")
+RUN_FILES = (
+    "summary.json",
+    "monthly.csv",
+    "utilisation.csv",
+    "timeline.csv",
+    "network.json",
+    "manifest.json",
+    "scenario.resolved.yaml",
+)
+COMPARISON_FILES = (
+    "comparison.json",
+    "comparison.csv",
+    "replications.csv",
+    "monthly_revenue.csv",
+    "monthly_routes.csv",
+)
 _CSV_COLUMNS: dict[str, tuple[str, ...]] = {
-    "monthly.csv": ("month", "route", "market", "exported_t", "revenue_usd", "discount_usd",
-                    "rail_cost_usd", "port_cost_usd", "freight_cost_usd", "logistics_cost_usd",
-                    "netback_usd"),
-    "utilisation.csv": ("month", "kind", "facility", "used", "capacity", "utilisation",
-                        "mean_wait_days"),
-    "timeline.csv": ("kind", "target", "start", "end", "state", "value", "actor", "action",
-                     "source"),
-    "comparison.csv": ("scenario", "metric", "mean", "diff_mean", "diff_ci_low", "diff_ci_high",
-                       "unit"),
-    "replications.csv": ("scenario", "replication", "year", "exported_t", "revenue_usd",
-                         "netback_usd", "logistics_cost_usd", "discount_usd"),
+    "monthly.csv": (
+        "month",
+        "route",
+        "market",
+        "exported_t",
+        "revenue_usd",
+        "discount_usd",
+        "rail_cost_usd",
+        "port_cost_usd",
+        "freight_cost_usd",
+        "logistics_cost_usd",
+        "netback_usd",
+    ),
+    "utilisation.csv": (
+        "month",
+        "kind",
+        "facility",
+        "used",
+        "capacity",
+        "utilisation",
+        "mean_wait_days",
+    ),
+    "timeline.csv": (
+        "kind",
+        "target",
+        "start",
+        "end",
+        "state",
+        "value",
+        "actor",
+        "action",
+        "source",
+    ),
+    "comparison.csv": (
+        "scenario",
+        "metric",
+        "mean",
+        "diff_mean",
+        "diff_ci_low",
+        "diff_ci_high",
+        "unit",
+    ),
+    "replications.csv": (
+        "scenario",
+        "replication",
+        "year",
+        "exported_t",
+        "revenue_usd",
+        "netback_usd",
+        "logistics_cost_usd",
+        "discount_usd",
+    ),
     "monthly_revenue.csv": ("scenario", "replication", "month", "revenue_usd", "exported_t"),
     "monthly_routes.csv": ("scenario", "month", "route", "exported_t"),
 }
-_CSV_DATES = {"monthly.csv": ("month",), "utilisation.csv": ("month",),
-              "timeline.csv": ("start", "end"), "monthly_revenue.csv": ("month",),
-              "monthly_routes.csv": ("month",)}
-_CSV_TEXT = ("route", "market", "kind", "facility", "target", "state", "actor", "action",
-             "source", "scenario", "metric", "unit")
+_CSV_DATES = {
+    "monthly.csv": ("month",),
+    "utilisation.csv": ("month",),
+    "timeline.csv": ("start", "end"),
+    "monthly_revenue.csv": ("month",),
+    "monthly_routes.csv": ("month",),
+}
+_CSV_TEXT = (
+    "route",
+    "market",
+    "kind",
+    "facility",
+    "target",
+    "state",
+    "actor",
+    "action",
+    "source",
+    "scenario",
+    "metric",
+    "unit",
+)
 _JSON_KEYS = {
     "summary.json": ("scenario", "horizon_start", "horizon_end"),
     "network.json": ("nodes", "links"),
     "manifest.json": (),
-    "comparison.json": ("base", "scenarios", "replications", "seed", "command",
-                        "potashsim_version", "scenario_hashes", "stats", "decomposition"),
+    "comparison.json": (
+        "base",
+        "scenarios",
+        "replications",
+        "seed",
+        "command",
+        "potashsim_version",
+        "scenario_hashes",
+        "stats",
+        "decomposition",
+    ),
 }
-_INSTALL_BROWSER = ("Install Chromium with `apt-get install chromium` (Debian/Ubuntu) or set "
-                    "BROWSER_PATH to a Chromium or Google Chrome executable.")
-_PLOT_CONFIG = {"displaylogo": False, "responsive": True,
-                "toImageButtonOptions": {"format": "png", "scale": 2}}
+_INSTALL_BROWSER = (
+    "Install Chromium with `apt-get install chromium` (Debian/Ubuntu) or set "
+    "BROWSER_PATH to a Chromium or Google Chrome executable."
+)
+_PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 
 
 # --------------------------------------------------------------------------- loading
@@ -88,6 +172,9 @@ class _Bundle:
         if key.startswith("_") or not hasattr(self, key):
             raise KeyError(key)
         return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self.keys()
 
     def keys(self) -> list[str]:
         return [k for k in self.__dataclass_fields__ if not k.startswith("_")]  # type: ignore[attr-defined]
@@ -182,8 +269,9 @@ def _read_csv(folder: Path, name: str) -> pd.DataFrame:
         try:
             frame[col] = pd.to_datetime(frame[col], format="ISO8601")
         except (ValueError, TypeError) as exc:
-            raise ResultsError(f"{path}: column {col} holds a value that is not an ISO date "
-                               f"({exc})") from exc
+            raise ResultsError(
+                f"{path}: column {col} holds a value that is not an ISO date ({exc})"
+            ) from exc
     return frame
 
 
@@ -202,8 +290,12 @@ def load_run(folder: Path | str) -> RunResults:
     except ValueError as exc:
         raise ResultsError(f"{folder / 'summary.json'}: horizon dates are not ISO dates") from exc
     return RunResults(
-        folder=folder, scenario=str(summary["scenario"]), horizon=horizon, summary=summary,
-        network=_read_json(folder, "network.json"), manifest=_read_json(folder, "manifest.json"),
+        folder=folder,
+        scenario=str(summary["scenario"]),
+        horizon=horizon,
+        summary=summary,
+        network=_read_json(folder, "network.json"),
+        manifest=_read_json(folder, "manifest.json"),
         monthly=_read_csv(folder, "monthly.csv"),
         utilisation=_read_csv(folder, "utilisation.csv"),
         timeline=_read_csv(folder, "timeline.csv"),
@@ -222,8 +314,11 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
     meta = _read_json(folder, "comparison.json")
     scenarios = [str(s) for s in meta["scenarios"]]
     stats = pd.DataFrame(
-        [{"scenario": s, "metric": m, **values}
-         for s, metrics in meta["stats"].items() for m, values in metrics.items()],
+        [
+            {"scenario": s, "metric": m, **values}
+            for s, metrics in meta["stats"].items()
+            for m, values in metrics.items()
+        ],
         columns=["scenario", "metric", "mean", "diff_mean", "diff_ci_low", "diff_ci_high"],
     )
     decomposition = pd.DataFrame(
@@ -234,8 +329,13 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
         if frame.drop(columns="scenario").isna().any().any():
             raise ResultsError(f"{folder / 'comparison.json'}: {name} has missing values")
     return ComparisonResults(
-        folder=folder, base=str(meta["base"]), scenarios=scenarios, meta=meta, stats=stats,
-        decomposition=decomposition, comparison=_read_csv(folder, "comparison.csv"),
+        folder=folder,
+        base=str(meta["base"]),
+        scenarios=scenarios,
+        meta=meta,
+        stats=stats,
+        decomposition=decomposition,
+        comparison=_read_csv(folder, "comparison.csv"),
         replications=_read_csv(folder, "replications.csv"),
         monthly_revenue=_read_csv(folder, "monthly_revenue.csv"),
         monthly_routes=_read_csv(folder, "monthly_routes.csv"),
@@ -251,8 +351,10 @@ def _load(path: Path | str) -> ComparisonResults | RunResults:
         return load_run(path)
     if not path.is_dir():
         raise ResultsError(f"results folder {path} does not exist or is not a folder")
-    raise ResultsError(f"{path} is neither a comparison folder (no comparison.json) nor a run "
-                       "folder (no summary.json)")
+    raise ResultsError(
+        f"{path} is neither a comparison folder (no comparison.json) nor a run "
+        "folder (no summary.json)"
+    )
 
 
 # --------------------------------------------------------------------------- sections
@@ -290,8 +392,9 @@ def _all_runs(bundles: Sequence[ComparisonResults | RunResults]) -> Iterator[Run
         yield from (b.runs.values() if isinstance(b, ComparisonResults) else [b])
 
 
-def _palette(bundles: Sequence[ComparisonResults | RunResults],
-             periods: Sequence[charts.Period] | None) -> _Palette:
+def _palette(
+    bundles: Sequence[ComparisonResults | RunResults], periods: Sequence[charts.Period] | None
+) -> _Palette:
     bases = [b.base for b in bundles if isinstance(b, ComparisonResults)]
     names: list[str] = []
     routes: set[str] = set()
@@ -307,48 +410,83 @@ def _palette(bundles: Sequence[ComparisonResults | RunResults],
         for period in periods or _default_periods(run.horizon):
             flows.append(float(charts.link_flows(run.network, run.monthly, period).max()))
     base = bases[0] if bases else ("baseline" if "baseline" in names else None)
-    return _Palette(charts.scenario_colours(names, base), charts.route_colours(routes),
-                    max(flows) or None)
+    return _Palette(
+        charts.scenario_colours(names, base), charts.route_colours(routes), max(flows) or None
+    )
 
 
-def _run_sections(run: RunResults, pal: _Palette, periods: Sequence[charts.Period] | None,
-                  prefix: str, *, with_routes: bool) -> list[_Section]:
+def _run_sections(
+    run: RunResults,
+    pal: _Palette,
+    periods: Sequence[charts.Period] | None,
+    prefix: str,
+    *,
+    with_routes: bool,
+) -> list[_Section]:
     scen, colour = run.scenario, pal.scenarios.get(run.scenario, charts.BASE_COLOUR)
     slug = f"{prefix}{scen}"
     sections = []
     if with_routes:
-        routes = (run.monthly.groupby(["month", "route"], as_index=False)["exported_t"].sum()
-                  .assign(scenario=scen))
-        sections.append(_Section(
-            f"Exports by route: {scen}",
-            "Tonnes exported each month, stacked by the terminal where the cargo left the rail "
-            "network (Mt per month).",
-            [_Chart(f"{slug}-routes", charts.route_area_chart(
-                routes, colours=pal.scenarios, routes=pal.routes))]))
+        routes = (
+            run.monthly.groupby(["month", "route"], as_index=False)["exported_t"]
+            .sum()
+            .assign(scenario=scen)
+        )
+        sections.append(
+            _Section(
+                f"Exports by route: {scen}",
+                "Tonnes exported each month, stacked by the terminal where the cargo left the rail "
+                "network (Mt per month).",
+                [
+                    _Chart(
+                        f"{slug}-routes",
+                        charts.route_area_chart(routes, colours=pal.scenarios, routes=pal.routes),
+                    )
+                ],
+            )
+        )
     chosen = list(periods or _default_periods(run.horizon))
-    maps = charts.flow_maps(run.network, run.monthly, run.timeline, chosen, scenario=scen,
-                            colour=colour, max_flow_t=pal.max_flow_t)
+    maps = charts.flow_maps(
+        run.network,
+        run.monthly,
+        run.timeline,
+        chosen,
+        scenario=scen,
+        colour=colour,
+        max_flow_t=pal.max_flow_t,
+    )
     sections += [
-        _Section(f"Rail flows on the map: {scen}",
-                 "Each line is a rail link; its width is the tonnage carried in the period "
-                 "(one scale for every map in this report), grey dashed lines were closed all "
-                 "period and dotted ones part of it. Terminals beyond the map edge are marked "
-                 "with an arrow.",
-                 [_Chart(f"{slug}-map-{_period_slug(p)}", f) for p, f in zip(chosen, maps,
-                                                                              strict=True)],
-                 grid=True),
-        _Section(f"Policy timeline: {scen}",
-                 "When each closure, buyer discount and capacity limit applied, coloured by "
-                 "the actor that imposed it (the network's own data are left out).",
-                 [_Chart(f"{slug}-timeline",
-                         charts.policy_timeline_chart(run.timeline, scenario=scen,
-                                                      horizon=run.horizon))]),
-        _Section(f"Bottlenecks: {scen}",
-                 "Monthly capacity utilisation of the busiest rail links, ports and border "
-                 "crossings, and the mean time trains and ships waited; gaps are months with "
-                 "no capacity.",
-                 [_Chart(f"{slug}-bottlenecks",
-                         charts.bottleneck_chart(run.utilisation, scenario=scen))]),
+        _Section(
+            f"Rail flows on the map: {scen}",
+            "Each line is a rail link; its width is the tonnage carried in the period "
+            "(one scale for every map in this report), grey dashed lines were closed all "
+            "period and dotted ones part of it. Terminals beyond the map edge are marked "
+            "with an arrow.",
+            [_Chart(f"{slug}-map-{_period_slug(p)}", f) for p, f in zip(chosen, maps, strict=True)],
+            grid=True,
+        ),
+        _Section(
+            f"Policy timeline: {scen}",
+            "When each closure, buyer discount and capacity limit applied, coloured by "
+            "the actor that imposed it (the network's own data are left out).",
+            [
+                _Chart(
+                    f"{slug}-timeline",
+                    charts.policy_timeline_chart(run.timeline, scenario=scen, horizon=run.horizon),
+                )
+            ],
+        ),
+        _Section(
+            f"Bottlenecks: {scen}",
+            "Monthly capacity utilisation of the busiest rail links, ports and border "
+            "crossings, and the mean time trains and ships waited; gaps are months with "
+            "no capacity.",
+            [
+                _Chart(
+                    f"{slug}-bottlenecks", charts.bottleneck_chart(run.utilisation, scenario=scen)
+                )
+            ],
+        ),
     ]
     return sections
 
@@ -360,31 +498,56 @@ def _period_slug(period: charts.Period) -> str:
     return f"{start:%Y%m%d}-{end:%Y%m%d}"
 
 
-def _comparison_sections(comp: ComparisonResults, pal: _Palette,
-                         periods: Sequence[charts.Period] | None, prefix: str) -> list[_Section]:
+def _comparison_sections(
+    comp: ComparisonResults, pal: _Palette, periods: Sequence[charts.Period] | None, prefix: str
+) -> list[_Section]:
     base, col = comp.base, pal.scenarios
     n = int(comp.meta["replications"])
     sections = [
-        _Section("Revenue and netback against the base",
-                 f"Change in total export revenue and netback over the horizon against {base}, "
-                 f"mean of {n} paired replications with its 95% t-interval (USD bn).",
-                 [_Chart(f"{prefix}revenue-netback",
-                         charts.revenue_netback_chart(comp.stats, base=base, colours=col))]),
-        _Section("What drives the netback change",
-                 "The netback change split into selling a different volume, a different price "
-                 "or discount, and different logistics costs; the last bar is the total.",
-                 [_Chart(f"{prefix}netback-waterfall",
-                         charts.netback_waterfall(comp.decomposition, base=base, colours=col))]),
-        _Section("Cumulative revenue",
-                 "Export revenue accumulated month by month: the line is the mean over "
-                 "replications, the band spans the 2.5th to 97.5th percentile.",
-                 [_Chart(f"{prefix}cumulative-revenue",
-                         charts.cumulative_revenue_chart(comp.monthly_revenue, colours=col))]),
-        _Section("Exports by route",
-                 "Mean tonnes exported each month over replications, stacked by the terminal "
-                 "where the cargo left the rail network, one panel per scenario.",
-                 [_Chart(f"{prefix}routes", charts.route_area_chart(
-                     comp.monthly_routes, colours=col, routes=pal.routes))]),
+        _Section(
+            "Revenue and netback against the base",
+            f"Change in total export revenue and netback over the horizon against {base}, "
+            f"mean of {n} paired replications with its 95% t-interval (USD bn).",
+            [
+                _Chart(
+                    f"{prefix}revenue-netback",
+                    charts.revenue_netback_chart(comp.stats, base=base, colours=col),
+                )
+            ],
+        ),
+        _Section(
+            "What drives the netback change",
+            "The netback change split into selling a different volume, a different price "
+            "or discount, and different logistics costs; the last bar is the total.",
+            [
+                _Chart(
+                    f"{prefix}netback-waterfall",
+                    charts.netback_waterfall(comp.decomposition, base=base, colours=col),
+                )
+            ],
+        ),
+        _Section(
+            "Cumulative revenue",
+            "Export revenue accumulated month by month: the line is the mean over "
+            "replications, the band spans the 2.5th to 97.5th percentile.",
+            [
+                _Chart(
+                    f"{prefix}cumulative-revenue",
+                    charts.cumulative_revenue_chart(comp.monthly_revenue, colours=col),
+                )
+            ],
+        ),
+        _Section(
+            "Exports by route",
+            "Mean tonnes exported each month over replications, stacked by the terminal "
+            "where the cargo left the rail network, one panel per scenario.",
+            [
+                _Chart(
+                    f"{prefix}routes",
+                    charts.route_area_chart(comp.monthly_routes, colours=col, routes=pal.routes),
+                )
+            ],
+        ),
     ]
     for scen in comp.scenarios:
         sections += _run_sections(comp.runs[scen], pal, periods, prefix, with_routes=False)
@@ -421,25 +584,38 @@ def _manifest_get(manifest: Mapping[str, Any], *keys: str) -> object:
     return None
 
 
-def _provenance_rows(bundle: ComparisonResults | RunResults
-                     ) -> tuple[list[dict[str, object]], dict[str, object]]:
+def _provenance_rows(
+    bundle: ComparisonResults | RunResults,
+) -> tuple[list[dict[str, object]], dict[str, object]]:
     """Per-scenario rows, and the facts shared by all rows (command, folder)."""
     if isinstance(bundle, ComparisonResults):
         meta = bundle.meta
         rows: list[dict[str, object]] = [
-            {"Scenario": s, "Scenario SHA-256": meta["scenario_hashes"].get(s),
-             "Seed": meta["seed"], "Replications": meta["replications"],
-             "potashsim": meta["potashsim_version"]} for s in bundle.scenarios]
+            {
+                "Scenario": s,
+                "Scenario SHA-256": meta["scenario_hashes"].get(s),
+                "Seed": meta["seed"],
+                "Replications": meta["replications"],
+                "potashsim": meta["potashsim_version"],
+            }
+            for s in bundle.scenarios
+        ]
         return rows, {"Command": meta["command"], "Folder": str(bundle.folder)}
     man = bundle.manifest
-    versions = man.get("versions") if isinstance(man.get("versions"), dict) else {}
+    raw_versions = man.get("versions")
+    versions: dict[str, Any] = raw_versions if isinstance(raw_versions, dict) else {}
     seed = _manifest_get(man, "seed")
-    rows = [{"Scenario": bundle.scenario,
-             "Scenario SHA-256": _manifest_get(man, "scenario_sha256", "resolved_sha256",
-                                               "sha256", "scenario_hash"),
-             "Seed": bundle.summary.get("seed") if seed is None else seed,
-             "Replications": 1,
-             "potashsim": versions.get("potashsim") or _manifest_get(man, "potashsim_version")}]
+    rows = [
+        {
+            "Scenario": bundle.scenario,
+            "Scenario SHA-256": _manifest_get(
+                man, "scenario_sha256", "resolved_sha256", "sha256", "scenario_hash"
+            ),
+            "Seed": bundle.summary.get("seed") if seed is None else seed,
+            "Replications": 1,
+            "potashsim": versions.get("potashsim") or _manifest_get(man, "potashsim_version"),
+        }
+    ]
     return rows, {"Command": _manifest_get(man, "command"), "Folder": str(bundle.folder)}
 
 
@@ -454,18 +630,21 @@ def _report_version() -> str:
 
 def _provenance_section(bundle: ComparisonResults | RunResults, command: str | None) -> _Section:
     rows, shared = _provenance_rows(bundle)
-    shared["Report"] = (f"built by potashsim {_report_version()}"
-                        + (f" with: {command}" if command else ""))
-    facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{_cell(k, v)}</dd>"
-                    for k, v in shared.items())
-    return _Section("Provenance",
-                    "Which scenarios, seeds and code produced the numbers above; rerunning the "
-                    "command with the same scenario hashes reproduces them.",
-                    html=provenance_table(rows) + f'<dl class="provenance">{facts}</dl>')
+    shared["Report"] = f"built by potashsim {_report_version()}" + (
+        f" with: {command}" if command else ""
+    )
+    facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{_cell(k, v)}</dd>" for k, v in shared.items())
+    return _Section(
+        "Provenance",
+        "Which scenarios, seeds and code produced the numbers above; rerunning the "
+        "command with the same scenario hashes reproduces them.",
+        html=provenance_table(rows) + f'<dl class="provenance">{facts}</dl>',
+    )
 
 
-def _sections(paths: Sequence[Path | str], periods: Sequence[charts.Period] | None,
-              command: str | None) -> list[tuple[str, list[_Section]]]:
+def _sections(
+    paths: Sequence[Path | str], periods: Sequence[charts.Period] | None, command: str | None
+) -> list[tuple[str, list[_Section]]]:
     if not paths:
         raise ReportError("no results folder given")
     bundles = [_load(p) for p in paths]
@@ -496,12 +675,16 @@ def _geo_assets_script() -> str:
     try:
         data = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ReportError(f"the vendored map {path} cannot be read ({exc}); reinstall "
-                          "potashsim") from exc
+        raise ReportError(
+            f"the vendored map {path} cannot be read ({exc}); reinstall potashsim"
+        ) from exc
     # Plotly.js skips its CDN fetch when this global already holds the map; "</" is escaped so
     # the JSON cannot end the <script> element early.
-    return ("<script>window.PlotlyGeoAssets={topojson:{world_110m:"
-            + data.replace("</", "<\\/") + "}};</script>")
+    return (
+        "<script>window.PlotlyGeoAssets={topojson:{world_110m:"
+        + data.replace("</", "<\\/")
+        + "}};</script>"
+    )
 
 
 # The grid has fixed columns: each figure is drawn while the page is still being parsed, so a
@@ -524,41 +707,64 @@ dl.provenance dt{font-weight:600}dl.provenance dd{margin:0}
 
 def _figure_html(chart: _Chart, index: int) -> str:
     height = chart.figure.layout.height or 480
-    return str(chart.figure.to_html(
-        full_html=False, include_plotlyjs=False, config=_PLOT_CONFIG, div_id=f"chart-{index}",
-        default_width="100%", default_height=f"{height}px",
-    ))
+    return str(
+        chart.figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config=_PLOT_CONFIG,
+            div_id=f"chart-{index}",
+            default_width="100%",
+            default_height=f"{height}px",
+        )
+    )
 
 
 def _render_html(parts: list[tuple[str, list[_Section]]], command: str | None) -> str:
-    import plotly.offline
+    import plotly.offline  # type: ignore[import-untyped]
 
     body: list[str] = []
     index = 0
     for title, sections in parts:
         body.append(f"<h2>{html.escape(title)}</h2>")
         for sec in sections:
-            body.append(f"<h3>{html.escape(sec.title)}</h3>"
-                        f'<p class="caption">{html.escape(sec.caption)}</p>')
+            body.append(
+                f"<h3>{html.escape(sec.title)}</h3>"
+                f'<p class="caption">{html.escape(sec.caption)}</p>'
+            )
             figs = []
             for chart in sec.charts:
                 index += 1
                 figs.append(f'<div class="chart">{_figure_html(chart, index)}</div>')
             body.append(f'<div class="grid">{"".join(figs)}</div>' if sec.grid else "".join(figs))
             body.append(sec.html)
-    intro = ("Charts of saved potashsim results. Hover over any chart for exact values; "
-             "the file works offline.")
+    intro = (
+        "Charts of saved potashsim results. Hover over any chart for exact values; "
+        "the file works offline."
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>potashsim report</title><style>{_CSS}</style>{_geo_assets_script()}"
         f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script></head>'
         f"<body><main><h1>potashsim report</h1><p>{html.escape(intro)}</p>"
-        + "".join(body) + "</main></body></html>\n"
+        + "".join(body)
+        + "</main></body></html>\n"
     )
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    Raises:
+        ReportError: the folder cannot be created or the file cannot be written.
+    """
+    try:
+        _replace_file(path, data)
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _replace_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -622,13 +828,14 @@ def find_browser() -> str:
         if os.path.isfile(env) and os.access(env, os.X_OK):
             return env
         raise ReportError(f"BROWSER_PATH={env} is not an executable file. {_INSTALL_BROWSER}")
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
-                 "chrome"):
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
         found = shutil.which(name)
         if found:
             return found
-    raise ReportError(f"Image export needs Chromium or Google Chrome and none was found on "
-                      f"PATH. {_INSTALL_BROWSER}")
+    raise ReportError(
+        f"Image export needs Chromium or Google Chrome and none was found on "
+        f"PATH. {_INSTALL_BROWSER}"
+    )
 
 
 def _run_in_thread(coro: Any) -> Any:
@@ -650,9 +857,10 @@ def _run_in_thread(coro: Any) -> Any:
     return result.get("value")
 
 
-async def _render_images(jobs: list[tuple[go.Figure, dict[str, Any]]], browser: str,
-                         topojson_url: str) -> list[bytes]:
-    import kaleido
+async def _render_images(
+    jobs: list[tuple[go.Figure, dict[str, Any]]], browser: str, topojson_url: str
+) -> list[bytes]:
+    import kaleido  # type: ignore[import-untyped]
 
     # One browser for all charts: the first image costs ~1.5 s, later ones ~0.1 s.
     async with kaleido.Kaleido(n=1, path=browser, mathjax=False) as k:
@@ -688,15 +896,22 @@ def export_images(
     """
     if fmt not in ("png", "svg"):
         raise ReportError(f"image format {fmt!r} is not supported; use png or svg")
-    try:
-        import kaleido  # noqa: F401
-    except ImportError as exc:
-        raise ReportError("image export needs kaleido: pip install 'potashsim[export]'") from exc
+    if importlib.util.find_spec("kaleido") is None:
+        raise ReportError("image export needs kaleido: pip install 'potashsim[export]'")
     browser = find_browser()
     charts_ = [c for _, secs in _sections(paths, periods, None) for s in secs for c in s.charts]
-    jobs = [(c.figure, {"format": fmt, "width": 1100 if "-map-" not in c.slug else 820,
-                        "height": c.figure.layout.height or 480,
-                        "scale": scale if fmt == "png" else 1}) for c in charts_]
+    jobs = [
+        (
+            c.figure,
+            {
+                "format": fmt,
+                "width": 1100 if "-map-" not in c.slug else 820,
+                "height": c.figure.layout.height or 480,
+                "scale": scale if fmt == "png" else 1,
+            },
+        )
+        for c in charts_
+    ]
     topojson_url = topojson_dir().resolve().as_uri() + "/"
     try:
         images = _run_in_thread(_render_images(jobs, browser, topojson_url))
