@@ -137,13 +137,24 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 
 @main.command()
 @click.argument("scenario")
+@click.option("--parameters", is_flag=True,
+              help="Print every network parameter with its source or estimate (Markdown).")
+@click.option("--yaml", "as_yaml", is_flag=True, help="Print the resolved scenario as YAML.")
 @_set_option
 @_guard
-def explain(scenario: str, overrides: tuple[str, ...]) -> None:
+def explain(scenario: str, parameters: bool, as_yaml: bool, overrides: tuple[str, ...]) -> None:
     """Show a scenario fully resolved, and its policy timeline."""
-    from potashsim.explain import render
+    from potashsim.explain import parameter_table, render
 
-    click.echo(render(_load(scenario, overrides)))
+    loaded = _load(scenario, overrides)
+    if as_yaml:
+        import yaml
+
+        click.echo(yaml.safe_dump(loaded.model_dump(mode="json"), sort_keys=False))
+    elif parameters:
+        click.echo(parameter_table(loaded))
+    else:
+        click.echo(render(loaded))
 
 
 @main.command()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from potashsim.policy import build_calendar
 from potashsim.scenario import Scenario
 
-__all__ = ["render", "text_table"]
+__all__ = ["parameter_table", "render", "text_table"]
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -90,6 +90,25 @@ def render(s: Scenario) -> str:
                      i.action, i.source) for i in build_calendar(s).intervals]),
     ]
     return "\n".join(out)
+
+
+def parameter_table(s: Scenario) -> str:
+    """Every cited network parameter as Markdown: path, value, uncertainty, source or estimate."""
+    tree = s.network.model_dump(mode="json")
+    rows = ["| parameter | value | drawn from | source / estimate |", "|---|---|---|---|"]
+    for path in sorted(s.provenance):
+        node: object = tree
+        for seg in path.split("."):
+            node = node[int(seg)] if isinstance(node, list) else node[seg]  # type: ignore[index]
+        dist = s.uncertain.get(path)
+        spread = ""
+        if dist is not None:
+            spread = (f"{dist.dist} {_fmt(dist.low)}–{_fmt(dist.high)}" if dist.low is not None
+                      and dist.high is not None else dist.dist)
+        cite = s.provenance[path].replace("|", "/")
+        rows.append(f"| `{path}` | {_fmt(node) if not isinstance(node, str) else node} | "
+                    f"{spread} | {cite} |")
+    return "\n".join(rows)
 
 
 def _event_value(e: object) -> str:
