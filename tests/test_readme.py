@@ -1,0 +1,47 @@
+"""The README's quick start and Python snippet work as written."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from potashsim.cli import main
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_blocks() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```shell\n(.*?)\n```", section, flags=re.S)
+
+
+def test_quick_start_holds_exactly_two_commands_install_and_run_then_test():
+    blocks = quick_start_blocks()
+    assert len(blocks) == 2
+    assert blocks[0].startswith("pip install -e . && potashsim compare ")
+    assert "--report" in blocks[0]
+    assert blocks[1] == "pip install -e '.[test]' && python -m pytest -q"
+
+
+def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path):
+    command = quick_start_blocks()[0].split("&& ", 1)[1]
+    args = shlex.split(command)[1:]
+    # the same command; later options win in click, so only the size and the places change
+    args += ["--replications", "2", "--out", str(tmp_path), "--report",
+             str(tmp_path / "report.html")]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "report.html").stat().st_size > 1_000_000
+    assert "us_eu_lifted_lithuania_holds" in res.output
+    assert Path(res.output.strip().splitlines()[-1]).joinpath("comparison.json").is_file()
+
+
+def test_the_python_snippet_runs():
+    code = re.search(r"```python\n(.*?)\n```", README, flags=re.S)
+    assert code is not None
+    namespace: dict[str, object] = {}
+    exec(compile(code.group(1), "README.md", "exec"), namespace)
+    assert namespace["cmp"].stats["history"]["netback_usd"]["diff_mean"] < 0
