@@ -115,3 +115,25 @@ def test_a_negative_seed_for_run_is_rejected(tmp_path):
     res = CliRunner().invoke(main, ["run", "baseline", "--seed", "-3", "--out", str(tmp_path)])
     assert res.exit_code == 2
     assert "--seed" in res.output
+
+
+def test_ctrl_c_during_compare_stops_at_once_leaving_no_folder_and_no_traceback(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # a terminal's Ctrl-C reaches the whole process group, workers included
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "potashsim", "compare", "baseline", "history",
+         "--replications", "40", "--workers", "2", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(5)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err
+    assert "interrupted" in err
+    leftovers = list(tmp_path.rglob("*"))
+    assert leftovers == [], leftovers

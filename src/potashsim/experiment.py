@@ -11,7 +11,8 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,10 @@ def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
     return _one(*args)
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def compare(
     scenarios: Sequence[Scenario], *, replications: int, seed: int, workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
@@ -132,12 +137,21 @@ def compare(
             if progress:
                 progress(n, len(tasks))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunk = max(1, len(tasks) // (workers * 8))
-            for n, r in enumerate(pool.map(_task, tasks, chunksize=chunk), 1):
+        # multiprocessing.Pool rather than concurrent.futures: it can be terminated at once on
+        # Ctrl-C, and its workers ignore SIGINT so that only this process reports it
+        pool = multiprocessing.get_context().Pool(workers, initializer=_ignore_sigint)
+        try:
+            chunk = max(1, min(4, len(tasks) // (workers * 8)))
+            for n, r in enumerate(pool.imap(_task, tasks, chunksize=chunk), 1):
                 results.append(r)
                 if progress:
                     progress(n, len(tasks))
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.close()
+            pool.join()
     yearly = pd.concat([r["yearly"] for r in results], ignore_index=True)
     month_rev = pd.concat([r["month_rev"] for r in results], ignore_index=True)
     month_route = pd.concat([r["month_route"] for r in results], ignore_index=True)
