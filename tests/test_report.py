@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import pytest
 
 import report_fixtures as fx
-from potashsim import charts, report
+from potashsim import charts, charts_map_layout, report, report_sections
 from potashsim.errors import ReportError, ResultsError
 
 # ----------------------------------------------------------------------------- fixtures
@@ -22,11 +22,7 @@ from potashsim.errors import ReportError, ResultsError
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("results")
-    return {
-        "compare": fx.write_comparison(root / "compare" / "abc123"),
-        "run": fx.write_run(root / "lithuania_ban" / "r1", "lithuania_ban"),
-    }
+    return fx.write_folders(tmp_path_factory.mktemp("results"))
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +140,17 @@ def test_scenario_colours_fix_the_base_and_follow_order() -> None:
     assert charts.route_colours(["b", "a"]) == charts.route_colours(["a", "b", "a"])
 
 
+def test_route_colours_are_distinct_and_the_busiest_come_first() -> None:
+    routes = [f"r{i:02d}" for i in range(12)]
+    colours = charts.route_colours(routes)
+    assert len(set(colours.values())) == 12
+    tonnes = {"zabaikalsk": 5.0, "ust_luga": 50.0, "klaipeda": 900.0}
+    by_tonnes = charts.route_colours(tonnes, tonnes=tonnes)
+    first = charts.route_colours(["a"])["a"]
+    assert by_tonnes["klaipeda"] == first
+    assert by_tonnes["ust_luga"] != by_tonnes["zabaikalsk"]
+
+
 # ----------------------------------------------------------------------------- comparison charts
 
 
@@ -168,7 +175,8 @@ def test_waterfall_parts_sum_to_total(comp: report.ComparisonResults) -> None:
     fig = charts.netback_waterfall(comp.decomposition, base=comp.base)
     (wf,) = fig.data
     assert list(wf.measure) == ["relative", "relative", "relative", "total"]
-    assert list(wf.x[1]) == ["Volume", "Price & discount", "Logistics", "Total"]
+    assert list(wf.x[1]) == ["Volume", "Price &<br>discount", "Logistics", "Total"]
+    assert fig.layout.xaxis.tickangle == 0  # labels stay horizontal
     parts = comp.meta["decomposition"]["lithuania_ban"]
     assert sum(wf.y[:3]) == pytest.approx(wf.y[3])
     assert wf.y[3] == pytest.approx(parts["total_usd"] / 1e9)
@@ -211,6 +219,27 @@ def test_route_area_stacks_sum_to_input_per_month(comp: report.ComparisonResults
     # klaipeda is zero after the ban (missing rows are filled, not dropped)
     kla = next(t for t in fig.data if t.stackgroup == "s2" and t.name == "klaipeda")
     assert kla.y[-1] == 0.0
+
+
+def test_route_area_panels_follow_the_comparison_order_on_one_scale(
+    comp: report.ComparisonResults,
+) -> None:
+    shuffled = comp.monthly_routes.iloc[::-1]  # the CSV order must not decide the panels
+    assert shuffled["scenario"].iloc[0] == "lithuania_ban"
+    fig = charts.route_area_chart(shuffled, scenarios=comp.scenarios)
+    assert [a.text for a in fig.layout.annotations] == list(fx.SCENARIOS)  # base first
+    base = [t for t in fig.data if t.stackgroup == "s1"]
+    expected = comp.monthly_routes[comp.monthly_routes["scenario"].eq("baseline")]
+    assert sum(float(np.sum(t.y)) for t in base) == pytest.approx(
+        expected["exported_t"].sum() / 1e6
+    )
+    assert fig.layout.yaxis2.matches == "y"  # panels compare by height
+    assert fig.layout.yaxis.title.text == "Mt per month"
+    legend = [t for t in fig.data if t.showlegend]
+    assert len({t.line.color for t in legend}) == len(fx.ROUTES)  # every route its own colour
+    assert all(t.fillcolor == t.line.color for t in fig.data)
+    # the busiest route sits at the bottom of the stack
+    assert legend[0].name == "klaipeda" and fig.layout.legend.traceorder == "reversed"
 
 
 # ----------------------------------------------------------------------------- map
@@ -293,7 +322,44 @@ def test_flow_maps_one_per_period_on_a_common_scale(ban_run: report.RunResults) 
     w2021 = _link_traces(figs[0])["sal_min"].line.width
     w2022 = _link_traces(figs[1])["sal_min"].line.width
     assert w2021 > w2022  # 2021 carried more, and both use the same scale
-    assert w2021 == pytest.approx(12.0)
+    assert w2021 == pytest.approx(14.0)
+
+
+def test_map_keeps_its_boxes_beside_the_map_and_names_markets(
+    ban_run: report.RunResults,
+) -> None:
+    fig = charts.flow_map(
+        ban_run.network, ban_run.monthly, ban_run.timeline, 2022, scenario="lithuania_ban"
+    )
+    right = fig.layout.geo.domain.x[1]
+    (box,) = fig.layout.annotations
+    assert box.x > right and fig.layout.legend.x > right
+    assert "Brazil:" in box.text and "brazil:" not in box.text  # names from network.json
+    assert "Total:" in box.text
+    assert fig.layout.height >= 700
+
+
+def test_map_labels_only_open_terminals(ban_run: report.RunResults) -> None:
+    after = charts.flow_map(
+        ban_run.network,
+        ban_run.monthly,
+        ban_run.timeline,
+        ("2022-02-01", "2022-12-31"),
+        scenario="lithuania_ban",
+    )
+    terminals = {
+        t.meta["node"]: t for t in after.data if isinstance(t.meta, dict) and "node" in t.meta
+    }
+    assert terminals["klaipeda"].meta["closed"] and terminals["klaipeda"].text is None
+    assert terminals["ust_luga_stn"].text[0].startswith("Ust-Luga ")
+
+
+def test_edge_arrow_labels_go_apart() -> None:
+    # two off-map arrows: the southern label goes under its line, the other above
+    points = [(55.0, 53.0, True), (55.0, 50.0, True), (21.0, 55.7, False)]
+    positions = charts_map_layout.label_positions(points, hub_lon=27.5)
+    assert positions == ["top left", "bottom left", "middle left"]
+    assert charts_map_layout.label_positions([(55.0, 53.0, True)], 27.5) == ["top left"]
 
 
 def test_period_bounds() -> None:
@@ -318,34 +384,95 @@ def test_policy_timeline_bars_match_intervals(ban_run: report.RunResults) -> Non
     colours = {t.marker.color for t in fig.data}
     assert len(colours) == 3
     rus = next(t for t in fig.data if t.name == "russia")
-    assert list(rus.marker.pattern.shape) == ["."] and "capacity" in rus.text[0]
+    assert list(rus.marker.pattern.shape) == ["."]
+    assert rus.text[0] == "capacity 0.7 Mt/yr"  # ports: tonnes a year
+    eu = next(t for t in fig.data if t.name == "eu")
+    assert list(eu.y) == ["all markets (market)"] and eu.text[0] == "discount 30 USD/t"
     assert fig.layout.xaxis.type == "date"
     assert pd.Timestamp(fig.layout.xaxis.range[0]) == pd.Timestamp("2021-01-01")
 
 
+def _timeline(rows: list[tuple[str, str, str, str, str, float | None, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows, columns=["kind", "target", "start", "end", "state", "value", "actor"]
+    ).assign(action="close", source="S")
+    return frame.assign(start=pd.to_datetime(frame["start"]), end=pd.to_datetime(frame["end"]))
+
+
+def test_policy_timeline_short_bars_keep_their_label_for_hover() -> None:
+    timeline = _timeline(
+        [
+            ("link", "lt_transit", "2022-02-01", "2030-12-31", "closed", None, "Lithuania"),
+            ("link", "lt_transit", "2022-06-04", "2030-12-31", "closed", None, "EU"),
+            ("port", "spb", "2022-06-01", "2022-09-30", "capacity", 1.3e6, "Russia"),
+            ("link", "ru_nw", "2023-01-01", "2030-12-31", "capacity", 140.0, "Russia"),
+        ]
+    )
+    horizon = (pd.Timestamp("2019-01-01"), pd.Timestamp("2030-12-31"))
+    fig = charts.policy_timeline_chart(timeline, scenario="s", horizon=horizon)
+    rus = next(t for t in fig.data if t.name == "Russia")
+    short = list(rus.y).index("spb (port)")
+    assert rus.text[short] == ""  # four months on a 12-year axis: too short for its label
+    assert rus.customdata[short][3] == "capacity 1.3 Mt/yr"  # ... which hover still shows
+    assert "customdata[3]" in rus.hovertemplate
+    assert rus.text[list(rus.y).index("ru_nw (link)")] == "capacity 140 trains/day"
+    assert fig.layout.uniformtext.mode == "hide"
+    # two actors on one target: one row each, side by side, so neither bar hides the other
+    rows = list(fig.layout.yaxis.categoryarray)[::-1]
+    assert rows[:2] == ["lt_transit (link) · Lithuania", "lt_transit (link) · EU"]
+
+
 def test_policy_timeline_without_events_says_so(comp: report.ComparisonResults) -> None:
-    fig = charts.policy_timeline_chart(comp.runs["baseline"].timeline, scenario="baseline")
+    baseline = comp.runs["baseline"].timeline
+    assert charts.policy_intervals(baseline).empty
+    fig = charts.policy_timeline_chart(baseline, scenario="baseline")
     assert len(fig.data) == 0
-    assert "No policy events" in fig.layout.annotations[0].text
+    assert fig.layout.annotations[0].text == charts.NO_POLICY
 
 
-def test_bottlenecks_show_utilisation_in_percent_and_waits(ban_run: report.RunResults) -> None:
+def test_busiest_facilities_leave_out_small_ones() -> None:
+    months = pd.date_range("2021-01-01", periods=6, freq="MS")
+    rows = []
+    for facility, used, cap in (("big", 900.0, 1500.0), ("mid", 300.0, 400.0), ("tiny", 9.0, 4)):
+        rows += [
+            {"month": m, "kind": "port", "facility": facility, "used": used, "capacity": cap}
+            for m in months
+        ]
+    util = pd.DataFrame(rows).assign(
+        utilisation=lambda f: f["used"] / f["capacity"], mean_wait_days=0.0
+    )
+    # tiny is the most utilised (225%) but carries under 5% of the tonnes
+    assert charts.busiest_facilities(util) == {"link": [], "terminal": ["mid", "big"]}
+    assert charts.busiest_facilities(util, min_share=0.0, top=1)["terminal"] == ["tiny"]
+
+
+def test_bottlenecks_plot_rolling_utilisation_and_waits(ban_run: report.RunResults) -> None:
     fig = charts.bottleneck_chart(ban_run.utilisation, scenario="lithuania_ban")
     util = ban_run.utilisation
+    chosen = charts.busiest_facilities(util)
+    assert len(chosen["link"]) == 3 and len(chosen["terminal"]) == 3
+    assert {t.legendgroup for t in fig.data} == set(chosen["link"] + chosen["terminal"])
     kla = [t for t in fig.data if t.legendgroup == "klaipeda"]
     assert len(kla) == 2  # utilisation row and waiting row
     expected = util[util["facility"].eq("klaipeda")].sort_values("month")
-    np.testing.assert_allclose(
-        np.asarray(kla[0].y, dtype=float), expected["utilisation"].to_numpy() * 100
-    )
-    assert np.isnan(np.asarray(kla[0].y, dtype=float)[-1])  # closed: a gap, not a zero
-    np.testing.assert_allclose(
-        np.asarray(kla[1].y, dtype=float), expected["mean_wait_days"].to_numpy()
-    )
+    raw = expected["utilisation"].to_numpy() * 100
+    y = np.asarray(kla[0].y, dtype=float)
+    # a centred 3-month mean of the months with capacity
+    assert y[5] == pytest.approx(raw[4:7].mean())
+    assert y[12] == pytest.approx(raw[11:13].mean())  # Jan 2022: Feb 2022 is closed
+    np.testing.assert_allclose(np.asarray(kla[0].customdata, dtype=float), raw)
+    closed = np.isnan(raw)
+    assert closed[-1] and np.isnan(y[closed]).all()  # closed: a gap, not a zero
+    waits = np.asarray(kla[1].y, dtype=float)
+    assert np.isnan(waits[closed]).all()
+    np.testing.assert_allclose(waits[~closed], expected["mean_wait_days"].to_numpy()[~closed])
     assert fig.layout.yaxis.title.text == "Utilisation, %"
-    assert fig.layout.yaxis3.title.text == "Waiting, days"
+    assert "3-month rolling mean" in fig.layout.annotations[0].text
+    assert fig.layout.yaxis3.title.text == "Mean wait, days"
     few = charts.bottleneck_chart(util, scenario="x", top=2)
     assert len({t.legendgroup for t in few.data}) == 4  # 2 links + 2 ports/borders
+    coloured = charts.bottleneck_chart(util, scenario="x", colours={"klaipeda": "#123456"})
+    assert {t.line.color for t in coloured.data if t.legendgroup == "klaipeda"} == {"#123456"}
 
 
 # ----------------------------------------------------------------------------- report HTML
@@ -393,8 +520,9 @@ def test_report_embeds_plotly_once_after_the_map(report_html: str) -> None:
 
 def test_report_sections_and_captions(report_html: str) -> None:
     n = report_html.count('class="plotly-graph-div"')
-    # comparison: 4 charts + 2 scenarios x (2 maps + timeline + bottlenecks); run: 1 + 2 + 1 + 1
-    assert n == 4 + 2 * 4 + 5
+    # comparison: 4 charts, baseline 2 maps + bottlenecks (no measures: no timeline),
+    # lithuania_ban 2 maps + timeline + bottlenecks; run: routes + 2 maps + timeline + bottlenecks
+    assert n == 4 + 3 + 4 + 5
     for text in (
         "Revenue and netback against the base",
         "What drives the netback change",
@@ -403,12 +531,44 @@ def test_report_sections_and_captions(report_html: str) -> None:
         "Rail flows on the map: baseline",
         "Policy timeline: lithuania_ban",
         "Bottlenecks: lithuania_ban",
+        'Policy timeline: baseline</h3><p class="caption">No policy measures in this scenario.',
         "Provenance",
         fx.scenario_hash("baseline"),
         "potashsim report x",
     ):
         assert text in report_html
     assert report_html.count('class="caption"') >= 13
+
+
+def test_one_report_keeps_colours_across_charts(folders: dict[str, Path]) -> None:
+    bundles = [report.load_results(folders["compare"]), report.load_results(folders["run"])]
+    pal = report_sections.palette(bundles, None)
+    comp, run = bundles
+    assert isinstance(comp, report.ComparisonResults) and isinstance(run, report.RunResults)
+    figures = {
+        c.slug: c.figure
+        for sec in [
+            *report_sections.comparison_sections(comp, pal, None, "1-"),
+            *report_sections.run_sections(run, pal, None, "2-", with_routes=True),
+        ]
+        for c in sec.charts
+    }
+    routes = figures["1-routes"]
+    kla_route = next(t.line.color for t in routes.data if t.name == "klaipeda")
+    assert kla_route == pal.routes["klaipeda"]
+    # the busiest route takes the first colour; a port keeps its route's colour in bottlenecks
+    assert kla_route == charts.route_colours(["x"])["x"]
+    for slug in ("1-lithuania_ban-bottlenecks", "2-lithuania_ban-bottlenecks"):
+        kla = {t.line.color for t in figures[slug].data if t.legendgroup == "klaipeda"}
+        assert kla == {kla_route}
+        colours = [t.line.color for t in figures[slug].data if t.showlegend is not False]
+        assert len(set(colours)) == len(colours)  # every drawn facility its own colour
+    # an actor has one colour in every timeline; the baseline has none
+    assert "1-baseline-timeline" not in figures
+    timelines = [figures["1-lithuania_ban-timeline"], figures["2-lithuania_ban-timeline"]]
+    assert [{t.name: t.marker.color for t in f.data} for f in timelines].count(
+        {a: pal.actors[a] for a in ("lithuania", "eu", "russia")}
+    ) == 2
 
 
 def test_run_folder_alone_gives_the_run_charts(folders: dict[str, Path], tmp_path: Path) -> None:

@@ -27,11 +27,7 @@ LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("results")
-    return {
-        "compare": fx.write_comparison(root / "compare" / "abc123"),
-        "run": fx.write_run(root / "lithuania_ban" / "r1", "lithuania_ban"),
-    }
+    return fx.write_folders(tmp_path_factory.mktemp("results"))
 
 
 def test_report_renders_offline_in_chromium(folders: dict[str, Path], tmp_path: Path) -> None:

@@ -1,0 +1,307 @@
+"""Charts that compare scenarios: revenue/netback changes, the netback waterfall, cumulative
+revenue and exports by route. Tidy DataFrames in (columns as in docs/results-contract.md),
+``go.Figure`` out; nothing here reads files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+
+from potashsim.charts_style import (
+    BN,
+    FALLBACK_COLOUR,
+    MT,
+    colour_of,
+    date_axis,
+    empty_note,
+    require,
+    rgba,
+    route_colours,
+    signed,
+    style,
+)
+from potashsim.errors import ReportError
+
+
+def revenue_netback_chart(
+    stats: pd.DataFrame, *, base: str, colours: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Bars of the change in revenue and netback against the base, with 95% intervals.
+
+    Args:
+        stats: tidy ``comparison.json`` stats, columns ``scenario``, ``metric``, ``mean``,
+            ``diff_mean``, ``diff_ci_low``, ``diff_ci_high`` (USD totals over the horizon).
+        base: the base scenario; it is left out (its difference is zero by definition).
+        colours: scenario colour map, see :func:`~potashsim.charts_style.scenario_colours`.
+
+    Returns:
+        One bar trace per non-base scenario, x = ``["Revenue", "Netback"]``, heights in USD bn
+        (``diff_mean / 1e9``) with asymmetric error bars to the interval bounds.
+    """
+    columns = ("diff_mean", "diff_ci_low", "diff_ci_high")
+    require(stats, ("scenario", "metric", *columns), "comparison stats")
+    metrics = {"revenue_usd": "Revenue", "netback_usd": "Netback"}
+    fig = go.Figure()
+    scenarios = [s for s in dict.fromkeys(stats["scenario"]) if s != base]
+    for i, scen in enumerate(scenarios):
+        rows = stats[stats["scenario"].eq(scen)].set_index("metric").reindex(list(metrics))
+        diff, low, high = (rows[c].to_numpy(dtype=float) / BN for c in columns)
+        fig.add_bar(
+            name=scen,
+            x=list(metrics.values()),
+            y=diff,
+            marker_color=colour_of(colours, scen, i),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": high - diff,
+                "arrayminus": diff - low,
+                "thickness": 1.5,
+                "width": 6,
+            },
+            text=[signed(v) for v in diff],
+            textposition="inside",
+            insidetextanchor="middle",
+            textfont={"color": "white", "size": 13},
+            customdata=rows[list(columns)].to_numpy(),
+            hovertemplate=(
+                f"<b>{scen}</b> %{{x}}<br>change %{{customdata[0]:,.0f}} USD"
+                "<br>95% CI %{customdata[1]:,.0f} to %{customdata[2]:,.0f} USD"
+                "<extra></extra>"
+            ),
+        )
+    fig.add_hline(y=0, line_color="#444444", line_width=1)
+    fig.update_layout(
+        barmode="group",
+        yaxis_title="Change against base, USD bn",
+        legend_title_text="Scenario",
+        showlegend=True,
+    )
+    if not scenarios:
+        empty_note(fig, "Only the base scenario: nothing to compare")
+    return style(
+        fig,
+        f"Change in export revenue and netback against {base}, "
+        "USD bn over the horizon (95% interval)",
+        460,
+    )
+
+
+_WATERFALL_STEPS = {
+    "volume_usd": "Volume",
+    "price_usd": "Price &<br>discount",
+    "logistics_usd": "Logistics",
+    "total_usd": "Total",
+}
+
+
+def netback_waterfall(
+    decomposition: pd.DataFrame, *, base: str, colours: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Waterfall of the netback change against the base: volume, price/discount, logistics, total.
+
+    Args:
+        decomposition: columns ``scenario``, ``volume_usd``, ``price_usd``, ``logistics_usd``,
+            ``total_usd`` (USD over the horizon; the three parts add up to the total).
+        base: the base scenario (left out).
+        colours: scenario colour map.
+
+    Returns:
+        One ``go.Waterfall`` per non-base scenario in USD bn, measures
+        ``relative, relative, relative, total`` on a two-level x axis (scenario, step).
+
+    Raises:
+        ReportError: the parts do not add up to ``total_usd`` (more than 1 USD or 1e-6 apart).
+    """
+    require(decomposition, ("scenario", *_WATERFALL_STEPS), "netback decomposition")
+    fig = go.Figure()
+    rows = decomposition[decomposition["scenario"].ne(base)]
+    for i, row in enumerate(rows.itertuples(index=False)):
+        values = [float(getattr(row, k)) for k in _WATERFALL_STEPS]
+        _check_adds_up(str(row.scenario), values)
+        colour = colour_of(colours, str(row.scenario), i)
+        fig.add_trace(
+            go.Waterfall(
+                name=str(row.scenario),
+                orientation="v",
+                x=[[str(row.scenario)] * 4, list(_WATERFALL_STEPS.values())],
+                measure=["relative", "relative", "relative", "total"],
+                y=[v / BN for v in values],
+                text=[signed(v / BN) for v in values],
+                textposition="outside",
+                customdata=values,
+                hovertemplate="%{x}<br>%{customdata:,.0f} USD<extra></extra>",
+                increasing={"marker": {"color": colour}},
+                decreasing={"marker": {"color": rgba(colour, 0.55)}},
+                totals={"marker": {"color": colour, "line": {"color": "#222222", "width": 2}}},
+                connector={"line": {"color": "#888888", "width": 1, "dash": "dot"}},
+            )
+        )
+    fig.add_hline(y=0, line_color="#444444", line_width=1)
+    fig.update_layout(
+        yaxis_title="Change in netback, USD bn", waterfallgroupgap=0.25, showlegend=False
+    )
+    fig.update_xaxes(tickangle=0)
+    if rows.empty:
+        empty_note(fig, "Only the base scenario: nothing to decompose")
+    return style(
+        fig,
+        f"Where the netback change against {base} comes from, USD bn (lighter bars are losses)",
+        480,
+    )
+
+
+def _check_adds_up(scenario: str, values: list[float]) -> None:
+    *parts, total = values
+    if abs(sum(parts) - total) > max(1.0, 1e-6 * abs(total)):
+        raise ReportError(
+            f"decomposition of {scenario}: volume + price + logistics = "
+            f"{sum(parts):,.0f} USD but total_usd = {total:,.0f} USD"
+        )
+
+
+def cumulative_revenue_chart(
+    monthly_revenue: pd.DataFrame, *, colours: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Cumulative revenue per scenario: mean over replications with a 2.5-97.5 percentile band.
+
+    Args:
+        monthly_revenue: columns ``scenario``, ``replication``, ``month`` (datetime),
+            ``revenue_usd``; one row per scenario x replication x month.
+        colours: scenario colour map.
+
+    Returns:
+        Per scenario three traces: band upper edge, band lower edge (filled to the upper one)
+        and the mean line, all in USD bn. The mean's last point is the mean total revenue.
+    """
+    require(monthly_revenue, ("scenario", "replication", "month", "revenue_usd"), "monthly revenue")
+    fig = go.Figure()
+    for i, (scen, frame) in enumerate(monthly_revenue.groupby("scenario", sort=False)):
+        wide = frame.pivot_table(
+            index="month", columns="replication", values="revenue_usd", aggfunc="sum"
+        )
+        cum = wide.sort_index().fillna(0.0).cumsum() / BN
+        mean, low, high = cum.mean(axis=1), cum.quantile(0.025, axis=1), cum.quantile(0.975, axis=1)
+        colour = colour_of(colours, str(scen), i)
+        band = {
+            "x": cum.index,
+            "legendgroup": str(scen),
+            "showlegend": False,
+            "hoverinfo": "skip",
+            "mode": "lines",
+            "line": {"width": 0},
+        }
+        fig.add_scatter(y=high, name=f"{scen} 97.5%", **band)
+        fig.add_scatter(
+            y=low, name=f"{scen} 2.5%", fill="tonexty", fillcolor=rgba(colour, 0.18), **band
+        )
+        fig.add_scatter(
+            x=cum.index,
+            y=mean,
+            name=str(scen),
+            legendgroup=str(scen),
+            mode="lines",
+            line={"color": colour, "width": 2.5},
+            customdata=pd.concat([low, high], axis=1).to_numpy(),
+            hovertemplate=(
+                f"<b>{scen}</b> %{{x|%b %Y}}<br>mean %{{y:,.3f}} USD bn"
+                "<br>band %{customdata[0]:,.3f} to %{customdata[1]:,.3f}"
+                "<extra></extra>"
+            ),
+        )
+    fig.update_layout(
+        xaxis_title="Month",
+        yaxis_title="Cumulative revenue, USD bn",
+        legend_title_text="Scenario",
+        hovermode="x unified",
+    )
+    date_axis(fig)
+    return style(
+        fig, "Cumulative export revenue, USD bn (mean and 2.5-97.5% band over replications)", 460
+    )
+
+
+def route_area_chart(
+    monthly_routes: pd.DataFrame,
+    *,
+    colours: Mapping[str, str] | None = None,
+    routes: Mapping[str, str] | None = None,
+    scenarios: Sequence[str] | None = None,
+) -> go.Figure:
+    """Stacked area of exports by route over time, one panel per scenario on one y scale.
+
+    Args:
+        monthly_routes: columns ``scenario``, ``month`` (datetime), ``route``, ``exported_t``
+            (tonnes per month; months without a row count as zero).
+        colours: scenario colour map (colours each panel's title).
+        routes: route colour map, see :func:`~potashsim.charts_style.route_colours`; default
+            one by the tonnes each route carried.
+        scenarios: panel order (a comparison's ``scenarios``, base first); default the order
+            in which scenarios appear in ``monthly_routes``. Scenarios without rows are skipped.
+
+    Returns:
+        Per scenario one stacked trace per route (``stackgroup`` ``s<panel>``), y in Mt per
+        month; the stacked height in a month equals that scenario's exports in that month.
+        Routes are stacked busiest first (at the bottom) and listed once in a shared legend,
+        in the order they appear in the stack.
+    """
+    require(monthly_routes, ("scenario", "month", "route", "exported_t"), "monthly routes")
+    present = list(dict.fromkeys(monthly_routes["scenario"]))
+    order_s = [s for s in scenarios if s in present] if scenarios is not None else present
+    order_s += [s for s in present if s not in order_s]
+    by_route = monthly_routes.groupby("route")["exported_t"].sum()
+    route_map = dict(routes) if routes else route_colours(by_route.index, tonnes=by_route)
+    order = by_route.sort_values(ascending=False, kind="stable").index.tolist()
+    n = max(len(order_s), 1)
+    fig = make_subplots(
+        rows=n,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12 / n,
+        subplot_titles=[str(s) for s in order_s] or [""],
+    )
+    months = pd.DatetimeIndex(sorted(monthly_routes["month"].unique()))
+    for row, scen in enumerate(order_s, start=1):
+        wide = (
+            monthly_routes[monthly_routes["scenario"].eq(scen)]
+            .pivot_table(index="month", columns="route", values="exported_t", aggfunc="sum")
+            .reindex(index=months, columns=order)
+            .fillna(0.0)
+        )
+        for route in order:
+            fig.add_scatter(
+                x=months,
+                y=wide[route] / MT,
+                name=str(route),
+                legendgroup=str(route),
+                showlegend=row == 1,
+                stackgroup=f"s{row}",
+                mode="lines",
+                line={"width": 0.5, "color": route_map.get(str(route), FALLBACK_COLOUR)},
+                fillcolor=route_map.get(str(route), FALLBACK_COLOUR),  # opaque: hues stay apart
+                customdata=wide[route].to_numpy(),
+                hovertemplate=(
+                    f"{scen} · {route}<br>%{{x|%b %Y}}: %{{y:,.3f}} Mt "
+                    "(%{customdata:,.0f} t)<extra></extra>"
+                ),
+                row=row,
+                col=1,
+            )
+    fig.update_yaxes(title_text="Mt per month", rangemode="tozero")
+    for row in range(2, n + 1):
+        fig.update_yaxes(matches="y", row=row, col=1)  # one scale: panels compare by height
+    for i, ann in enumerate(fig.layout.annotations):
+        ann.font = {"size": 14, "color": colour_of(colours, ann.text, i)}
+    date_axis(fig)
+    fig.update_xaxes(title_text="Month", row=n, col=1)
+    fig.update_layout(
+        legend={"title_text": "Route (export terminal)", "traceorder": "reversed"},
+        hovermode="x unified",
+    )
+    if monthly_routes.empty:
+        empty_note(fig, "No exports recorded")
+    return style(fig, "Exports by route (export terminal), Mt per month", 180 + 240 * n)

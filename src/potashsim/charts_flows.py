@@ -1,0 +1,174 @@
+"""What the map draws, worked out from saved results: periods, route paths, link flows, closures.
+
+``monthly.csv`` records only the terminal a cargo left the rail network at, so the rail links a
+route uses are derived from ``network.json`` (:func:`route_links`), and a link's flow is the sum
+of the exports of every route whose path uses it (:func:`link_flows`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from potashsim.charts_style import require
+from potashsim.errors import ReportError
+
+#: A period for the map: a calendar year, or an inclusive ``(first day, last day)`` pair.
+Period = int | tuple[date | str | pd.Timestamp, date | str | pd.Timestamp]
+
+
+def period_bounds(period: Period) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day (inclusive) of a period: a year ``2023`` or a ``(start, end)`` pair."""
+    if isinstance(period, int):
+        return pd.Timestamp(year=period, month=1, day=1), pd.Timestamp(
+            year=period, month=12, day=31
+        )
+    start, end = (pd.Timestamp(p).normalize() for p in period)
+    if end < start:
+        raise ReportError(f"period {period!r}: end {end.date()} is before start {start.date()}")
+    return start, end
+
+
+def period_label(period: Period) -> str:
+    """``"2023"`` or ``"01 Feb 2022 - 31 Dec 2022"``."""
+    if isinstance(period, int):
+        return str(period)
+    start, end = period_bounds(period)
+    return f"{start:%d %b %Y} - {end:%d %b %Y}"
+
+
+def period_days(period: Period) -> int:
+    """The number of days in a period, both ends included."""
+    start, end = period_bounds(period)
+    return int((end - start).days) + 1
+
+
+def in_period(monthly: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The rows of ``monthly`` whose ``month`` (its first day) falls inside the period."""
+    start, end = period_bounds(period)
+    return monthly[monthly["month"].between(start, end)]
+
+
+def _route_node(network: Mapping[str, Any], route: str) -> str:
+    for key in ("ports", "borders"):
+        for item in network.get(key, []):
+            if item["id"] == route:
+                return str(item["node"])
+    if any(n["id"] == route for n in network["nodes"]):
+        return route
+    raise ReportError(
+        f"route {route!r} is neither a port, a border crossing nor a node in network.json"
+    )
+
+
+def route_links(network: Mapping[str, Any], route: str) -> list[str]:
+    """The rail links a route's cargo travels, from the nearest mine to the route's terminal.
+
+    The path is the shortest by ``distance_km`` over the links (taken as undirected) from any
+    node of kind ``mine`` to the route's node (a port's or border crossing's ``node``).
+
+    Args:
+        network: the parsed ``network.json``.
+        route: a route id (= a port or border id).
+
+    Returns:
+        Link ids in travel order (empty when the terminal is itself a mine node).
+
+    Raises:
+        ReportError: the route is unknown, there is no mine, or no path exists.
+    """
+    target = _route_node(network, route)
+    mines = [str(n["id"]) for n in network["nodes"] if n.get("kind") == "mine"]
+    if not mines:
+        raise ReportError("network.json has no node of kind 'mine' to start routes from")
+    adjacency: dict[str, list[tuple[str, str, float]]] = {}
+    for link in network["links"]:
+        dist = float(link.get("distance_km") or 0.0)
+        adjacency.setdefault(link["from"], []).append((link["to"], link["id"], dist))
+        adjacency.setdefault(link["to"], []).append((link["from"], link["id"], dist))
+    best: dict[str, float] = dict.fromkeys(mines, 0.0)
+    via: dict[str, tuple[str, str]] = {}
+    queue = [(0.0, m) for m in sorted(mines)]
+    while queue:
+        dist, node = heapq.heappop(queue)
+        if node == target:
+            break
+        if dist > best.get(node, math.inf):
+            continue
+        for nxt, link_id, length in adjacency.get(node, []):
+            if dist + length < best.get(nxt, math.inf):
+                best[nxt] = dist + length
+                via[nxt] = (node, link_id)
+                heapq.heappush(queue, (dist + length, nxt))
+    if target not in best:
+        raise ReportError(f"route {route!r}: no rail path from a mine to node {target!r}")
+    path: list[str] = []
+    node = target
+    while node in via:
+        node, link_id = via[node]
+        path.append(link_id)
+    return path[::-1]
+
+
+def link_flows(network: Mapping[str, Any], monthly: pd.DataFrame, period: Period) -> pd.Series:
+    """Tonnes carried on each rail link in a period.
+
+    Args:
+        network: the parsed ``network.json``.
+        monthly: ``monthly.csv`` (``month`` datetime, ``route``, ``exported_t``).
+        period: see :data:`Period`; a month counts when its first day lies in the period.
+
+    Returns:
+        Series indexed by every link id in ``network.json`` (0 where nothing passed), tonnes:
+        the sum of the exports of every route whose path (:func:`route_links`) uses the link.
+    """
+    require(monthly, ("month", "route", "exported_t"), "monthly.csv")
+    by_route = in_period(monthly, period).groupby("route")["exported_t"].sum()
+    flows = pd.Series(0.0, index=[str(lnk["id"]) for lnk in network["links"]], name="flow_t")
+    for route, tonnes in by_route.items():
+        for link_id in route_links(network, str(route)):
+            flows[link_id] += float(tonnes)
+    return flows
+
+
+def closed_fraction(timeline: pd.DataFrame, kind: str, period: Period) -> dict[str, float]:
+    """Share of the period's days each target of ``kind`` is closed (``end`` taken inclusive)."""
+    start, end = period_bounds(period)
+    rows = timeline[timeline["kind"].eq(kind) & timeline["state"].eq("closed")]
+    out: dict[str, float] = {}
+    for target, frame in rows.groupby("target"):
+        closed = 0
+        for s, e in _merged(frame["start"], frame["end"]):
+            lo, hi = max(s, start), min(e, end)
+            closed += max((hi - lo).days + 1, 0)
+        if closed:
+            out[str(target)] = closed / period_days(period)
+    return out
+
+
+def _merged(starts: pd.Series, ends: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    # Closures from several actors may overlap; merge so that a day is counted once.
+    merged: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    for s, e in sorted(zip(starts, ends, strict=True)):
+        if merged and s <= merged[-1][1] + pd.Timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def is_closed_all(fraction: float) -> bool:
+    """True when a closed share (see :func:`closed_fraction`) covers the whole period."""
+    return fraction >= 1.0 - 1e-9
+
+
+def state_text(fraction: float, days: int) -> str:
+    """``"open"``, ``"closed 120 of 365 days"`` or ``"closed all period"``."""
+    if is_closed_all(fraction):
+        return "closed all period"
+    return f"closed {round(fraction * days)} of {days} days" if fraction else "open"

@@ -1,0 +1,320 @@
+"""The rail-flow map: links drawn by tonnage, terminals labelled with their exports, one map per
+period on one width scale. The numbers come from :mod:`potashsim.charts_flows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+from potashsim.charts_flows import (
+    Period,
+    closed_fraction,
+    in_period,
+    is_closed_all,
+    link_flows,
+    period_days,
+    period_label,
+    state_text,
+)
+from potashsim.charts_map_layout import (
+    MAP_LAT,
+    MAP_LON,
+    clip_segment,
+    junction_nodes,
+    label_positions,
+    short_name,
+    terminal_groups,
+)
+from potashsim.charts_style import BASE_COLOUR, CLOSED_COLOUR, MT, style
+
+#: The map takes the left part of the figure; the market box and the line key sit to its right.
+_GEO_RIGHT = 0.70
+_SIDE_X = 0.72
+_HALO = "1px 1px 2px white, -1px -1px 2px white, 1px -1px 2px white, -1px 1px 2px white"
+_MIN_WIDTH, _MAX_WIDTH = 1.5, 14.0
+
+
+def flow_map(
+    network: Mapping[str, Any],
+    monthly: pd.DataFrame,
+    timeline: pd.DataFrame,
+    period: Period,
+    *,
+    scenario: str,
+    colour: str = BASE_COLOUR,
+    max_flow_t: float | None = None,
+) -> go.Figure:
+    """Map of rail links (width by flow), mines, ports and border crossings in one period.
+
+    Open links are solid lines in the scenario colour; links closed for part of the period are
+    dotted; links closed for the whole period (``timeline.csv`` state ``closed``) are grey and
+    dashed. Ports and borders closed all period are grey crosses. Terminals off the map
+    (e.g. Zabaikalsk on the Chinese border) are marked at the map's edge with their flow, and
+    exports by market in the period are listed in a box beside the map.
+
+    Args:
+        network: the parsed ``network.json``.
+        monthly: ``monthly.csv`` (``month`` datetime, ``route``, ``market``, ``exported_t``).
+        timeline: ``timeline.csv`` (``kind``, ``target``, ``start``, ``end`` datetimes, ``state``).
+        period: a year or an inclusive ``(start, end)`` pair.
+        scenario: scenario name for the title.
+        colour: the scenario's colour.
+        max_flow_t: the flow drawn at full width (pass the maximum over several maps to make
+            their widths comparable); default the largest flow in this map.
+
+    Returns:
+        A ``go.Scattergeo`` figure on the vendored ``world_110m`` topojson: one trace per link
+        (``meta`` = ``{"link", "flow_t", "state"}``), then node markers (terminals with
+        ``meta`` = ``{"node", "flow_t", "closed"}``) and legend keys.
+    """
+    flows = link_flows(network, monthly, period)
+    closed = closed_fraction(timeline, "link", period)
+    top = max_flow_t if max_flow_t else max(float(flows.max()), 1.0)
+    nodes = {str(n["id"]): n for n in network["nodes"]}
+    fig = go.Figure()
+    for link in network["links"]:
+        link_id = str(link["id"])
+        flow, fraction = float(flows[link_id]), closed.get(link_id, 0.0)
+        _add_link(fig, link, nodes, flow, top, fraction, period, colour)
+    _add_nodes(fig, network, monthly, timeline, period, colour)
+    _add_legend_keys(fig, colour, top)
+    _add_market_box(fig, network, monthly, period)
+    fig.update_geos(
+        domain={"x": [0.0, _GEO_RIGHT], "y": [0.0, 1.0]},
+        projection={"type": "conic conformal", "parallels": [50, 65], "rotation": {"lon": 32}},
+        lonaxis_range=list(MAP_LON),
+        lataxis_range=list(MAP_LAT),
+        resolution=110,
+        showcountries=True,
+        countrycolor="#b5b5b5",
+        showland=True,
+        landcolor="#f4f4f1",
+        showocean=True,
+        oceancolor="#e4eef6",
+        showlakes=True,
+        lakecolor="#e4eef6",
+        coastlinecolor="#9fb3c8",
+        showframe=False,
+    )
+    title = f"Rail exports by link, {scenario}, {period_label(period)} (width = Mt carried)"
+    style(fig, title, 760)
+    fig.update_layout(
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend={
+            "x": _SIDE_X,
+            "y": 0.62,
+            "xanchor": "left",
+            "yanchor": "top",
+            "font": {"size": 12},
+            "title_text": "Rail links",
+        },
+    )
+    return fig
+
+
+def flow_maps(
+    network: Mapping[str, Any],
+    monthly: pd.DataFrame,
+    timeline: pd.DataFrame,
+    periods: Sequence[Period],
+    *,
+    scenario: str,
+    colour: str = BASE_COLOUR,
+    max_flow_t: float | None = None,
+) -> list[go.Figure]:
+    """One :func:`flow_map` per period, with line widths on one common scale.
+
+    Separate figures rather than a slider so that every period exports to its own image.
+
+    Args:
+        network, monthly, timeline, scenario, colour: as for :func:`flow_map`.
+        periods: e.g. ``[2021, 2023, 2027]``.
+        max_flow_t: the flow drawn at full width; default the largest link flow over all periods.
+
+    Returns:
+        Figures in the order of ``periods``.
+    """
+    if max_flow_t is None:
+        max_flow_t = (
+            max((float(link_flows(network, monthly, p).max()) for p in periods), default=0.0)
+            or None
+        )
+    return [
+        flow_map(
+            network, monthly, timeline, p, scenario=scenario, colour=colour, max_flow_t=max_flow_t
+        )
+        for p in periods
+    ]
+
+
+# --------------------------------------------------------------------------- links
+
+
+def _add_link(
+    fig: go.Figure,
+    link: Mapping[str, Any],
+    nodes: Mapping[str, Any],
+    flow: float,
+    top: float,
+    fraction: float,
+    period: Period,
+    colour: str,
+) -> None:
+    a, b = nodes[str(link["from"])], nodes[str(link["to"])]
+    state = state_text(fraction, period_days(period))
+    full = is_closed_all(fraction)
+    line = {
+        "width": _MIN_WIDTH if full else _MIN_WIDTH + (_MAX_WIDTH - _MIN_WIDTH) * flow / top,
+        "color": CLOSED_COLOUR if full else colour,
+        "dash": "dash" if full else ("dot" if fraction else "solid"),
+    }
+    hover = (
+        f"<b>{link['id']}</b> {a.get('name', a['id'])} - {b.get('name', b['id'])}"
+        f"<br>{flow / MT:,.3f} Mt ({flow:,.0f} t)<br>{state}<extra></extra>"
+    )
+    lon, lat = clip_segment((a["lon"], a["lat"]), (b["lon"], b["lat"]))
+    fig.add_trace(
+        go.Scattergeo(
+            lon=lon,
+            lat=lat,
+            mode="lines",
+            line=line,
+            name=str(link["id"]),
+            showlegend=False,
+            hovertemplate=hover,
+            meta={"link": str(link["id"]), "flow_t": flow, "state": state},
+        )
+    )
+
+
+# --------------------------------------------------------------------------- nodes and boxes
+
+
+def _add_nodes(
+    fig: go.Figure,
+    network: Mapping[str, Any],
+    monthly: pd.DataFrame,
+    timeline: pd.DataFrame,
+    period: Period,
+    colour: str,
+) -> None:
+    by_route = in_period(monthly, period).groupby("route")["exported_t"].sum()
+    nodes = {str(n["id"]): n for n in network["nodes"]}
+    closed = {
+        **closed_fraction(timeline, "port", period),
+        **closed_fraction(timeline, "border", period),
+    }
+    groups = terminal_groups(network, nodes, by_route, closed, period_days(period))
+    mines = [n for n in network["nodes"] if n.get("kind") == "mine"]
+    junctions = junction_nodes(nodes, groups)
+    _marker_trace(fig, "Junction", junctions, symbol="circle", colour="#777777", size=5)
+    _marker_trace(fig, "Mine", mines, symbol="diamond", colour="#5b3a1a", size=14, labelled=True)
+    hub_lon = float(mines[0]["lon"]) if mines else sum(MAP_LON) / 2
+    points = [group["point"] for group in groups.values()]
+    for (node_id, group), position in zip(
+        groups.items(), label_positions(points, hub_lon), strict=True
+    ):
+        (lon, lat, off), shut = group["point"], group["closed"]
+        # Closed terminals get a marker and hover text but no label, to keep the map legible.
+        label = f"{'→ ' if off else ''}{' / '.join(group['names'])} {group['flow'] / MT:,.2f} Mt"
+        fig.add_trace(
+            go.Scattergeo(
+                lon=[lon],
+                lat=[lat],
+                mode="markers" if shut else "markers+text",
+                text=None if shut else [label],
+                textposition=position,
+                marker={
+                    "symbol": "x" if shut else ("triangle-right" if off else "circle"),
+                    "size": 11 if shut else 13,
+                    "color": CLOSED_COLOUR if shut else colour,
+                    "line": {"width": 1, "color": "white"},
+                },
+                textfont={
+                    "size": 12,
+                    "color": "#222222" if group["flow"] else "#777777",
+                    "shadow": _HALO,
+                },
+                name=label,
+                showlegend=False,
+                meta={"node": node_id, "flow_t": group["flow"], "closed": shut},
+                hovertemplate="<br>".join(group["hover"]) + "<extra></extra>",
+            )
+        )
+
+
+def _marker_trace(
+    fig: go.Figure,
+    name: str,
+    nodes: Sequence[Mapping[str, Any]],
+    *,
+    symbol: str,
+    colour: str,
+    size: int,
+    labelled: bool = False,
+) -> None:
+    if not nodes:
+        return
+    fig.add_trace(
+        go.Scattergeo(
+            lon=[n["lon"] for n in nodes],
+            lat=[n["lat"] for n in nodes],
+            mode="markers+text" if labelled else "markers",
+            text=[short_name(str(n.get("name", n["id"]))) for n in nodes] if labelled else None,
+            textposition="bottom center",
+            textfont={"size": 12, "color": "#5b3a1a", "shadow": _HALO},
+            name=name,
+            showlegend=False,
+            marker={"symbol": symbol, "size": size, "color": colour},
+            hovertext=[str(n.get("name", n["id"])) for n in nodes],
+            hoverinfo="text",
+        )
+    )
+
+
+def _add_legend_keys(fig: go.Figure, colour: str, top: float) -> None:
+    keys = (
+        (f"open (width ∝ tonnes;<br>widest = {top / MT:,.1f} Mt)", colour, "solid", 5),
+        ("closed part of the period", colour, "dot", 3),
+        ("closed all period", CLOSED_COLOUR, "dash", 2),
+    )
+    for name, col, dash, width in keys:
+        fig.add_trace(
+            go.Scattergeo(
+                lon=[None],
+                lat=[None],
+                mode="lines",
+                name=name,
+                line={"color": col, "dash": dash, "width": width},
+                hoverinfo="skip",
+            )
+        )
+
+
+def _add_market_box(
+    fig: go.Figure, network: Mapping[str, Any], monthly: pd.DataFrame, period: Period
+) -> None:
+    names = {str(m["id"]): str(m.get("name") or m["id"]) for m in network.get("markets", [])}
+    by_market = in_period(monthly, period).groupby("market")["exported_t"].sum()
+    by_market = by_market.sort_values(ascending=False)
+    lines = [f"{names.get(str(m), m)}: {t / MT:,.2f} Mt" for m, t in by_market.items()]
+    total = f"<br><b>Total: {by_market.sum() / MT:,.2f} Mt</b>" if len(lines) > 1 else ""
+    fig.add_annotation(
+        text="<b>Exports by market</b><br>" + ("<br>".join(lines) or "no exports") + total,
+        xref="paper",
+        yref="paper",
+        x=_SIDE_X,
+        y=0.98,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        align="left",
+        bgcolor="rgba(255,255,255,0.9)",
+        bordercolor="#cccccc",
+        borderpad=6,
+        font={"size": 12},
+    )

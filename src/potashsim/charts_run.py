@@ -1,0 +1,297 @@
+"""Charts of one run: the policy timeline and the bottlenecks (utilisation and waiting times)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+
+from potashsim.charts_style import (
+    ACTOR_PALETTE,
+    MT,
+    ROUTE_PALETTE,
+    date_axis,
+    empty_note,
+    palette_map,
+    require,
+    style,
+)
+
+#: Policy states drawn in the timeline and their fill pattern.
+STATE_PATTERN = {"closed": "", "discount": "/", "capacity": ".", "cost": "x"}
+#: Bars narrower than their label (estimated at this plot width) carry the label in hover only.
+_PLOT_WIDTH_PX = 760
+_CHAR_PX = 6.6
+_TIMELINE_COLUMNS = ("kind", "target", "start", "end", "state", "value", "actor")
+NO_POLICY = "No policy measures in this scenario."
+
+
+def policy_intervals(timeline: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``timeline.csv`` that are policy measures, sorted by start, kind and target.
+
+    A measure has a state in :data:`STATE_PATTERN` and an ``actor``; rows without an actor are
+    the network's own data (e.g. a terminal not yet built), not policy.
+    """
+    require(timeline, _TIMELINE_COLUMNS, "timeline.csv")
+    rows = timeline[
+        timeline["state"].isin(list(STATE_PATTERN))
+        & timeline["actor"].fillna("").astype(str).str.strip().ne("")
+    ]
+    return rows.sort_values(["start", "kind", "target"], kind="stable")
+
+
+def policy_timeline_chart(
+    timeline: pd.DataFrame,
+    *,
+    scenario: str,
+    horizon: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    actors: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Gantt of policy measures (closures, discounts, capacity limits, costs), coloured by actor.
+
+    Args:
+        timeline: ``timeline.csv`` with ``start``/``end`` as datetimes (``end`` inclusive).
+        scenario: scenario name for the title.
+        horizon: first and last day of the run; fixes the date axis so that timelines of
+            several scenarios line up. Default: the span of the bars.
+        actors: actor colour map (so an actor keeps its colour across scenarios); default
+            Tol's muted colours in order of appearance.
+
+    Returns:
+        One horizontal bar trace per actor; ``base`` = start, ``x`` = duration in ms on a date
+        axis; y = ``"target (kind)"``, with ``" · actor"`` added where several actors act on
+        the same target, so that no bar hides another. The fill pattern shows the state (solid =
+        closed, ``/`` = discount, ``.`` = capacity, ``x`` = cost). A bar's text states it with
+        its unit, or is empty when the bar is too short to hold it (hover always has it).
+        Without measures the figure has no data and says :data:`NO_POLICY`.
+    """
+    rows = policy_intervals(timeline)
+    rows = rows.assign(
+        label=_row_labels(rows),
+        state_text=pd.Series(
+            [_policy_text(r) for r in rows.itertuples()], index=rows.index, dtype=str
+        ),
+        days=(rows["end"] - rows["start"]).dt.days + 1,
+    )
+    first, last = horizon if horizon is not None else (rows["start"].min(), rows["end"].max())
+    span_days = (last - first).days + 1 if pd.notna(first) else 1
+    width_px = rows["days"] * _PLOT_WIDTH_PX / span_days
+    fits = width_px >= rows["state_text"].str.len() * _CHAR_PX + 10
+    rows["text"] = rows["state_text"].where(fits, "")  # too short: the label is in hover only
+    names = list(dict.fromkeys(rows["actor"].astype(str)))
+    colours = {**palette_map(names, ACTOR_PALETTE), **(actors or {})}
+    fig = go.Figure()
+    for actor in names:
+        part = rows[rows["actor"].astype(str).eq(actor)]
+        fig.add_bar(
+            orientation="h",
+            name=actor,
+            base=part["start"].dt.strftime("%Y-%m-%d").tolist(),
+            x=(part["days"] * 86_400_000).tolist(),
+            y=part["label"].tolist(),
+            marker={
+                "color": colours[actor],
+                "pattern": {
+                    "shape": [STATE_PATTERN[s] for s in part["state"]],
+                    "fgcolor": "white",
+                    "fgopacity": 0.45,  # faint enough for the bar's text to stay legible
+                    "size": 8,
+                    "solidity": 0.25,
+                },
+            },
+            text=part["text"].tolist(),
+            textposition="inside",
+            insidetextanchor="start",
+            textfont={"size": 11},
+            customdata=list(
+                zip(
+                    part["start"].dt.strftime("%d %b %Y"),
+                    part["end"].dt.strftime("%d %b %Y"),
+                    part["action"].fillna("").astype(str),
+                    part["state_text"],
+                    strict=True,
+                )
+            ),
+            hovertemplate=(
+                f"<b>%{{y}}</b><br>{actor}: %{{customdata[2]}}, %{{customdata[3]}}"
+                "<br>%{customdata[0]} to %{customdata[1]}<extra></extra>"
+            ),
+        )
+    fig.update_layout(
+        barmode="overlay",
+        legend_title_text="Actor",
+        xaxis_title="Date",
+        yaxis_title="",
+        uniformtext={"mode": "hide", "minsize": 10},  # a label that does not fit is dropped
+    )
+    date_axis(fig)
+    fig.update_yaxes(
+        categoryorder="array",
+        categoryarray=_row_order(rows)[::-1],
+        automargin=True,
+    )
+    if horizon is not None:
+        fig.update_xaxes(range=[horizon[0], horizon[1] + pd.Timedelta(days=1)])
+    if rows.empty:
+        fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+        empty_note(fig, NO_POLICY)
+    height = 200 + 34 * max(rows["label"].nunique(), 2)
+    return style(
+        fig,
+        f"Policy measures in force, {scenario} "
+        "(solid = closed, /// = buyer discount, dots = capacity limit)",
+        height,
+    )
+
+
+def _row_labels(rows: pd.DataFrame) -> list[str]:
+    target = (
+        rows["target"]
+        .astype(str)
+        .where(~(rows["kind"].eq("market") & rows["target"].eq("all")), "all markets")
+    )
+    label = target + " (" + rows["kind"].astype(str) + ")"
+    shared = rows.groupby(["kind", "target"])["actor"].transform("nunique").gt(1)
+    return [str(x) for x in label.where(~shared, label + " · " + rows["actor"].astype(str))]
+
+
+def _row_order(rows: pd.DataFrame) -> list[str]:
+    # By the target's first measure, so the rows of one target (one per actor) stay together.
+    first = rows.groupby(["kind", "target"])["start"].transform("min")
+    ordered = rows.assign(first=first).sort_values(["first", "kind", "target", "start"])
+    return list(dict.fromkeys(ordered["label"]))
+
+
+def _policy_text(row: Any) -> str:
+    value = float(row.value) if pd.notna(row.value) else None
+    if value is None or row.state == "closed":
+        return str(row.state)
+    if row.state == "capacity":
+        if row.kind == "link":
+            return f"capacity {value:,.4g} trains/day"
+        return f"capacity {value / MT:,.4g} Mt/yr"
+    return f"{row.state} {value:,.4g} USD/t"  # discount or cost
+
+
+# --------------------------------------------------------------------------- bottlenecks
+
+
+def busiest_facilities(
+    utilisation: pd.DataFrame, *, top: int = 3, min_share: float = 0.05
+) -> dict[str, list[str]]:
+    """The facilities the bottleneck chart draws: the busiest of those that carry a real share.
+
+    Per group (``"link"``: rail links, by trains; ``"terminal"``: ports and border crossings,
+    by tonnes), facilities that carried at least ``min_share`` of the group's ``used`` over the
+    horizon, and of those the ``top`` with the highest mean monthly utilisation (months with
+    capacity). Small facilities, where one train or ship lot is a month's capacity, stay out.
+    """
+    require(utilisation, ("kind", "facility", "used", "utilisation"), "utilisation.csv")
+    out = {}
+    for group, kinds in (("link", ["link"]), ("terminal", ["port", "border"])):
+        frame = utilisation[utilisation["kind"].isin(kinds)]
+        used = frame.groupby("facility")["used"].sum()
+        big = used[used >= min_share * used.sum()].index if used.sum() > 0 else used.index[:0]
+        busy = frame[frame["facility"].isin(big)].groupby("facility")["utilisation"].mean()
+        out[group] = [str(f) for f in busy.fillna(0.0).sort_values(ascending=False).index[:top]]
+    return out
+
+
+def rolling_utilisation(part: pd.DataFrame, months: int = 3) -> pd.Series:
+    """One facility's utilisation in %, as a centred ``months``-month rolling mean by month.
+
+    The mean is over the months in the window that had capacity; months with no capacity
+    (closed) stay NaN, so the line has a gap there.
+    """
+    util = part.set_index("month")["utilisation"].sort_index() * 100
+    smooth = util.rolling(months, center=True, min_periods=1).mean()
+    return smooth.where(util.notna())
+
+
+def bottleneck_chart(
+    utilisation: pd.DataFrame,
+    *,
+    scenario: str,
+    top: int = 3,
+    min_share: float = 0.05,
+    colours: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Utilisation of the busiest rail links and ports/borders over time, and mean waiting days.
+
+    Args:
+        utilisation: ``utilisation.csv`` (``month`` datetime, ``kind``, ``facility``, ``used``,
+            ``utilisation`` 0..1 or NaN when closed, ``mean_wait_days``).
+        scenario: scenario name for the title.
+        top, min_share: which facilities are drawn, see :func:`busiest_facilities`.
+        colours: facility colour map (so a facility keeps its colour across scenarios).
+
+    Returns:
+        Three rows sharing the date axis: links' utilisation in % (centred 3-month rolling
+        mean, :func:`rolling_utilisation`), ports' and borders' likewise, and the monthly mean
+        waiting days of the drawn facilities. Gaps are months with zero capacity (closed).
+        One colour per facility across the rows; the raw monthly utilisation is in the hover.
+    """
+    columns = ("month", "kind", "facility", "used", "utilisation", "mean_wait_days")
+    require(utilisation, columns, "utilisation.csv")
+    chosen = busiest_facilities(utilisation, top=top, min_share=min_share)
+    names = chosen["link"] + chosen["terminal"]
+    colour_map = {**palette_map(names, ROUTE_PALETTE), **(colours or {})}
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        subplot_titles=[
+            "Rail links: utilisation (3-month rolling mean)",
+            "Ports and border crossings: utilisation (3-month rolling mean)",
+            "Mean waiting time of trains and ships (monthly)",
+        ],
+    )
+    for row, facility in [(1, f) for f in chosen["link"]] + [(2, f) for f in chosen["terminal"]]:
+        part = utilisation[utilisation["facility"].eq(facility)].sort_values("month")
+        smooth = rolling_utilisation(part)
+        common: dict[str, Any] = {
+            "x": part["month"],
+            "name": f"{facility} ({part['kind'].iloc[0]})",
+            "legendgroup": facility,
+            "mode": "lines",
+            "line": {"color": colour_map[facility], "width": 2 if row < 3 else 1.5},
+            "col": 1,
+        }
+        fig.add_scatter(
+            y=smooth.to_numpy(),
+            customdata=part["utilisation"].to_numpy() * 100,
+            connectgaps=False,
+            hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.0f}} % (3-month mean), "
+            "%{customdata:.0f} % that month<extra></extra>",
+            row=row,
+            **common,
+        )
+        fig.add_scatter(
+            y=part["mean_wait_days"].where(part["utilisation"].notna()),
+            showlegend=False,
+            hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.2f}} days<extra></extra>",
+            row=3,
+            **common,
+        )
+    top_pct = max(
+        [115.0, *(1.08 * float(pd.Series(t.y).max()) for t in fig.data if t.yaxis != "y3")]
+    )
+    for row in (1, 2):
+        fig.add_hline(y=100, line={"color": "#888888", "width": 1, "dash": "dash"}, row=row, col=1)
+        fig.update_yaxes(title_text="Utilisation, %", range=[0, top_pct], row=row, col=1)
+    fig.update_yaxes(title_text="Mean wait, days", rangemode="tozero", row=3, col=1)
+    date_axis(fig)
+    fig.update_xaxes(title_text="Month", row=3, col=1)
+    fig.update_layout(legend_title_text="Facility")
+    if utilisation.empty:
+        empty_note(fig, "No utilisation data")
+    return style(
+        fig,
+        f"Bottlenecks, {scenario}: utilisation of the busiest links and terminals "
+        "(%, dashed = capacity) and waiting time (days)",
+        820,
+    )

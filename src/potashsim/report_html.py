@@ -1,0 +1,188 @@
+"""The report as HTML: one self-contained page (plotly.js and the world map embedded once, no
+network needed to view it) of sections of charts, and the provenance block that ends each part.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from potashsim.errors import ReportError
+from potashsim.report_load import ComparisonResults, RunResults
+from potashsim.report_sections import Chart, Section
+
+_PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def provenance_table(rows: Sequence[Mapping[str, object]]) -> str:
+    """An HTML ``<table>`` of provenance rows; columns are the keys of the first row.
+
+    Values are escaped; ``None`` shows as an empty cell. Returns ``""`` for no rows.
+    """
+    if not rows:
+        return ""
+    cols = list(rows[0])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(c, r.get(c))}</td>" for c in cols) + "</tr>" for r in rows
+    )
+    return f'<table class="provenance"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _cell(column: str, value: object) -> str:
+    text = "" if value is None else html.escape(str(value))
+    return f"<code>{text}</code>" if column in ("Scenario SHA-256", "Command") and text else text
+
+
+def _manifest_get(manifest: Mapping[str, Any], *keys: str) -> object:
+    for key in keys:
+        if manifest.get(key) not in (None, ""):
+            return manifest[key]
+    return None
+
+
+def _provenance_rows(
+    bundle: ComparisonResults | RunResults,
+) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """Per-scenario rows, and the facts shared by all rows (command, folder)."""
+    if isinstance(bundle, ComparisonResults):
+        meta = bundle.meta
+        rows: list[dict[str, object]] = [
+            {
+                "Scenario": s,
+                "Scenario SHA-256": meta["scenario_hashes"].get(s),
+                "Seed": meta["seed"],
+                "Replications": meta["replications"],
+                "potashsim": meta["potashsim_version"],
+            }
+            for s in bundle.scenarios
+        ]
+        return rows, {"Command": meta["command"], "Folder": str(bundle.folder)}
+    man = bundle.manifest
+    raw_versions = man.get("versions")
+    versions: dict[str, Any] = raw_versions if isinstance(raw_versions, dict) else {}
+    seed = _manifest_get(man, "seed")
+    rows = [
+        {
+            "Scenario": bundle.scenario,
+            "Scenario SHA-256": _manifest_get(
+                man, "scenario_sha256", "resolved_sha256", "sha256", "scenario_hash"
+            ),
+            "Seed": bundle.summary.get("seed") if seed is None else seed,
+            "Replications": 1,
+            "potashsim": versions.get("potashsim") or _manifest_get(man, "potashsim_version"),
+        }
+    ]
+    return rows, {"Command": _manifest_get(man, "command"), "Folder": str(bundle.folder)}
+
+
+def _report_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("potashsim")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def provenance_section(bundle: ComparisonResults | RunResults, command: str | None) -> Section:
+    """Scenario hashes, seeds and versions of a results folder, and the command of the report."""
+    rows, shared = _provenance_rows(bundle)
+    shared["Report"] = f"built by potashsim {_report_version()}" + (
+        f" with: {command}" if command else ""
+    )
+    facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{_cell(k, v)}</dd>" for k, v in shared.items())
+    return Section(
+        "Provenance",
+        "Which scenarios, seeds and code produced the numbers above; rerunning the "
+        "command with the same scenario hashes reproduces them.",
+        html=provenance_table(rows) + f'<dl class="provenance">{facts}</dl>',
+    )
+
+
+def topojson_dir() -> Path:
+    """The folder of the vendored plotly topojson files (``world_110m.json``)."""
+    return Path(__file__).parent / "data" / "topojson"
+
+
+def _geo_assets_script() -> str:
+    path = topojson_dir() / "world_110m.json"
+    try:
+        data = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(
+            f"the vendored map {path} cannot be read ({exc}); reinstall potashsim"
+        ) from exc
+    # Plotly.js skips its CDN fetch when this global already holds the map; "</" is escaped so
+    # the JSON cannot end the <script> element early.
+    return (
+        "<script>window.PlotlyGeoAssets={topojson:{world_110m:"
+        + data.replace("</", "<\\/")
+        + "}};</script>"
+    )
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+color:#222;margin:0;background:#fafafa}
+main{max-width:1200px;margin:0 auto;padding:24px 28px 60px;background:#fff}
+h1{font-size:1.7em;margin:0.2em 0}h2{font-size:1.35em;margin-top:2em;border-bottom:1px solid #ddd}
+h3{font-size:1.1em;margin:1.6em 0 0.2em}p.caption{color:#555;margin:0.2em 0 0.6em}
+table.provenance{border-collapse:collapse;font-size:0.9em;width:100%}
+table.provenance th,table.provenance td{border:1px solid #ddd;padding:4px 8px;text-align:left;
+vertical-align:top}code{word-break:break-all;font-size:0.92em}
+dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;font-size:0.9em}
+dl.provenance dt{font-weight:600}dl.provenance dd{margin:0}
+"""
+
+
+def _figure_html(chart: Chart, index: int) -> str:
+    height = chart.figure.layout.height or 480
+    return str(
+        chart.figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config=_PLOT_CONFIG,
+            div_id=f"chart-{index}",
+            default_width="100%",
+            default_height=f"{height}px",
+        )
+    )
+
+
+def render_html(parts: Sequence[tuple[str, Sequence[Section]]]) -> str:
+    """The whole page: one ``<h2>`` part per results folder, its sections and charts in order."""
+    import plotly.offline  # type: ignore[import-untyped]
+
+    body: list[str] = []
+    index = 0
+    for title, sections in parts:
+        body.append(f"<h2>{html.escape(title)}</h2>")
+        for sec in sections:
+            body.append(
+                f"<h3>{html.escape(sec.title)}</h3>"
+                f'<p class="caption">{html.escape(sec.caption)}</p>'
+            )
+            for chart in sec.charts:
+                index += 1
+                body.append(f'<div class="chart">{_figure_html(chart, index)}</div>')
+            body.append(sec.html)
+    intro = (
+        "Charts of saved potashsim results. Hover over any chart for exact values; "
+        "the file works offline."
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>potashsim report</title><style>{_CSS}</style>{_geo_assets_script()}"
+        f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script></head>'
+        f"<body><main><h1>potashsim report</h1><p>{html.escape(intro)}</p>"
+        + "".join(body)
+        + "</main></body></html>\n"
+    )

@@ -1,0 +1,321 @@
+"""Reads saved results folders back (docs/results-contract.md): run folders and comparisons.
+
+Only the contract's files are read; the engine is never imported or re-run. Every problem is a
+:class:`~potashsim.errors.ResultsError` that names the folder and the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from potashsim.errors import ResultsError
+
+RUN_FILES = (
+    "summary.json",
+    "monthly.csv",
+    "utilisation.csv",
+    "timeline.csv",
+    "network.json",
+    "manifest.json",
+    "scenario.resolved.yaml",
+)
+COMPARISON_FILES = (
+    "comparison.json",
+    "comparison.csv",
+    "replications.csv",
+    "monthly_revenue.csv",
+    "monthly_routes.csv",
+)
+#: The money columns of ``monthly.csv``, USD.
+MONEY_COLUMNS = (
+    "revenue_usd",
+    "discount_usd",
+    "rail_cost_usd",
+    "port_cost_usd",
+    "freight_cost_usd",
+    "logistics_cost_usd",
+    "netback_usd",
+)
+_STATS = ("mean", "diff_mean", "diff_ci_low", "diff_ci_high")
+_CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "monthly.csv": ("month", "route", "market", "exported_t", *MONEY_COLUMNS),
+    "utilisation.csv": (
+        "month",
+        "kind",
+        "facility",
+        "used",
+        "capacity",
+        "utilisation",
+        "mean_wait_days",
+    ),
+    "timeline.csv": (
+        "kind",
+        "target",
+        "start",
+        "end",
+        "state",
+        "value",
+        "actor",
+        "action",
+        "source",
+    ),
+    "comparison.csv": ("scenario", "metric", *_STATS, "unit"),
+    "replications.csv": (
+        "scenario",
+        "replication",
+        "year",
+        "exported_t",
+        "revenue_usd",
+        "netback_usd",
+        "logistics_cost_usd",
+        "discount_usd",
+    ),
+    "monthly_revenue.csv": ("scenario", "replication", "month", "revenue_usd", "exported_t"),
+    "monthly_routes.csv": ("scenario", "month", "route", "exported_t"),
+}
+_CSV_DATES = {
+    "monthly.csv": ("month",),
+    "utilisation.csv": ("month",),
+    "timeline.csv": ("start", "end"),
+    "monthly_revenue.csv": ("month",),
+    "monthly_routes.csv": ("month",),
+}
+# Ids stay text even when one looks like a number (a facility called "2022").
+_CSV_TEXT = (
+    "route",
+    "market",
+    "kind",
+    "facility",
+    "target",
+    "state",
+    "actor",
+    "action",
+    "source",
+    "scenario",
+    "metric",
+    "unit",
+)
+_JSON_KEYS = {
+    "summary.json": ("scenario", "horizon_start", "horizon_end"),
+    "network.json": ("nodes", "links"),
+    "manifest.json": (),
+    "comparison.json": (
+        "base",
+        "scenarios",
+        "replications",
+        "seed",
+        "command",
+        "potashsim_version",
+        "scenario_hashes",
+        "stats",
+        "decomposition",
+    ),
+}
+
+
+class _Bundle:
+    """Lets a results bundle be read like a dict as well as by attribute."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key.startswith("_") or not hasattr(self, key):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self.keys()
+
+    def keys(self) -> list[str]:
+        return [k for k in self.__dataclass_fields__ if not k.startswith("_")]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RunResults(_Bundle):
+    """One run folder, read back. DataFrame date columns are ``datetime64``.
+
+    Attributes:
+        folder: the run folder.
+        scenario: ``summary.json`` ``scenario``.
+        horizon: first and last day of the simulated horizon.
+        summary, network, manifest: the parsed JSON files.
+        monthly, utilisation, timeline: the CSV files (columns as in the contract).
+    """
+
+    folder: Path
+    scenario: str
+    horizon: tuple[pd.Timestamp, pd.Timestamp]
+    summary: dict[str, Any]
+    network: dict[str, Any]
+    manifest: dict[str, Any]
+    monthly: pd.DataFrame
+    utilisation: pd.DataFrame
+    timeline: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ComparisonResults(_Bundle):
+    """One comparison folder, read back, with its per-scenario run folders.
+
+    Attributes:
+        folder: the comparison folder.
+        base: the base scenario; ``scenarios`` lists all of them, base first.
+        meta: ``comparison.json`` as parsed.
+        stats: tidy ``stats``: ``scenario``, ``metric``, ``mean``, ``diff_mean``,
+            ``diff_ci_low``, ``diff_ci_high`` (USD or t, totals over the horizon).
+        decomposition: ``scenario``, ``volume_usd``, ``price_usd``, ``logistics_usd``,
+            ``total_usd``.
+        comparison, replications, monthly_revenue, monthly_routes: the CSV files.
+        runs: ``{scenario: RunResults}`` from ``runs/<scenario>/``.
+    """
+
+    folder: Path
+    base: str
+    scenarios: list[str]
+    meta: dict[str, Any]
+    stats: pd.DataFrame
+    decomposition: pd.DataFrame
+    comparison: pd.DataFrame
+    replications: pd.DataFrame
+    monthly_revenue: pd.DataFrame
+    monthly_routes: pd.DataFrame
+    runs: dict[str, RunResults] = field(default_factory=dict)
+
+
+def _check_files(folder: Path, names: Sequence[str], what: str) -> None:
+    if not folder.is_dir():
+        raise ResultsError(f"{what} {folder} does not exist or is not a folder")
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        raise ResultsError(f"{what} {folder} is incomplete: missing {', '.join(missing)}")
+
+
+def _read_json(folder: Path, name: str) -> dict[str, Any]:
+    path = folder / name
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: cannot be read as JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: expected a JSON object")
+    missing = [k for k in _JSON_KEYS.get(name, ()) if k not in data]
+    if missing:
+        raise ResultsError(f"{path}: missing key(s) {', '.join(missing)}")
+    return data
+
+
+def _read_csv(folder: Path, name: str) -> pd.DataFrame:
+    path = folder / name
+    columns = _CSV_COLUMNS[name]
+    try:
+        frame = pd.read_csv(path, dtype={c: str for c in _CSV_TEXT if c in columns})
+    except (OSError, ValueError) as exc:  # EmptyDataError and ParserError are ValueErrors
+        raise ResultsError(f"{path}: cannot be read as CSV ({exc})") from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}")
+    for col in _CSV_DATES.get(name, ()):
+        try:
+            frame[col] = pd.to_datetime(frame[col], format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise ResultsError(
+                f"{path}: column {col} holds a value that is not an ISO date ({exc})"
+            ) from exc
+    return frame
+
+
+def _read_csvs(folder: Path, names: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """``{"monthly": frame, ...}``: every CSV file among ``names``, keyed by its stem."""
+    return {n.removesuffix(".csv"): _read_csv(folder, n) for n in names if n.endswith(".csv")}
+
+
+def load_run(folder: Path | str) -> RunResults:
+    """Read a run folder ``results/<scenario>/<run-id>/``.
+
+    Raises:
+        ResultsError: the folder or one of :data:`RUN_FILES` is missing, or a file lacks a
+            column/key of the contract or a date cannot be parsed; the message names the file.
+    """
+    folder = Path(folder)
+    _check_files(folder, RUN_FILES, "run folder")
+    summary = _read_json(folder, "summary.json")
+    try:
+        horizon = (pd.Timestamp(summary["horizon_start"]), pd.Timestamp(summary["horizon_end"]))
+    except ValueError as exc:
+        raise ResultsError(f"{folder / 'summary.json'}: horizon dates are not ISO dates") from exc
+    return RunResults(
+        folder=folder,
+        scenario=str(summary["scenario"]),
+        horizon=horizon,
+        summary=summary,
+        network=_read_json(folder, "network.json"),
+        manifest=_read_json(folder, "manifest.json"),
+        **_read_csvs(folder, RUN_FILES),
+    )
+
+
+def load_comparison(folder: Path | str) -> ComparisonResults:
+    """Read a comparison folder ``results/compare/<id>/`` and its ``runs/<scenario>/`` folders.
+
+    Raises:
+        ResultsError: the folder, one of :data:`COMPARISON_FILES` or a scenario's run folder is
+            missing or incomplete; the message names the folder and the file.
+    """
+    folder = Path(folder)
+    _check_files(folder, COMPARISON_FILES, "comparison folder")
+    meta = _read_json(folder, "comparison.json")
+    scenarios = [str(s) for s in meta["scenarios"]]
+    stats = pd.DataFrame(
+        [
+            {"scenario": s, "metric": m, **values}
+            for s, metrics in meta["stats"].items()
+            for m, values in metrics.items()
+        ],
+        columns=["scenario", "metric", *_STATS],
+    )
+    decomposition = pd.DataFrame(
+        [{"scenario": s, **parts} for s, parts in meta["decomposition"].items()],
+        columns=["scenario", "volume_usd", "price_usd", "logistics_usd", "total_usd"],
+    )
+    for name, frame in (("stats", stats), ("decomposition", decomposition)):
+        if frame.drop(columns="scenario").isna().any().any():
+            raise ResultsError(f"{folder / 'comparison.json'}: {name} has missing values")
+    return ComparisonResults(
+        folder=folder,
+        base=str(meta["base"]),
+        scenarios=scenarios,
+        meta=meta,
+        stats=stats,
+        decomposition=decomposition,
+        **_read_csvs(folder, COMPARISON_FILES),
+        runs={s: load_run(folder / "runs" / s) for s in scenarios},
+    )
+
+
+def load_results(path: Path | str) -> ComparisonResults | RunResults:
+    """Read a comparison folder or a run folder, whichever ``path`` is.
+
+    Raises:
+        ResultsError: the folder is missing, is neither kind, or is incomplete.
+    """
+    path = Path(path)
+    if (path / "comparison.json").is_file():
+        return load_comparison(path)
+    if (path / "summary.json").is_file() or (path / "manifest.json").is_file():
+        return load_run(path)
+    if not path.is_dir():
+        raise ResultsError(f"results folder {path} does not exist or is not a folder")
+    raise ResultsError(
+        f"{path} is neither a comparison folder (no comparison.json) nor a run "
+        "folder (no summary.json)"
+    )
+
+
+def all_runs(bundles: Sequence[ComparisonResults | RunResults]) -> Iterator[RunResults]:
+    """Every run of the bundles in order: a comparison's scenario runs, or the run itself."""
+    for b in bundles:
+        yield from (b.runs.values() if isinstance(b, ComparisonResults) else [b])

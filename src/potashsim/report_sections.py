@@ -1,0 +1,246 @@
+"""What the report shows, in which order and with which words: sections of charts and captions
+for a comparison or a run, and the colours every chart of one report shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+from potashsim import charts
+from potashsim.charts_style import ACTOR_PALETTE, ROUTE_PALETTE, palette_map
+from potashsim.report_load import ComparisonResults, RunResults, all_runs
+
+Bundle = ComparisonResults | RunResults
+
+
+@dataclass
+class Chart:
+    """One figure of the report; ``slug`` names its image file."""
+
+    slug: str
+    figure: go.Figure
+
+
+@dataclass
+class Section:
+    """A heading, a sentence under it, its charts, and any extra HTML (already escaped)."""
+
+    title: str
+    caption: str
+    charts: list[Chart] = field(default_factory=list)
+    html: str = ""
+
+
+@dataclass
+class Palette:
+    """Colours and scales that every chart of one report shares."""
+
+    scenarios: dict[str, str]
+    routes: dict[str, str]
+    actors: dict[str, str]
+    facilities: dict[str, str]
+    max_flow_t: float | None
+
+
+def default_periods(horizon: tuple[pd.Timestamp, pd.Timestamp]) -> list[int]:
+    """The map periods when none are given: the first, middle and last year of the horizon."""
+    first, last = horizon[0].year, horizon[1].year
+    return sorted({first, (first + last) // 2, last})
+
+
+def palette(bundles: Sequence[Bundle], periods: Sequence[charts.Period] | None) -> Palette:
+    """Scenario, route, actor and facility colours, and the map's full-width flow, for a report.
+
+    Routes are coloured by the tonnes they carried over all runs (busiest first); a port or
+    border crossing in the bottleneck chart takes its route's colour, and links take the
+    route colours that no drawn terminal uses.
+    """
+    bases = [b.base for b in bundles if isinstance(b, ComparisonResults)]
+    names = [
+        s
+        for b in bundles
+        for s in (b.scenarios if isinstance(b, ComparisonResults) else [b.scenario])
+    ]
+    runs = list(all_runs(bundles))
+    tonnes = pd.concat([r.monthly[["route", "exported_t"]] for r in runs])
+    tonnes = tonnes.groupby("route")["exported_t"].sum()
+    routes = set(tonnes.index).union(
+        *(set(b.monthly_routes["route"]) for b in bundles if isinstance(b, ComparisonResults))
+    )
+    route_map = charts.route_colours(routes, tonnes=tonnes)
+    actors = pd.concat([charts.policy_intervals(r.timeline) for r in runs]).sort_values("start")
+    flows = [
+        float(charts.link_flows(r.network, r.monthly, p).max())
+        for r in runs
+        for p in periods or default_periods(r.horizon)
+    ]
+    base = bases[0] if bases else ("baseline" if "baseline" in names else None)
+    return Palette(
+        scenarios=charts.scenario_colours(names, base),
+        routes=route_map,
+        actors=palette_map(list(dict.fromkeys(actors["actor"].astype(str))), ACTOR_PALETTE),
+        facilities=_facility_colours(runs, route_map),
+        max_flow_t=max(flows, default=0.0) or None,
+    )
+
+
+def _facility_colours(runs: Sequence[RunResults], routes: dict[str, str]) -> dict[str, str]:
+    # A terminal keeps its route's colour; the links (and any terminal that is not a route)
+    # take the route colours that no drawn terminal uses.
+    busiest = [charts.busiest_facilities(r.utilisation) for r in runs]
+    drawn = list(dict.fromkeys(f for b in busiest for f in [*b["link"], *b["terminal"]]))
+    terminals = {f for b in busiest for f in b["terminal"]}
+    fixed = {f: routes[f] for f in drawn if f in terminals and f in routes}
+    free = [c for c in ROUTE_PALETTE if c not in fixed.values()] or list(ROUTE_PALETTE)
+    return {**palette_map([f for f in drawn if f not in fixed], free), **fixed}
+
+
+def run_sections(
+    run: RunResults,
+    pal: Palette,
+    periods: Sequence[charts.Period] | None,
+    prefix: str,
+    *,
+    with_routes: bool,
+) -> list[Section]:
+    """Exports by route (when ``with_routes``), maps, policy timeline and bottlenecks of a run."""
+    scen, colour = run.scenario, pal.scenarios.get(run.scenario, charts.BASE_COLOUR)
+    slug = f"{prefix}{scen}"
+    sections = []
+    if with_routes:
+        routes = (
+            run.monthly.groupby(["month", "route"], as_index=False)["exported_t"]
+            .sum()
+            .assign(scenario=scen)
+        )
+        figure = charts.route_area_chart(routes, colours=pal.scenarios, routes=pal.routes)
+        sections.append(
+            Section(
+                f"Exports by route: {scen}",
+                "Tonnes exported each month, stacked by the terminal where the cargo left the rail "
+                "network (Mt per month).",
+                [Chart(f"{slug}-routes", figure)],
+            )
+        )
+    chosen = list(periods or default_periods(run.horizon))
+    maps = charts.flow_maps(
+        run.network,
+        run.monthly,
+        run.timeline,
+        chosen,
+        scenario=scen,
+        colour=colour,
+        max_flow_t=pal.max_flow_t,
+    )
+    sections.append(
+        Section(
+            f"Rail flows on the map: {scen}",
+            "Each line is a rail link; its width is the tonnage carried in the period "
+            "(one scale for every map in this report), grey dashed lines were closed all "
+            "period and dotted ones part of it. Terminals beyond the map edge are marked "
+            "with an arrow.",
+            [Chart(f"{slug}-map-{_period_slug(p)}", f) for p, f in zip(chosen, maps, strict=True)],
+        )
+    )
+    sections.append(_timeline_section(run, pal, slug))
+    bottlenecks = charts.bottleneck_chart(run.utilisation, scenario=scen, colours=pal.facilities)
+    sections.append(
+        Section(
+            f"Bottlenecks: {scen}",
+            "Capacity utilisation of the rail links, ports and border crossings that carried at "
+            "least 5% of the flow and were the most used, as a centred 3-month rolling mean "
+            "(small terminals, where one ship lot fills a month, are left out), and the mean "
+            "time trains and ships waited each month; gaps are months with no capacity.",
+            [Chart(f"{slug}-bottlenecks", bottlenecks)],
+        )
+    )
+    return sections
+
+
+def _timeline_section(run: RunResults, pal: Palette, slug: str) -> Section:
+    title = f"Policy timeline: {run.scenario}"
+    if charts.policy_intervals(run.timeline).empty:
+        return Section(title, charts.NO_POLICY)
+    figure = charts.policy_timeline_chart(
+        run.timeline, scenario=run.scenario, horizon=run.horizon, actors=pal.actors
+    )
+    return Section(
+        title,
+        "When each closure, buyer discount and capacity limit applied, coloured by the actor "
+        "that imposed it (the network's own data are left out). Hover over a bar for its "
+        "action and dates.",
+        [Chart(f"{slug}-timeline", figure)],
+    )
+
+
+def _period_slug(period: charts.Period) -> str:
+    if isinstance(period, int):
+        return str(period)
+    start, end = charts.period_bounds(period)
+    return f"{start:%Y%m%d}-{end:%Y%m%d}"
+
+
+def comparison_sections(
+    comp: ComparisonResults, pal: Palette, periods: Sequence[charts.Period] | None, prefix: str
+) -> list[Section]:
+    """The comparison charts, then each scenario's run sections (base first)."""
+    base, col = comp.base, pal.scenarios
+    n = int(comp.meta["replications"])
+    sections = [
+        Section(
+            "Revenue and netback against the base",
+            f"Change in total export revenue and netback over the horizon against {base}, "
+            f"mean of {n} paired replications with its 95% t-interval (USD bn).",
+            [
+                Chart(
+                    f"{prefix}revenue-netback",
+                    charts.revenue_netback_chart(comp.stats, base=base, colours=col),
+                )
+            ],
+        ),
+        Section(
+            "What drives the netback change",
+            "The netback change split into selling a different volume, a different price "
+            "or discount, and different logistics costs; the last bar is the total.",
+            [
+                Chart(
+                    f"{prefix}netback-waterfall",
+                    charts.netback_waterfall(comp.decomposition, base=base, colours=col),
+                )
+            ],
+        ),
+        Section(
+            "Cumulative revenue",
+            "Export revenue accumulated month by month: the line is the mean over "
+            "replications, the band spans the 2.5th to 97.5th percentile.",
+            [
+                Chart(
+                    f"{prefix}cumulative-revenue",
+                    charts.cumulative_revenue_chart(comp.monthly_revenue, colours=col),
+                )
+            ],
+        ),
+        Section(
+            "Exports by route",
+            "Mean tonnes exported each month over replications, stacked by the terminal "
+            "where the cargo left the rail network, one panel per scenario on one scale.",
+            [
+                Chart(
+                    f"{prefix}routes",
+                    charts.route_area_chart(
+                        comp.monthly_routes,
+                        colours=col,
+                        routes=pal.routes,
+                        scenarios=comp.scenarios,
+                    ),
+                )
+            ],
+        ),
+    ]
+    for scen in comp.scenarios:
+        sections += run_sections(comp.runs[scen], pal, periods, prefix, with_routes=False)
+    return sections
