@@ -14,7 +14,11 @@ Problems are ``file:line: key.path: message``; a ``ScenarioError`` carries all o
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
+import re
+import types
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +57,9 @@ def find_scenario(ref: str | Path, *, relative_to: Path | None = None) -> Path |
     """Resolve a scenario reference: a path (relative to ``relative_to``) or a shipped name."""
     ref_s = str(ref)
     base = relative_to if relative_to is not None else Path.cwd()
-    candidate = (base / ref_s) if not Path(ref_s).is_absolute() else Path(ref_s)
+    # Relative to the working folder, keep the path as typed so that problems name the file the
+    # way the user wrote it.
+    candidate = Path(ref_s) if relative_to is None or Path(ref_s).is_absolute() else base / ref_s
     if candidate.exists():
         return candidate
     if "/" not in ref_s and not ref_s.endswith((".yaml", ".yml")):
@@ -99,11 +105,25 @@ class _Origin:
     doc: Document | None
     path: KeyPath
     label: str = ""
+    prefix: str = ""
+    """Put before a reported key: ``set.`` for a file's ``set:`` entry."""
 
     def problem(self, key: str, message: str) -> Problem:
+        key = self.prefix + key if key else key
         if self.doc is None:
             return Problem(self.label or "--set", None, key, message)
         return Problem(self.doc.file, self.doc.line(self.path), key, message)
+
+
+@dataclass
+class _Link:
+    """One file of an ``extends`` chain; ``events``/``sets`` keep only the entries that are valid
+    (with their index in the file), so a file with a few bad entries is still checked further."""
+
+    doc: Document
+    file: sc.ScenarioFile
+    events: list[tuple[int, dict[str, Any]]]
+    sets: dict[str, Any]
 
 
 @dataclass
@@ -111,6 +131,16 @@ class _State:
     problems: list[Problem] = field(default_factory=list)
     sets: list[tuple[str, Any, _Origin]] = field(default_factory=list)
     events: list[tuple[dict[str, Any], _Origin]] = field(default_factory=list)
+    horizon_broken: bool = False
+    """A file's horizon was invalid: do not also report events as outside the inherited one."""
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """Problems grouped by file (in order of first appearance), by line within a file."""
+    rank: dict[str, int] = {}
+    for p in problems:
+        rank.setdefault(p.file, len(rank))
+    return sorted(problems, key=lambda p: (rank[p.file], p.line or 0))
 
 
 def load_scenario(ref: str | Path, *, overrides: Sequence[str] = ()) -> sc.Scenario:
@@ -133,66 +163,102 @@ def load_scenario(ref: str | Path, *, overrides: Sequence[str] = ()) -> sc.Scena
         raise ScenarioError([Problem(str(ref), None, "", msg)])
     state = _State()
     chain = _read_chain(path, state)
-    if state.problems or not chain:
-        raise ScenarioError(state.problems)
+    if chain is None:
+        raise ScenarioError(_ordered(state.problems))
     return _resolve(chain, overrides, state)
 
 
-def _read_chain(path: Path, state: _State) -> list[tuple[Document, sc.ScenarioFile]]:
-    """Read ``path`` and its ``extends`` ancestors, root first; stops at the first broken link."""
-    chain: list[tuple[Document, sc.ScenarioFile]] = []
+def _read_chain(path: Path, state: _State) -> list[_Link] | None:
+    """Read ``path`` and its ``extends`` ancestors, root first; None at a broken link."""
+    chain: list[_Link] = []
     seen: list[Path] = []
     current: Path | None = path
+    last: Document | None = None  # the file whose `extends` led to `current`
     while current is not None:
         resolved = current.resolve()
-        if resolved in seen:
+        if resolved in seen and last is not None:
             cycle = " → ".join(p.name for p in [*seen, resolved][seen.index(resolved):])
-            doc = chain[0][0]
-            state.problems.append(Problem(doc.file, doc.line(("extends",)), "extends",
-                                          f"extends cycle: {cycle}"))
-            return []
+            state.problems.append(Problem(last.file, last.line(("extends",)), "extends",
+                                          f"circular: {cycle} (a scenario cannot extend "
+                                          "itself, directly or through others)"))
+            return None
         seen.append(resolved)
         doc = read_yaml(current)
         if isinstance(doc, Problem):
+            if last is not None and doc.line is None:  # say which file asked for it
+                doc = Problem(doc.file, None, "", f"{doc.message} (extended by {last.file}, "
+                              f"line {last.line(('extends',))})")
             state.problems.append(doc)
-            return []
+            return None
+        if doc.data is None:
+            state.problems.append(Problem(doc.file, 1, "", "empty file: a scenario needs at "
+                                          "least `name`"))
+            return None
         if not isinstance(doc.data, dict):
-            kind = type(doc.data).__name__.replace("NoneType", "nothing")
+            kind = type(doc.data).__name__
             state.problems.append(Problem(doc.file, 1, "", f"the top level must be a mapping "
                                           f"of keys (name, horizon, events, ...), found a {kind}"))
-            return []
-        parsed = _validate_file(doc, state)
+            return None
+        link = _validate_file(doc, state)
+        if link is None:
+            return None
+        chain.insert(0, link)
         parent = doc.data.get("extends")
-        if parsed is not None:
-            chain.insert(0, (doc, parsed))
-        if parent is None:
+        if not isinstance(parent, str):  # absent, or a wrong type already reported
             break
-        nxt = find_scenario(str(parent), relative_to=current.parent)
+        nxt = find_scenario(parent, relative_to=current.parent)
         if nxt is None:
             state.problems.append(Problem(doc.file, doc.line(("extends",)), "extends",
                                           f"cannot find {parent!r} (a path relative to this "
                                           "file, or the name of a shipped scenario)"))
-            return []
-        current = nxt
+            return None
+        last, current = doc, nxt
     return chain
 
 
-def _validate_file(doc: Document, state: _State) -> sc.ScenarioFile | None:
+def _validate_file(doc: Document, state: _State) -> _Link | None:
+    """Validate one file; on problems, report them and keep its valid parts for further checks."""
+    data: dict[str, Any] = doc.data
     try:
-        return sc.ScenarioFile.model_validate(doc.data)
+        parsed = sc.ScenarioFile.model_validate(data)
+        return _Link(doc, parsed, list(enumerate(data.get("events") or [])),
+                     dict(data.get("set") or {}))
     except ValidationError as err:
-        state.problems.extend(_problems_from(err, doc.data, lambda p: _Origin(doc, p)))
+        state.problems.extend(_problems_from(
+            err, data, lambda p: (_Origin(doc, p), ".".join(map(str, p))), sc.ScenarioFile))
+        errors = err.errors()
+    # Salvage: drop what is wrong (bad events one by one), keep the rest to check it too.
+    salvaged = dict(data)
+    bad_events: set[int] = set()
+    for e in errors:
+        loc = e["loc"]
+        if not loc or loc[0] in ("extends", "network"):  # cannot go on without these
+            return None
+        if loc[0] == "events" and len(loc) > 1 and isinstance(loc[1], int):
+            bad_events.add(loc[1])
+        elif loc[0] == "name":
+            salvaged["name"] = "unnamed"
+        else:
+            salvaged.pop(str(loc[0]), None)
+            state.horizon_broken |= loc[0] == "horizon"
+    events = data.get("events")
+    kept = ([(i, ev) for i, ev in enumerate(events) if i not in bad_events]
+            if isinstance(events, list) else [])
+    salvaged["events"] = [ev for _, ev in kept]
+    try:
+        parsed = sc.ScenarioFile.model_validate(salvaged)
+    except ValidationError:
         return None
+    return _Link(doc, parsed, kept, dict(salvaged.get("set") or {}))
 
 
-def _resolve(
-    chain: list[tuple[Document, sc.ScenarioFile]], overrides: Sequence[str], state: _State
-) -> sc.Scenario:
-    leaf_doc, leaf = chain[-1]
+def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.Scenario:
+    leaf_doc, leaf = chain[-1].doc, chain[-1].file
     horizon, seed, stochastic, description = None, 0, True, ""
     network_ref: tuple[Document, str] | None = None
     inherited = 0  # events before this index come from files above the one setting the horizon
-    for doc, f in chain:
+    for link in chain:
+        doc, f = link.doc, link.file
         excluded = set(f.exclude_actors)
         state.events = [(e, o) for e, o in state.events if e["actor"] not in excluded]
         if f.horizon is not None:
@@ -202,9 +268,9 @@ def _resolve(
         stochastic = f.stochastic if f.stochastic is not None else stochastic
         description = f.description or description
         network_ref = (doc, f.network) if f.network else network_ref
-        for key, value in doc.data.get("set", {}).items():
-            state.sets.append((key, value, _Origin(doc, ("set", key))))
-        for i, raw in enumerate(doc.data.get("events", []) or []):
+        for key, value in link.sets.items():
+            state.sets.append((key, value, _Origin(doc, ("set", key), prefix="set.")))
+        for i, raw in link.events:
             state.events.append((raw, _Origin(doc, ("events", i))))
     for text in overrides:
         parsed = parse_set_option(text)
@@ -212,29 +278,35 @@ def _resolve(
             state.problems.append(parsed)
         else:
             state.sets.append((parsed[0], parsed[1], _Origin(None, (), "--set")))
-    if horizon is None:
+    if horizon is None and not state.horizon_broken:
         state.problems.append(Problem(leaf_doc.file, None, "horizon",
                                       "no horizon in this file or any it extends"))
 
     net_doc = _network_document(network_ref, state)
     if net_doc is None:
-        raise ScenarioError(state.problems)
+        raise ScenarioError(_ordered(state.problems))
     tree, meta = split_params(net_doc.data)
     origins: dict[str, _Origin] = {}
     for key, value, origin in state.sets:
         message = _apply_set(tree, meta, key, value)
         if message:
-            state.problems.append(origin.problem(key if origin.doc is None else f"set.{key}",
-                                                 message))
+            state.problems.append(origin.problem(key, message))
         else:
             origins[key] = origin
+    for dotted, entry in meta.items():
+        if "error" in entry:
+            path = tuple(int(s) if s.isdigit() else s for s in dotted.split("."))
+            origin, key = _origin_for(path, origins, net_doc)
+            state.problems.append(origin.problem(key, entry["error"]))
     network = _validate_network(tree, net_doc, origins, state)
-    if network is None or horizon is None:
-        raise ScenarioError(state.problems)
-
-    events = _validate_events(state.events, network, horizon, state, inherited)
-    if state.problems:
-        raise ScenarioError(state.problems)
+    # Events are checked even when the network or horizon is broken, so that every problem is
+    # reported in one run: targets against the ids the network has, dates only against a
+    # horizon that is valid.
+    check_horizon = None if state.horizon_broken else horizon
+    events = _validate_events(state.events, network or _ids_only(tree), check_horizon, state,
+                              inherited)
+    if state.problems or network is None or horizon is None:
+        raise ScenarioError(_ordered(state.problems))
     return sc.Scenario(
         name=leaf.name, description=description or leaf.name, horizon=horizon, seed=seed,
         stochastic=stochastic, network=network, events=tuple(events),
@@ -257,7 +329,9 @@ def _network_document(ref: tuple[Document, str] | None, state: _State) -> Docume
         state.problems.append(doc)
         return None
     if not isinstance(doc.data, dict):
-        state.problems.append(Problem(doc.file, 1, "", "a network file must be a mapping"))
+        found = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
+        state.problems.append(Problem(doc.file, 1, "", "a network file must be a mapping of "
+                                      f"keys (nodes, mines, links, ...), found {found}"))
         return None
     return doc
 
@@ -268,19 +342,38 @@ def _validate_network(
     try:
         return sc.NetworkSpec.model_validate(tree)
     except ValidationError as err:
-        def origin_of(path: KeyPath) -> _Origin:
-            dotted = ".".join(map(str, path))
-            for key in sorted(origins, key=len, reverse=True):
-                if dotted == key or dotted.startswith(key + ".") or key.startswith(dotted + "."):
-                    return origins[key]
-            return _Origin(net_doc, path)
-        state.problems.extend(_problems_from(err, tree, origin_of))
+        state.problems.extend(_problems_from(
+            err, tree, lambda path: _origin_for(path, origins, net_doc), sc.NetworkSpec))
         return None
+
+
+def _origin_for(
+    path: KeyPath, origins: dict[str, _Origin], net_doc: Document
+) -> tuple[_Origin, str]:
+    """Where a value of the merged network came from (the last set that touched it, else the
+    network file), and the key to show."""
+    dotted = ".".join(map(str, path))
+    for key in sorted(origins, key=len, reverse=True):
+        if dotted == key or dotted.startswith(key + "."):
+            return origins[key], dotted
+        if key.startswith(dotted + "."):  # a check on a section, caused by this entry
+            return origins[key], key
+    return _Origin(net_doc, path), dotted
+
+
+def _ids_only(tree: Any) -> sc.NetworkSpec:
+    """A network that failed validation, unchecked, only to look up the ids events name."""
+    tables = ("mines", "links", "ports", "borders", "markets", "lanes")
+    tree = tree if isinstance(tree, dict) else {}
+    fields: dict[str, Any] = {
+        k: {i: (v if isinstance(v, dict) else {}) for i, v in tree[k].items()}
+        if isinstance(tree.get(k), dict) else {} for k in tables}
+    return sc.NetworkSpec.model_construct(**fields)
 
 
 def _validate_events(
     raw_events: list[tuple[dict[str, Any], _Origin]], network: sc.NetworkSpec,
-    horizon: sc.Horizon, state: _State, inherited: int,
+    horizon: sc.Horizon | None, state: _State, inherited: int,
 ) -> list[Any]:
     """Check events; the first ``inherited`` come from files above the one that set the
     horizon: a child may shorten the horizon, so those are kept if earlier (they are in force
@@ -289,6 +382,8 @@ def _validate_events(
 
     adapter: TypeAdapter[Any] = TypeAdapter(sc.Event)
     events = [adapter.validate_python(raw) for raw, _ in raw_events]
+    if horizon is None:  # no valid horizon: check targets only
+        horizon = sc.Horizon.model_construct(start=dt.date.min, end=dt.date.max)
     keep = [i for i, e in enumerate(events) if i >= inherited or e.date <= horizon.end]
     for i, fld, msg in sc.event_problems(events, network, horizon):
         if i < inherited and fld == "date":
@@ -324,11 +419,18 @@ def split_params(tree: Any) -> tuple[Any, dict[str, dict[str, Any]]]:
                 entry["cite"] = f"source: {node['source']}"
             elif node.get("estimate") is not None:
                 entry["cite"] = f"estimate: {node['estimate']}"
-            dist = _distribution(node)
+            try:
+                dist = _distribution(node)
+            except ValidationError as err:  # reported by the loader at the parameter's line
+                dist, entry["error"] = None, _distribution_problem(node, err)
             if dist is not None:
                 entry["dist"] = dist
             meta[dotted] = entry
-            return node["value"] if "value" in node else (dist.point if dist else None)
+            if "value" in node:
+                return node["value"]
+            if dist is not None:
+                return dist.point
+            return next((node[k] for k in ("mode", "mean", "low", "high") if k in node), None)
         if isinstance(node, dict):
             return {k: walk(v, (*path, str(k))) for k, v in node.items()}
         if isinstance(node, list):
@@ -349,9 +451,22 @@ def _distribution(node: dict[str, Any]) -> sc.Distribution | None:
     return None
 
 
+def _distribution_problem(node: dict[str, Any], err: ValidationError) -> str:
+    parts = []
+    for e in err.errors(include_url=False):
+        text = _message(e, sc.Distribution, tuple(e["loc"]))
+        parts.append(f"{'.'.join(map(str, e['loc']))} {text}" if e["loc"] else text)
+    msg = "; ".join(parts)
+    if "dist" not in node:  # {value, low, high}: the value is the distribution's mode
+        msg = msg.replace("mode (", "value (")
+    return f"bad uncertain parameter: {msg}"
+
+
 def _apply_set(tree: dict[str, Any], meta: dict[str, dict[str, Any]], key: str, value: Any) -> str:
     """Apply one override in place; return an error message, or '' when applied."""
     segs = key.split(".")
+    if segs[0] not in tree:  # a set never adds a section of its own
+        return _unknown(tree, segs[0], segs[:1])
     node: Any = tree
     for depth, seg in enumerate(segs[:-1]):
         nxt = _child(node, seg)
@@ -367,14 +482,15 @@ def _apply_set(tree: dict[str, Any], meta: dict[str, dict[str, Any]], key: str, 
         target_index = last
     else:
         return f"{'.'.join(segs[:-1])} is a value, not a section"
+    # the value replaces what was there, so does its provenance and uncertainty
+    for k in [k for k in meta if k == key or k.startswith(key + ".")]:
+        del meta[k]
     if isinstance(value, dict) and not is_param(value) and "dist" not in value:
         plain, sub_meta = split_params(value)
         for k, v in sub_meta.items():
             meta[f"{key}.{k}"] = v
         value = plain
     else:
-        for k in [k for k in meta if k == key or k.startswith(key + ".")]:
-            del meta[k]
         if isinstance(value, dict):
             plain, sub_meta = split_params({"x": value})
             if "x" in sub_meta:
@@ -399,8 +515,21 @@ def _unknown(node: Any, seg: str, path: list[str]) -> str:
     where = ".".join(path)
     if isinstance(node, dict):
         close = difflib.get_close_matches(seg, [str(k) for k in node], n=1)
-        hint = f"; did you mean `{'.'.join([*path[:-1], close[0]])}`?" if close else ""
-        return f"no such parameter `{where}`{hint}"
+        if close:
+            suggestion = ".".join([*path[:-1], close[0]])
+            return f"no such parameter `{where}`; did you mean `{suggestion}`?"
+        if len(path) == 1:
+            if seg in sc.ScenarioFile.model_fields:
+                return (f"`{seg}` is a scenario setting, not a network parameter: write it at "
+                        "the top level of a scenario file")
+            return (f"no such parameter `{where}`; a path starts with one of: "
+                    f"{', '.join(map(str, node))}")
+        if seg in _allowed_keys(sc.NetworkSpec, tuple(path)):
+            return (f"`{where}` is not set in the network, so it has no parts to change: "
+                    f"set `{where}` as a whole")
+    if isinstance(node, list):
+        return (f"no item {seg} in `{'.'.join(path[:-1])}` (it has {len(node)} items, "
+                "numbered from 0)")
     return f"no such parameter `{where}`"
 
 
@@ -415,30 +544,144 @@ def _vocabulary() -> list[str]:
     return sorted(names)
 
 
-def _problems_from(err: ValidationError, data: Any, origin_of: Any) -> list[Problem]:
+def _unwrap(tp: Any) -> Any:
+    """Strip ``Annotated[...]`` and ``X | None`` down to the type inside."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) == 1:
+                tp = args[0]
+                continue
+        return tp
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the schema allows at the mapping that holds ``loc`` (for suggestions)."""
+    tp: Any = model
+    for item in loc[:-1]:
+        tp = _unwrap(tp)
+        origin = typing.get_origin(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            fld = tp.model_fields.get(str(item))
+            if fld is None:
+                return []
+            tp = fld.annotation
+        elif origin is dict:
+            tp = typing.get_args(tp)[1]
+        elif origin in (tuple, list):
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):  # the events union: item is the action
+            tp = next((a for a in map(_unwrap, typing.get_args(tp))
+                       if isinstance(a, type) and issubclass(a, BaseModel)
+                       and "action" in a.model_fields
+                       and item in typing.get_args(a.model_fields["action"].annotation)), None)
+            if tp is None:
+                return []
+        else:
+            return []
+    tp = _unwrap(tp)
+    return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+def _did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """``; did you mean `x`?`` for the closest choice (ignoring case), or ''."""
+    by_lower = {c.lower(): c for c in choices if c != word}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
+    return f"; did you mean `{by_lower[close[0]]}`?" if close else ""
+
+
+_ID_PATTERN = f"^{sc._ID}$"
+_MESSAGES = {
+    "int_parsing": "should be a whole number",
+    "int_type": "should be a whole number",
+    "int_from_float": "should be a whole number",
+    "float_parsing": "should be a number",
+    "float_type": "should be a number",
+    "bool_parsing": "should be true or false",
+    "bool_type": "should be true or false",
+    "string_type": "should be text",
+    "date_parsing": "should be a date like 2022-02-01",
+    "date_from_datetime_parsing": "should be a date like 2022-02-01",
+    "date_from_datetime_inexact": "should be a date like 2022-02-01, without a time",
+    "date_type": "should be a date like 2022-02-01",
+    "dict_type": "should be a mapping of keys",
+    "model_type": "should be a mapping of keys",
+    "model_attributes_type": "should be a mapping of keys",
+    "tuple_type": "should be a list",
+    "list_type": "should be a list",
+}
+
+
+def _message(e: Any, model: type[BaseModel], path: KeyPath) -> str:
+    """A pydantic error as one plain sentence for a student, with a suggestion where one helps."""
+    kind, ctx = e["type"], e.get("ctx") or {}
+    got = e.get("input")
+    shown = f" (got {got!r})" if "input" in e and not isinstance(got, dict | list) else ""
+    if kind == "extra_forbidden":
+        word = str(path[-1]) if path else ""
+        allowed = _allowed_keys(model, e["loc"])
+        hint = (_did_you_mean(word, allowed) if allowed
+                else _did_you_mean(word, _vocabulary(), cutoff=0.75))
+        starting = [k for k in allowed if k.startswith(word.lower())] if len(word) > 2 else []
+        if not hint and len(starting) == 1:  # `capacity` for `capacity_t_per_year`
+            hint = f"; did you mean `{starting[0]}`?"
+        if not hint and allowed:
+            hint = f"; allowed here: {', '.join(allowed)}"
+        return "unknown key" + hint
+    if kind == "missing":
+        return "missing required key"
+    if kind == "union_tag_invalid":
+        tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+        return (f"unknown {ctx.get('discriminator', 'tag').strip(chr(39))} "
+                f"{ctx.get('tag')!r}{_did_you_mean(str(ctx.get('tag')), tags)} "
+                f"(one of: {', '.join(tags)})")
+    if kind == "union_tag_not_found":
+        return (f"missing {ctx.get('discriminator', 'tag').strip(chr(39))}: every event needs "
+                "one (close, reopen, set_capacity, set_cost, discount, remove_discount, lift, "
+                "note)")
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return (f"should be one of: {', '.join(choices)}{shown}"
+                f"{_did_you_mean(str(got), choices) if isinstance(got, str) else ''}")
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == _ID_PATTERN:
+            return ("should be a lower_snake_case id: small letters, digits and _, starting "
+                    f"with a letter{shown}")
+        if str(ctx.get("pattern", "")).startswith("^(link|"):
+            return (f"should be kind:id, e.g. link:lt_transit, port:klaipeda, market:all or "
+                    f"lane:baltic_lt.brazil (kinds: {', '.join(sc.TARGET_KINDS)}){shown}")
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return f"should have at least {n} item{'s' if n != 1 else ''}"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind] + shown
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    msg = re.sub(r"^Input should be", "should be", msg)
+    return msg + shown
+
+
+def _problems_from(
+    err: ValidationError, data: Any, origin_of: Any, model: type[BaseModel]
+) -> list[Problem]:
+    """Each pydantic error as a Problem; ``origin_of(path)`` gives (origin, key to show)."""
     problems: list[Problem] = []
-    vocabulary = _vocabulary()
     for e in err.errors(include_url=False):
         path = _data_path(data, e["loc"])
-        key = ".".join(map(str, path))
-        kind, msg = e["type"], e["msg"]
-        if kind == "extra_forbidden":
-            close = difflib.get_close_matches(str(path[-1]), vocabulary, n=1, cutoff=0.75)
-            msg = "unknown key" + (f"; did you mean `{close[0]}`?" if close else "")
-        elif kind == "missing":
-            msg = "missing required key"
-        elif kind == "value_error" and msg.startswith("Value error, @"):
+        msg = str(e["msg"])
+        if e["type"] == "value_error" and msg.startswith("Value error, @"):
             # after-validators report "@sub.path: message" lines; place each one
             for line in msg.removeprefix("Value error, ").splitlines():
                 sub, _, text = line.removeprefix("@").partition(": ")
                 sub_path = (*path, *[int(s) if s.isdigit() else s for s in sub.split(".")])
-                problems.append(origin_of(sub_path).problem(".".join(map(str, sub_path)), text))
+                origin, key = origin_of(sub_path)
+                problems.append(origin.problem(key, text))
             continue
-        else:
-            msg = msg.removeprefix("Value error, ")
-            if "input" in e and not isinstance(e["input"], dict | list):
-                msg += f" (got {e['input']!r})"
-        problems.append(origin_of(path).problem(key, msg))
+        origin, key = origin_of(path)
+        problems.append(origin.problem(key, _message(e, model, path)))
     return problems
 
 

@@ -143,7 +143,8 @@ class MineSpec(Strict):
         if dates != sorted(dates):
             raise ValueError("output_schedule dates must be in increasing order")
         if self.initial_stock_t > self.storage_t:
-            raise ValueError(f"initial_stock_t ({self.initial_stock_t:g}) exceeds storage_t")
+            raise ValueError(f"initial_stock_t ({self.initial_stock_t:,.0f} t) exceeds "
+                             f"storage_t ({self.storage_t:,.0f} t)")
         return self
 
 
@@ -205,6 +206,13 @@ class PortSpec(Strict):
     """False for an announced terminal that this scenario does not build (it never opens)."""
     ice: IceSpec | None = None
     initial_stock_t: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _stock(self) -> PortSpec:
+        if self.initial_stock_t > self.storage_t:
+            raise ValueError(f"initial_stock_t ({self.initial_stock_t:,.0f} t) exceeds "
+                             f"storage_t ({self.storage_t:,.0f} t)")
+        return self
 
 
 class BorderSpec(Strict):

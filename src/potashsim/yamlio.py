@@ -14,7 +14,7 @@ import yaml
 
 from potashsim.errors import Problem
 
-__all__ = ["MAX_FILE_BYTES", "Document", "KeyPath", "read_yaml"]
+__all__ = ["MAX_FILE_BYTES", "MAX_NODES", "Document", "KeyPath", "parse_yaml", "read_yaml"]
 
 MAX_FILE_BYTES = 1_000_000
 """Scenario and network files larger than this are refused (a scenario is a few kB)."""
@@ -70,27 +70,81 @@ def parse_yaml(text: str, file: str) -> Document | Problem:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        return Problem(file, line, "", f"YAML syntax error: {err.problem}")
+        return Problem(file, _line(err), "", _syntax_message(err))
     except yaml.YAMLError as err:
-        return Problem(file, None, "", f"YAML error: {err}")
-    if node is None:
-        return Problem(file, 1, "", "empty file: a scenario needs at least `name`")
+        return Problem(file, None, "", f"YAML error: {_first_line(err)}")
+    except RecursionError:
+        return Problem(file, None, "", "nested too deeply to be a scenario or network file")
+    if node is None:  # empty, or only comments: the caller says what it needed
+        return Document(file, None, {(): 1})
     lines: dict[KeyPath, int] = {(): node.start_mark.line + 1}
-    dup = _walk(node, (), lines)
+    try:
+        dup = _walk(node, (), lines, [MAX_NODES])
+    except _TooBig:
+        return Problem(file, None, "", f"more than {MAX_NODES:,} values once anchors and "
+                       "aliases (&, *) are expanded; too large for a scenario or network file")
     if dup is not None:
         key, line = dup
-        return Problem(file, line, ".".join(map(str, key)), "duplicate key")
+        return Problem(file, line, ".".join(map(str, key)), "duplicate key (each key may "
+                       "appear only once in a mapping)")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:  # constructor errors, e.g. an impossible date
-        mark = getattr(err, "problem_mark", None)
-        return Problem(file, mark.line + 1 if mark else None, "", f"YAML error: {err}")
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
+    except yaml.MarkedYAMLError as err:  # constructor errors, e.g. an impossible date
+        return Problem(file, _line(err), "", f"YAML error: {err.problem or _first_line(err)}")
+    except yaml.YAMLError as err:
+        return Problem(file, None, "", f"YAML error: {_first_line(err)}")
     return Document(file, data, lines)
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> tuple[KeyPath, int] | None:
+MAX_NODES = 200_000
+"""Most YAML values a file may expand to (guards against alias bombs; the network has ~2,000)."""
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, but a value it cannot build (``2022-02-30``) is a marked YAML error."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as err:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r}: {err}", node.start_mark) from err
+
+
+def _line(err: yaml.MarkedYAMLError) -> int | None:
+    mark = err.problem_mark or err.context_mark
+    return mark.line + 1 if mark is not None else None
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _syntax_message(err: yaml.MarkedYAMLError) -> str:
+    """One line: what is wrong, the column, and where the unfinished construct began."""
+    msg = "YAML syntax error"
+    if err.problem_mark is not None:
+        msg += f" at column {err.problem_mark.column + 1}"
+    msg += f": {err.problem or _first_line(err)}"
+    ctx, ctx_mark = err.context, err.context_mark
+    if ctx and ctx_mark is not None and (
+            err.problem_mark is None or ctx_mark.line != err.problem_mark.line):
+        msg += f" ({ctx} that starts on line {ctx_mark.line + 1})"
+    if err.problem and "'\\t'" in err.problem:
+        msg += "; indent with spaces, not tabs"
+    return msg
+
+
+def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],
+          budget: list[int]) -> tuple[KeyPath, int] | None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -100,14 +154,14 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> tuple[Ke
                 return sub, key_node.start_mark.line + 1
             seen.add(key)
             lines[sub] = key_node.start_mark.line + 1
-            found = _walk(value_node, sub, lines)
+            found = _walk(value_node, sub, lines, budget)
             if found:
                 return found
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             sub = (*path, i)
             lines[sub] = item.start_mark.line + 1
-            found = _walk(item, sub, lines)
+            found = _walk(item, sub, lines, budget)
             if found:
                 return found
     return None
