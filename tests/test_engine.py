@@ -91,7 +91,7 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(history_short):
 
 def test_one_route_exports_the_rail_bottleneck_times_the_horizon_to_within_one_train():
     scenario = make_scenario(tiny_network(), days=365)
-    trace, net, cal = simulate(scenario)
+    trace, net, _cal = simulate(scenario)
     exported = sum(d.tonnes for d in trace.deliveries)
     payload = net.model.train_payload_t
     rail_t_per_day = net.links["rail"].capacity_trains_per_day * payload
@@ -115,7 +115,7 @@ def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails(
     close = {"date": dt.date(2020, 3, 1), "actor": "Lithuania", "action": "close",
              "target": "link:rail"}
     scenario = make_scenario(tiny_network(), days=200, events=(close,))
-    trace, net, cal = simulate(scenario)
+    trace, _net, cal = simulate(scenario)
     closed_day = cal.day_of(dt.date(2020, 3, 1))
     last_export = max(d.load_day for d in trace.deliveries)
     # trains already on the rail finish their run (1 day); nothing leaves afterwards
@@ -136,7 +136,7 @@ def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds()
          "target": "link:rail"},
     )
     scenario = make_scenario(tiny_network(), days=200, events=events)
-    trace, net, cal = simulate(scenario)
+    trace, _net, cal = simulate(scenario)
     open_ = cal.open["link:rail"]
     assert not open_[cal.day_of(dt.date(2020, 4, 15))], "Lithuania's closure outlives the EU's"
     assert open_[cal.day_of(dt.date(2020, 5, 1))]
@@ -153,7 +153,7 @@ def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_excee
                           "mines.m1.output_schedule": [{"from_date": "2020-01-01",
                                                         "output_t_per_year": 3_650_000}]})
     scenario = make_scenario(net, days=730)
-    trace, netspec, cal = simulate(scenario)
+    trace, netspec, _cal = simulate(scenario)
     exported = sum(d.tonnes for d in trace.deliveries)
     bound = min(3_650_000 / 365, 5 * 1_000, 1_095_000 / 365) * 730
     assert exported <= bound + netspec.model.ship_lot_t

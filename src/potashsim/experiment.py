@@ -8,11 +8,11 @@ results do not depend on how many (each depends only on its scenario and seed).
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
-import multiprocessing
-import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ class RunResult:
 
 
 def run(scenario: Scenario, *, seed: int | None = None) -> RunResult:
-    """Simulate ``scenario`` once with ``seed`` (default: the scenario's) and settle the accounts."""
+    """Simulate ``scenario`` once with ``seed`` (default: the scenario's); settle the accounts."""
     t0 = time.perf_counter()
     seed = scenario.seed if seed is None else seed
     trace, net, cal = simulate(scenario, seed=seed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from potashsim.policy import build_calendar
-from potashsim.scenario import Scenario
+from potashsim.scenario import IceSpec, PricePoint, Scenario
 
 __all__ = ["parameter_table", "render", "text_table"]
 
@@ -64,8 +64,7 @@ def render(s: Scenario) -> str:
                    [(k, v.capacity_t_per_year / 1e6, v.storage_t, v.berths, v.loading_t_per_day,
                      v.handling_usd_per_t,
                      ("never (not built)" if not v.built else v.opens_on or "from start"),
-                     f"{v.ice.start_month_day}..{v.ice.end_month_day} x{v.ice.turnaround_factor:.2f}"
-                     if v.ice else "")
+                     _ice(v.ice))
                     for k, v in net.ports.items()]),
         "",
         "Rail border crossings (deliver to the buyer)",
@@ -75,8 +74,7 @@ def render(s: Scenario) -> str:
         "",
         "Markets",
         text_table(["market", "demand Mt/yr", "first price", "last price", "after last"],
-                   [(k, v.demand_t_per_year / 1e6, f"{v.prices[0].usd_per_t:g} ({v.prices[0].date})",
-                     f"{v.prices[-1].usd_per_t:g} ({v.prices[-1].date})",
+                   [(k, v.demand_t_per_year / 1e6, _quote(v.prices[0]), _quote(v.prices[-1]),
                      v.price_after_last_usd_per_t) for k, v in net.markets.items()]),
         "",
         f"Events ({len(s.events)})",
@@ -109,6 +107,16 @@ def parameter_table(s: Scenario) -> str:
         rows.append(f"| `{path}` | {_fmt(node) if not isinstance(node, str) else node} | "
                     f"{spread} | {cite} |")
     return "\n".join(rows)
+
+
+def _ice(ice: IceSpec | None) -> str:
+    if ice is None:
+        return ""
+    return f"{ice.start_month_day}..{ice.end_month_day} x{ice.turnaround_factor:.2f}"
+
+
+def _quote(p: PricePoint) -> str:
+    return f"{p.usd_per_t:g} ({p.date})"
 
 
 def _event_value(e: object) -> str:

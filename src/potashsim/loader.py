@@ -82,7 +82,7 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def parse_set_option(text: str) -> tuple[str, Any] | Problem:
-    """Parse one ``--set key=value``; the value is read as a YAML scalar (``11``, ``2030-01-01``)."""
+    """Parse one ``--set key=value``; the value is read as YAML (``11``, ``2030-01-01``)."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -690,16 +690,15 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> KeyPath:
     path: list[str | int] = []
     node = data
     for item in loc:
-        if isinstance(node, dict) and item in node:
+        in_dict = isinstance(node, dict) and item in node
+        in_list = isinstance(node, list) and isinstance(item, int) and item < len(node)
+        if in_dict or in_list:
             path.append(item)
             node = node[item]
-        elif isinstance(node, list) and isinstance(item, int) and item < len(node):
+        elif (isinstance(node, dict | list) or node is None) and not (
+                isinstance(item, str) and item in _TAGS):
             path.append(item)
-            node = node[item]
-        elif isinstance(node, dict | list) or node is None:
-            if not isinstance(item, str) or item not in _TAGS:
-                path.append(item)
-                node = None
+            node = None
     return tuple(path)
 
 

@@ -41,11 +41,11 @@ def routes(net: NetworkSpec) -> list[Route]:
     paths = net.rail_paths(origin)
     out: list[Route] = []
     for pid, port in net.ports.items():
-        if port.node in paths and paths[port.node]:
+        if paths.get(port.node):
             out.append(Route(pid, "port", origin, paths[port.node],
                              tuple(net.lanes.get(port.sea_region, {}))))
     for bid, border in net.borders.items():
-        if border.node in paths and paths[border.node]:
+        if paths.get(border.node):
             out.append(Route(bid, "border", origin, paths[border.node], (border.market,)))
     return sorted(out, key=lambda r: r.id)
 

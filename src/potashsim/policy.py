@@ -18,6 +18,7 @@ accounts, and a list of intervals for ``explain`` and the timeline chart.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +121,7 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
     for m in net.markets:
         cal.discount_usd_per_t[m] = np.zeros(days)
 
-    for (a, b), day in zip(zip(bounds[:-1], bounds[1:], strict=True), change_days, strict=True):
+    for (a, b), day in zip(itertools.pairwise(bounds), change_days, strict=True):
         active = _in_force(events, day)
         for m in active:
             if m.action == "close":

@@ -222,7 +222,7 @@ def dispatcher(env: simpy.Environment, w: World) -> Generator[Any, Any, None]:
                 del w.carry_t[key]  # the pair is no longer used: forget its fraction
         for key, tonnes in sorted(plan.items()):
             total = w.carry_t.get(key, 0.0) + tonnes
-            n = int(math.floor(total / payload + 1e-9))
+            n = math.floor(total / payload + 1e-9)
             w.carry_t[key] = total - n * payload
             trains.extend([key] * n)
         spacing = period / max(1, len(trains))
@@ -282,7 +282,7 @@ def _train(env: simpy.Environment, w: World, route: Route, market: str,
         if day < w.cal.days:
             t.loaded_t[route.id][day] += payload
             _export(w, Delivery(dispatch_day, day, day,
-                                day + int(round(w.net.borders[route.id].onward_days)),
+                                day + round(w.net.borders[route.id].onward_days),
                                 route.id, market, payload))
         return
     port = w.ports[route.id]
@@ -333,7 +333,7 @@ def _ship(env: simpy.Environment, w: World, port: Port, market: str, lot: float,
         # exported when the ship sails; the buyer receives it after the voyage
         voyage = w.net.lanes[port.sea_region][market].voyage_days
         _export(w, Delivery(dispatch_day, terminal_day, load_day,
-                            load_day + int(round(voyage)), port.id, market, lot))
+                            load_day + round(voyage), port.id, market, lot))
 
 
 def _export(w: World, d: Delivery) -> None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "ACTORS",
+    "TARGET_KINDS",
     "BorderSpec",
     "Distribution",
     "Event",
@@ -34,7 +35,6 @@ __all__ = [
     "PricePoint",
     "Scenario",
     "ScenarioFile",
-    "TARGET_KINDS",
 ]
 
 ACTORS = (
@@ -55,7 +55,7 @@ _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
 class Strict(BaseModel):
-    """Base of every schema model: unknown keys rejected, immutable, attribute docs in the schema."""
+    """Base of every schema model: unknown keys rejected, immutable, attribute docs in schema."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -142,10 +142,14 @@ class MineSpec(Strict):
         dates = [s.from_date for s in self.output_schedule]
         if dates != sorted(dates):
             raise ValueError("output_schedule dates must be in increasing order")
-        if self.initial_stock_t > self.storage_t:
-            raise ValueError(f"initial_stock_t ({self.initial_stock_t:,.0f} t) exceeds "
-                             f"storage_t ({self.storage_t:,.0f} t)")
+        _check_stock(self.initial_stock_t, self.storage_t)
         return self
+
+
+def _check_stock(initial_stock_t: float, storage_t: float) -> None:
+    if initial_stock_t > storage_t:
+        raise ValueError(f"initial_stock_t ({initial_stock_t:,.0f} t) exceeds "
+                         f"storage_t ({storage_t:,.0f} t)")
 
 
 class LinkSpec(Strict):
@@ -209,9 +213,7 @@ class PortSpec(Strict):
 
     @model_validator(mode="after")
     def _stock(self) -> PortSpec:
-        if self.initial_stock_t > self.storage_t:
-            raise ValueError(f"initial_stock_t ({self.initial_stock_t:,.0f} t) exceeds "
-                             f"storage_t ({self.storage_t:,.0f} t)")
+        _check_stock(self.initial_stock_t, self.storage_t)
         return self
 
 
@@ -365,7 +367,8 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
             problems.append((f"borders.{key}.market", f"unknown market {border.market!r}"))
     for key, port in net.ports.items():
         if port.sea_region not in net.lanes:
-            problems.append((f"ports.{key}.sea_region", f"no lanes for sea region {port.sea_region!r}"))
+            problems.append((f"ports.{key}.sea_region",
+                             f"no lanes for sea region {port.sea_region!r}"))
     for region, lanes in net.lanes.items():
         for market in lanes:
             if market not in net.markets:

@@ -22,6 +22,6 @@ def stream(seed: int, name: str) -> np.random.Generator:
 
 
 def replication_seeds(root_seed: int, n: int) -> list[int]:
-    """Seeds of replications 0..n-1 under ``root_seed``; replication i is the same in every scenario."""
+    """Seeds of replications 0..n-1 under ``root_seed`` (replication i: same in every scenario)."""
     children = np.random.SeedSequence(root_seed).spawn(n)
     return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
