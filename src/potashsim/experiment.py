@@ -77,6 +77,8 @@ class Comparison:
     stats: dict[str, dict[str, dict[str, float | None]]]
     decomposition: dict[str, dict[str, float]]
     wall_s: float
+    representative: dict[str, RunResult]
+    """Replication 0 of each scenario, in full (for the map, timeline and bottleneck charts)."""
 
     @property
     def base(self) -> str:
@@ -85,9 +87,15 @@ class Comparison:
 
 
 def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
-    """What a comparison keeps of one replication (small, so it crosses processes cheaply)."""
-    trace, net, cal = simulate(scenario, seed=seed)
-    d = deliveries_table(trace, net, cal)
+    """What a comparison keeps of one replication (small, so it crosses processes cheaply);
+    replication 0 also keeps its full run, saved as the scenario's representative run."""
+    full: RunResult | None = None
+    if rep == 0:
+        full = run(scenario, seed=seed)
+        d = full.deliveries
+    else:
+        trace, net, cal = simulate(scenario, seed=seed)
+        d = deliveries_table(trace, net, cal)
     cols = [*METRICS, "discount_usd"]
     if d.empty:
         yearly = pd.DataFrame(columns=["year", *cols])
@@ -103,7 +111,7 @@ def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
     for frame in (yearly, month_rev, month_route):
         frame.insert(0, "replication", rep)
         frame.insert(0, "scenario", scenario.name)
-    return {"yearly": yearly, "month_rev": month_rev, "month_route": month_route}
+    return {"yearly": yearly, "month_rev": month_rev, "month_route": month_route, "run": full}
 
 
 def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
@@ -164,8 +172,9 @@ def compare(
     routes = (month_route.groupby(["scenario", "month", "route"], as_index=False)["exported_t"]
               .sum())
     routes["exported_t"] /= replications
+    representative = {r["run"].scenario.name: r["run"] for r in results if r["run"] is not None}
     return Comparison(list(scenarios), replications, seed, seeds, yearly, month_rev, routes,
-                      stats, decomposition, time.perf_counter() - t0)
+                      stats, decomposition, time.perf_counter() - t0, representative)
 
 
 def _stats(totals: pd.DataFrame, base: str, name: str) -> dict[str, dict[str, float | None]]:

@@ -192,7 +192,7 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         routes["month"] = pd.to_datetime(routes["month"]).dt.date
         routes.to_csv(tmp / "monthly_routes.csv", index=False)
         for s in cmp.scenarios:
-            result = run(s, seed=cmp.seeds[0])
+            result = cmp.representative.get(s.name) or run(s, seed=cmp.seeds[0])
             sub = tmp / "runs" / s.name
             sub.mkdir(parents=True)
             _write_run(sub, result, _manifest(result, command, []))
