@@ -324,7 +324,8 @@ set:
 def test_absurdly_deep_nesting_is_a_problem_not_a_crash(tmp_path):
     path = write(tmp_path, "deep.yaml", "name: " + "[" * 5000 + "]" * 5000 + "\n")
     problem = read_yaml(path)
-    assert isinstance(problem, Problem) and "nested too deeply" in problem.message
+    assert isinstance(problem, Problem)
+    assert "nested too deeply" in problem.message or "nesting depth" in problem.message
 
 
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
