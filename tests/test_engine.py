@@ -259,3 +259,10 @@ def test_the_worked_example_adds_a_port_and_route_with_yaml_alone(tmp_path):
     new_port = d[d["route"] == "arkhangelsk"]
     assert new_port["exported_t"].sum() > 1e6
     assert new_port["date"].min() >= pd.Timestamp("2027-01-01")
+
+
+def test_a_dask_local_cluster_gives_the_same_comparison_as_local_processes(history_short):
+    other = shortened("us_eu_only", "2021-01-01", "2023-12-31")
+    local = compare([history_short, other], replications=2, seed=9, workers=1)
+    dask = compare([history_short, other], replications=2, seed=9, workers=2, scheduler="local")
+    assert dask.stats == local.stats

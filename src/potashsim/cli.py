@@ -216,10 +216,14 @@ def run_cmd(scenarios: tuple[str, ...], seed: int | None, out: Path,
               show_default=True, help="Results root folder.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write the HTML report here.")
+@click.option("--scheduler", default=None, metavar="local|ADDRESS",
+              help="Run replications on Dask: 'local' starts a LocalCluster on this machine; "
+                   "an address (tcp://host:8786) uses a running scheduler. Needs the 'dist' "
+                   "extra. Results are the same as with local processes.")
 @_set_option
 @_guard
 def compare(base: str, others: tuple[str, ...], replications: int, workers: int | None,
-            seed: int | None, out: Path, report_path: Path | None,
+            seed: int | None, out: Path, report_path: Path | None, scheduler: str | None,
             overrides: tuple[str, ...]) -> None:
     """Compare scenarios against BASE over paired replications (common random numbers)."""
     if replications < 1:
@@ -238,14 +242,15 @@ def compare(base: str, others: tuple[str, ...], replications: int, workers: int 
         _fail(f"scenario names must differ, got {', '.join(names)}", 2)
     workers = workers or min(default_workers(), replications)
     total = replications * len(loaded)
-    with click.progressbar(length=total, label=f"{total} runs on {workers} worker(s)",
+    where = f"Dask ({scheduler})" if scheduler else f"{workers} worker(s)"
+    with click.progressbar(length=total, label=f"{total} runs on {where}",
                            file=sys.stderr) as bar:
         def tick(done: int, _total: int) -> None:
             bar.update(done - bar.pos)
 
         cmp = run_compare(loaded, replications=replications,
                           seed=loaded[0].seed if seed is None else seed, workers=workers,
-                          progress=tick)
+                          scheduler=scheduler, progress=tick)
     click.echo(comparison_table(cmp))
     folder = save_comparison(cmp, out, command=_command_line())
     if report_path is not None:

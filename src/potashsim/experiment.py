@@ -8,9 +8,7 @@ results do not depend on how many (each depends only on its scenario and seed).
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ import pandas as pd
 from potashsim.bottlenecks import utilisation_table
 from potashsim.economics import decompose, deliveries_table, monthly_table, summarize
 from potashsim.engine import simulate
+from potashsim.executors import run_tasks
 from potashsim.policy import Calendar
 from potashsim.records import RunTrace
 from potashsim.scenario import NetworkSpec, Scenario
@@ -118,13 +117,11 @@ def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
     return _one(*args)
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def compare(
     scenarios: Sequence[Scenario], *, replications: int, seed: int, workers: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Run every scenario ``replications`` times with paired seeds; the first is the base.
 
@@ -133,33 +130,14 @@ def compare(
         replications: pairs per scenario (≥ 1; ≥ 2 for intervals).
         seed: root seed; replication i uses ``replication_seeds(seed, n)[i]`` in every scenario.
         workers: processes (1 runs in this process).
+        scheduler: None (local processes), ``"local"`` (a Dask LocalCluster) or the address
+            of a Dask scheduler; see ``potashsim.executors.run_tasks``.
         progress: called with (done, total) after each replication.
     """
     t0 = time.perf_counter()
     seeds = replication_seeds(seed, replications)
     tasks = [(s, i, seeds[i]) for i in range(replications) for s in scenarios]
-    results: list[dict[str, Any]] = []
-    if workers <= 1:
-        for n, t in enumerate(tasks, 1):
-            results.append(_task(t))
-            if progress:
-                progress(n, len(tasks))
-    else:
-        # multiprocessing.Pool rather than concurrent.futures: it can be terminated at once on
-        # Ctrl-C, and its workers ignore SIGINT so that only this process reports it
-        pool = multiprocessing.get_context().Pool(workers, initializer=_ignore_sigint)
-        try:
-            chunk = max(1, min(4, len(tasks) // (workers * 8)))
-            for n, r in enumerate(pool.imap(_task, tasks, chunksize=chunk), 1):
-                results.append(r)
-                if progress:
-                    progress(n, len(tasks))
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.close()
-            pool.join()
+    results = run_tasks(_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
     yearly = pd.concat([r["yearly"] for r in results], ignore_index=True)
     month_rev = pd.concat([r["month_rev"] for r in results], ignore_index=True)
     month_route = pd.concat([r["month_route"] for r in results], ignore_index=True)
