@@ -7,6 +7,8 @@ facility is closed has capacity 0 and no utilisation.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -30,7 +32,8 @@ def utilisation_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Da
                            "n": wait_n if wait_n is not None else 0.0})
         g = df.groupby("m", sort=True)[["used", "capacity", "wait", "n"]].sum()
         out = pd.DataFrame({
-            "month": g.index.to_timestamp().date,
+            # grouped by the PeriodIndex column "m", so the index is a PeriodIndex
+            "month": cast(pd.PeriodIndex, g.index).to_timestamp().date,
             "kind": kind,
             "facility": fid,
             "used": g["used"].to_numpy(),

@@ -77,7 +77,7 @@ def scenario_colours(scenarios: Iterable[str], base: str | None = None) -> dict[
 
 
 def route_colours(
-    routes: Iterable[str], *, tonnes: Mapping[str, float] | None = None
+    routes: Iterable[str], *, tonnes: Mapping[str, float] | pd.Series[float] | None = None
 ) -> dict[str, str]:
     """Give each route (export terminal) a fixed colour from :data:`ROUTE_PALETTE`.
 

@@ -74,6 +74,8 @@ def plan_lp(problem: Problem) -> dict[tuple[str, str], float]:
                   method="highs")
     if res.status != 0:  # cannot happen for a bounded feasible LP with x = 0 feasible
         return {}
+    if res.x is None:  # HiGHS always returns x with status 0
+        raise RuntimeError("linprog reported success without a solution")
     return {(p.route, p.market): float(x) for p, x in zip(pairs, res.x, strict=True) if x > 1e-6}
 
 

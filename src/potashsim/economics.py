@@ -9,7 +9,7 @@ discount on the day of sale (delivery). Tonnes and money are booked on the expor
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,9 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
     for rid, kind in kinds.items():
         node = (net.ports[rid].node if kind == "port" else net.borders[rid].node)
         paths[rid] = rail_paths.get(node, ())
-    for (route, market), idx in df.groupby(["route", "market"]).indices.items():
+    for key, idx in df.groupby(["route", "market"]).indices.items():
+        # grouping by two columns keys each group by a (route, market) tuple
+        route, market = cast(tuple[str, str], key)
         # a sale after the horizon is priced at the horizon's last day
         sale = np.minimum(df["delivered_day"].to_numpy()[idx], cal.days - 1)
         price[idx] = prices[market][sale]

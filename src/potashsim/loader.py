@@ -496,7 +496,7 @@ def _apply_set(tree: dict[str, Any], meta: dict[str, dict[str, Any]], key: str, 
             if "x" in sub_meta:
                 meta[key] = sub_meta["x"]
             value = plain["x"]
-    node[target_index] = value  # type: ignore[index]
+    node[target_index] = value
     return ""
 
 

@@ -61,18 +61,26 @@ def realize(scenario: Scenario, seed: int) -> NetworkSpec:
     for path, dist in sorted(scenario.uncertain.items()):
         rng = stream(seed, f"param:{path}")
         if dist.dist == "uniform":
-            value = rng.uniform(dist.low, dist.high)
+            value = rng.uniform(_given(dist.low, path), _given(dist.high, path))
         elif dist.dist == "triangular":
-            value = (rng.triangular(dist.low, dist.mode, dist.high)
-                     if dist.high > dist.low else dist.mode)  # type: ignore[operator]
+            low, high = _given(dist.low, path), _given(dist.high, path)
+            mode = _given(dist.mode, path)
+            value = rng.triangular(low, mode, high) if high > low else mode
         else:
-            value = rng.normal(dist.mean, dist.sd)
+            value = rng.normal(_given(dist.mean, path), _given(dist.sd, path))
             if dist.low is not None or dist.high is not None:
                 lo = dist.low if dist.low is not None else -float("inf")
                 hi = dist.high if dist.high is not None else float("inf")
                 value = min(max(value, lo), hi)
-        _assign(tree, path, float(value))  # type: ignore[arg-type]
+        _assign(tree, path, float(value))
     return NetworkSpec.model_validate(tree)
+
+
+def _given(x: float | None, path: str) -> float:
+    """A parameter the validated :class:`Distribution` guarantees for its kind."""
+    if x is None:
+        raise ValueError(f"{path}: distribution parameter missing")
+    return x
 
 
 def _assign(tree: dict[str, Any], path: str, value: float) -> None:

@@ -159,9 +159,9 @@ def _revoked(m: Any, ev: Any) -> bool:
     if ev.action == "lift":
         return True
     if ev.action == "reopen":
-        return m.action == "close" and m.target == ev.target
+        return bool(m.action == "close" and m.target == ev.target)
     if ev.action == "remove_discount":
-        return m.action == "discount" and m.target == ev.target
+        return bool(m.action == "discount" and m.target == ev.target)
     # a later setting of the same kind on the same target supersedes it
     return ev.action == m.action and m.action in ("set_capacity", "set_cost") \
         and ev.target == m.target

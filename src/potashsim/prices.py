@@ -22,7 +22,7 @@ def daily_prices(market: MarketSpec, start: dt.date, days: int) -> np.ndarray:
     y = np.array([p.usd_per_t for p in market.prices], dtype=float)
     t = np.arange(days, dtype=float)
     if market.interpolation == "linear":
-        out = np.interp(t, x, y)
+        out: np.ndarray = np.interp(t, x, y)
     else:
         idx = np.searchsorted(x, t, side="right") - 1
         out = y[np.clip(idx, 0, len(y) - 1)]

@@ -66,8 +66,8 @@ def palette(bundles: Sequence[Bundle], periods: Sequence[charts.Period] | None) 
         for s in (b.scenarios if isinstance(b, ComparisonResults) else [b.scenario])
     ]
     runs = list(all_runs(bundles))
-    tonnes = pd.concat([r.monthly[["route", "exported_t"]] for r in runs])
-    tonnes = tonnes.groupby("route")["exported_t"].sum()
+    monthly = pd.concat([r.monthly[["route", "exported_t"]] for r in runs])
+    tonnes = monthly.groupby("route")["exported_t"].sum()
     routes = set(tonnes.index).union(
         *(set(b.monthly_routes["route"]) for b in bundles if isinstance(b, ComparisonResults))
     )

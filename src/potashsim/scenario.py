@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import heapq
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -312,8 +313,10 @@ class NetworkSpec(Strict):
             return market in self.lanes.get(region, {})
         if kind == "market" and ident == "all":
             return True
-        table = {"link": self.links, "port": self.ports, "border": self.borders,
-                 "market": self.markets, "mine": self.mines}.get(kind)
+        tables: dict[str, Mapping[str, object]] = {
+            "link": self.links, "port": self.ports, "border": self.borders,
+            "market": self.markets, "mine": self.mines}
+        table = tables.get(kind)
         return table is not None and ident in table
 
     def rail_paths(self, origin: str) -> dict[str, tuple[str, ...]]:
@@ -339,9 +342,10 @@ class NetworkSpec(Strict):
         """All ids of one kind, for suggestions."""
         if kind == "lane":
             return [f"{r}.{m}" for r, lanes in self.lanes.items() for m in lanes]
-        table = {"link": self.links, "port": self.ports, "border": self.borders,
-                 "market": self.markets, "mine": self.mines}.get(kind, {})
-        return list(table)
+        tables: dict[str, Mapping[str, object]] = {
+            "link": self.links, "port": self.ports, "border": self.borders,
+            "market": self.markets, "mine": self.mines}
+        return list(tables.get(kind, {}))
 
 
 
@@ -518,7 +522,7 @@ class NoteEvent(_EventBase):
 
     action: Literal["note"]
     target: Target | None = None
-    note: str  # type: ignore[assignment]
+    note: str
 
 
 Event = Annotated[

@@ -11,6 +11,14 @@ _UNITS = {"exported_t": ("exports", 1e6, "Mt"), "revenue_usd": ("revenue", 1e9, 
           "netback_usd": ("netback", 1e9, "bn USD")}
 
 
+def _given(v: dict[str, float | None], key: str) -> float:
+    """A statistic that is always computed (``mean``, ``diff_mean``); only intervals may be None."""
+    x = v[key]
+    if x is None:
+        raise ValueError(f"statistic {key} is missing")
+    return x
+
+
 def _ci(v: dict[str, float | None], scale: float) -> str:
     lo, hi = v["diff_ci_low"], v["diff_ci_high"]
     if lo is None or hi is None:
@@ -27,9 +35,9 @@ def comparison_table(cmp: Comparison) -> str:
         row: list[object] = [s.name]
         for metric, (_, scale, _unit) in _UNITS.items():
             v = cmp.stats[s.name][metric]
-            row.append(f"{v['mean'] / scale:.2f}")
+            row.append(f"{_given(v, 'mean') / scale:.2f}")
             row.append("base" if s.name == cmp.base else
-                       f"{v['diff_mean'] / scale:+.2f} {_ci(v, scale)}")
+                       f"{_given(v, 'diff_mean') / scale:+.2f} {_ci(v, scale)}")
         rows.append(row)
     headers = ["scenario"]
     for _, (label, _s, unit) in _UNITS.items():
