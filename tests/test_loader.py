@@ -415,3 +415,29 @@ def test_an_empty_network_file_is_reported_as_such(tmp_path):
     [problem] = problems_of(path)
     assert str(problem) == (f"{tmp_path / 'net.yaml'}:1: a network file must be a mapping of "
                             "keys (nodes, mines, links, ...), found an empty file")
+
+
+def test_exclude_events_drops_one_inherited_measure_by_id():
+    from potashsim.loader import load_scenario as load
+
+    history = load("history")
+    no_easing = load("no_easing")
+    assert any(e.action == "lift" and e.actor == "US" for e in history.events)
+    assert not any(e.action == "lift" and e.actor == "US" for e in no_easing.events)
+    assert len(no_easing.events) == len(history.events) - 1
+
+
+def test_excluding_an_unknown_event_id_is_an_error_with_a_suggestion(tmp_path):
+    import pytest
+
+    from potashsim.errors import ScenarioError
+    from potashsim.loader import load_scenario as load
+
+    p = tmp_path / "x.yaml"
+    p.write_text("name: x\nextends: history\nexclude_events: [us_general_licence_13]\n",
+                 encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load(p)
+    (problem,) = err.value.problems
+    assert problem.line == 3 and problem.key == "exclude_events.0"
+    assert "did you mean `us_general_license_13`" in problem.message

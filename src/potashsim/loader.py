@@ -4,7 +4,8 @@ Resolution order, each later step overriding the earlier:
 
 1. the network data (``network:`` of the nearest file that names one, else the shipped network);
 2. the ``extends`` chain from the root scenario down to the named file: ``set`` entries applied in
-   that order, events concatenated (``exclude_actors`` drops inherited events of those actors);
+   that order, events concatenated (``exclude_actors`` drops inherited events of those actors,
+   ``exclude_events`` those with the given ids);
 3. ``--set key=value`` overrides from the command line.
 
 The merged result is validated once more, so an override can never smuggle in an invalid value.
@@ -260,7 +261,16 @@ def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.
     for link in chain:
         doc, f = link.doc, link.file
         excluded = set(f.exclude_actors)
-        state.events = [(e, o) for e, o in state.events if e["actor"] not in excluded]
+        known_ids = {e.get("id") for e, _ in state.events}
+        for i, event_id in enumerate(f.exclude_events):
+            if event_id not in known_ids:
+                close = difflib.get_close_matches(event_id, [k for k in known_ids if k], n=1)
+                state.problems.append(Problem(
+                    doc.file, doc.line(("exclude_events", i)), f"exclude_events.{i}",
+                    f"no inherited event has id {event_id!r}"
+                    + (f"; did you mean `{close[0]}`?" if close else "")))
+        state.events = [(e, o) for e, o in state.events if e["actor"] not in excluded
+                        and e.get("id") not in set(f.exclude_events)]
         if f.horizon is not None:
             inherited = len(state.events)
         horizon = f.horizon or horizon

@@ -429,6 +429,9 @@ Target = Annotated[
 class _EventBase(Strict):
     date: dt.date
     actor: Actor
+    id: Id | None = None
+    """A name for the event, so that a scenario extending this one can drop it
+    (``exclude_events``)."""
     source: str | None = None
     """Row ID in docs/facts.md (e.g. S9) or a citation."""
     note: str | None = None
@@ -548,6 +551,8 @@ class ScenarioFile(Strict):
     stochastic: bool | None = None
     """Draw uncertain parameters per replication (true) or use their point values (false)."""
     exclude_actors: tuple[Actor, ...] = ()
+    exclude_events: tuple[Id, ...] = ()
+    """Drop the inherited events with these ids (e.g. one measure that was never taken)."""
     """Drop the inherited events of these actors (a counterfactual where they never acted)."""
     set: dict[str, SetValue] = Field(default_factory=dict)
     """Parameter overrides by dotted path, e.g. ``ports.klaipeda.handling_usd_per_t: 11``."""
