@@ -45,3 +45,16 @@ def test_the_python_snippet_runs():
     namespace: dict[str, object] = {}
     exec(compile(code.group(1), "README.md", "exec"), namespace)
     assert namespace["cmp"].stats["history"]["netback_usd"]["diff_mean"] < 0
+
+
+def test_the_scenario_example_in_the_readme_is_valid(tmp_path):
+    from potashsim.loader import load_scenario
+
+    example = re.search(r"```yaml\n(.*?)\n```", README, flags=re.S)
+    assert example is not None
+    path = tmp_path / "example.yaml"
+    path.write_text(example.group(1), encoding="utf-8")
+    scenario = load_scenario(path)
+    assert scenario.network.ports["klaipeda"].handling_usd_per_t == 11
+    assert "links.ru_nw.capacity_trains_per_day" in scenario.uncertain
+    assert not any(e.action == "lift" and e.actor == "US" for e in scenario.events)
