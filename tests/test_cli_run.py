@@ -129,10 +129,22 @@ def test_ctrl_c_during_compare_stops_at_once_leaving_no_folder_and_no_traceback(
         [sys.executable, "-m", "potashsim", "compare", "baseline", "history",
          "--replications", "40", "--workers", "2", "--out", str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(5)
-    os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    try:
+        # interrupt once the replications are running (the progress label is on stderr)
+        assert proc.stderr is not None
+        label = proc.stderr.readline()
+        assert "runs on" in label, label
+        time.sleep(2)
+        os.killpg(proc.pid, signal.SIGINT)
+        started = time.monotonic()
+        out, err = proc.communicate(timeout=120)
+        stopped_after_s = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
     assert proc.returncode == 130, (out, err)
+    assert stopped_after_s < 10, "an interrupted compare should stop within seconds"
     assert "Traceback" not in err
     assert "interrupted" in err
     leftovers = list(tmp_path.rglob("*"))
