@@ -1,0 +1,119 @@
+"""Cold start of the command line: ``potashsim --help`` and ``import potashsim`` in new processes.
+
+Each figure is the wall time of a fresh subprocess (interpreter start included), median of N
+runs after one untimed warm-up run (so the files are in the page cache, as they are for a user
+who has run the command once). ``python -c pass`` is timed the same way as the floor no package
+can go below. Then ``python -X importtime`` shows what ``--help`` imports: the heavy libraries
+(numpy, scipy, pandas, simpy, plotly, pydantic, yaml) should not be among them, and the largest
+cumulative imports are listed.
+
+Run: ``.venv/bin/python benchmarks/bench_cli.py [--quick] [--runs N] [--json PATH]``.
+Prints figures; never asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import REPO, fmt_s, print_machine, spread, verdict
+
+TARGET_HELP_S = 0.5
+HEAVY = ("numpy", "scipy", "pandas", "simpy", "plotly", "pydantic", "yaml", "matplotlib")
+PY = sys.executable
+CLI = str(Path(PY).parent / "potashsim")  # the console script pip installed in this venv
+HELP_CODE = ("import sys; sys.argv = ['potashsim', '--help']\n"
+             "from potashsim.cli import main\nmain()")
+
+
+def wall(cmd: list[str], runs: int) -> list[float]:
+    """Wall times of ``runs`` fresh runs of ``cmd`` after one warm-up (output discarded)."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=REPO)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=env, cwd=REPO)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def importtime(code: str) -> list[tuple[int, int, str]]:
+    """(self µs, cumulative µs, module) for every import ``code`` makes, via -X importtime."""
+    proc = subprocess.run([PY, "-X", "importtime", "-c", code], capture_output=True, text=True,
+                          check=True, cwd=REPO)
+    rows = []
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cum_us, name = (p.strip() for p in line[len("import time:"):].split("|"))
+        rows.append((int(self_us), int(cum_us), name))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--quick", action="store_true", help="smoke mode: 3 runs each")
+    ap.add_argument("--runs", type=int, default=None, help="timed runs (default 10, quick 3)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = ap.parse_args(argv)
+    runs = args.runs or (3 if args.quick else 10)
+    info = print_machine("bench_cli: cold start of the command line")
+    print(f"   {runs} fresh processes per command after 1 warm-up; console script {CLI}")
+    print()
+
+    cases = {
+        "python -c pass (floor)": [PY, "-c", "pass"],
+        "python -c 'import potashsim'": [PY, "-c", "import potashsim"],
+        "python -c 'import potashsim.cli'": [PY, "-c", "import potashsim.cli"],
+        "potashsim --help": [CLI, "--help"],
+        "python -m potashsim --help": [PY, "-m", "potashsim", "--help"],
+    }
+    times = {label: wall(cmd, runs) for label, cmd in cases.items()}
+    floor = statistics.median(times["python -c pass (floor)"])
+    width = max(map(len, times))
+    for label, ts in times.items():
+        above = statistics.median(ts) - floor
+        print(f"{label:<{width}}  {spread(ts)}  (+{fmt_s(above)} over the floor)")
+    help_med = statistics.median(times["potashsim --help"])
+    print()
+    print(f"potashsim --help cold start: {fmt_s(help_med)} median "
+          f"(target <= {TARGET_HELP_S} s: {verdict(help_med, TARGET_HELP_S)})")
+
+    rows = importtime(HELP_CODE)
+    top = {name.strip().split(".")[0] for _, _, name in rows}
+    heavy = [h for h in HEAVY if h in top]
+    print()
+    print(f"--help imports {len(rows)} modules; heavy libraries among them: "
+          f"{', '.join(heavy) if heavy else 'none'} (checked: {', '.join(HEAVY)})")
+    ours = sum(s for s, _, n in rows)
+    print(f"summed self import time (-X importtime, one run): {fmt_s(ours / 1e6)}")
+    print("largest cumulative imports under --help:")
+    for _self, cum, name in sorted(rows, key=lambda r: -r[1])[:12]:
+        print(f"  {cum / 1e3:8.1f} ms  {name}")
+    pkg_rows = importtime("import potashsim")
+    heavy_pkg = [h for h in HEAVY if h in {n.strip().split('.')[0] for _, _, n in pkg_rows}]
+    print(f"'import potashsim' imports {len(pkg_rows)} modules; heavy: "
+          f"{', '.join(heavy_pkg) if heavy_pkg else 'none'}")
+
+    out = {"machine": info, "runs": runs, "times": times, "help_median_s": help_med,
+           "heavy_under_help": heavy, "heavy_under_import": heavy_pkg,
+           "top_imports_help": sorted(rows, key=lambda r: -r[1])[:12]}
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str))
+        print(f"\nfigures written to {args.json}")
+    return out
+
+
+if __name__ == "__main__":
+    main()
