@@ -266,3 +266,17 @@ def test_a_dask_local_cluster_gives_the_same_comparison_as_local_processes(histo
     local = compare([history_short, other], replications=2, seed=9, workers=1)
     dask = compare([history_short, other], replications=2, seed=9, workers=2, scheduler="local")
     assert dask.stats == local.stats
+
+
+def test_an_ice_season_over_new_year_covers_exactly_its_days():
+    from potashsim.engine import _ice
+
+    ice = {"start_month_day": "12-24", "end_month_day": "04-09", "turnaround_factor": 1.5}
+    scenario = make_scenario(tiny_network(**{"ports.p1.ice": ice}), days=366)  # 2020, a leap year
+    cal = build_calendar(scenario)
+    factor = _ice(scenario.network, cal, "p1")
+    iced = {cal.date_of(d) for d in range(cal.days) if factor[d] == 1.5}
+    assert dt.date(2020, 1, 1) in iced and dt.date(2020, 4, 9) in iced
+    assert dt.date(2020, 4, 10) not in iced and dt.date(2020, 12, 23) not in iced
+    assert dt.date(2020, 12, 24) in iced and dt.date(2020, 2, 29) in iced
+    assert len(iced) == 100 + 8  # 1 Jan-9 Apr of a leap year, then 24-31 Dec

@@ -9,7 +9,16 @@ from potashsim import dispatch
 from potashsim.network import realize, routes
 from potashsim.policy import Calendar, build_calendar
 from potashsim.prices import daily_prices
-from potashsim.processes import LinkGate, Port, Uniforms, World, dispatcher, lead_days, mines
+from potashsim.processes import (
+    LinkGate,
+    Port,
+    Storage,
+    Uniforms,
+    World,
+    dispatcher,
+    lead_days,
+    mines,
+)
 from potashsim.records import RunTrace
 from potashsim.scenario import NetworkSpec, Scenario
 from potashsim.streams import stream
@@ -38,9 +47,13 @@ def _ice(net: NetworkSpec, cal: Calendar, port_id: str) -> np.ndarray:
     ice = net.ports[port_id].ice
     factor = np.ones(cal.days)
     if ice is not None:
-        for day in range(cal.days):
-            if ice.active(cal.date_of(day)):
-                factor[day] = ice.turnaround_factor
+        dates = np.datetime64(cal.start, "D") + np.arange(cal.days)
+        months = dates.astype("datetime64[M]")
+        md = (months.astype(int) % 12 + 1) * 100 + (dates - months).astype(int) + 1
+        lo = int(ice.start_month_day.replace("-", ""))
+        hi = int(ice.end_month_day.replace("-", ""))
+        active = (md >= lo) & (md <= hi) if lo <= hi else (md >= lo) | (md <= hi)
+        factor[active] = ice.turnaround_factor
     return factor
 
 
@@ -65,7 +78,7 @@ def simulate(scenario: Scenario, *, seed: int | None = None,
                      domestic_t=np.zeros(days))
     ports: dict[str, Port] = {}
     for k, p in net.ports.items():
-        ports[k] = Port(k, simpy.Container(env, capacity=p.storage_t, init=p.initial_stock_t),
+        ports[k] = Port(k, Storage(env, p.storage_t, p.initial_stock_t),
                         simpy.Resource(env, capacity=p.berths), p.loading_t_per_day,
                         _ice(net, cal, k), p.sea_region)
         trace.ship_wait_days[k] = np.zeros(days)

@@ -10,6 +10,7 @@ receives it a voyage later, and is paid the price of that day.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,12 +19,13 @@ import numpy as np
 import simpy
 
 from potashsim.dispatch import Pair, Problem
+from potashsim.errors import SimulationError
 from potashsim.network import Route
 from potashsim.policy import Calendar
 from potashsim.records import Delivery, RunTrace
 from potashsim.scenario import NetworkSpec
 
-__all__ = ["LinkGate", "Port", "Uniforms", "World", "dispatcher", "lead_days", "mines"]
+__all__ = ["LinkGate", "Port", "Storage", "Uniforms", "World", "dispatcher", "lead_days", "mines"]
 
 _EPS = 1e-6
 
@@ -76,12 +78,43 @@ class Uniforms:
         return self._buf[self._i - 1]
 
 
+class Storage:
+    """A port's storage: a level under a capacity. A train unloads at once when its payload fits
+    and otherwise waits, first come first served, until ships have taken enough; a ship's lot is
+    always in storage when it gets a berth, so taking never waits. No SimPy event unless a train
+    has to wait."""
+
+    def __init__(self, env: simpy.Environment, capacity: float, init: float) -> None:
+        self.env, self.capacity, self.level = env, capacity, init
+        self._waiting: deque[tuple[float, simpy.Event]] = deque()
+
+    def put(self, amount: float) -> simpy.Event | None:
+        """Add ``amount`` now (None), or return the event that fires once it has been added."""
+        if not self._waiting and self.capacity - self.level >= amount:
+            self.level += amount
+            return None
+        ev = self.env.event()
+        self._waiting.append((amount, ev))
+        return ev
+
+    def take(self, amount: float) -> None:
+        """Remove ``amount`` (a ship lot already in storage) and let waiting trains unload."""
+        if amount > self.level + _EPS:
+            raise SimulationError(f"a ship lot of {amount:,.0f} t is more than the "
+                                  f"{self.level:,.0f} t in storage")
+        self.level -= amount
+        while self._waiting and self.capacity - self.level >= self._waiting[0][0]:
+            amount, ev = self._waiting.popleft()
+            self.level += amount
+            ev.succeed()
+
+
 @dataclass
 class Port:
     """A terminal's storage, berths and the tonnes waiting per market for a ship lot."""
 
     id: str
-    storage: simpy.Container
+    storage: Storage
     berths: simpy.Resource
     loading_t_per_day: float
     ice_factor: np.ndarray
@@ -138,8 +171,13 @@ def mines(env: simpy.Environment, w: World) -> Generator[Any, Any, None]:
 
 def _take(w: World, tonnes: float) -> float:
     """Take up to ``tonnes`` from the mines, largest stock first; return what was taken."""
+    stock = w.mine_stock_t
+    first = max(stock, key=stock.__getitem__)
+    if stock[first] >= tonnes:  # the usual case: the largest stock covers it
+        stock[first] -= tonnes
+        return tonnes
     taken = 0.0
-    for mid in sorted(w.mine_stock_t, key=lambda k: -w.mine_stock_t[k]):
+    for mid in sorted(stock, key=stock.__getitem__, reverse=True):
         part = min(tonnes - taken, w.mine_stock_t[mid])
         w.mine_stock_t[mid] -= part
         taken += part
@@ -263,19 +301,21 @@ def _train(env: simpy.Environment, w: World, route: Route, market: str,
     dispatch_day = day
     spread = w.net.model.transit_spread
     days = w.cal.days
+    gates, rngs, timeout = w.gates, w.link_rng, env.timeout
     for link_id in route.links:
-        gate = w.gates[link_id]
-        arrived = env.now
+        gate = gates[link_id]
+        arrived = now = env.now
         gate.waiting += 1
-        while not gate.try_enter(int(env.now)):
-            yield env.timeout(math.floor(env.now) + 1 - env.now)
+        while not gate.try_enter(int(now)):
+            yield timeout(math.floor(now) + 1 - now)
+            now = env.now
         gate.waiting -= 1
-        entered = int(env.now)
+        entered = int(now)
         if entered < days:
             gate.entered[entered] += 1
-            gate.wait_days[entered] += env.now - arrived
-        factor = 1.0 + spread * (2.0 * w.link_rng[link_id].next() - 1.0) if spread else 1.0
-        yield env.timeout(gate.transit_days * factor)
+            gate.wait_days[entered] += now - arrived
+        factor = 1.0 + spread * (2.0 * rngs[link_id].next() - 1.0) if spread else 1.0
+        yield timeout(gate.transit_days * factor)
     if route.kind == "border":
         # exported when it crosses the border; the buyer receives it ``onward_days`` later
         day = int(env.now)
@@ -286,7 +326,9 @@ def _train(env: simpy.Environment, w: World, route: Route, market: str,
                                 route.id, market, payload))
         return
     port = w.ports[route.id]
-    yield port.storage.put(payload)
+    wait = port.storage.put(payload)
+    if wait is not None:
+        yield wait
     w.in_transit_t -= payload
     level = port.storage.level
     if level > t.port_stock_peak_t.get(port.id, 0.0):
@@ -323,7 +365,7 @@ def _ship(env: simpy.Environment, w: World, port: Port, market: str, lot: float,
         busy = port.berths.count
         if busy > t.berths_busy_peak.get(port.id, 0):
             t.berths_busy_peak[port.id] = busy
-        yield port.storage.get(lot)
+        port.storage.take(lot)
         w.in_transit_t += lot
         yield env.timeout(lot / port.loading_t_per_day * float(port.ice_factor[day]))
     load_day = int(env.now)

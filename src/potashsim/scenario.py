@@ -184,13 +184,6 @@ class IceSpec(Strict):
             raise ValueError(f"{v!r} is not a month-day like '01-15'")
         return v
 
-    def active(self, day: dt.date) -> bool:
-        """Whether ``day`` falls inside the season."""
-        md = day.strftime("%m-%d")
-        if self.start_month_day <= self.end_month_day:
-            return self.start_month_day <= md <= self.end_month_day
-        return md >= self.start_month_day or md <= self.end_month_day
-
 
 class PortSpec(Strict):
     """A sea terminal: rail cars unload into storage, ships load lots at berths."""
