@@ -515,6 +515,7 @@ def test_the_installed_command_run_writes_nothing_on_invalid_input(tmp_path):
 def test_the_installed_command_validates_the_shipped_folder_with_exit_0():
     proc = potashsim("validate", "scenarios", cwd=REPO)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stderr == ""
+    # only notes on events that change less than they seem (Lithuania holding Klaipeda shut)
+    assert all(": note: " in line for line in proc.stderr.splitlines()), proc.stderr
     n = len(list(SCENARIOS.glob("*.yaml")))
     assert proc.stdout.splitlines()[-1] == f"{n} file(s) checked: {n} valid, 0 invalid"

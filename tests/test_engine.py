@@ -280,3 +280,19 @@ def test_an_ice_season_over_new_year_covers_exactly_its_days():
     assert dt.date(2020, 4, 10) not in iced and dt.date(2020, 12, 23) not in iced
     assert dt.date(2020, 12, 24) in iced and dt.date(2020, 2, 29) in iced
     assert len(iced) == 100 + 8  # 1 Jan-9 Apr of a leap year, then 24-31 Dec
+
+
+def test_events_that_change_nothing_are_noted_with_the_reason():
+    from potashsim.policy import ineffective_events
+
+    history = load_scenario("history")
+    assert ineffective_events(history.events) == []
+    assert ineffective_events(load_scenario("all_lifted").events) == [], \
+        "the EU and Lithuania lift on the same day: together they reopen Klaipeda"
+    notes = ineffective_events(load_scenario("us_eu_lifted_lithuania_holds").events)
+    assert notes == ["2027-03-01 EU lift: link:lt_transit stays closed, by Lithuania since "
+                     "2022-02-01"]
+    extra = (*history.events,
+             history.events[0].model_validate({"date": dt.date(2028, 1, 1), "actor": "Poland",
+                                               "action": "note", "note": "x"}))
+    assert ineffective_events(extra) == []

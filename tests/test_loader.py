@@ -57,7 +57,8 @@ def test_extends_by_shipped_name_inherits_horizon_seed_and_events(tmp_path):
     s, history = load_scenario(path), load_scenario("history")
     assert (s.horizon, s.seed, s.events, s.network) == (
         history.horizon, history.seed, history.events, history.network)
-    assert s.description == history.description  # inherited when the child has none
+    # inherited when the child has none, saying where it comes from
+    assert s.description == f"Extends history: {history.description}"
 
 
 def test_extends_by_relative_path_and_a_chain_of_three_files():
@@ -65,7 +66,7 @@ def test_extends_by_relative_path_and_a_chain_of_three_files():
     s = load_scenario(DATA / "chain" / "child.yaml")
     history = load_scenario("history")
     assert s.name == "chain_child"
-    assert s.description.startswith("history with dearer Klaipeda")  # from the parent
+    assert s.description.startswith("Extends chain_parent: history with dearer Klaipeda")
     assert s.seed == 7 and s.stochastic is False  # parent's seed, child's stochastic
     assert s.horizon == history.horizon  # from baseline, three files up
     assert s.network.ports["klaipeda"].handling_usd_per_t == 13  # the child overrides the parent

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -52,6 +53,11 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             _fail(f"error: {err}", 1)
         except KeyboardInterrupt:
             _fail("interrupted; no results folder was left half-written.", 130)
+        except BrokenPipeError:
+            # the reader stopped early (`| head`): say nothing more, as other tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(141)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
         except Exception as err:  # the last line of defence: no traceback for users
@@ -75,8 +81,12 @@ _set_option = click.option(
 
 def _load(ref: str, overrides: tuple[str, ...]) -> Any:
     from potashsim.loader import load_scenario
+    from potashsim.policy import ineffective_events
 
-    return load_scenario(ref, overrides=list(overrides))
+    scenario = load_scenario(ref, overrides=list(overrides))
+    for note in ineffective_events(scenario.events):
+        click.secho(f"{ref}: note: {note}", fg="yellow", err=True)
+    return scenario
 
 
 def _load_all(refs: tuple[str, ...], overrides: tuple[str, ...]) -> list[Any]:
@@ -103,7 +113,7 @@ def main(debug: bool) -> None:
       potashsim validate scenarios/
       potashsim explain history
       potashsim compare baseline history us_eu_lifted_lithuania_holds all_lifted \\
-          --replications 20 --report results/report.html
+          --replications 10 --report results/report.html
     """
     global _DEBUG
     _DEBUG = debug

@@ -124,5 +124,5 @@ def _event_value(e: object) -> str:
                   "discount_usd_per_t"):
         v = getattr(e, field, None)
         if v is not None:
-            return f"{field} = {v:g}"
+            return f"{field} = {_fmt(float(v))}"
     return ""

@@ -209,9 +209,13 @@ def _read_chain(path: Path, state: _State) -> list[_Link] | None:
             break
         nxt = find_scenario(parent, relative_to=current.parent)
         if nxt is None:
+            known = sorted({p.stem for d in [current.parent, *shipped_scenario_dirs()]
+                            for p in d.glob("*.yaml")})
+            close = difflib.get_close_matches(parent.removesuffix(".yaml"), known, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
             state.problems.append(Problem(doc.file, doc.line(("extends",)), "extends",
                                           f"cannot find {parent!r} (a path relative to this "
-                                          "file, or the name of a shipped scenario)"))
+                                          f"file, or the name of a shipped scenario){hint}"))
             return None
         last, current = doc, nxt
     return chain
@@ -258,6 +262,7 @@ def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.
     horizon, seed, stochastic, description = None, 0, True, ""
     network_ref: tuple[Document, str] | None = None
     inherited = 0  # events before this index come from files above the one setting the horizon
+    parent_name = ""
     for link in chain:
         doc, f = link.doc, link.file
         excluded = set(f.exclude_actors)
@@ -276,7 +281,10 @@ def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.
         horizon = f.horizon or horizon
         seed = f.seed if f.seed is not None else seed
         stochastic = f.stochastic if f.stochastic is not None else stochastic
-        description = f.description or description
+        # a file without a description inherits its parent's, saying so
+        description = f.description or (f"Extends {parent_name}: {description}"
+                                        if description else "")
+        parent_name = f.name
         network_ref = (doc, f.network) if f.network else network_ref
         for key, value in link.sets.items():
             state.sets.append((key, value, _Origin(doc, ("set", key), prefix="set.")))

@@ -26,7 +26,7 @@ import numpy as np
 
 from potashsim.scenario import NetworkSpec, Scenario
 
-__all__ = ["Calendar", "Interval", "build_calendar"]
+__all__ = ["Calendar", "Interval", "build_calendar", "ineffective_events"]
 
 _MEASURES = ("close", "set_capacity", "set_cost", "discount")
 
@@ -89,6 +89,39 @@ def _in_force(events: tuple[Any, ...], day: dt.date) -> list[Any]:
             active = [m for m in active if not (m.actor == ev.actor and m.action == "discount"
                                                 and m.target == ev.target)]
     return active
+
+
+def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[str]:
+    """Events that change less than they seem to, each with the reason: a withdrawal with no
+    measure to withdraw, or a reopening while another actor's closure of the same target holds
+    (checked at the end of the day, so simultaneous lifts count together).
+
+    These are legal (the scenario is valid); they are worth a note because they are often not
+    what the author meant.
+    """
+    notes: list[str] = []
+    active: list[Any] = []
+    ordered = sorted(events, key=lambda e: e.date)
+    for day in sorted({e.date for e in ordered}):
+        ended_today: list[tuple[str, Any]] = []
+        for ev in (e for e in ordered if e.date == day):
+            what = f"{ev.date} {ev.actor} {ev.action}" + (
+                f" {ev.target}" if getattr(ev, "target", None) else "")
+            if ev.action in _MEASURES:
+                active.append(ev)
+            elif ev.action != "note":
+                ended = [m for m in active if _revoked(m, ev)]
+                if not ended:
+                    notes.append(f"{what}: changes nothing ({ev.actor} has no such measure "
+                                 "in force)")
+                active = [m for m in active if m not in ended]
+                ended_today += [(what, m) for m in ended if m.action == "close"]
+        for what, m in ended_today:
+            others = [o for o in active if o.action == "close" and o.target == m.target]
+            if others:
+                held = ", ".join(f"{o.actor} since {o.date}" for o in others)
+                notes.append(f"{what}: {m.target} stays closed, by {held}")
+    return notes
 
 
 def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Calendar:

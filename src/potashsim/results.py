@@ -61,6 +61,10 @@ def _atomic_folder(final: Path) -> Iterator[Path]:
     """Yield a temporary folder next to ``final``; rename it into place if the block succeeds."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    # mkdtemp makes the folder private (0700); results are for sharing, so honour the umask
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
     try:
         yield tmp
         os.replace(tmp, final) if not final.exists() else None
