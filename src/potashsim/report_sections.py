@@ -136,13 +136,15 @@ def run_sections(
         colour=colour,
         max_flow_t=pal.max_flow_t,
     )
+    one_run = _one_run_note(run)
     sections.append(
         Section(
             f"Rail flows on the map: {scen}",
             "Each line is a rail link; its width is the tonnage carried in the period "
             "(one scale for every map in this report), grey dashed lines were closed all "
-            "period and dotted ones part of it. Terminals beyond the map edge are marked "
-            "with an arrow.",
+            "period and dotted ones part of it; a grey cross marks a terminal that is not open "
+            "(not built, or not yet). Terminals beyond the map edge are marked with an arrow."
+            + one_run,
             [Chart(f"{slug}-map-{_period_slug(p)}", f) for p, f in zip(chosen, maps, strict=True)],
         )
     )
@@ -154,11 +156,22 @@ def run_sections(
             "Capacity utilisation of the rail links, ports and border crossings that carried at "
             "least 5% of the flow and were the most used, as a centred 3-month rolling mean "
             "(small terminals, where one ship lot fills a month, are left out), and the mean "
-            "time trains and ships waited each month; gaps are months with no capacity.",
+            "time trains and ships waited each month; gaps are months with no capacity. A port "
+            "can run above 100% for a few months: its capacity is a yearly allowance, and ship "
+            "lots sail in lumps." + one_run,
             [Chart(f"{slug}-bottlenecks", bottlenecks)],
         )
     )
     return sections
+
+
+def _one_run_note(run: RunResults) -> str:
+    """Say which single run a chart shows, so that its numbers can be reproduced."""
+    seed = run.manifest.get("seed")
+    if seed is None:
+        return ""
+    return (f" This chart shows one run (seed {seed}: \"potashsim run {run.scenario} "
+            f"--seed {seed}\" reproduces it), not the mean of the replications.")
 
 
 def _timeline_section(run: RunResults, pal: Palette, slug: str) -> Section:
