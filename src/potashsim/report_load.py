@@ -309,9 +309,15 @@ def load_results(path: Path | str) -> ComparisonResults | RunResults:
         return load_run(path)
     if not path.is_dir():
         raise ResultsError(f"results folder {path} does not exist or is not a folder")
+    inside = sorted(p for p in path.iterdir()
+                    if (p / "summary.json").is_file() or (p / "comparison.json").is_file())
+    hint = ""
+    if inside:
+        shown = ", ".join(str(p) for p in inside[-3:])
+        hint = f"; it holds {len(inside)} results folder(s), e.g. {shown}"
     raise ResultsError(
         f"{path} is neither a comparison folder (no comparison.json) nor a run "
-        "folder (no summary.json)"
+        f"folder (no summary.json){hint}"
     )
 
 
