@@ -8,6 +8,7 @@ Nothing here asserts on time: the scripts print figures and ratios only.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import statistics
@@ -116,3 +117,11 @@ def cut(scenario: Any, start: dt.date, end: dt.date) -> Any:
     from potashsim.scenario import Horizon
 
     return scenario.model_copy(update={"horizon": Horizon(start=start, end=end)})
+
+
+def write_figures(out: dict[str, Any], path: Any) -> dict[str, Any]:
+    """Write the figures as JSON to ``path`` (when given) and return them."""
+    if path:
+        path.write_text(json.dumps(out, indent=2, default=str))
+        print(f"\nfigures written to {path}")
+    return out

@@ -14,7 +14,6 @@ Prints figures; never asserts on time.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -25,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, fmt_s, print_machine, spread, verdict
+from _common import REPO, fmt_s, print_machine, spread, verdict, write_figures
 
 TARGET_HELP_S = 0.5
 HEAVY = ("numpy", "scipy", "pandas", "simpy", "plotly", "pydantic", "yaml", "matplotlib")
@@ -109,10 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = {"machine": info, "runs": runs, "times": times, "help_median_s": help_med,
            "heavy_under_help": heavy, "heavy_under_import": heavy_pkg,
            "top_imports_help": sorted(rows, key=lambda r: -r[1])[:12]}
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2, default=str))
-        print(f"\nfigures written to {args.json}")
-    return out
+    return write_figures(out, args.json)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ import datetime as dt
 import gc
 import heapq
 import itertools
-import json
 import math
 import statistics
 import sys
@@ -45,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import simpy
-from _common import cut, fmt_s, print_machine, spread, timed, verdict
+from _common import cut, fmt_s, print_machine, spread, timed, verdict, write_figures
 
 from potashsim.engine import simulate
 from potashsim.loader import load_scenario
@@ -355,10 +354,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"peak memory (tracemalloc) {k:<32} {v:8.1f} MB")
     out["peak_mb"] = mem
 
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2, default=str))
-        print(f"\nfigures written to {args.json}")
-    return out
+    return write_figures(out, args.json)
 
 
 if __name__ == "__main__":

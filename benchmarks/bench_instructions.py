@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -33,7 +32,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import print_machine  # noqa: E402
+from _common import print_machine, write_figures  # noqa: E402
 
 
 def child(model: str, end: str) -> None:
@@ -99,10 +98,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"bare SimPy / heapq, instructions: {per['bare'] / per['heapq']:.2f}")
     out = {"machine": info, "horizon_end": end, "instructions": per, "baseline": base,
            "ratio_engine_bare": ratio}
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2, default=str))
-        print(f"\nfigures written to {args.json}")
-    return out
+    return write_figures(out, args.json)
 
 
 if __name__ == "__main__":

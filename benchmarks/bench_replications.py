@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import json
 import os
 import resource
 import statistics
@@ -37,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import cut, fmt_s, print_machine, verdict
+from _common import cut, fmt_s, print_machine, verdict, write_figures
 
 from potashsim import experiment
 from potashsim.experiment import compare
@@ -212,10 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{peak / n * TARGET_PAIRS:.0f} MB for {TARGET_PAIRS} pairs, extrapolated "
               "linearly, an upper bound as part of it is fixed)")
         out["parent_tracemalloc_peak_mb"] = peak
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2, default=str))
-        print(f"\nfigures written to {args.json}")
-    return out
+    return write_figures(out, args.json)
 
 
 if __name__ == "__main__":
