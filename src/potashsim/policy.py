@@ -181,7 +181,7 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
     for k, mine in net.mines.items():
         first = (mine.output_schedule[0].from_date - start).days
         cal.open[f"mine:{k}"][: max(0, min(days, first))] = False
-    cal.intervals = _intervals(cal, events, net, {"capacity": base_cap, "cost": base_cost})
+    cal.intervals = _intervals(cal, events, net)
     return cal
 
 
@@ -201,11 +201,10 @@ def _revoked(m: Any, ev: Any) -> bool:
 
 
 def _intervals(
-    cal: Calendar, events: tuple[Any, ...], net: NetworkSpec, base: dict[str, dict[str, float]]
+    cal: Calendar, events: tuple[Any, ...], net: NetworkSpec
 ) -> list[Interval]:
     """One interval per measure while it is in force, plus closures that come from the data
     (terminals not built or not yet open)."""
-    del base
     end = cal.date_of(cal.days - 1)
     out: list[Interval] = []
     state = {"close": "closed", "set_capacity": "capacity", "set_cost": "cost",

@@ -288,12 +288,12 @@ def _train(env: simpy.Environment, w: World, route: Route, market: str,
         yield env.timeout(depart - env.now)
     while sum(w.mine_stock_t.values()) < payload - _EPS:
         if int(env.now) + 1 >= w.cal.days:
-            _cancel(w, route)
+            _cancel(w)
             return
         yield env.timeout(math.floor(env.now) + 1 - env.now)
     day = int(env.now)
     if not w.route_open[route.id][day]:
-        _cancel(w, route)  # the route closed before departure: the cargo stays home
+        _cancel(w)  # the route closed before departure: the cargo stays home
         return
     _take(w, payload)
     w.committed_t -= payload
@@ -348,8 +348,8 @@ def _train(env: simpy.Environment, w: World, route: Route, market: str,
             env.process(_ship(env, w, port, part_market, part, dispatch_day, int(env.now)))
 
 
-def _cancel(w: World, route: Route) -> None:
-    del route  # the train never reached a link
+def _cancel(w: World) -> None:
+    """A planned train that never leaves: its tonnes are no longer committed."""
     w.committed_t -= w.net.model.train_payload_t
 
 
