@@ -14,6 +14,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from potashsim.network import routes
 from potashsim.policy import Calendar
 from potashsim.prices import daily_prices
 from potashsim.records import RunTrace
@@ -40,13 +41,7 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
     rail = np.zeros(len(df))
     port = np.empty(len(df))
     freight = np.zeros(len(df))
-    kinds = {k: "port" for k in net.ports} | {k: "border" for k in net.borders}
-    paths = {}
-    origin = next(iter(net.mines.values())).node
-    rail_paths = net.rail_paths(origin)
-    for rid, kind in kinds.items():
-        node = (net.ports[rid].node if kind == "port" else net.borders[rid].node)
-        paths[rid] = rail_paths.get(node, ())
+    by_id = {r.id: r for r in routes(net)}
     for key, idx in df.groupby(["route", "market"]).indices.items():
         # grouping by two columns keys each group by a (route, market) tuple
         route, market = cast(tuple[str, str], key)
@@ -55,10 +50,11 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
         price[idx] = prices[market][sale]
         discount[idx] = cal.discount_usd_per_t[market][sale]
         disp = df["dispatch_day"].to_numpy()[idx]
-        for link in paths[route]:
+        r = by_id[route]
+        for link in r.links:
             rail[idx] += cal.cost[f"link:{link}"][disp]
-        port[idx] = cal.cost[f"{kinds[route]}:{route}"][df["terminal_day"].to_numpy()[idx]]
-        if kinds[route] == "port":
+        port[idx] = cal.cost[f"{r.kind}:{route}"][df["terminal_day"].to_numpy()[idx]]
+        if r.kind == "port":
             region = net.ports[route].sea_region
             freight[idx] = cal.cost[f"lane:{region}.{market}"][df["load_day"].to_numpy()[idx]]
     df["revenue_usd"] = (price - discount) * t
