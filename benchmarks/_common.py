@@ -114,7 +114,7 @@ def verdict(value: float, target: float, *, lower_is_better: bool = True) -> str
 def cut(scenario: Any, start: dt.date, end: dt.date) -> Any:
     """``scenario`` with its horizon replaced (no re-validation: events outside the new horizon
     stay in the list and simply never take effect)."""
-    from potashsim.scenario import Horizon
+    from potashsim.scenario.schema import Horizon
 
     return scenario.model_copy(update={"horizon": Horizon(start=start, end=end)})
 

@@ -1,4 +1,4 @@
-"""The engine's overhead: ``potashsim.engine.simulate`` against a bare SimPy replay of its traffic.
+"""The engine's overhead: ``potashsim.sim.engine.simulate`` against a bare SimPy replay of its traffic.
 
 What is compared (same trains, same ships, same horizon):
 
@@ -46,9 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import simpy
 from _common import cut, fmt_s, print_machine, spread, timed, verdict, write_figures
 
-from potashsim.engine import simulate
-from potashsim.loader import load_scenario
-from potashsim.network import routes
+from potashsim.scenario.loader import load_scenario
+from potashsim.sim.engine import simulate
+from potashsim.sim.network import routes
 
 TARGET_RATIO, GOAL_RATIO, TARGET_FULL_S = 2.0, 1.3, 1.0
 

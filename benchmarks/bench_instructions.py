@@ -40,8 +40,8 @@ def child(model: str, end: str) -> None:
     from _common import cut
     from bench_engine import bare_simpy, heapq_replay, replay_plan
 
-    from potashsim.engine import simulate
-    from potashsim.loader import load_scenario
+    from potashsim.scenario.loader import load_scenario
+    from potashsim.sim.engine import simulate
 
     scenario = cut(load_scenario("history"), dt.date(2019, 1, 1), dt.date.fromisoformat(end))
     trace, net, cal = simulate(scenario)

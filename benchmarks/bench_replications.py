@@ -1,4 +1,4 @@
-"""Paired replications: ``potashsim.experiment.compare`` on 1 worker against 2 workers.
+"""Paired replications: ``potashsim.analysis.experiment.compare`` on 1 worker against 2 workers.
 
 The workload of the issue: two scenarios (``history`` and ``us_eu_lifted_lithuania_holds``), both
 cut to the 6-year horizon 2025-01-01..2030-12-31 (it contains the EU lift of 2027-03-01),
@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import cut, fmt_s, print_machine, verdict, write_figures
 
-from potashsim import experiment
-from potashsim.experiment import compare
-from potashsim.loader import load_scenario
+from potashsim.analysis import experiment
+from potashsim.analysis.experiment import compare
+from potashsim.scenario.loader import load_scenario
 
 TARGET_S, TARGET_PAIRS, TARGET_EFF = 60.0, 1000, 0.85
 NAMES = ("history", "us_eu_lifted_lithuania_holds")

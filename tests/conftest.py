@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from potashsim.loader import load_scenario
-from potashsim.scenario import NetworkSpec, Scenario
+from potashsim.scenario.loader import load_scenario
+from potashsim.scenario.schema import NetworkSpec, Scenario
 
 
 def tiny_network(**overrides: Any) -> dict[str, Any]:

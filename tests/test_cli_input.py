@@ -19,8 +19,8 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from potashsim import yamlio
 from potashsim.cli import main
+from potashsim.scenario import yamlio
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
@@ -375,12 +375,12 @@ def test_compare_with_an_invalid_scenario_exits_2_and_writes_nothing(tmp_path):
 # --- exit status 1 for an internal error, still without a traceback ------------------------------
 
 def test_an_internal_error_exits_1_with_a_one_line_message_and_no_traceback(monkeypatch):
-    import potashsim.loader
+    import potashsim.scenario.loader
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("something unexpected")
 
-    monkeypatch.setattr(potashsim.loader, "load_scenario", broken)
+    monkeypatch.setattr(potashsim.scenario.loader, "load_scenario", broken)
     result = cli("explain", "history")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [

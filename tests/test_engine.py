@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from conftest import make_scenario, shortened, tiny_network
-from potashsim import dispatch
-from potashsim.economics import decompose, deliveries_table, summarize
-from potashsim.engine import simulate
-from potashsim.experiment import compare, run
-from potashsim.loader import discover, load_scenario
-from potashsim.policy import build_calendar
-from potashsim.streams import replication_seeds
+from potashsim.analysis.economics import decompose, deliveries_table, summarize
+from potashsim.analysis.experiment import compare, run
+from potashsim.scenario.loader import discover, load_scenario
+from potashsim.sim import dispatch
+from potashsim.sim.engine import simulate
+from potashsim.sim.policy import build_calendar
+from potashsim.sim.streams import replication_seeds
 
 SHIPPED = [p.stem for p in discover(["scenarios"])]
 
@@ -223,7 +223,7 @@ def test_klaipeda_carries_nothing_after_the_ban_while_lithuania_holds():
 
 
 def test_the_baseline_reproduces_the_cited_pre_ban_exports_and_klaipeda_share():
-    from potashsim.calibration import calibrate
+    from potashsim.analysis.calibration import calibrate
 
     central = load_scenario("baseline").model_copy(update={"stochastic": False})
     for check in calibrate(central, replications=1, seed=2019):
@@ -232,7 +232,7 @@ def test_the_baseline_reproduces_the_cited_pre_ban_exports_and_klaipeda_share():
 
 
 def test_the_uncertain_baseline_stays_near_the_cited_ranges():
-    from potashsim.calibration import FACTS, calibrate
+    from potashsim.analysis.calibration import FACTS, calibrate
 
     for check in calibrate(load_scenario("baseline"), replications=4, seed=2019):
         lo, hi, _ = FACTS[check.year][0]
@@ -244,7 +244,7 @@ def test_the_uncertain_baseline_stays_near_the_cited_ranges():
 def test_the_worked_example_adds_a_port_and_route_with_yaml_alone(tmp_path):
     from pathlib import Path
 
-    from potashsim.network import routes
+    from potashsim.sim.network import routes
 
     example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "arkhangelsk.yaml"
     scenario = load_scenario(example)
@@ -269,7 +269,7 @@ def test_a_dask_local_cluster_gives_the_same_comparison_as_local_processes(histo
 
 
 def test_an_ice_season_over_new_year_covers_exactly_its_days():
-    from potashsim.engine import _ice
+    from potashsim.sim.engine import _ice
 
     ice = {"start_month_day": "12-24", "end_month_day": "04-09", "turnaround_factor": 1.5}
     scenario = make_scenario(tiny_network(**{"ports.p1.ice": ice}), days=366)  # 2020, a leap year
@@ -283,7 +283,7 @@ def test_an_ice_season_over_new_year_covers_exactly_its_days():
 
 
 def test_events_that_change_nothing_are_noted_with_the_reason():
-    from potashsim.policy import ineffective_events
+    from potashsim.sim.policy import ineffective_events
 
     history = load_scenario("history")
     assert ineffective_events(history.events) == []

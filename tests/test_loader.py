@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from potashsim.errors import Problem, ScenarioError
-from potashsim.loader import find_scenario, load_scenario, parse_set_option
-from potashsim.network import routes
-from potashsim.scenario import Scenario
-from potashsim.yamlio import MAX_NODES, parse_yaml, read_yaml
+from potashsim.scenario.loader import find_scenario, load_scenario, parse_set_option
+from potashsim.scenario.schema import Scenario
+from potashsim.scenario.yamlio import MAX_NODES, parse_yaml, read_yaml
+from potashsim.sim.network import routes
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.stem for p in (REPO / "scenarios").glob("*.yaml"))
@@ -419,7 +419,7 @@ def test_an_empty_network_file_is_reported_as_such(tmp_path):
 
 
 def test_exclude_events_drops_one_inherited_measure_by_id():
-    from potashsim.loader import load_scenario as load
+    from potashsim.scenario.loader import load_scenario as load
 
     history = load("history")
     no_easing = load("no_easing")
@@ -432,7 +432,7 @@ def test_excluding_an_unknown_event_id_is_an_error_with_a_suggestion(tmp_path):
     import pytest
 
     from potashsim.errors import ScenarioError
-    from potashsim.loader import load_scenario as load
+    from potashsim.scenario.loader import load_scenario as load
 
     p = tmp_path / "x.yaml"
     p.write_text("name: x\nextends: history\nexclude_events: [us_general_licence_13]\n",

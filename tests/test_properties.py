@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_scenario
-from potashsim.engine import simulate
+from potashsim.sim.engine import simulate
 from test_engine import assert_capacities_respected, balance_gap_t
 
 START = dt.date(2020, 1, 1)

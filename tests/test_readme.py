@@ -48,7 +48,7 @@ def test_the_python_snippet_runs():
 
 
 def test_the_scenario_example_in_the_readme_is_valid(tmp_path):
-    from potashsim.loader import load_scenario
+    from potashsim.scenario.loader import load_scenario
 
     example = re.search(r"```yaml\n(.*?)\n```", README, flags=re.S)
     assert example is not None

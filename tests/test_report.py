@@ -1,4 +1,4 @@
-"""Tests of potashsim.charts and potashsim.report on small synthetic results (no browser needed)."""
+"""Tests of potashsim.report and its charts on small synthetic results (no browser needed)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ import plotly.graph_objects as go
 import pytest
 
 import report_fixtures as fx
-from potashsim import charts, charts_map_layout, report, report_sections
+from potashsim import report
 from potashsim.errors import ReportError, ResultsError
+from potashsim.report import charts
+from potashsim.report import sections as report_sections
+from potashsim.report.charts import map_layout as charts_map_layout
 
 # ----------------------------------------------------------------------------- fixtures
 

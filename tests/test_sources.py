@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from potashsim.loader import PACKAGE_NETWORK, is_param
+from potashsim.scenario.loader import PACKAGE_NETWORK, is_param
 
 ROOT = Path(__file__).resolve().parents[1]
 # coordinates only place things on the map; they are not model inputs

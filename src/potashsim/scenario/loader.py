@@ -28,9 +28,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from potashsim import scenario as sc
 from potashsim.errors import Problem, ScenarioError
-from potashsim.yamlio import Document, KeyPath, read_yaml
+from potashsim.scenario import schema as sc
+from potashsim.scenario.yamlio import Document, KeyPath, read_yaml
 
 __all__ = [
     "PACKAGE_NETWORK",
@@ -41,7 +41,9 @@ __all__ = [
     "shipped_scenario_dirs",
 ]
 
-PACKAGE_NETWORK = Path(__file__).parent / "data" / "network.yaml"
+# this module lives in potashsim/scenario/; the data and a wheel's scenarios sit beside it
+_PACKAGE = Path(__file__).resolve().parents[1]
+PACKAGE_NETWORK = _PACKAGE / "data" / "network.yaml"
 PARAM_KEYS = frozenset({"value", "source", "estimate", "low", "high", "dist", "mode", "mean", "sd"})
 # Collections whose keys are ids: a `set` may add a new entry to these (e.g. a new port).
 _COLLECTIONS = {("nodes",), ("mines",), ("links",), ("ports",), ("borders",), ("markets",),
@@ -50,8 +52,7 @@ _COLLECTIONS = {("nodes",), ("mines",), ("links",), ("ports",), ("borders",), ("
 
 def shipped_scenario_dirs() -> list[Path]:
     """Where shipped scenarios live: inside the package (wheel) or the source checkout."""
-    here = Path(__file__).resolve().parent
-    return [d for d in (here / "scenarios", here.parents[1] / "scenarios") if d.is_dir()]
+    return [d for d in (_PACKAGE / "scenarios", _PACKAGE.parents[1] / "scenarios") if d.is_dir()]
 
 
 def find_scenario(ref: str | Path, *, relative_to: Path | None = None) -> Path | None:

@@ -2,10 +2,10 @@
 
 The public entry points: :func:`build_report` writes a single self-contained HTML file,
 :func:`export_images` writes every chart as a PNG/SVG file through kaleido and the system
-Chromium. The work is done by job in :mod:`potashsim.report_load` (reading the files of
-docs/results-contract.md; the engine is never imported), :mod:`potashsim.report_sections`
-(which charts, in which order, with which captions and colours) and :mod:`potashsim.report_html`
-(the page and its provenance block); the figures come from :mod:`potashsim.charts`.
+Chromium. The work is done by job in :mod:`potashsim.results.read` (reading the files of
+docs/results-contract.md; the engine is never imported), :mod:`potashsim.report.sections`
+(which charts, in which order, with which captions and colours) and :mod:`potashsim.report.html`
+(the page and its provenance block); the figures come from :mod:`potashsim.report.charts`.
 """
 
 from __future__ import annotations
@@ -21,21 +21,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from potashsim import charts
 from potashsim.errors import ReportError
-from potashsim.report_html import provenance_section, provenance_table, render_html, topojson_dir
-from potashsim.report_load import (
+from potashsim.report import charts
+from potashsim.report.html import provenance_section, provenance_table, render_html, topojson_dir
+from potashsim.report.sections import (
+    Section,
+    comparison_sections,
+    palette,
+    run_sections,
+)
+from potashsim.results.read import (
     ComparisonResults,
     RunResults,
     load_comparison,
     load_results,
     load_run,
-)
-from potashsim.report_sections import (
-    Section,
-    comparison_sections,
-    palette,
-    run_sections,
 )
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from potashsim.scenario import NetworkSpec, Scenario
+from potashsim.scenario.schema import NetworkSpec, Scenario
 
 __all__ = ["Calendar", "Interval", "build_calendar", "ineffective_events"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from potashsim.policy import build_calendar
-from potashsim.scenario import IceSpec, PricePoint, Scenario
+from potashsim.scenario.schema import IceSpec, PricePoint, Scenario
+from potashsim.sim.policy import build_calendar
 
 __all__ = ["parameter_table", "render", "text_table"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from potashsim.errors import ReportError
-from potashsim.report_load import ComparisonResults, RunResults
-from potashsim.report_sections import Chart, Section
+from potashsim.report.sections import Chart, Section
+from potashsim.results.read import ComparisonResults, RunResults
 
 _PLOT_CONFIG = {
     "displaylogo": False,
@@ -108,7 +108,7 @@ def provenance_section(bundle: ComparisonResults | RunResults, command: str | No
 
 def topojson_dir() -> Path:
     """The folder of the vendored plotly topojson files (``world_110m.json``)."""
-    return Path(__file__).parent / "data" / "topojson"
+    return Path(__file__).resolve().parents[1] / "data" / "topojson"
 
 
 def _geo_assets_script() -> str:

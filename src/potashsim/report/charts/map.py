@@ -1,5 +1,5 @@
 """The rail-flow map: links drawn by tonnage, terminals labelled with their exports, one map per
-period on one width scale. The numbers come from :mod:`potashsim.charts_flows`.
+period on one width scale. The numbers come from :mod:`potashsim.report.charts.flows`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
-from potashsim.charts_flows import (
+from potashsim.report.charts.flows import (
     Period,
     closed_fraction,
     in_period,
@@ -20,7 +20,7 @@ from potashsim.charts_flows import (
     period_label,
     state_text,
 )
-from potashsim.charts_map_layout import (
+from potashsim.report.charts.map_layout import (
     MAP_LAT,
     MAP_LON,
     clip_segment,
@@ -29,7 +29,7 @@ from potashsim.charts_map_layout import (
     short_name,
     terminal_groups,
 )
-from potashsim.charts_style import BASE_COLOUR, CLOSED_COLOUR, MT, style
+from potashsim.report.charts.style import BASE_COLOUR, CLOSED_COLOUR, MT, style
 
 #: The map takes the left part of the figure; the market box and the line key sit to its right.
 _GEO_RIGHT = 0.70

@@ -23,10 +23,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from potashsim.analysis.experiment import Comparison, RunResult, run
 from potashsim.errors import ResultsError
-from potashsim.experiment import Comparison, RunResult, run
-from potashsim.policy import Calendar
-from potashsim.scenario import NetworkSpec, Scenario
+from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.sim.policy import Calendar
 
 __all__ = ["save_comparison", "save_run", "scenario_hash", "versions"]
 

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import simpy
 
-from potashsim.dispatch import Pair, Problem
 from potashsim.errors import SimulationError
-from potashsim.network import Route
-from potashsim.policy import Calendar
-from potashsim.records import Delivery, RunTrace
-from potashsim.scenario import NetworkSpec
+from potashsim.scenario.schema import NetworkSpec
+from potashsim.sim.dispatch import Pair, Problem
+from potashsim.sim.network import Route
+from potashsim.sim.policy import Calendar
+from potashsim.sim.records import Delivery, RunTrace
 
 __all__ = ["LinkGate", "Port", "Storage", "Uniforms", "World", "dispatcher", "lead_days", "mines"]
 

@@ -14,11 +14,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from potashsim.network import routes
-from potashsim.policy import Calendar
-from potashsim.prices import daily_prices
-from potashsim.records import RunTrace
-from potashsim.scenario import NetworkSpec
+from potashsim.scenario.schema import NetworkSpec
+from potashsim.sim.network import routes
+from potashsim.sim.policy import Calendar
+from potashsim.sim.prices import daily_prices
+from potashsim.sim.records import RunTrace
 
 __all__ = ["MONEY", "decompose", "deliveries_table", "monthly_table", "summarize"]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from potashsim.charts_flows import is_closed_all, state_text
-from potashsim.charts_style import MT
+from potashsim.report.charts.flows import is_closed_all, state_text
+from potashsim.report.charts.style import MT
 
 # Salihorsk, the Baltic ports and Murmansk; anything further (China) is marked at the edge.
 MAP_LON = (9.0, 56.0)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from potashsim.experiment import Comparison
-from potashsim.explain import text_table
+from potashsim.analysis.experiment import Comparison
+from potashsim.cli.explain import text_table
 
 __all__ = ["comparison_table"]
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from potashsim.experiment import run
-from potashsim.scenario import Scenario
-from potashsim.streams import replication_seeds
+from potashsim.analysis.experiment import run
+from potashsim.scenario.schema import Scenario
+from potashsim.sim.streams import replication_seeds
 
 __all__ = ["FACTS", "YearCheck", "calibrate"]
 

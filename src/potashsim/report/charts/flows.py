@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from potashsim.charts_style import require
 from potashsim.errors import ReportError
+from potashsim.report.charts.style import require
 
 #: A period for the map: a calendar year, or an inclusive ``(first day, last day)`` pair.
 Period = int | tuple[date | str | pd.Timestamp, date | str | pd.Timestamp]

@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from potashsim.bottlenecks import utilisation_table
-from potashsim.economics import decompose, deliveries_table, monthly_table, summarize
-from potashsim.engine import simulate
-from potashsim.executors import run_tasks
-from potashsim.policy import Calendar
-from potashsim.records import RunTrace
-from potashsim.scenario import NetworkSpec, Scenario
-from potashsim.streams import replication_seeds
+from potashsim.analysis.bottlenecks import utilisation_table
+from potashsim.analysis.economics import decompose, deliveries_table, monthly_table, summarize
+from potashsim.analysis.executors import run_tasks
+from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.sim.engine import simulate
+from potashsim.sim.policy import Calendar
+from potashsim.sim.records import RunTrace
+from potashsim.sim.streams import replication_seeds
 
 __all__ = ["METRICS", "Comparison", "RunResult", "compare", "run"]
 
@@ -131,7 +131,7 @@ def compare(
         seed: root seed; replication i uses ``replication_seeds(seed, n)[i]`` in every scenario.
         workers: processes (1 runs in this process).
         scheduler: None (local processes), ``"local"`` (a Dask LocalCluster) or the address
-            of a Dask scheduler; see ``potashsim.executors.run_tasks``.
+            of a Dask scheduler; see ``potashsim.analysis.executors.run_tasks``.
         progress: called with (done, total) after each replication.
     """
     t0 = time.perf_counter()

@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from potashsim.scenario import MarketSpec
+from potashsim.scenario.schema import MarketSpec
 
 __all__ = ["daily_prices"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from potashsim.scenario import NetworkSpec, Scenario
-from potashsim.streams import stream
+from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.sim.streams import stream
 
 __all__ = ["Route", "realize", "routes"]
 

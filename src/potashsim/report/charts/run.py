@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
-from potashsim.charts_style import (
+from potashsim.report.charts.style import (
     ACTOR_PALETTE,
     MT,
     ROUTE_PALETTE,

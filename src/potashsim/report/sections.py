@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
-from potashsim import charts
-from potashsim.charts_style import ACTOR_PALETTE, ROUTE_PALETTE, palette_map
-from potashsim.report_load import ComparisonResults, RunResults, all_runs
+from potashsim.report import charts
+from potashsim.report.charts.style import ACTOR_PALETTE, ROUTE_PALETTE, palette_map
+from potashsim.results.read import ComparisonResults, RunResults, all_runs
 
 Bundle = ComparisonResults | RunResults
 

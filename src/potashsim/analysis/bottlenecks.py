@@ -12,9 +12,9 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from potashsim.policy import Calendar
-from potashsim.records import RunTrace
-from potashsim.scenario import NetworkSpec
+from potashsim.scenario.schema import NetworkSpec
+from potashsim.sim.policy import Calendar
+from potashsim.sim.records import RunTrace
 
 __all__ = ["utilisation_table"]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from potashsim import dispatch
-from potashsim.network import realize, routes
-from potashsim.policy import Calendar, build_calendar
-from potashsim.prices import daily_prices
-from potashsim.processes import (
+from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.sim import dispatch
+from potashsim.sim.network import realize, routes
+from potashsim.sim.policy import Calendar, build_calendar
+from potashsim.sim.prices import daily_prices
+from potashsim.sim.processes import (
     LinkGate,
     Port,
     Storage,
@@ -19,9 +20,8 @@ from potashsim.processes import (
     lead_days,
     mines,
 )
-from potashsim.records import RunTrace
-from potashsim.scenario import NetworkSpec, Scenario
-from potashsim.streams import stream
+from potashsim.sim.records import RunTrace
+from potashsim.sim.streams import stream
 
 __all__ = ["prepare", "simulate"]
 

@@ -11,7 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
-from potashsim.charts_style import (
+from potashsim.errors import ReportError
+from potashsim.report.charts.style import (
     BN,
     FALLBACK_COLOUR,
     MT,
@@ -24,7 +25,6 @@ from potashsim.charts_style import (
     signed,
     style,
 )
-from potashsim.errors import ReportError
 
 
 def revenue_netback_chart(
@@ -36,7 +36,7 @@ def revenue_netback_chart(
         stats: tidy ``comparison.json`` stats, columns ``scenario``, ``metric``, ``mean``,
             ``diff_mean``, ``diff_ci_low``, ``diff_ci_high`` (USD totals over the horizon).
         base: the base scenario; it is left out (its difference is zero by definition).
-        colours: scenario colour map, see :func:`~potashsim.charts_style.scenario_colours`.
+        colours: scenario colour map, see :func:`~potashsim.report.charts.style.scenario_colours`.
 
     Returns:
         One bar trace per non-base scenario, x = ``["Revenue", "Netback"]``, heights in USD bn
@@ -238,7 +238,7 @@ def route_area_chart(
         monthly_routes: columns ``scenario``, ``month`` (datetime), ``route``, ``exported_t``
             (tonnes per month; months without a row count as zero).
         colours: scenario colour map (colours each panel's title).
-        routes: route colour map, see :func:`~potashsim.charts_style.route_colours`; default
+        routes: route colour map, see :func:`~potashsim.report.charts.style.route_colours`; default
             one by the tonnes each route carried.
         scenarios: panel order (a comparison's ``scenarios``, base first); default the order
             in which scenarios appear in ``monthly_routes``. Scenarios without rows are skipped.

@@ -2,12 +2,12 @@
 
 This module is the public face of the charts; the work is done in modules by job:
 
-* :mod:`potashsim.charts_style`: colours per scenario, route and actor, and the shared layout;
-* :mod:`potashsim.charts_compare`: revenue/netback bars, the netback waterfall, cumulative
-  revenue and exports by route;
-* :mod:`potashsim.charts_flows` and :mod:`potashsim.charts_map`: route paths, link flows and the
-  rail-flow map (:mod:`potashsim.charts_map_layout` places its markers and labels);
-* :mod:`potashsim.charts_run`: the policy timeline and the bottlenecks of one run.
+* :mod:`.style`: colours per scenario, route and actor, and the shared layout;
+* :mod:`.compare`: revenue/netback bars, the netback waterfall, cumulative revenue and exports by
+  route;
+* :mod:`.flows` and :mod:`.map`: route paths, link flows and the rail-flow map
+  (:mod:`.map_layout` places its markers and labels);
+* :mod:`.run`: the policy timeline and the bottlenecks of one run.
 
 Nothing here reads or writes files; :mod:`potashsim.report` loads the saved results and assembles
 them. Every function documents the columns it needs (names as in docs/results-contract.md) and the
@@ -17,22 +17,28 @@ colour across every chart of a report; :func:`scenario_colours` makes such a map
 
 from __future__ import annotations
 
-from potashsim.charts_compare import (
+from potashsim.report.charts.compare import (
     cumulative_revenue_chart,
     netback_waterfall,
     revenue_netback_chart,
     route_area_chart,
 )
-from potashsim.charts_flows import Period, closed_fraction, link_flows, period_bounds, route_links
-from potashsim.charts_map import flow_map, flow_maps
-from potashsim.charts_run import (
+from potashsim.report.charts.flows import (
+    Period,
+    closed_fraction,
+    link_flows,
+    period_bounds,
+    route_links,
+)
+from potashsim.report.charts.map import flow_map, flow_maps
+from potashsim.report.charts.run import (
     NO_POLICY,
     bottleneck_chart,
     busiest_facilities,
     policy_intervals,
     policy_timeline_chart,
 )
-from potashsim.charts_style import BASE_COLOUR, route_colours, scenario_colours
+from potashsim.report.charts.style import BASE_COLOUR, route_colours, scenario_colours
 
 __all__ = [
     "BASE_COLOUR",

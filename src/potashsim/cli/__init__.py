@@ -80,8 +80,8 @@ _set_option = click.option(
 
 
 def _load(ref: str, overrides: tuple[str, ...]) -> Any:
-    from potashsim.loader import load_scenario
-    from potashsim.policy import ineffective_events
+    from potashsim.scenario.loader import load_scenario
+    from potashsim.sim.policy import ineffective_events
 
     scenario = load_scenario(ref, overrides=list(overrides))
     for note in ineffective_events(scenario.events):
@@ -125,7 +125,7 @@ def main(debug: bool) -> None:
 @_guard
 def validate(paths: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario files (or folders of them): schema, references, the network they use."""
-    from potashsim.loader import discover
+    from potashsim.scenario.loader import discover
 
     files = discover(paths)
     if not files:
@@ -154,7 +154,7 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @_guard
 def explain(scenario: str, parameters: bool, as_yaml: bool, overrides: tuple[str, ...]) -> None:
     """Show a scenario fully resolved, and its policy timeline."""
-    from potashsim.explain import parameter_table, render
+    from potashsim.cli.explain import parameter_table, render
 
     loaded = _load(scenario, overrides)
     if as_yaml:
@@ -171,7 +171,7 @@ def explain(scenario: str, parameters: bool, as_yaml: bool, overrides: tuple[str
 @_guard
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors)."""
-    from potashsim.scenario import ScenarioFile
+    from potashsim.scenario.schema import ScenarioFile
 
     doc = ScenarioFile.model_json_schema()
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -195,8 +195,8 @@ def run_cmd(scenarios: tuple[str, ...], seed: int | None, out: Path,
             overrides: tuple[str, ...]) -> None:
     """Run scenarios once each; print each run folder's path (last lines of the output)."""
     _check_seed(seed)
-    from potashsim.experiment import run
-    from potashsim.results import save_run
+    from potashsim.analysis.experiment import run
+    from potashsim.results.write import save_run
 
     loaded = _load_all(scenarios, overrides)
     folders = []
@@ -241,10 +241,10 @@ def compare(base: str, others: tuple[str, ...], replications: int, workers: int 
     if workers is not None and workers < 1:
         raise click.BadParameter("must be 1 or more", param_hint="--workers")
     _check_seed(seed)
-    from potashsim.experiment import compare as run_compare
-    from potashsim.experiment import default_workers
-    from potashsim.results import save_comparison
-    from potashsim.tables import comparison_table
+    from potashsim.analysis.experiment import compare as run_compare
+    from potashsim.analysis.experiment import default_workers
+    from potashsim.cli.tables import comparison_table
+    from potashsim.results.write import save_comparison
 
     loaded = _load_all((base, *others), overrides)
     names = [s.name for s in loaded]
@@ -281,8 +281,8 @@ def calibrate(replications: int, seed: int, overrides: tuple[str, ...]) -> None:
     if replications < 1:
         raise click.BadParameter("must be 1 or more", param_hint="--replications")
     _check_seed(seed)
-    from potashsim.calibration import calibrate as run_calibration
-    from potashsim.calibration import render
+    from potashsim.analysis.calibration import calibrate as run_calibration
+    from potashsim.analysis.calibration import render
 
     scenario = _load("baseline", overrides)
     click.echo(render(run_calibration(scenario, replications=replications, seed=seed),

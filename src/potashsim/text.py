@@ -1,0 +1,1 @@
+"""Small text helpers shared by every layer: the nearest names to a mistyped one."""
