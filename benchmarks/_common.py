@@ -33,10 +33,18 @@ def machine() -> dict[str, Any]:
     except OSError:
         load = (float("nan"),) * 3
     try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         commit = f"{head}{' + uncommitted src changes' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
@@ -67,8 +75,10 @@ def print_machine(title: str) -> dict[str, Any]:
     """Print the header every benchmark starts with; return the facts."""
     m = machine()
     print(f"== {title}")
-    print(f"   {m['date']}  nproc={m['nproc']} (cpu_count={m['cpu_count']})  "
-          f"{m['implementation']} {m['python']}  commit {m['commit']}")
+    print(
+        f"   {m['date']}  nproc={m['nproc']} (cpu_count={m['cpu_count']})  "
+        f"{m['implementation']} {m['python']}  commit {m['commit']}"
+    )
     print(f"   {m['processor']}  load average {m['loadavg_1_5_15']}")
     print(f"   {sys.executable}")
     return m
@@ -92,8 +102,10 @@ def spread(times: list[float]) -> str:
     """``median (min..max, ±x% spread)`` of a list of wall times in seconds."""
     med = statistics.median(times)
     rel = (max(times) - min(times)) / med * 100 if med else 0.0
-    return f"median {fmt_s(med)} (min {fmt_s(min(times))}, max {fmt_s(max(times))}, " \
-           f"spread {rel:.0f}% of median, n={len(times)})"
+    return (
+        f"median {fmt_s(med)} (min {fmt_s(min(times))}, max {fmt_s(max(times))}, "
+        f"spread {rel:.0f}% of median, n={len(times)})"
+    )
 
 
 def fmt_s(seconds: float) -> str:

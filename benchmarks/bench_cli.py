@@ -30,8 +30,7 @@ TARGET_HELP_S = 0.5
 HEAVY = ("numpy", "scipy", "pandas", "simpy", "plotly", "pydantic", "yaml", "matplotlib")
 PY = sys.executable
 CLI = str(Path(PY).parent / "potashsim")  # the console script pip installed in this venv
-HELP_CODE = ("import sys; sys.argv = ['potashsim', '--help']\n"
-             "from potashsim.cli import main\nmain()")
+HELP_CODE = "import sys; sys.argv = ['potashsim', '--help']\nfrom potashsim.cli import main\nmain()"
 
 
 def wall(cmd: list[str], runs: int) -> list[float]:
@@ -41,21 +40,23 @@ def wall(cmd: list[str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=env, cwd=REPO)
+        subprocess.run(
+            cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO
+        )
         times.append(time.perf_counter() - t0)
     return times
 
 
 def importtime(code: str) -> list[tuple[int, int, str]]:
     """(self µs, cumulative µs, module) for every import ``code`` makes, via -X importtime."""
-    proc = subprocess.run([PY, "-X", "importtime", "-c", code], capture_output=True, text=True,
-                          check=True, cwd=REPO)
+    proc = subprocess.run(
+        [PY, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
     rows = []
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, cum_us, name = (p.strip() for p in line[len("import time:"):].split("|"))
+        self_us, cum_us, name = (p.strip() for p in line[len("import time:") :].split("|"))
         rows.append((int(self_us), int(cum_us), name))
     return rows
 
@@ -86,28 +87,40 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{label:<{width}}  {spread(ts)}  (+{fmt_s(above)} over the floor)")
     help_med = statistics.median(times["potashsim --help"])
     print()
-    print(f"potashsim --help cold start: {fmt_s(help_med)} median "
-          f"(target <= {TARGET_HELP_S} s: {verdict(help_med, TARGET_HELP_S)})")
+    print(
+        f"potashsim --help cold start: {fmt_s(help_med)} median "
+        f"(target <= {TARGET_HELP_S} s: {verdict(help_med, TARGET_HELP_S)})"
+    )
 
     rows = importtime(HELP_CODE)
     top = {name.strip().split(".")[0] for _, _, name in rows}
     heavy = [h for h in HEAVY if h in top]
     print()
-    print(f"--help imports {len(rows)} modules; heavy libraries among them: "
-          f"{', '.join(heavy) if heavy else 'none'} (checked: {', '.join(HEAVY)})")
+    print(
+        f"--help imports {len(rows)} modules; heavy libraries among them: "
+        f"{', '.join(heavy) if heavy else 'none'} (checked: {', '.join(HEAVY)})"
+    )
     ours = sum(s for s, _, n in rows)
     print(f"summed self import time (-X importtime, one run): {fmt_s(ours / 1e6)}")
     print("largest cumulative imports under --help:")
     for _self, cum, name in sorted(rows, key=lambda r: -r[1])[:12]:
         print(f"  {cum / 1e3:8.1f} ms  {name}")
     pkg_rows = importtime("import potashsim")
-    heavy_pkg = [h for h in HEAVY if h in {n.strip().split('.')[0] for _, _, n in pkg_rows}]
-    print(f"'import potashsim' imports {len(pkg_rows)} modules; heavy: "
-          f"{', '.join(heavy_pkg) if heavy_pkg else 'none'}")
+    heavy_pkg = [h for h in HEAVY if h in {n.strip().split(".")[0] for _, _, n in pkg_rows}]
+    print(
+        f"'import potashsim' imports {len(pkg_rows)} modules; heavy: "
+        f"{', '.join(heavy_pkg) if heavy_pkg else 'none'}"
+    )
 
-    out = {"machine": info, "runs": runs, "times": times, "help_median_s": help_med,
-           "heavy_under_help": heavy, "heavy_under_import": heavy_pkg,
-           "top_imports_help": sorted(rows, key=lambda r: -r[1])[:12]}
+    out = {
+        "machine": info,
+        "runs": runs,
+        "times": times,
+        "help_median_s": help_med,
+        "heavy_under_help": heavy,
+        "heavy_under_import": heavy_pkg,
+        "top_imports_help": sorted(rows, key=lambda r: -r[1])[:12],
+    }
     return write_figures(out, args.json)
 
 

@@ -1,4 +1,4 @@
-"""The engine's overhead: ``potashsim.sim.engine.simulate`` against a bare SimPy replay of its traffic.
+"""The engine's overhead: ``simulate`` (potashsim.sim.engine) against a bare SimPy replay.
 
 What is compared (same trains, same ships, same horizon):
 
@@ -55,6 +55,7 @@ TARGET_RATIO, GOAL_RATIO, TARGET_FULL_S = 2.0, 1.3, 1.0
 
 # --- counting SimPy environments -------------------------------------------------------------
 
+
 class CountingEnv(simpy.Environment):
     """A ``simpy.Environment`` that remembers itself and how long ``run`` took. No per-event
     work is added: events are counted from the environment's own id counter afterwards."""
@@ -93,13 +94,15 @@ Train = tuple[float, tuple[float, ...]]  # offset in the launch day, transit day
 Ship = tuple[str, float, float]  # port, loading days, voyage days
 
 
-def replay_plan(trace: Any, net: Any) -> tuple[list[tuple[int, list[Train], list[Ship]]],
-                                                 dict[str, int], dict[str, int]]:
+def replay_plan(
+    trace: Any, net: Any
+) -> tuple[list[tuple[int, list[Train], list[Ship]]], dict[str, int], dict[str, int]]:
     """Launch days with their trains and ships; berths per port; counts."""
     payload = net.model.train_payload_t
     by_id = {r.id: r for r in routes(net)}
-    legs = {rid: tuple(float(net.links[k].transit_days) for k in r.links)
-            for rid, r in by_id.items()}
+    legs = {
+        rid: tuple(float(net.links[k].transit_days) for k in r.links) for rid, r in by_id.items()
+    }
     carry: dict[str, float] = defaultdict(float)
     trains: dict[int, list[Train]] = defaultdict(list)
     ships: dict[int, list[Ship]] = defaultdict(list)
@@ -114,8 +117,12 @@ def replay_plan(trace: Any, net: Any) -> tuple[list[tuple[int, list[Train], list
         if r.kind == "port":
             port = net.ports[d.route]
             ships[d.terminal_day].append(
-                (d.route, d.tonnes / port.loading_t_per_day,
-                 float(net.lanes[port.sea_region][d.market].voyage_days)))
+                (
+                    d.route,
+                    d.tonnes / port.loading_t_per_day,
+                    float(net.lanes[port.sea_region][d.market].voyage_days),
+                )
+            )
             n_ships += 1
     days = sorted(set(trains) | set(ships))
     plan = [(day, trains.get(day, []), ships.get(day, [])) for day in days]
@@ -131,8 +138,10 @@ def engine_trains(trace: Any, net: Any) -> int:
 
 # --- bare SimPy replay ------------------------------------------------------------------------
 
-def bare_simpy(plan: list[tuple[int, list[Train], list[Ship]]], berths_of: dict[str, int],
-               days: int) -> CountingEnv:
+
+def bare_simpy(
+    plan: list[tuple[int, list[Train], list[Ship]]], berths_of: dict[str, int], days: int
+) -> CountingEnv:
     env = CountingEnv()
     berths = {k: simpy.Resource(env, capacity=n) for k, n in berths_of.items()}
 
@@ -167,12 +176,14 @@ def bare_simpy(plan: list[tuple[int, list[Train], list[Ship]]], berths_of: dict[
 _LAUNCH, _TRAIN, _ARRIVE, _LOADED, _SAILED = range(5)
 
 
-def heapq_replay(plan: list[tuple[int, list[Train], list[Ship]]], berths_of: dict[str, int],
-                 days: int) -> int:
+def heapq_replay(
+    plan: list[tuple[int, list[Train], list[Ship]]], berths_of: dict[str, int], days: int
+) -> int:
     """Returns the number of events processed (pops before the horizon's end)."""
     seq = itertools.count()
-    q: list[tuple[float, int, int, Any]] = [(float(day), next(seq), _LAUNCH, (trains, ships))
-                                            for day, trains, ships in plan]
+    q: list[tuple[float, int, int, Any]] = [
+        (float(day), next(seq), _LAUNCH, (trains, ships)) for day, trains, ships in plan
+    ]
     heapq.heapify(q)
     free = dict(berths_of)
     waiting: dict[str, deque[tuple[float, float]]] = {k: deque() for k in berths_of}
@@ -214,6 +225,7 @@ def heapq_replay(plan: list[tuple[int, list[Train], list[Ship]]], berths_of: dic
 
 # --- measuring ---------------------------------------------------------------------------------
 
+
 def peak_mb(fn: Callable[[], Any]) -> float:
     """Peak Python heap allocated while ``fn`` runs (tracemalloc), in MB."""
     gc.collect()
@@ -228,8 +240,11 @@ def peak_mb(fn: Callable[[], Any]) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke mode: a 2-year horizon, 2 repeats, no LP or 2030 runs")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke mode: a 2-year horizon, 2 repeats, no LP or 2030 runs",
+    )
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats (default 5, quick 2)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
@@ -239,12 +254,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     history = load_scenario("history")
     end = dt.date(2020, 12, 31) if args.quick else dt.date(2026, 12, 31)
     scenario = cut(history, dt.date(2019, 1, 1), end)
-    print(f"   scenario history, horizon {scenario.horizon.start}..{scenario.horizon.end}, "
-          f"seed {scenario.seed}, dispatcher {scenario.network.model.dispatcher}, "
-          f"{repeats} repeats after 1 warm-up" + ("  [--quick]" if args.quick else ""))
+    print(
+        f"   scenario history, horizon {scenario.horizon.start}..{scenario.horizon.end}, "
+        f"seed {scenario.seed}, dispatcher {scenario.network.model.dispatcher}, "
+        f"{repeats} repeats after 1 warm-up" + ("  [--quick]" if args.quick else "")
+    )
 
-    out: dict[str, Any] = {"machine": info, "quick": args.quick, "repeats": repeats,
-                           "horizon": [str(scenario.horizon.start), str(scenario.horizon.end)]}
+    out: dict[str, Any] = {
+        "machine": info,
+        "quick": args.quick,
+        "repeats": repeats,
+        "horizon": [str(scenario.horizon.start), str(scenario.horizon.end)],
+    }
 
     # one untimed engine run gives the traffic to replay (built once, outside the timings)
     trace, net, cal = simulate(scenario)
@@ -288,17 +309,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     med = statistics.median
     print()
-    print(f"traffic: {len(trace.deliveries)} deliveries -> {counts['trains']} trains replayed "
-          f"(engine ran {engine_trains(trace, net)} trains into their first link, incl. those "
-          f"still under way at the end) and {counts['ships']} ships; {days} days")
+    print(
+        f"traffic: {len(trace.deliveries)} deliveries -> {counts['trains']} trains replayed "
+        f"(engine ran {engine_trains(trace, net)} trains into their first link, incl. those "
+        f"still under way at the end) and {counts['ships']} ships; {days} days"
+    )
     print()
-    print(f"{'model':<12}{'wall':>11}{'CPU':>11}{'env.run':>11}{'events':>10}{'events/s':>12}"
-          f"{'µs/event':>10}   (medians)")
+    print(
+        f"{'model':<12}{'wall':>11}{'CPU':>11}{'env.run':>11}{'events':>10}{'events/s':>12}"
+        f"{'µs/event':>10}   (medians)"
+    )
     for name, label in (("engine", "engine"), ("bare", "bare SimPy"), ("heapq", "heapq")):
         run_s = med(loop.get(name, wall[name]))
         rate = events[name] / run_s
-        print(f"{label:<12}{fmt_s(med(wall[name])):>11}{fmt_s(med(cpu[name])):>11}"
-              f"{fmt_s(run_s):>11}{events[name]:>10,}{rate:>12,.0f}{1e6 / rate:>10.2f}")
+        print(
+            f"{label:<12}{fmt_s(med(wall[name])):>11}{fmt_s(med(cpu[name])):>11}"
+            f"{fmt_s(run_s):>11}{events[name]:>10,}{rate:>12,.0f}{1e6 / rate:>10.2f}"
+        )
     for name in wall:
         print(f"  {name:<7} wall {spread(wall[name])}")
     ratio = med(wall["engine"]) / med(wall["bare"])
@@ -306,35 +333,58 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ratio_cpu = med(cpu["engine"]) / med(cpu["bare"])
     ratio_loop = med(loop["engine"]) / med(loop["bare"])
     print()
-    print(f"engine / bare SimPy, whole simulate(), wall: {ratio:.2f}  "
-          f"(target <= {TARGET_RATIO}: {verdict(ratio, TARGET_RATIO)}; "
-          f"goal <= {GOAL_RATIO}: {verdict(ratio, GOAL_RATIO)})")
-    print(f"  per round: {', '.join(f'{x:.2f}' for x in per_round)} "
-          f"(median {med(per_round):.2f}); CPU-time ratio {ratio_cpu:.2f}")
-    print(f"engine / bare SimPy, env.run() only: {ratio_loop:.2f}  "
-          f"(engine setup outside env.run: {fmt_s(med(wall['engine']) - med(loop['engine']))})")
-    print(f"events per delivered lot: engine {events['engine'] / len(trace.deliveries):.1f}, "
-          f"bare {events['bare'] / len(trace.deliveries):.1f}; "
-          f"engine / bare events {events['engine'] / events['bare']:.2f}")
-    print(f"bare SimPy / heapq: {med(wall['bare']) / med(wall['heapq']):.2f}   "
-          f"engine / heapq: {med(wall['engine']) / med(wall['heapq']):.2f}")
-    out.update(wall_s=wall, cpu_s=cpu, run_s=loop, events=events, counts=counts,
-               deliveries=len(trace.deliveries), engine_trains=engine_trains(trace, net),
-               ratio_engine_bare=ratio, ratio_per_round=per_round, ratio_cpu=ratio_cpu,
-               ratio_engine_bare_run_only=ratio_loop)
+    print(
+        f"engine / bare SimPy, whole simulate(), wall: {ratio:.2f}  "
+        f"(target <= {TARGET_RATIO}: {verdict(ratio, TARGET_RATIO)}; "
+        f"goal <= {GOAL_RATIO}: {verdict(ratio, GOAL_RATIO)})"
+    )
+    print(
+        f"  per round: {', '.join(f'{x:.2f}' for x in per_round)} "
+        f"(median {med(per_round):.2f}); CPU-time ratio {ratio_cpu:.2f}"
+    )
+    print(
+        f"engine / bare SimPy, env.run() only: {ratio_loop:.2f}  "
+        f"(engine setup outside env.run: {fmt_s(med(wall['engine']) - med(loop['engine']))})"
+    )
+    print(
+        f"events per delivered lot: engine {events['engine'] / len(trace.deliveries):.1f}, "
+        f"bare {events['bare'] / len(trace.deliveries):.1f}; "
+        f"engine / bare events {events['engine'] / events['bare']:.2f}"
+    )
+    print(
+        f"bare SimPy / heapq: {med(wall['bare']) / med(wall['heapq']):.2f}   "
+        f"engine / heapq: {med(wall['engine']) / med(wall['heapq']):.2f}"
+    )
+    out.update(
+        wall_s=wall,
+        cpu_s=cpu,
+        run_s=loop,
+        events=events,
+        counts=counts,
+        deliveries=len(trace.deliveries),
+        engine_trains=engine_trains(trace, net),
+        ratio_engine_bare=ratio,
+        ratio_per_round=per_round,
+        ratio_cpu=ratio_cpu,
+        ratio_engine_bare_run_only=ratio_loop,
+    )
 
     # the full history horizon, and the shipped file's own horizon
-    full_cases = [("2019-01-01..2026-12-31", cut(history, dt.date(2019, 1, 1),
-                                                  dt.date(2026, 12, 31)))]
+    full_cases = [
+        ("2019-01-01..2026-12-31", cut(history, dt.date(2019, 1, 1), dt.date(2026, 12, 31)))
+    ]
     if not args.quick:
-        full_cases.append((f"{history.horizon.start}..{history.horizon.end} (shipped file)",
-                           history))
+        full_cases.append(
+            (f"{history.horizon.start}..{history.horizon.end} (shipped file)", history)
+        )
     print()
     out["full"] = {}
     for label, sc in full_cases:
         t_full, _ = timed(lambda sc=sc: simulate(sc), repeats=repeats)
-        print(f"simulate(history {label}): {spread(t_full)}  "
-              f"(target <= {TARGET_FULL_S:.0f} s: {verdict(med(t_full), TARGET_FULL_S)})")
+        print(
+            f"simulate(history {label}): {spread(t_full)}  "
+            f"(target <= {TARGET_FULL_S:.0f} s: {verdict(med(t_full), TARGET_FULL_S)})"
+        )
         out["full"][label] = t_full
     if not args.quick:
         t_lp, _ = timed(lambda: simulate(scenario, planner="lp"), repeats=3)

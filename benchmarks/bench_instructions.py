@@ -58,9 +58,22 @@ def count(model: str, end: str) -> int:
     """Instructions executed by the child process for ``model``."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(
-        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-         sys.executable, str(Path(__file__).resolve()), "--child", model, end],
-        capture_output=True, text=True, env=env, check=True)
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            model,
+            end,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     m = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
     if not m:
         raise RuntimeError(f"no instruction count in valgrind's output:\n{proc.stderr[-2000:]}")
@@ -88,16 +101,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     base = counts["none"]
     per = {m: counts[m] - base for m in models[1:]}
     print()
-    for m, label in (("engine", "engine simulate()"), ("bare", "bare SimPy replay"),
-                     ("heapq", "heapq replay")):
+    for m, label in (
+        ("engine", "engine simulate()"),
+        ("bare", "bare SimPy replay"),
+        ("heapq", "heapq replay"),
+    ):
         print(f"{label:<20} {per[m] / 1e9:7.3f} G instructions")
     ratio = per["engine"] / per["bare"]
     print()
-    print(f"engine / bare SimPy, instructions: {ratio:.2f}  (the wall-time target is <= 2.0, "
-          "goal <= 1.3; wall ratios ran 20-30 % above this here)")
+    print(
+        f"engine / bare SimPy, instructions: {ratio:.2f}  (the wall-time target is <= 2.0, "
+        "goal <= 1.3; wall ratios ran 20-30 % above this here)"
+    )
     print(f"bare SimPy / heapq, instructions: {per['bare'] / per['heapq']:.2f}")
-    out = {"machine": info, "horizon_end": end, "instructions": per, "baseline": base,
-           "ratio_engine_bare": ratio}
+    out = {
+        "machine": info,
+        "horizon_end": end,
+        "instructions": per,
+        "baseline": base,
+        "ratio_engine_bare": ratio,
+    }
     return write_figures(out, args.json)
 
 

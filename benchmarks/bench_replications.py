@@ -49,11 +49,16 @@ START, END = dt.date(2025, 1, 1), dt.date(2030, 12, 31)  # contains the EU lift 
 
 def rusage() -> dict[str, float]:
     """CPU seconds and peak RSS (MB) of this process and of its (finished) children."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-        resource.RUSAGE_CHILDREN)
-    return {"self_cpu": me.ru_utime + me.ru_stime, "self_maxrss_mb": me.ru_maxrss / 1024,
-            "children_cpu": kids.ru_utime + kids.ru_stime,
-            "children_maxrss_mb": kids.ru_maxrss / 1024}
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return {
+        "self_cpu": me.ru_utime + me.ru_stime,
+        "self_maxrss_mb": me.ru_maxrss / 1024,
+        "children_cpu": kids.ru_utime + kids.ru_stime,
+        "children_maxrss_mb": kids.ru_maxrss / 1024,
+    }
 
 
 class Progress:
@@ -64,26 +69,39 @@ class Progress:
 
     def __call__(self, done: int, total: int) -> None:
         if done / total >= self.next or done == total:
-            print(f"   .. {self.label}: {done}/{total} runs, "
-                  f"{time.perf_counter() - self.t0:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"   .. {self.label}: {done}/{total} runs, {time.perf_counter() - self.t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
             while self.next <= done / total:
                 self.next += 0.1
 
 
 def timed_compare(scenarios: list[Any], n: int, workers: int) -> tuple[float, Any, dict]:
     gc.collect()
-    print(f"   {workers} worker(s): starting at load average "
-          f"{tuple(round(x, 2) for x in os.getloadavg())}", file=sys.stderr)
+    print(
+        f"   {workers} worker(s): starting at load average "
+        f"{tuple(round(x, 2) for x in os.getloadavg())}",
+        file=sys.stderr,
+    )
     before = rusage()
     t0 = time.perf_counter()
-    cmp = compare(scenarios, replications=n, seed=1, workers=workers,
-                  progress=Progress(f"{workers} worker(s)"))
+    cmp = compare(
+        scenarios,
+        replications=n,
+        seed=1,
+        workers=workers,
+        progress=Progress(f"{workers} worker(s)"),
+    )
     wall = time.perf_counter() - t0
     after = rusage()
-    cpu = {"parent_cpu_s": after["self_cpu"] - before["self_cpu"],
-           "workers_cpu_s": after["children_cpu"] - before["children_cpu"],
-           "parent_maxrss_mb": after["self_maxrss_mb"],
-           "children_maxrss_mb": after["children_maxrss_mb"]}
+    cpu = {
+        "parent_cpu_s": after["self_cpu"] - before["self_cpu"],
+        "workers_cpu_s": after["children_cpu"] - before["children_cpu"],
+        "parent_maxrss_mb": after["self_maxrss_mb"],
+        "children_maxrss_mb": after["children_maxrss_mb"],
+    }
     return wall, cmp, cpu
 
 
@@ -95,26 +113,35 @@ def _stop_tracing() -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true", help="smoke mode: 20 replications")
-    ap.add_argument("--replications", "-n", type=int, default=None,
-                    help="pairs per timing (default 100, quick 20; 1000 is the issue's figure)")
+    ap.add_argument(
+        "--replications",
+        "-n",
+        type=int,
+        default=None,
+        help="pairs per timing (default 100, quick 20; 1000 is the issue's figure)",
+    )
     ap.add_argument("--workers", type=int, default=2, help="the parallel run's workers (2)")
-    ap.add_argument("--no-memory", action="store_true",
-                    help="skip the separate tracemalloc run of the parent")
+    ap.add_argument(
+        "--no-memory", action="store_true", help="skip the separate tracemalloc run of the parent"
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
     n = args.replications or (20 if args.quick else 100)
     w = args.workers
-    info = print_machine("bench_replications: paired replications, 1 worker vs "
-                         f"{w} workers")
+    info = print_machine(f"bench_replications: paired replications, 1 worker vs {w} workers")
     scenarios = [cut(load_scenario(name), START, END) for name in NAMES]
-    print(f"   scenarios {', '.join(NAMES)}; horizon {START}..{END}; {n} pairs "
-          f"= {2 * n} simulations per timing; seed 1; os.cpu_count()={os.cpu_count()}")
+    print(
+        f"   scenarios {', '.join(NAMES)}; horizon {START}..{END}; {n} pairs "
+        f"= {2 * n} simulations per timing; seed 1; os.cpu_count()={os.cpu_count()}"
+    )
     late = [e for e in scenarios[1].events if e.date > END]
     if late:
-        print(f"   note: {len(late)} event(s) of {NAMES[1]} fall after {END} "
-              f"({', '.join(f'{e.date} {e.actor} {e.action}' for e in late)}); inside this "
-              "horizon the two scenarios are the same policy, so every paired difference is 0 "
-              "(this does not change the cost being measured)")
+        print(
+            f"   note: {len(late)} event(s) of {NAMES[1]} fall after {END} "
+            f"({', '.join(f'{e.date} {e.actor} {e.action}' for e in late)}); inside this "
+            "horizon the two scenarios are the same policy, so every paired difference is 0 "
+            "(this does not change the cost being measured)"
+        )
 
     # in-process cost of one replication (experiment._one), split into the simulation and the
     # accounts; simulate is timed inside _one by wrapping the name _one calls
@@ -145,9 +172,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             experiment.simulate = real_simulate  # type: ignore[assignment]
         sim_med = statistics.median(sim_t)
         rest_med = statistics.median(o - s for o, s in zip(one_t, sim_t, strict=True))
-        print(f"one replication in-process (median of {probe}): "
-              f"{fmt_s(statistics.median(one_t))} = simulate {fmt_s(sim_med)} + "
-              f"accounts/pandas {fmt_s(rest_med)}")
+        print(
+            f"one replication in-process (median of {probe}): "
+            f"{fmt_s(statistics.median(one_t))} = simulate {fmt_s(sim_med)} + "
+            f"accounts/pandas {fmt_s(rest_med)}"
+        )
     else:
         print("experiment._one not found: the in-process split is skipped")
 
@@ -159,43 +188,75 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     eff = t1 / (w * t2)
     per_pair_1, per_pair_w = t1 / n, t2 / n
     print()
-    print(f"1 worker : {fmt_s(t1)} wall for {n} pairs ({fmt_s(per_pair_1)} a pair, "
-          f"{fmt_s(per_pair_1 / 2)} a simulation); CPU {use1['parent_cpu_s']:.1f} s")
-    print(f"{w} workers: {fmt_s(t2)} wall for {n} pairs ({fmt_s(per_pair_w)} a pair); CPU "
-          f"workers {use2['workers_cpu_s']:.1f} s + parent {use2['parent_cpu_s']:.1f} s")
-    print(f"speed-up T1/T{w} = {t1 / t2:.2f}; parallel efficiency T1/({w}·T{w}) = {eff:.2f} "
-          f"(target >= {TARGET_EFF}: {verdict(eff, TARGET_EFF, lower_is_better=False)})")
+    print(
+        f"1 worker : {fmt_s(t1)} wall for {n} pairs ({fmt_s(per_pair_1)} a pair, "
+        f"{fmt_s(per_pair_1 / 2)} a simulation); CPU {use1['parent_cpu_s']:.1f} s"
+    )
+    print(
+        f"{w} workers: {fmt_s(t2)} wall for {n} pairs ({fmt_s(per_pair_w)} a pair); CPU "
+        f"workers {use2['workers_cpu_s']:.1f} s + parent {use2['parent_cpu_s']:.1f} s"
+    )
+    print(
+        f"speed-up T1/T{w} = {t1 / t2:.2f}; parallel efficiency T1/({w}·T{w}) = {eff:.2f} "
+        f"(target >= {TARGET_EFF}: {verdict(eff, TARGET_EFF, lower_is_better=False)})"
+    )
     cpu_eff = use1["parent_cpu_s"] / (use2["workers_cpu_s"] + use2["parent_cpu_s"])
     eff_cpu1 = use1["parent_cpu_s"] / (w * t2)
-    print(f"efficiency with T1 taken as the 1-worker run's CPU time instead of its wall time: "
-          f"{eff_cpu1:.2f} (the 1-worker run got the CPU for "
-          f"{use1['parent_cpu_s'] / t1:.0%} of its wall time; below ~95% other load slowed it "
-          "and the wall-time efficiency above is flattered)")
-    print(f"CPU-time ratio 1 worker / {w} workers (1.0 = no parallel overhead; contention from "
-          f"other load shows here too): {cpu_eff:.2f}")
-    print(f"results identical for 1 and {w} workers: stats {'yes' if same_stats else 'NO'}, "
-          f"yearly table {'yes' if same_yearly else 'NO'}")
+    print(
+        f"efficiency with T1 taken as the 1-worker run's CPU time instead of its wall time: "
+        f"{eff_cpu1:.2f} (the 1-worker run got the CPU for "
+        f"{use1['parent_cpu_s'] / t1:.0%} of its wall time; below ~95% other load slowed it "
+        "and the wall-time efficiency above is flattered)"
+    )
+    print(
+        f"CPU-time ratio 1 worker / {w} workers (1.0 = no parallel overhead; contention from "
+        f"other load shows here too): {cpu_eff:.2f}"
+    )
+    print(
+        f"results identical for 1 and {w} workers: stats {'yes' if same_stats else 'NO'}, "
+        f"yearly table {'yes' if same_yearly else 'NO'}"
+    )
     if n == TARGET_PAIRS:
         t_target, how = t2, "measured"
     else:
-        t_target, how = per_pair_w * TARGET_PAIRS, (
-            f"EXTRAPOLATED linearly from {n} pairs ({fmt_s(per_pair_w)} a pair x "
-            f"{TARGET_PAIRS}), not measured")
-    print(f"{TARGET_PAIRS} pairs on {w} workers: {fmt_s(t_target)} ({how}); target <= "
-          f"{TARGET_S:.0f} s: {verdict(t_target, TARGET_S)}; it would need "
-          f"{TARGET_S / TARGET_PAIRS * 1e3:.0f} ms a pair on {w} workers, i.e. "
-          f"{w * TARGET_S / TARGET_PAIRS / 2 * 1e3:.0f} ms a simulation at perfect scaling")
-    print(f"peak RSS: parent {use1['parent_maxrss_mb']:.0f} MB (after both runs), "
-          f"largest worker {use2['children_maxrss_mb']:.0f} MB")
+        t_target, how = (
+            per_pair_w * TARGET_PAIRS,
+            (
+                f"EXTRAPOLATED linearly from {n} pairs ({fmt_s(per_pair_w)} a pair x "
+                f"{TARGET_PAIRS}), not measured"
+            ),
+        )
+    print(
+        f"{TARGET_PAIRS} pairs on {w} workers: {fmt_s(t_target)} ({how}); target <= "
+        f"{TARGET_S:.0f} s: {verdict(t_target, TARGET_S)}; it would need "
+        f"{TARGET_S / TARGET_PAIRS * 1e3:.0f} ms a pair on {w} workers, i.e. "
+        f"{w * TARGET_S / TARGET_PAIRS / 2 * 1e3:.0f} ms a simulation at perfect scaling"
+    )
+    print(
+        f"peak RSS: parent {use1['parent_maxrss_mb']:.0f} MB (after both runs), "
+        f"largest worker {use2['children_maxrss_mb']:.0f} MB"
+    )
 
     out: dict[str, Any] = {
-        "machine": info, "quick": args.quick, "pairs": n, "workers": w,
+        "machine": info,
+        "quick": args.quick,
+        "pairs": n,
+        "workers": w,
         "load_after": os.getloadavg(),
-        "one_replication_s": one_t, "simulate_s": sim_t,
-        "t1_s": t1, "tw_s": t2, "efficiency": eff, "speedup": t1 / t2, "cpu_ratio": cpu_eff,
+        "one_replication_s": one_t,
+        "simulate_s": sim_t,
+        "t1_s": t1,
+        "tw_s": t2,
+        "efficiency": eff,
+        "speedup": t1 / t2,
+        "cpu_ratio": cpu_eff,
         "efficiency_cpu_t1": eff_cpu1,
-        "usage_1": use1, "usage_w": use2, "identical_stats": same_stats,
-        "identical_yearly": same_yearly, "t_1000_pairs_s": t_target, "t_1000_how": how,
+        "usage_1": use1,
+        "usage_w": use2,
+        "identical_stats": same_stats,
+        "identical_yearly": same_yearly,
+        "t_1000_pairs_s": t_target,
+        "t_1000_how": how,
         "stats_w": cmp2.stats,
     }
     if not args.no_memory:
@@ -206,10 +267,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         compare(scenarios, replications=n, seed=1, workers=w)
         peak = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
-        print(f"peak memory of the parent (tracemalloc, separate {w}-worker run of {n} pairs): "
-              f"{peak:.1f} MB ({peak / n * 1e3:.0f} kB a pair; at most about "
-              f"{peak / n * TARGET_PAIRS:.0f} MB for {TARGET_PAIRS} pairs, extrapolated "
-              "linearly, an upper bound as part of it is fixed)")
+        print(
+            f"peak memory of the parent (tracemalloc, separate {w}-worker run of {n} pairs): "
+            f"{peak:.1f} MB ({peak / n * 1e3:.0f} kB a pair; at most about "
+            f"{peak / n * TARGET_PAIRS:.0f} MB for {TARGET_PAIRS} pairs, extrapolated "
+            "linearly, an upper bound as part of it is fixed)"
+        )
         out["parent_tracemalloc_peak_mb"] = peak
     return write_figures(out, args.json)
 

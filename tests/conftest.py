@@ -18,22 +18,59 @@ def tiny_network(**overrides: Any) -> dict[str, Any]:
     train a day; the port loads 100,000 t a day, so rail is the bottleneck (1,000 t a day).
     """
     net: dict[str, Any] = {
-        "nodes": {"mine": {"name": "Mine", "lat": 0, "lon": 0},
-                  "port": {"name": "Port", "lat": 1, "lon": 1}},
-        "mines": {"m1": {"name": "M1", "node": "mine", "storage_t": 50_000,
-                         "output_schedule": [{"from_date": "2020-01-01",
-                                              "output_t_per_year": 730_000}]}},
-        "links": {"rail": {"from_node": "mine", "to_node": "port", "country": "X",
-                           "distance_km": 300, "transit_days": 1, "capacity_trains_per_day": 1,
-                           "tariff_usd_per_t": 10}},
-        "ports": {"p1": {"name": "P1", "node": "port", "sea_region": "sea",
-                         "capacity_t_per_year": 1e9, "storage_t": 20_000, "berths": 1,
-                         "loading_t_per_day": 100_000, "handling_usd_per_t": 5}},
-        "markets": {"buyer": {"name": "Buyer", "lat": 2, "lon": 2, "demand_t_per_year": 1e9,
-                              "prices": [{"date": "2020-01-01", "usd_per_t": 300}]}},
+        "nodes": {
+            "mine": {"name": "Mine", "lat": 0, "lon": 0},
+            "port": {"name": "Port", "lat": 1, "lon": 1},
+        },
+        "mines": {
+            "m1": {
+                "name": "M1",
+                "node": "mine",
+                "storage_t": 50_000,
+                "output_schedule": [{"from_date": "2020-01-01", "output_t_per_year": 730_000}],
+            }
+        },
+        "links": {
+            "rail": {
+                "from_node": "mine",
+                "to_node": "port",
+                "country": "X",
+                "distance_km": 300,
+                "transit_days": 1,
+                "capacity_trains_per_day": 1,
+                "tariff_usd_per_t": 10,
+            }
+        },
+        "ports": {
+            "p1": {
+                "name": "P1",
+                "node": "port",
+                "sea_region": "sea",
+                "capacity_t_per_year": 1e9,
+                "storage_t": 20_000,
+                "berths": 1,
+                "loading_t_per_day": 100_000,
+                "handling_usd_per_t": 5,
+            }
+        },
+        "markets": {
+            "buyer": {
+                "name": "Buyer",
+                "lat": 2,
+                "lon": 2,
+                "demand_t_per_year": 1e9,
+                "prices": [{"date": "2020-01-01", "usd_per_t": 300}],
+            }
+        },
         "lanes": {"sea": {"buyer": {"freight_usd_per_t": 40, "voyage_days": 10}}},
-        "model": {"wagons_per_train": 10, "wagon_payload_t": 100, "ship_lot_t": 1_000,
-                  "dispatch_interval_days": 7, "domestic_t_per_year": 0, "transit_spread": 0},
+        "model": {
+            "wagons_per_train": 10,
+            "wagon_payload_t": 100,
+            "ship_lot_t": 1_000,
+            "dispatch_interval_days": 7,
+            "domestic_t_per_year": 0,
+            "transit_spread": 0,
+        },
     }
     for path, value in overrides.items():
         node = net
@@ -44,25 +81,34 @@ def tiny_network(**overrides: Any) -> dict[str, Any]:
     return net
 
 
-def make_scenario(net: dict[str, Any], *, days: int = 365, events: tuple[Any, ...] = (),
-                  seed: int = 1) -> Scenario:
+def make_scenario(
+    net: dict[str, Any], *, days: int = 365, events: tuple[Any, ...] = (), seed: int = 1
+) -> Scenario:
     """A deterministic scenario on ``net`` from 2020-01-01 for ``days`` days."""
     start = dt.date(2020, 1, 1)
-    return Scenario.model_validate({
-        "name": "tiny", "description": "test", "seed": seed, "stochastic": False,
-        "horizon": {"start": start, "end": start + dt.timedelta(days=days - 1)},
-        "network": NetworkSpec.model_validate(net), "events": list(events),
-    })
+    return Scenario.model_validate(
+        {
+            "name": "tiny",
+            "description": "test",
+            "seed": seed,
+            "stochastic": False,
+            "horizon": {"start": start, "end": start + dt.timedelta(days=days - 1)},
+            "network": NetworkSpec.model_validate(net),
+            "events": list(events),
+        }
+    )
 
 
 def shortened(name: str, start: str, end: str) -> Scenario:
     """A shipped scenario with its horizon cut (events outside it dropped)."""
     s = load_scenario(name)
     a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    return s.model_copy(update={
-        "horizon": s.horizon.model_copy(update={"start": a, "end": b}),
-        "events": tuple(e for e in s.events if a <= e.date <= b),
-    })
+    return s.model_copy(
+        update={
+            "horizon": s.horizon.model_copy(update={"start": a, "end": b}),
+            "events": tuple(e for e in s.events if a <= e.date <= b),
+        }
+    )
 
 
 @pytest.fixture(scope="session")

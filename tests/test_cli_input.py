@@ -46,8 +46,11 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
 
 def problem_lines(result: Result) -> list[str]:
     """Every reported problem (validate's summary and ``ok`` lines left out)."""
-    return [ln for ln in result.stdout.splitlines()
-            if ln and not ln.endswith(": ok") and " file(s) checked: " not in ln]
+    return [
+        ln
+        for ln in result.stdout.splitlines()
+        if ln and not ln.endswith(": ok") and " file(s) checked: " not in ln
+    ]
 
 
 def only_problem(result: Result) -> str:
@@ -70,88 +73,214 @@ BASE = "name: bad\nextends: baseline\n"  # lines 1-2 of most cases below
 CASES = [
     ("empty_file", "", 1, "", ["empty file", "`name`"]),
     ("only_comments", "# nothing here yet\n", 1, "", ["empty file"]),
-    ("yaml_syntax_error", "name: bad\nhorizon: {start: 2020-01-01\nend: 2021-01-01\n", 3, "",
-     ["YAML syntax error", "column 4", "starts on line 2"]),
+    (
+        "yaml_syntax_error",
+        "name: bad\nhorizon: {start: 2020-01-01\nend: 2021-01-01\n",
+        3,
+        "",
+        ["YAML syntax error", "column 4", "starts on line 2"],
+    ),
     ("tab_indentation", "name: bad\n\tseed: 1\n", 2, "", ["YAML syntax error", "not tabs"]),
-    ("top_level_list", "- name: bad\n- seed: 1\n", 1, "",
-     ["top level must be a mapping", "found a list"]),
-    ("top_level_scalar", "just some words\n", 1, "",
-     ["top level must be a mapping", "found a str"]),
-    ("unknown_key_with_suggestion", BASE + "horizn: {start: 2020-01-01, end: 2021-01-01}\n",
-     3, "horizn", ["unknown key", "did you mean `horizon`?"]),
-    ("unknown_key_inside_set_entry", BASE + "set:\n  links.lt_transit.capacity_trains_per_dya: 3\n",
-     4, "set.links.lt_transit.capacity_trains_per_dya",
-     ["unknown key", "did you mean `capacity_trains_per_day`?"]),
-    ("unknown_key_suggests_a_field_of_the_right_section",
-     BASE + "set:\n  ports.klaipeda.capacity_trains_per_day: 3\n",
-     4, "set.ports.klaipeda.capacity_trains_per_day", ["did you mean `capacity_t_per_year`?"]),
+    (
+        "top_level_list",
+        "- name: bad\n- seed: 1\n",
+        1,
+        "",
+        ["top level must be a mapping", "found a list"],
+    ),
+    (
+        "top_level_scalar",
+        "just some words\n",
+        1,
+        "",
+        ["top level must be a mapping", "found a str"],
+    ),
+    (
+        "unknown_key_with_suggestion",
+        BASE + "horizn: {start: 2020-01-01, end: 2021-01-01}\n",
+        3,
+        "horizn",
+        ["unknown key", "did you mean `horizon`?"],
+    ),
+    (
+        "unknown_key_inside_set_entry",
+        BASE + "set:\n  links.lt_transit.capacity_trains_per_dya: 3\n",
+        4,
+        "set.links.lt_transit.capacity_trains_per_dya",
+        ["unknown key", "did you mean `capacity_trains_per_day`?"],
+    ),
+    (
+        "unknown_key_suggests_a_field_of_the_right_section",
+        BASE + "set:\n  ports.klaipeda.capacity_trains_per_day: 3\n",
+        4,
+        "set.ports.klaipeda.capacity_trains_per_day",
+        ["did you mean `capacity_t_per_year`?"],
+    ),
     ("wrong_type_seed", BASE + 'seed: "abc"\n', 3, "seed", ["whole number", "'abc'"]),
     ("negative_seed", BASE + "seed: -1\n", 3, "seed", ["greater than or equal to 0", "-1"]),
-    ("negative_link_capacity", BASE + "set: {links.lt_transit.capacity_trains_per_day: -1}\n",
-     3, "set.links.lt_transit.capacity_trains_per_day", ["greater than 0", "-1"]),
-    ("zero_link_capacity", BASE + "set: {links.lt_transit.capacity_trains_per_day: 0}\n",
-     3, "set.links.lt_transit.capacity_trains_per_day", ["greater than 0", "(got 0)"]),
-    ("negative_port_capacity", BASE + "set:\n  ports.klaipeda.capacity_t_per_year: -5\n",
-     4, "set.ports.klaipeda.capacity_t_per_year", ["greater than or equal to 0", "-5"]),
-    ("end_before_start", "name: bad\nhorizon: {start: 2021-01-01, end: 2020-01-01}\n", 2,
-     "horizon", ["end (2020-01-01) must be after start (2021-01-01)"]),
-    ("event_after_the_horizon",
-     BASE + "events:\n  - {date: 2031-01-01, actor: EU, action: close, target: 'market:eu'}\n",
-     4, "events.0.date", ["2031-01-01 is outside the horizon 2019-01-01..2030-12-31"]),
-    ("event_before_the_horizon",
-     BASE + "events:\n  - {date: 2018-12-31, actor: EU, action: close, target: 'market:eu'}\n",
-     4, "events.0.date", ["outside the horizon"]),
-    ("event_targets_a_misspelt_link",
-     BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: close, target: 'link:lt_transt'}\n",
-     4, "events.0.target", ["no link 'lt_transt'", "did you mean `link:lt_transit`?"]),
-    ("event_targets_a_misspelt_port",
-     BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: close, target: 'port:klaipda'}\n",
-     4, "events.0.target", ["no port 'klaipda'", "did you mean `port:klaipeda`?"]),
-    ("event_targets_a_missing_market",
-     BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: close, target: 'market:mars'}\n",
-     4, "events.0.target", ["no market 'mars' in the network"]),
-    ("event_with_a_misspelt_action",
-     BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: clos, target: 'market:eu'}\n",
-     4, "events.0", ["unknown action 'clos'", "did you mean `close`?"]),
-    ("event_without_an_action",
-     BASE + "events:\n  - {date: 2022-01-01, actor: EU, target: 'market:eu'}\n",
-     4, "events.0", ["missing action"]),
-    ("event_with_a_misspelt_actor",
-     BASE + "events:\n"
-     "  - {date: 2022-01-01, actor: Lithuana, action: close, target: 'market:eu'}\n",
-     4, "events.0.actor", ["should be one of", "did you mean `Lithuania`?"]),
-    ("event_target_without_a_kind",
-     BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: close, target: lt_transit}\n",
-     4, "events.0.target", ["kind:id", "link:lt_transit"]),
-    ("name_not_an_id", "name: My Scenario\nextends: baseline\n", 1, "name",
-     ["lower_snake_case", "'My Scenario'"]),
+    (
+        "negative_link_capacity",
+        BASE + "set: {links.lt_transit.capacity_trains_per_day: -1}\n",
+        3,
+        "set.links.lt_transit.capacity_trains_per_day",
+        ["greater than 0", "-1"],
+    ),
+    (
+        "zero_link_capacity",
+        BASE + "set: {links.lt_transit.capacity_trains_per_day: 0}\n",
+        3,
+        "set.links.lt_transit.capacity_trains_per_day",
+        ["greater than 0", "(got 0)"],
+    ),
+    (
+        "negative_port_capacity",
+        BASE + "set:\n  ports.klaipeda.capacity_t_per_year: -5\n",
+        4,
+        "set.ports.klaipeda.capacity_t_per_year",
+        ["greater than or equal to 0", "-5"],
+    ),
+    (
+        "end_before_start",
+        "name: bad\nhorizon: {start: 2021-01-01, end: 2020-01-01}\n",
+        2,
+        "horizon",
+        ["end (2020-01-01) must be after start (2021-01-01)"],
+    ),
+    (
+        "event_after_the_horizon",
+        BASE + "events:\n  - {date: 2031-01-01, actor: EU, action: close, target: 'market:eu'}\n",
+        4,
+        "events.0.date",
+        ["2031-01-01 is outside the horizon 2019-01-01..2030-12-31"],
+    ),
+    (
+        "event_before_the_horizon",
+        BASE + "events:\n  - {date: 2018-12-31, actor: EU, action: close, target: 'market:eu'}\n",
+        4,
+        "events.0.date",
+        ["outside the horizon"],
+    ),
+    (
+        "event_targets_a_misspelt_link",
+        BASE
+        + "events:\n  - {date: 2022-01-01, actor: EU, action: close, target: 'link:lt_transt'}\n",
+        4,
+        "events.0.target",
+        ["no link 'lt_transt'", "did you mean `link:lt_transit`?"],
+    ),
+    (
+        "event_targets_a_misspelt_port",
+        BASE
+        + "events:\n  - {date: 2022-01-01, actor: EU, action: close, target: 'port:klaipda'}\n",
+        4,
+        "events.0.target",
+        ["no port 'klaipda'", "did you mean `port:klaipeda`?"],
+    ),
+    (
+        "event_targets_a_missing_market",
+        BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: close, target: 'market:mars'}\n",
+        4,
+        "events.0.target",
+        ["no market 'mars' in the network"],
+    ),
+    (
+        "event_with_a_misspelt_action",
+        BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: clos, target: 'market:eu'}\n",
+        4,
+        "events.0",
+        ["unknown action 'clos'", "did you mean `close`?"],
+    ),
+    (
+        "event_without_an_action",
+        BASE + "events:\n  - {date: 2022-01-01, actor: EU, target: 'market:eu'}\n",
+        4,
+        "events.0",
+        ["missing action"],
+    ),
+    (
+        "event_with_a_misspelt_actor",
+        BASE + "events:\n"
+        "  - {date: 2022-01-01, actor: Lithuana, action: close, target: 'market:eu'}\n",
+        4,
+        "events.0.actor",
+        ["should be one of", "did you mean `Lithuania`?"],
+    ),
+    (
+        "event_target_without_a_kind",
+        BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: close, target: lt_transit}\n",
+        4,
+        "events.0.target",
+        ["kind:id", "link:lt_transit"],
+    ),
+    (
+        "name_not_an_id",
+        "name: My Scenario\nextends: baseline\n",
+        1,
+        "name",
+        ["lower_snake_case", "'My Scenario'"],
+    ),
     ("missing_name", "extends: baseline\n", 1, "name", ["missing required key"]),
-    ("extends_a_missing_file", "name: bad\nextends: nowhere.yaml\n", 2, "extends",
-     ["cannot find 'nowhere.yaml'", "shipped scenario"]),
+    (
+        "extends_a_missing_file",
+        "name: bad\nextends: nowhere.yaml\n",
+        2,
+        "extends",
+        ["cannot find 'nowhere.yaml'", "shipped scenario"],
+    ),
     ("extends_itself", "name: bad\nextends: case.yaml\n", 2, "extends", ["circular"]),
     ("duplicate_key", BASE + "seed: 1\nseed: 2\n", 4, "seed", ["duplicate key"]),
-    ("duplicate_key_in_a_nested_mapping",
-     BASE + "horizon:\n  start: 2020-01-01\n  start: 2021-01-01\n", 5, "horizon.start",
-     ["duplicate key"]),
-    ("impossible_date", BASE + "horizon: {start: 2022-02-30, end: 2023-01-01}\n", 3, "",
-     ["'2022-02-30'", "day is out of range"]),
-    ("not_utf8", b"name: bad\ndescription: caf\xe9 au lait\n", 2, "",
-     ["not UTF-8", "0xe9", "save the file as UTF-8"]),
+    (
+        "duplicate_key_in_a_nested_mapping",
+        BASE + "horizon:\n  start: 2020-01-01\n  start: 2021-01-01\n",
+        5,
+        "horizon.start",
+        ["duplicate key"],
+    ),
+    (
+        "impossible_date",
+        BASE + "horizon: {start: 2022-02-30, end: 2023-01-01}\n",
+        3,
+        "",
+        ["'2022-02-30'", "day is out of range"],
+    ),
+    (
+        "not_utf8",
+        b"name: bad\ndescription: caf\xe9 au lait\n",
+        2,
+        "",
+        ["not UTF-8", "0xe9", "save the file as UTF-8"],
+    ),
     ("binary", b"name: bad\n\x00\x01\x02\x03", None, "", ["binary file", "NUL"]),
-    ("set_adds_a_section_of_its_own", BASE + "set: {seed: 3}\n", 3, "set.seed",
-     ["scenario setting, not a network parameter"]),
-    ("set_path_that_does_not_exist", BASE + "set: {ports.klaipedaa.berths: 3}\n", 3,
-     "set.ports.klaipedaa.berths", ["no such parameter", "did you mean `ports.klaipeda`?"]),
-    ("set_port_stock_above_storage", BASE + "set: {ports.klaipeda.initial_stock_t: 300000}\n",
-     3, "set.ports.klaipeda.initial_stock_t",
-     ["initial_stock_t (300,000 t) exceeds storage_t (200,000 t)"]),
+    (
+        "set_adds_a_section_of_its_own",
+        BASE + "set: {seed: 3}\n",
+        3,
+        "set.seed",
+        ["scenario setting, not a network parameter"],
+    ),
+    (
+        "set_path_that_does_not_exist",
+        BASE + "set: {ports.klaipedaa.berths: 3}\n",
+        3,
+        "set.ports.klaipedaa.berths",
+        ["no such parameter", "did you mean `ports.klaipeda`?"],
+    ),
+    (
+        "set_port_stock_above_storage",
+        BASE + "set: {ports.klaipeda.initial_stock_t: 300000}\n",
+        3,
+        "set.ports.klaipeda.initial_stock_t",
+        ["initial_stock_t (300,000 t) exceeds storage_t (200,000 t)"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "key", "fragments"),
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("text", "line", "key", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_validate_reports_each_bad_input_on_one_line_at_its_place_and_exits_2(
-        tmp_path, text, line, key, fragments):
+    tmp_path, text, line, key, fragments
+):
     path = write(tmp_path, "case.yaml", text)
     result = cli("validate", str(path))
     assert_invalid(result)
@@ -182,7 +311,8 @@ def test_validate_suggests_a_shipped_scenario_for_a_misspelt_name():
     result = cli("validate", "histroy")
     assert_invalid(result)
     assert only_problem(result) == (
-        "histroy: no such file or shipped scenario; did you mean `history`?")
+        "histroy: no such file or shipped scenario; did you mean `history`?"
+    )
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read_or_parsed(tmp_path, monkeypatch):
@@ -202,9 +332,11 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read_or_parsed(tmp_p
     assert time.perf_counter() - started < 2.0
     assert_invalid(result)
     size = path.stat().st_size
-    assert only_problem(result) == (f"{path}: file is {size:,} bytes, over the "
-                                    f"{yamlio.MAX_FILE_BYTES:,}-byte limit for scenario and "
-                                    "network files")
+    assert only_problem(result) == (
+        f"{path}: file is {size:,} bytes, over the "
+        f"{yamlio.MAX_FILE_BYTES:,}-byte limit for scenario and "
+        "network files"
+    )
 
 
 def test_an_extends_cycle_is_reported_at_the_extends_that_closes_it():
@@ -213,7 +345,8 @@ def test_an_extends_cycle_is_reported_at_the_extends_that_closes_it():
     assert_invalid(result)
     assert only_problem(result) == (
         f"{b}:2: extends: circular: cycle_a.yaml → cycle_b.yaml → cycle_a.yaml "
-        "(a scenario cannot extend itself, directly or through others)")
+        "(a scenario cannot extend itself, directly or through others)"
+    )
 
 
 def test_an_extends_cycle_through_invalid_files_is_still_reported_without_a_crash(tmp_path):
@@ -235,7 +368,8 @@ def test_a_problem_in_a_parent_file_names_the_parent_file_and_line(tmp_path):
     result = cli("validate", str(child))
     assert_invalid(result)
     assert only_problem(result) == (
-        f"{tmp_path / 'parent.yaml'}:4: seed: should be a whole number (got 'many')")
+        f"{tmp_path / 'parent.yaml'}:4: seed: should be a whole number (got 'many')"
+    )
 
 
 def test_every_problem_of_a_file_is_reported_in_one_run_in_line_order():
@@ -273,30 +407,52 @@ def test_file_problems_and_set_option_problems_are_reported_together():
 # --- --set ----------------------------------------------------------------------------------------
 
 SET_CASES = [
-    ("path_that_does_not_exist", "ports.klaipedaa.handling_usd_per_t=11",
-     "--set: ports.klaipedaa.handling_usd_per_t: no such parameter `ports.klaipedaa`; "
-     "did you mean `ports.klaipeda`?"),
-    ("value_of_the_wrong_type", "ports.klaipeda.berths=many",
-     "--set: ports.klaipeda.berths: should be a whole number (got 'many')"),
-    ("misspelt_last_key", "links.lt_transit.capacity_trains_per_dya=3",
-     "--set: links.lt_transit.capacity_trains_per_dya: unknown key; "
-     "did you mean `capacity_trains_per_day`?"),
-    ("negative_capacity", "links.lt_transit.capacity_trains_per_day=-1",
-     "--set: links.lt_transit.capacity_trains_per_day: should be greater than 0 (got -1)"),
-    ("stock_above_storage_after_merging", "mines.belaruskali.initial_stock_t=5000000",
-     "--set: mines.belaruskali.initial_stock_t: initial_stock_t (5,000,000 t) exceeds "
-     "storage_t (1,000,000 t)"),
-    ("no_equals_sign", "ports.klaipeda.berths",
-     "--set: ports.klaipeda.berths: expected key=value, e.g. "
-     "ports.klaipeda.handling_usd_per_t=11"),
-    ("a_scenario_setting", "seed=3",
-     "--set: seed: `seed` is a scenario setting, not a network parameter: write it at the top "
-     "level of a scenario file"),
+    (
+        "path_that_does_not_exist",
+        "ports.klaipedaa.handling_usd_per_t=11",
+        "--set: ports.klaipedaa.handling_usd_per_t: no such parameter `ports.klaipedaa`; "
+        "did you mean `ports.klaipeda`?",
+    ),
+    (
+        "value_of_the_wrong_type",
+        "ports.klaipeda.berths=many",
+        "--set: ports.klaipeda.berths: should be a whole number (got 'many')",
+    ),
+    (
+        "misspelt_last_key",
+        "links.lt_transit.capacity_trains_per_dya=3",
+        "--set: links.lt_transit.capacity_trains_per_dya: unknown key; "
+        "did you mean `capacity_trains_per_day`?",
+    ),
+    (
+        "negative_capacity",
+        "links.lt_transit.capacity_trains_per_day=-1",
+        "--set: links.lt_transit.capacity_trains_per_day: should be greater than 0 (got -1)",
+    ),
+    (
+        "stock_above_storage_after_merging",
+        "mines.belaruskali.initial_stock_t=5000000",
+        "--set: mines.belaruskali.initial_stock_t: initial_stock_t (5,000,000 t) exceeds "
+        "storage_t (1,000,000 t)",
+    ),
+    (
+        "no_equals_sign",
+        "ports.klaipeda.berths",
+        "--set: ports.klaipeda.berths: expected key=value, e.g. "
+        "ports.klaipeda.handling_usd_per_t=11",
+    ),
+    (
+        "a_scenario_setting",
+        "seed=3",
+        "--set: seed: `seed` is a scenario setting, not a network parameter: write it at the top "
+        "level of a scenario file",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("option", "expected"), [c[1:] for c in SET_CASES],
-                         ids=[c[0] for c in SET_CASES])
+@pytest.mark.parametrize(
+    ("option", "expected"), [c[1:] for c in SET_CASES], ids=[c[0] for c in SET_CASES]
+)
 def test_validate_rejects_a_bad_set_option_with_one_clear_line(option, expected):
     result = cli("validate", str(SCENARIOS / "history.yaml"), "--set", option)
     assert_invalid(result)
@@ -307,17 +463,29 @@ def test_set_options_are_validated_after_merging_with_the_files_sets(tmp_path):
     # the file lowers storage, the --set raises the stock: only together are they invalid
     path = write(tmp_path, "low.yaml", BASE + "set: {mines.belaruskali.storage_t: 400000}\n")
     assert cli("validate", str(path)).exit_code == 0
-    assert cli("validate", str(path), "--set", "mines.belaruskali.initial_stock_t=300000"
-               ).exit_code == 0
+    assert (
+        cli("validate", str(path), "--set", "mines.belaruskali.initial_stock_t=300000").exit_code
+        == 0
+    )
     result = cli("validate", str(path), "--set", "mines.belaruskali.initial_stock_t=500000")
     assert_invalid(result)
-    assert only_problem(result) == ("--set: mines.belaruskali.initial_stock_t: initial_stock_t "
-                                    "(500,000 t) exceeds storage_t (400,000 t)")
+    assert only_problem(result) == (
+        "--set: mines.belaruskali.initial_stock_t: initial_stock_t "
+        "(500,000 t) exceeds storage_t (400,000 t)"
+    )
 
 
 def test_every_bad_set_option_is_reported_at_once():
-    result = cli("validate", "history", "--set", "ports.klaipedaa.handling_usd_per_t=11",
-                 "--set", "ports.klaipeda.berths=many", "--set", "model.wagons_per_train=0")
+    result = cli(
+        "validate",
+        "history",
+        "--set",
+        "ports.klaipedaa.handling_usd_per_t=11",
+        "--set",
+        "ports.klaipeda.berths=many",
+        "--set",
+        "model.wagons_per_train=0",
+    )
     assert_invalid(result)
     assert len(problem_lines(result)) == 3
     assert all(ln.startswith("--set: ") for ln in problem_lines(result))
@@ -325,16 +493,30 @@ def test_every_bad_set_option_is_reported_at_once():
 
 # --- run: nothing is written on invalid input --------------------------------------------------
 
-@pytest.mark.parametrize(("text", "options"), [
-    ("name: bad\nextends: baseline\nhorizn: {start: 2020-01-01, end: 2021-01-01}\n", ()),
-    ("name: bad\nextends: baseline\nset: {links.lt_transit.capacity_trains_per_day: -1}\n", ()),
-    ("name: bad\nextends: baseline\nevents:\n"
-     "  - {date: 2022-01-01, actor: EU, action: close, target: 'link:lt_transt'}\n", ()),
-    ("", ()),
-    ("name: ok\nextends: baseline\n", ("--set", "ports.klaipedaa.handling_usd_per_t=11")),
-    ("name: ok\nextends: baseline\n", ("--set", "ports.klaipeda.berths=many")),
-], ids=["unknown_key", "negative_capacity", "bad_target", "empty_file", "bad_set_path",
-        "bad_set_type"])
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("name: bad\nextends: baseline\nhorizn: {start: 2020-01-01, end: 2021-01-01}\n", ()),
+        ("name: bad\nextends: baseline\nset: {links.lt_transit.capacity_trains_per_day: -1}\n", ()),
+        (
+            "name: bad\nextends: baseline\nevents:\n"
+            "  - {date: 2022-01-01, actor: EU, action: close, target: 'link:lt_transt'}\n",
+            (),
+        ),
+        ("", ()),
+        ("name: ok\nextends: baseline\n", ("--set", "ports.klaipedaa.handling_usd_per_t=11")),
+        ("name: ok\nextends: baseline\n", ("--set", "ports.klaipeda.berths=many")),
+    ],
+    ids=[
+        "unknown_key",
+        "negative_capacity",
+        "bad_target",
+        "empty_file",
+        "bad_set_path",
+        "bad_set_type",
+    ],
+)
 def test_run_on_invalid_input_exits_2_and_creates_no_results_folder(tmp_path, text, options):
     path = write(tmp_path, "case.yaml", text)
     out = tmp_path / "out"
@@ -365,14 +547,16 @@ def test_run_of_several_scenarios_reports_the_problems_of_all_before_running_any
 def test_compare_with_an_invalid_scenario_exits_2_and_writes_nothing(tmp_path):
     bad = write(tmp_path, "bad.yaml", "name: bad\nextends: baseline\nhorizn: 1\n")
     out, report = tmp_path / "out", tmp_path / "report.html"
-    result = cli("compare", "baseline", str(bad), "-n", "1", "--out", str(out),
-                 "--report", str(report))
+    result = cli(
+        "compare", "baseline", str(bad), "-n", "1", "--out", str(out), "--report", str(report)
+    )
     assert result.exit_code == 2, result.output
     assert not out.exists() and not report.exists()
     assert result.stderr.splitlines()[0] == f"{bad}:3: horizn: unknown key; did you mean `horizon`?"
 
 
 # --- exit status 1 for an internal error, still without a traceback ------------------------------
+
 
 def test_an_internal_error_exits_1_with_a_one_line_message_and_no_traceback(monkeypatch):
     import potashsim.scenario.loader
@@ -390,6 +574,7 @@ def test_an_internal_error_exits_1_with_a_one_line_message_and_no_traceback(monk
 
 
 # --- the shipped folder, folders with a bad file ----------------------------------------------
+
 
 def test_validate_passes_on_the_shipped_scenarios_folder():
     result = cli("validate", str(SCENARIOS))
@@ -429,12 +614,13 @@ def test_validate_accepts_the_extends_chain_fixture():
 
 # --- explain --------------------------------------------------------------------------------------
 
+
 def section(text: str, title: str) -> list[list[str]]:
     """Rows of a table in explain's output, split on runs of two or more spaces."""
     lines = text.splitlines()
     start = next(i for i, ln in enumerate(lines) if ln.startswith(title))
     rows = []
-    for ln in lines[start + 3:]:
+    for ln in lines[start + 3 :]:
         if not ln.strip():
             break
         rows.append(re.split(r"\s{2,}", ln.strip()))
@@ -476,17 +662,31 @@ def test_explain_with_a_bad_set_reports_on_stderr_and_exits_2():
 
 # --- as a real process: no traceback on stderr ----------------------------------------------------
 
+
 def potashsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "potashsim", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "potashsim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("syntax.yaml", "name: bad\nhorizon: {start: 2020-01-01\nend: 2021-01-01\n"),
-    ("date.yaml", "name: bad\nextends: baseline\nhorizon: {start: 2022-02-30, end: 2023-01-01}\n"),
-    ("latin1.yaml", b"name: bad\ndescription: caf\xe9\n"),
-    ("binary.yaml", b"\x00\x01name"),
-], ids=["syntax_error", "impossible_date", "latin1", "binary"])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("syntax.yaml", "name: bad\nhorizon: {start: 2020-01-01\nend: 2021-01-01\n"),
+        (
+            "date.yaml",
+            "name: bad\nextends: baseline\nhorizon: {start: 2022-02-30, end: 2023-01-01}\n",
+        ),
+        ("latin1.yaml", b"name: bad\ndescription: caf\xe9\n"),
+        ("binary.yaml", b"\x00\x01name"),
+    ],
+    ids=["syntax_error", "impossible_date", "latin1", "binary"],
+)
 def test_the_installed_command_reports_bad_files_without_a_traceback(tmp_path, name, content):
     write(tmp_path, name, content)
     proc = potashsim("validate", name, cwd=tmp_path)

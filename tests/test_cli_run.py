@@ -37,14 +37,30 @@ def test_run_writes_the_results_contract_and_prints_the_folder_last(short_scenar
     assert res.exit_code == 0, res.output
     folder = Path(res.output.strip().splitlines()[-1])
     assert folder.parent == tmp_path / "r" / "h"
-    for name in ("summary.json", "monthly.csv", "utilisation.csv", "timeline.csv",
-                 "network.json", "manifest.json", "scenario.resolved.yaml"):
+    for name in (
+        "summary.json",
+        "monthly.csv",
+        "utilisation.csv",
+        "timeline.csv",
+        "network.json",
+        "manifest.json",
+        "scenario.resolved.yaml",
+    ):
         assert (folder / name).is_file(), name
     summary = json.loads((folder / "summary.json").read_text())
     t = summary["totals"]
     assert summary["seed"] == 3 and summary["scenario"] == "h"
-    assert abs(t["initial_stock_t"] + t["produced_t"] - t["exported_t"] - t["domestic_t"]
-               - t["end_stock_t"] - t["in_transit_t"]) < 1
+    assert (
+        abs(
+            t["initial_stock_t"]
+            + t["produced_t"]
+            - t["exported_t"]
+            - t["domestic_t"]
+            - t["end_stock_t"]
+            - t["in_transit_t"]
+        )
+        < 1
+    )
     assert set(summary["by_year"]) == {"2021", "2022", "2023"}
     monthly = pd.read_csv(folder / "monthly.csv")
     assert monthly["exported_t"].sum() == pytest.approx(t["exported_t"])
@@ -55,7 +71,8 @@ def test_run_writes_the_results_contract_and_prints_the_folder_last(short_scenar
 
 
 def test_rerunning_the_same_run_keeps_the_folder_and_refuses_different_content(
-        short_scenarios, tmp_path):
+    short_scenarios, tmp_path
+):
     args = ("run", str(short_scenarios["h"]), "--out", str(tmp_path / "r"))
     first = invoke(*args).output.strip().splitlines()[-1]
     second = invoke(*args).output.strip().splitlines()[-1]
@@ -71,8 +88,17 @@ def test_rerunning_the_same_run_keeps_the_folder_and_refuses_different_content(
 
 
 def test_compare_writes_paired_statistics_and_prints_the_table(short_scenarios, tmp_path):
-    res = invoke("compare", str(short_scenarios["h"]), str(short_scenarios["u"]),
-                 "--replications", "3", "--workers", "1", "--out", str(tmp_path / "r"))
+    res = invoke(
+        "compare",
+        str(short_scenarios["h"]),
+        str(short_scenarios["u"]),
+        "--replications",
+        "3",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path / "r"),
+    )
     assert res.exit_code == 0, res.output
     folder = Path(res.output.strip().splitlines()[-1])
     doc = json.loads((folder / "comparison.json").read_text())
@@ -81,8 +107,9 @@ def test_compare_writes_paired_statistics_and_prints_the_table(short_scenarios, 
     assert stats["diff_ci_low"] <= stats["diff_mean"] <= stats["diff_ci_high"]
     d = doc["decomposition"]["u"]
     assert d["volume_usd"] + d["price_usd"] + d["logistics_usd"] == pytest.approx(d["total_usd"])
-    assert d["total_usd"] == pytest.approx(doc["stats"]["u"]["netback_usd"]["mean"]
-                                           - doc["stats"]["h"]["netback_usd"]["mean"])
+    assert d["total_usd"] == pytest.approx(
+        doc["stats"]["u"]["netback_usd"]["mean"] - doc["stats"]["h"]["netback_usd"]["mean"]
+    )
     reps = pd.read_csv(folder / "replications.csv")
     assert set(reps["replication"]) == {0, 1, 2}
     assert (folder / "runs" / "u" / "summary.json").is_file()
@@ -91,14 +118,18 @@ def test_compare_writes_paired_statistics_and_prints_the_table(short_scenarios, 
     assert doc["stats"]["u"]["exported_t"]["diff_mean"] > 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--replications", "0"), "--replications"),
-    (("--workers", "0"), "--workers"),
-    (("--seed", "-1"), "--seed"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--replications", "0"), "--replications"),
+        (("--workers", "0"), "--workers"),
+        (("--seed", "-1"), "--seed"),
+    ],
+)
 def test_compare_rejects_bad_options_with_a_clear_message(args, message, tmp_path):
-    res = CliRunner().invoke(main, ["compare", "baseline", "history", *args,
-                                    "--out", str(tmp_path)])
+    res = CliRunner().invoke(
+        main, ["compare", "baseline", "history", *args, "--out", str(tmp_path)]
+    )
     assert res.exit_code == 2
     assert message in res.output
     assert not (tmp_path / "compare").exists()
@@ -126,9 +157,25 @@ def test_ctrl_c_during_compare_stops_at_once_leaving_no_folder_and_no_traceback(
 
     # a terminal's Ctrl-C reaches the whole process group, workers included
     proc = subprocess.Popen(
-        [sys.executable, "-m", "potashsim", "compare", "baseline", "history",
-         "--replications", "40", "--workers", "2", "--out", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "potashsim",
+            "compare",
+            "baseline",
+            "history",
+            "--replications",
+            "40",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         # interrupt once the replications are running (the progress label is on stderr)
         assert proc.stderr is not None

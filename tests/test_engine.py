@@ -50,8 +50,12 @@ def test_every_shipped_scenario_balances_to_the_tonne_and_respects_capacities(na
     assert_capacities_respected(trace, net, cal)
     summary = summarize(trace, deliveries_table(trace, net, cal))["totals"]
     lhs = summary["initial_stock_t"] + summary["produced_t"]
-    rhs = (summary["exported_t"] + summary["domestic_t"] + summary["end_stock_t"]
-           + summary["in_transit_t"])
+    rhs = (
+        summary["exported_t"]
+        + summary["domestic_t"]
+        + summary["end_stock_t"]
+        + summary["in_transit_t"]
+    )
     assert abs(lhs - rhs) < 1.0
 
 
@@ -79,8 +83,9 @@ def test_results_do_not_depend_on_the_number_of_workers(history_short):
 
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(history_short):
-    cmp = compare([history_short, history_short.model_copy(update={"name": "twin"})],
-                  replications=3, seed=3)
+    cmp = compare(
+        [history_short, history_short.model_copy(update={"name": "twin"})], replications=3, seed=3
+    )
     for metric in ("exported_t", "revenue_usd", "netback_usd"):
         assert cmp.stats["twin"][metric]["diff_mean"] == 0.0
         assert cmp.stats["twin"][metric]["diff_ci_low"] == 0.0
@@ -112,8 +117,12 @@ def test_netback_per_tonne_is_price_minus_each_cost_item_exactly():
 
 
 def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails():
-    close = {"date": dt.date(2020, 3, 1), "actor": "Lithuania", "action": "close",
-             "target": "link:rail"}
+    close = {
+        "date": dt.date(2020, 3, 1),
+        "actor": "Lithuania",
+        "action": "close",
+        "target": "link:rail",
+    }
     scenario = make_scenario(tiny_network(), days=200, events=(close,))
     trace, _net, cal = simulate(scenario)
     closed_day = cal.day_of(dt.date(2020, 3, 1))
@@ -122,18 +131,26 @@ def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails(
     assert closed_day - 1 <= last_export <= closed_day + 1
     assert trace.end_stock_by_place_t["mine:m1"] == pytest.approx(50_000)
     full_day = closed_day + 25  # 50,000 t of storage at 2,000 t a day, less what was in it
-    assert np.all(trace.curtailed_t[full_day + 1:] == pytest.approx(2_000))
-    assert trace.curtailed_t[:closed_day - 30].sum() == 0
+    assert np.all(trace.curtailed_t[full_day + 1 :] == pytest.approx(2_000))
+    assert trace.curtailed_t[: closed_day - 30].sum() == 0
 
 
 def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds():
     events = (
-        {"date": dt.date(2020, 2, 1), "actor": "Lithuania", "action": "close",
-         "target": "link:rail"},
+        {
+            "date": dt.date(2020, 2, 1),
+            "actor": "Lithuania",
+            "action": "close",
+            "target": "link:rail",
+        },
         {"date": dt.date(2020, 3, 1), "actor": "EU", "action": "close", "target": "link:rail"},
         {"date": dt.date(2020, 4, 1), "actor": "EU", "action": "lift"},
-        {"date": dt.date(2020, 5, 1), "actor": "Lithuania", "action": "reopen",
-         "target": "link:rail"},
+        {
+            "date": dt.date(2020, 5, 1),
+            "actor": "Lithuania",
+            "action": "reopen",
+            "target": "link:rail",
+        },
     )
     scenario = make_scenario(tiny_network(), days=200, events=events)
     trace, _net, cal = simulate(scenario)
@@ -141,17 +158,23 @@ def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds()
     assert not open_[cal.day_of(dt.date(2020, 4, 15))], "Lithuania's closure outlives the EU's"
     assert open_[cal.day_of(dt.date(2020, 5, 1))]
     loads = [d.load_day for d in trace.deliveries]
-    assert not any(cal.day_of(dt.date(2020, 2, 3)) <= x < cal.day_of(dt.date(2020, 5, 1))
-                   for x in loads)
+    assert not any(
+        cal.day_of(dt.date(2020, 2, 3)) <= x < cal.day_of(dt.date(2020, 5, 1)) for x in loads
+    )
     assert any(x > cal.day_of(dt.date(2020, 5, 3)) for x in loads)
 
 
 def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_exceeds_it():
     # two routes through a shared trunk; the port on the cheap route is the binding limit
-    net = tiny_network(**{"links.rail.capacity_trains_per_day": 5,
-                          "ports.p1.capacity_t_per_year": 1_095_000,  # 3,000 t a day
-                          "mines.m1.output_schedule": [{"from_date": "2020-01-01",
-                                                        "output_t_per_year": 3_650_000}]})
+    net = tiny_network(
+        **{
+            "links.rail.capacity_trains_per_day": 5,
+            "ports.p1.capacity_t_per_year": 1_095_000,  # 3,000 t a day
+            "mines.m1.output_schedule": [
+                {"from_date": "2020-01-01", "output_t_per_year": 3_650_000}
+            ],
+        }
+    )
     scenario = make_scenario(net, days=730)
     trace, netspec, _cal = simulate(scenario)
     exported = sum(d.tonnes for d in trace.deliveries)
@@ -174,18 +197,33 @@ def test_an_ice_season_halves_what_a_berth_bound_port_ships():
 
 def test_greedy_dispatch_stays_within_two_percent_of_the_lp_optimum(history_short):
     greedy = run(history_short, seed=1).summary["totals"]["netback_usd"]
-    lp_scenario = history_short.model_copy(update={"network": history_short.network.model_copy(
-        update={"model": history_short.network.model.model_copy(update={"dispatcher": "lp"})})})
+    lp_scenario = history_short.model_copy(
+        update={
+            "network": history_short.network.model_copy(
+                update={
+                    "model": history_short.network.model.model_copy(update={"dispatcher": "lp"})
+                }
+            )
+        }
+    )
     lp = run(lp_scenario, seed=1).summary["totals"]["netback_usd"]
     assert greedy == pytest.approx(lp, rel=0.02)
 
 
 def test_greedy_plan_equals_the_lp_plan_on_a_problem_with_one_best_answer():
-    pairs = (dispatch.Pair("a", "x", 100.0, ("l1",)), dispatch.Pair("b", "x", 50.0, ("l2",)),
-             dispatch.Pair("b", "y", 60.0, ("l2",)), dispatch.Pair("a", "y", -5.0, ("l1",)))
-    problem = dispatch.Problem(pairs, supply_t=10_000, link_t={"l1": 4_000, "l2": 9_000},
-                               terminal_t={"a": 9_000, "b": 9_000},
-                               market_t={"x": 5_000, "y": 3_000})
+    pairs = (
+        dispatch.Pair("a", "x", 100.0, ("l1",)),
+        dispatch.Pair("b", "x", 50.0, ("l2",)),
+        dispatch.Pair("b", "y", 60.0, ("l2",)),
+        dispatch.Pair("a", "y", -5.0, ("l1",)),
+    )
+    problem = dispatch.Problem(
+        pairs,
+        supply_t=10_000,
+        link_t={"l1": 4_000, "l2": 9_000},
+        terminal_t={"a": 9_000, "b": 9_000},
+        market_t={"x": 5_000, "y": 3_000},
+    )
     lp = dispatch.plan_lp(problem)
     greedy = dispatch.plan_greedy(problem)
     assert lp == pytest.approx(greedy)
@@ -254,7 +292,8 @@ def test_the_worked_example_adds_a_port_and_route_with_yaml_alone(tmp_path):
     (tmp_path / "shut.yaml").write_text(
         f"name: shut\nextends: {example}\nstochastic: false\nevents:\n"
         "  - {date: 2027-06-01, actor: Russia, action: close, target: 'port:st_petersburg'}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     d = run(load_scenario(tmp_path / "shut.yaml")).deliveries
     new_port = d[d["route"] == "arkhangelsk"]
     assert new_port["exported_t"].sum() > 1e6
@@ -287,12 +326,17 @@ def test_events_that_change_nothing_are_noted_with_the_reason():
 
     history = load_scenario("history")
     assert ineffective_events(history.events) == []
-    assert ineffective_events(load_scenario("all_lifted").events) == [], \
+    assert ineffective_events(load_scenario("all_lifted").events) == [], (
         "the EU and Lithuania lift on the same day: together they reopen Klaipeda"
+    )
     notes = ineffective_events(load_scenario("us_eu_lifted_lithuania_holds").events)
-    assert notes == ["2027-03-01 EU lift: link:lt_transit stays closed, by Lithuania since "
-                     "2022-02-01"]
-    extra = (*history.events,
-             history.events[0].model_validate({"date": dt.date(2028, 1, 1), "actor": "Poland",
-                                               "action": "note", "note": "x"}))
+    assert notes == [
+        "2027-03-01 EU lift: link:lt_transit stays closed, by Lithuania since 2022-02-01"
+    ]
+    extra = (
+        *history.events,
+        history.events[0].model_validate(
+            {"date": dt.date(2028, 1, 1), "actor": "Poland", "action": "note", "note": "x"}
+        ),
+    )
     assert ineffective_events(extra) == []

@@ -19,41 +19,80 @@ START = dt.date(2020, 1, 1)
 def networks(draw):
     n_ports = draw(st.integers(1, 3))
     lot = draw(st.sampled_from([1_000, 5_000, 20_000]))
-    nodes = {"mine": {"name": "Mine", "lat": 0, "lon": 0},
-             "hub": {"name": "Hub", "lat": 0, "lon": 1}}
-    links = {"trunk": {"from_node": "mine", "to_node": "hub", "country": "X",
-                       "distance_km": 100, "transit_days": draw(st.floats(0.2, 3)),
-                       "capacity_trains_per_day": draw(st.floats(0.3, 8)),
-                       "tariff_usd_per_t": draw(st.floats(0, 30))}}
+    nodes = {
+        "mine": {"name": "Mine", "lat": 0, "lon": 0},
+        "hub": {"name": "Hub", "lat": 0, "lon": 1},
+    }
+    links = {
+        "trunk": {
+            "from_node": "mine",
+            "to_node": "hub",
+            "country": "X",
+            "distance_km": 100,
+            "transit_days": draw(st.floats(0.2, 3)),
+            "capacity_trains_per_day": draw(st.floats(0.3, 8)),
+            "tariff_usd_per_t": draw(st.floats(0, 30)),
+        }
+    }
     ports, lanes, markets = {}, {}, {}
     for m in range(draw(st.integers(1, 3))):
-        markets[f"mk{m}"] = {"name": f"M{m}", "lat": 0, "lon": 0,
-                             "demand_t_per_year": draw(st.floats(1e5, 5e6)),
-                             "prices": [{"date": START, "usd_per_t": draw(st.floats(50, 600))}]}
+        markets[f"mk{m}"] = {
+            "name": f"M{m}",
+            "lat": 0,
+            "lon": 0,
+            "demand_t_per_year": draw(st.floats(1e5, 5e6)),
+            "prices": [{"date": START, "usd_per_t": draw(st.floats(50, 600))}],
+        }
     for p in range(n_ports):
         nodes[f"n{p}"] = {"name": f"N{p}", "lat": 1, "lon": p}
-        links[f"l{p}"] = {"from_node": "hub", "to_node": f"n{p}", "country": "X",
-                          "distance_km": 50, "transit_days": draw(st.floats(0.1, 4)),
-                          "capacity_trains_per_day": draw(st.floats(0.2, 6)),
-                          "tariff_usd_per_t": draw(st.floats(0, 30))}
-        ports[f"p{p}"] = {"name": f"P{p}", "node": f"n{p}", "sea_region": f"s{p}",
-                          "capacity_t_per_year": draw(st.floats(1e5, 1e7)),
-                          "storage_t": lot * draw(st.integers(1, 6)),
-                          "berths": draw(st.integers(1, 3)),
-                          "loading_t_per_day": draw(st.floats(2_000, 30_000)),
-                          "handling_usd_per_t": draw(st.floats(0, 30))}
-        lanes[f"s{p}"] = {m: {"freight_usd_per_t": draw(st.floats(0, 80)),
-                              "voyage_days": draw(st.floats(1, 40))} for m in markets}
+        links[f"l{p}"] = {
+            "from_node": "hub",
+            "to_node": f"n{p}",
+            "country": "X",
+            "distance_km": 50,
+            "transit_days": draw(st.floats(0.1, 4)),
+            "capacity_trains_per_day": draw(st.floats(0.2, 6)),
+            "tariff_usd_per_t": draw(st.floats(0, 30)),
+        }
+        ports[f"p{p}"] = {
+            "name": f"P{p}",
+            "node": f"n{p}",
+            "sea_region": f"s{p}",
+            "capacity_t_per_year": draw(st.floats(1e5, 1e7)),
+            "storage_t": lot * draw(st.integers(1, 6)),
+            "berths": draw(st.integers(1, 3)),
+            "loading_t_per_day": draw(st.floats(2_000, 30_000)),
+            "handling_usd_per_t": draw(st.floats(0, 30)),
+        }
+        lanes[f"s{p}"] = {
+            m: {"freight_usd_per_t": draw(st.floats(0, 80)), "voyage_days": draw(st.floats(1, 40))}
+            for m in markets
+        }
     return {
-        "nodes": nodes, "links": links, "ports": ports, "markets": markets, "lanes": lanes,
-        "mines": {"m": {"name": "M", "node": "mine", "storage_t": draw(st.floats(1e4, 5e5)),
-                        "initial_stock_t": 0,
-                        "output_schedule": [{"from_date": START,
-                                             "output_t_per_year": draw(st.floats(0, 8e6))}]}},
-        "model": {"wagons_per_train": draw(st.integers(10, 70)), "wagon_payload_t": 68,
-                  "ship_lot_t": lot, "dispatch_interval_days": draw(st.integers(1, 14)),
-                  "domestic_t_per_year": draw(st.floats(0, 5e5)),
-                  "transit_spread": draw(st.floats(0, 0.5))},
+        "nodes": nodes,
+        "links": links,
+        "ports": ports,
+        "markets": markets,
+        "lanes": lanes,
+        "mines": {
+            "m": {
+                "name": "M",
+                "node": "mine",
+                "storage_t": draw(st.floats(1e4, 5e5)),
+                "initial_stock_t": 0,
+                "output_schedule": [
+                    {"from_date": START, "output_t_per_year": draw(st.floats(0, 8e6))}
+                ],
+            }
+        },
+        "model": {
+            "wagons_per_train": draw(st.integers(10, 70)),
+            "wagon_payload_t": 68,
+            "ship_lot_t": lot,
+            "dispatch_interval_days": draw(st.integers(1, 14)),
+            "domestic_t_per_year": draw(st.floats(0, 5e5)),
+            "transit_spread": draw(st.floats(0, 0.5)),
+        },
     }
 
 
@@ -61,13 +100,20 @@ def networks(draw):
 def scenarios(draw):
     net = draw(networks())
     days = draw(st.integers(30, 150))
-    targets = [f"link:{k}" for k in net["links"]] + [f"port:{k}" for k in net["ports"]] + \
-        [f"market:{k}" for k in net["markets"]] + ["market:all"]
+    targets = (
+        [f"link:{k}" for k in net["links"]]
+        + [f"port:{k}" for k in net["ports"]]
+        + [f"market:{k}" for k in net["markets"]]
+        + ["market:all"]
+    )
     events = []
     for _ in range(draw(st.integers(0, 5))):
         action = draw(st.sampled_from(["close", "reopen", "discount", "lift"]))
-        ev = {"date": START + dt.timedelta(days=draw(st.integers(0, days - 1))),
-              "actor": draw(st.sampled_from(["EU", "US", "Lithuania"])), "action": action}
+        ev = {
+            "date": START + dt.timedelta(days=draw(st.integers(0, days - 1))),
+            "actor": draw(st.sampled_from(["EU", "US", "Lithuania"])),
+            "action": action,
+        }
         if action in ("close", "reopen"):
             ev["target"] = draw(st.sampled_from(targets[:-1]))
         elif action == "discount":

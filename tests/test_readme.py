@@ -30,8 +30,14 @@ def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path):
     command = quick_start_blocks()[0].split("&& ", 1)[1]
     args = shlex.split(command)[1:]
     # the same command; later options win in click, so only the size and the places change
-    args += ["--replications", "2", "--out", str(tmp_path), "--report",
-             str(tmp_path / "report.html")]
+    args += [
+        "--replications",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--report",
+        str(tmp_path / "report.html"),
+    ]
     res = CliRunner().invoke(main, args, catch_exceptions=False)
     assert res.exit_code == 0, res.output
     assert (tmp_path / "report.html").stat().st_size > 1_000_000

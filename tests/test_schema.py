@@ -42,6 +42,7 @@ def as_json(text: str) -> Any:
 
 def errors(validator: jsonschema.Draft202012Validator, data: Any) -> list[str]:
     """Every error message, including those under anyOf/oneOf branches."""
+
     def walk(errs: Any) -> list[str]:
         return [m for e in errs for m in [e.message, *walk(e.context or [])]]
 
@@ -108,23 +109,46 @@ events:
 
 
 BAD = [
-    ("unknown_key", "name: x\nhorizn: {start: 2020-01-01, end: 2021-01-01}\n",
-     "Additional properties are not allowed ('horizn' was unexpected)"),
-    ("unknown_key_in_horizon", "name: x\nhorizon: {start: 2020-01-01, ende: 2021-01-01}\n",
-     "'ende' was unexpected"),
+    (
+        "unknown_key",
+        "name: x\nhorizn: {start: 2020-01-01, end: 2021-01-01}\n",
+        "Additional properties are not allowed ('horizn' was unexpected)",
+    ),
+    (
+        "unknown_key_in_horizon",
+        "name: x\nhorizon: {start: 2020-01-01, ende: 2021-01-01}\n",
+        "'ende' was unexpected",
+    ),
     ("wrong_type_seed", 'name: x\nseed: "abc"\n', "'abc' is not of type 'integer'"),
     ("negative_seed", "name: x\nseed: -1\n", "-1 is less than the minimum of 0"),
     ("wrong_type_stochastic", "name: x\nstochastic: [yes]\n", "[True] is not of type 'boolean'"),
-    ("bad_action", "name: x\nevents:\n  - {date: 2022-01-01, actor: EU, action: clos, "
-                   "target: 'market:eu'}\n", "'close' was expected"),
-    ("bad_actor", "name: x\nevents:\n  - {date: 2022-01-01, actor: Nobody, action: close, "
-                  "target: 'market:eu'}\n", "'Nobody' is not one of"),
-    ("bad_target", "name: x\nevents:\n  - {date: 2022-01-01, actor: EU, action: close, "
-                   "target: 'eu'}\n", "'eu' does not match"),
-    ("close_without_target", "name: x\nevents:\n  - {date: 2022-01-01, actor: EU, "
-                             "action: close}\n", "'target' is a required property"),
-    ("unknown_event_key", "name: x\nevents:\n  - {date: 2022-01-01, actor: EU, action: close, "
-                          "target: 'market:eu', capacity: 3}\n", "('capacity' was unexpected)"),
+    (
+        "bad_action",
+        "name: x\nevents:\n  - {date: 2022-01-01, actor: EU, action: clos, target: 'market:eu'}\n",
+        "'close' was expected",
+    ),
+    (
+        "bad_actor",
+        "name: x\nevents:\n  - {date: 2022-01-01, actor: Nobody, action: close, "
+        "target: 'market:eu'}\n",
+        "'Nobody' is not one of",
+    ),
+    (
+        "bad_target",
+        "name: x\nevents:\n  - {date: 2022-01-01, actor: EU, action: close, target: 'eu'}\n",
+        "'eu' does not match",
+    ),
+    (
+        "close_without_target",
+        "name: x\nevents:\n  - {date: 2022-01-01, actor: EU, action: close}\n",
+        "'target' is a required property",
+    ),
+    (
+        "unknown_event_key",
+        "name: x\nevents:\n  - {date: 2022-01-01, actor: EU, action: close, "
+        "target: 'market:eu', capacity: 3}\n",
+        "('capacity' was unexpected)",
+    ),
     ("missing_name", "extends: history\n", "'name' is a required property"),
     ("name_not_an_id", "name: My Scenario\n", "does not match"),
     ("top_level_a_list", "- name: x\n", "is not of type 'object'"),
@@ -145,7 +169,18 @@ def test_the_schema_documents_fields_for_editors(schema):
     props = schema["properties"]
     assert "shipped scenario" in props["extends"]["description"]
     assert "dotted path" in props["set"]["description"]
-    actions = {d["properties"]["action"]["const"] for name, d in schema["$defs"].items()
-               if name.endswith("Event")}
-    assert actions == {"close", "reopen", "set_capacity", "set_cost", "discount",
-                       "remove_discount", "lift", "note"}
+    actions = {
+        d["properties"]["action"]["const"]
+        for name, d in schema["$defs"].items()
+        if name.endswith("Event")
+    }
+    assert actions == {
+        "close",
+        "reopen",
+        "set_capacity",
+        "set_cost",
+        "discount",
+        "remove_discount",
+        "lift",
+        "note",
+    }

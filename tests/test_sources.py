@@ -27,8 +27,12 @@ def uncited_numbers(node: Any, path: str = "") -> list[str]:
         ok = bool(node.get("source")) or bool(node.get("estimate"))
         return [] if ok else [path]
     if isinstance(node, dict):
-        return [p for k, v in node.items() if k not in UNCITED_KEYS
-                for p in uncited_numbers(v, f"{path}.{k}".lstrip("."))]
+        return [
+            p
+            for k, v in node.items()
+            if k not in UNCITED_KEYS
+            for p in uncited_numbers(v, f"{path}.{k}".lstrip("."))
+        ]
     if isinstance(node, list):
         return [p for i, v in enumerate(node) for p in uncited_numbers(v, f"{path}.{i}")]
     if isinstance(node, int | float) and not isinstance(node, bool):

@@ -34,11 +34,14 @@ def __getattr__(name: str) -> Any:
     # Lazy re-exports keep `import potashsim` (and the CLI's --help) free of numpy/scipy/simpy.
     if name == "load_scenario":
         from potashsim.scenario.loader import load_scenario
+
         return load_scenario
     if name in ("run", "compare"):
         from potashsim.analysis import experiment
+
         return getattr(experiment, name)
     if name in ("save_run", "save_comparison"):
         from potashsim.results import write as results
+
         return getattr(results, name)
     raise AttributeError(f"module 'potashsim' has no attribute {name!r}")

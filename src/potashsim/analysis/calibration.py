@@ -56,11 +56,15 @@ def calibrate(baseline: Scenario, *, replications: int, seed: int) -> list[YearC
     import datetime as dt
 
     end = dt.date(max(FACTS), 12, 31)
-    baseline = baseline.model_copy(update={
-        "horizon": baseline.horizon.model_copy(update={"end": end}),
-        "events": tuple(e for e in baseline.events if e.date <= end)})
-    rows: dict[int, dict[str, list[float]]] = {y: {"x": [], "s": [], "r": [], "n": []}
-                                               for y in FACTS}
+    baseline = baseline.model_copy(
+        update={
+            "horizon": baseline.horizon.model_copy(update={"end": end}),
+            "events": tuple(e for e in baseline.events if e.date <= end),
+        }
+    )
+    rows: dict[int, dict[str, list[float]]] = {
+        y: {"x": [], "s": [], "r": [], "n": []} for y in FACTS
+    }
     for rep_seed in replication_seeds(seed, replications):
         d = run(baseline, seed=rep_seed).deliveries
         year = d["date"].dt.year
@@ -68,12 +72,15 @@ def calibrate(baseline: Scenario, *, replications: int, seed: int) -> list[YearC
             part = d[year == y]
             total = part["exported_t"].sum()
             rows[y]["x"].append(total / 1e6)
-            rows[y]["s"].append(part.loc[part["route"] == "klaipeda", "exported_t"].sum()
-                                / total if total else 0.0)
+            rows[y]["s"].append(
+                part.loc[part["route"] == "klaipeda", "exported_t"].sum() / total if total else 0.0
+            )
             rows[y]["r"].append(part["revenue_usd"].sum() / 1e9)
             rows[y]["n"].append(part["netback_usd"].sum() / 1e9)
-    return [YearCheck(y, _band(v["x"]), _band(v["s"]), _band(v["r"]), _band(v["n"]))
-            for y, v in rows.items()]
+    return [
+        YearCheck(y, _band(v["x"]), _band(v["s"]), _band(v["r"]), _band(v["n"]))
+        for y, v in rows.items()
+    ]
 
 
 def render(checks: list[YearCheck], replications: int) -> str:
@@ -93,5 +100,6 @@ def render(checks: list[YearCheck], replications: int) -> str:
             f"[{c.klaipeda_share[1]:.0%}-{c.klaipeda_share[2]:.0%}] | {slo:.0%}-{shi:.0%} "
             f"({ssrc}) | {c.revenue_bn_usd[0]:.2f} [{c.revenue_bn_usd[1]:.2f}-"
             f"{c.revenue_bn_usd[2]:.2f}] | {c.netback_bn_usd[0]:.2f} [{c.netback_bn_usd[1]:.2f}-"
-            f"{c.netback_bn_usd[2]:.2f}] | {rev} ({rsrc}) |")
+            f"{c.netback_bn_usd[2]:.2f}] | {rev} ({rsrc}) |"
+        )
     return "\n".join(lines)

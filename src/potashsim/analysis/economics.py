@@ -22,18 +22,45 @@ from potashsim.sim.records import RunTrace
 
 __all__ = ["MONEY", "decompose", "deliveries_table", "monthly_table", "summarize"]
 
-MONEY = ("revenue_usd", "discount_usd", "rail_cost_usd", "port_cost_usd", "freight_cost_usd",
-         "logistics_cost_usd", "netback_usd")
+MONEY = (
+    "revenue_usd",
+    "discount_usd",
+    "rail_cost_usd",
+    "port_cost_usd",
+    "freight_cost_usd",
+    "logistics_cost_usd",
+    "netback_usd",
+)
 
 
 def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.DataFrame:
     """One row per export with its tonnes and money (USD); ``date`` is the export date."""
-    cols = ["dispatch_day", "terminal_day", "load_day", "delivered_day", "route", "market",
-            "exported_t"]
+    cols = [
+        "dispatch_day",
+        "terminal_day",
+        "load_day",
+        "delivered_day",
+        "route",
+        "market",
+        "exported_t",
+    ]
     if not trace.deliveries:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in [*cols, *MONEY, "date"]})
-    df = pd.DataFrame([(d.dispatch_day, d.terminal_day, d.load_day, d.delivered_day, d.route,
-                        d.market, d.tonnes) for d in trace.deliveries], columns=cols)
+    df = pd.DataFrame(
+        [
+            (
+                d.dispatch_day,
+                d.terminal_day,
+                d.load_day,
+                d.delivered_day,
+                d.route,
+                d.market,
+                d.tonnes,
+            )
+            for d in trace.deliveries
+        ],
+        columns=cols,
+    )
     t = df["exported_t"].to_numpy()
     prices = {m: daily_prices(spec, cal.start, cal.days) for m, spec in net.markets.items()}
     price = np.empty(len(df))
@@ -74,8 +101,11 @@ def monthly_table(deliveries: pd.DataFrame) -> pd.DataFrame:
     if deliveries.empty:
         return pd.DataFrame(columns=["month", "route", "market", *cols])
     month = deliveries["date"].dt.to_period("M").dt.to_timestamp()
-    out = (deliveries.assign(month=month).groupby(["month", "route", "market"], as_index=False)
-           [cols].sum())
+    out = (
+        deliveries.assign(month=month)
+        .groupby(["month", "route", "market"], as_index=False)[cols]
+        .sum()
+    )
     out["month"] = out["month"].dt.date
     return out
 
@@ -139,5 +169,9 @@ def decompose(base: dict[str, float], other: dict[str, float]) -> dict[str, floa
     volume = (v1 - v0) * (p0 - c0)
     price = v1 * (p1 - p0)
     logistics = -v1 * (c1 - c0)
-    return {"volume_usd": volume, "price_usd": price, "logistics_usd": logistics,
-            "total_usd": volume + price + logistics}
+    return {
+        "volume_usd": volume,
+        "price_usd": price,
+        "logistics_usd": logistics,
+        "total_usd": volume + price + logistics,
+    }

@@ -38,25 +38,29 @@ def _pool(fn: Callable[[T], R], tasks: Sequence[T], workers: int) -> Iterator[R]
         pool.join()
 
 
-def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int,
-          scheduler: str) -> Iterator[R]:
+def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int, scheduler: str) -> Iterator[R]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as err:
-        raise SimulationError("the Dask scheduler needs the 'dist' extra: "
-                              "pip install 'potashsim[dist]'") from err
+        raise SimulationError(
+            "the Dask scheduler needs the 'dist' extra: pip install 'potashsim[dist]'"
+        ) from err
     cluster: Any = None
     if scheduler == "local":
         # loopback only, random ports: nothing listens beyond this machine
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address="127.0.0.1:0")
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        )
         client = Client(cluster)
     else:
         try:
             client = Client(scheduler, timeout=30)
         except OSError as err:
-            raise SimulationError(f"cannot reach the Dask scheduler at {scheduler}: "
-                                  f"{err}") from err
+            raise SimulationError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
     try:
         futures = client.map(fn, list(tasks), pure=False)
         for future in futures:
@@ -70,9 +74,14 @@ def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int,
             cluster.close()
 
 
-def run_tasks(fn: Callable[[T], R], tasks: Sequence[T], *, workers: int = 1,
-              scheduler: str | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[R]:
+def run_tasks(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[R]:
     """Apply ``fn`` to every task and return the results in task order.
 
     Args:

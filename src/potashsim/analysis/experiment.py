@@ -54,11 +54,25 @@ def run(scenario: Scenario, *, seed: int | None = None) -> RunResult:
     trace, net, cal = simulate(scenario, seed=seed)
     deliveries = deliveries_table(trace, net, cal)
     summary = summarize(trace, deliveries)
-    summary = {"scenario": scenario.name, "seed": seed,
-               "horizon_start": scenario.horizon.start.isoformat(),
-               "horizon_end": scenario.horizon.end.isoformat(), **summary}
-    return RunResult(scenario, seed, trace, net, cal, deliveries, monthly_table(deliveries),
-                     utilisation_table(trace, net, cal), summary, time.perf_counter() - t0)
+    summary = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "horizon_start": scenario.horizon.start.isoformat(),
+        "horizon_end": scenario.horizon.end.isoformat(),
+        **summary,
+    }
+    return RunResult(
+        scenario,
+        seed,
+        trace,
+        net,
+        cal,
+        deliveries,
+        monthly_table(deliveries),
+        utilisation_table(trace, net, cal),
+        summary,
+        time.perf_counter() - t0,
+    )
 
 
 @dataclass
@@ -103,10 +117,12 @@ def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
     else:
         yearly = d.assign(year=d["date"].dt.year).groupby("year", as_index=False)[cols].sum()
         m = d["date"].dt.to_period("M").dt.to_timestamp()
-        month_rev = d.assign(month=m).groupby("month", as_index=False)[
-            ["revenue_usd", "exported_t"]].sum()
-        month_route = d.assign(month=m).groupby(["month", "route"], as_index=False)[
-            ["exported_t"]].sum()
+        month_rev = (
+            d.assign(month=m).groupby("month", as_index=False)[["revenue_usd", "exported_t"]].sum()
+        )
+        month_route = (
+            d.assign(month=m).groupby(["month", "route"], as_index=False)[["exported_t"]].sum()
+        )
     for frame in (yearly, month_rev, month_route):
         frame.insert(0, "replication", rep)
         frame.insert(0, "scenario", scenario.name)
@@ -117,11 +133,14 @@ def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
     return _one(*args)
 
 
-
-
 def compare(
-    scenarios: Sequence[Scenario], *, replications: int, seed: int, workers: int = 1,
-    scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
+    scenarios: Sequence[Scenario],
+    *,
+    replications: int,
+    seed: int,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Run every scenario ``replications`` times with paired seeds; the first is the base.
 
@@ -142,17 +161,30 @@ def compare(
     month_rev = pd.concat([r["month_rev"] for r in results], ignore_index=True)
     month_route = pd.concat([r["month_route"] for r in results], ignore_index=True)
     names = [s.name for s in scenarios]
-    totals = (yearly.groupby(["scenario", "replication"])[list(METRICS)].sum()
-              .reindex(pd.MultiIndex.from_product([names, range(replications)]), fill_value=0.0))
+    totals = (
+        yearly.groupby(["scenario", "replication"])[list(METRICS)]
+        .sum()
+        .reindex(pd.MultiIndex.from_product([names, range(replications)]), fill_value=0.0)
+    )
     stats = {name: _stats(totals, names[0], name) for name in names}
     means = {name: {m: float(totals.loc[name][m].mean()) for m in METRICS} for name in names}
     decomposition = {name: decompose(means[names[0]], means[name]) for name in names[1:]}
-    routes = (month_route.groupby(["scenario", "month", "route"], as_index=False)["exported_t"]
-              .sum())
+    routes = month_route.groupby(["scenario", "month", "route"], as_index=False)["exported_t"].sum()
     routes["exported_t"] /= replications
     representative = {r["run"].scenario.name: r["run"] for r in results if r["run"] is not None}
-    return Comparison(list(scenarios), replications, seed, seeds, yearly, month_rev, routes,
-                      stats, decomposition, time.perf_counter() - t0, representative)
+    return Comparison(
+        list(scenarios),
+        replications,
+        seed,
+        seeds,
+        yearly,
+        month_rev,
+        routes,
+        stats,
+        decomposition,
+        time.perf_counter() - t0,
+        representative,
+    )
 
 
 def _stats(totals: pd.DataFrame, base: str, name: str) -> dict[str, dict[str, float | None]]:
@@ -167,9 +199,12 @@ def _stats(totals: pd.DataFrame, base: str, name: str) -> dict[str, dict[str, fl
         if n >= 2:
             sd = float(np.std(diff, ddof=1))
             half = float(st.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        out[m] = {"mean": float(x.mean()), "diff_mean": float(diff.mean()),
-                  "diff_ci_low": None if half is None else float(diff.mean()) - half,
-                  "diff_ci_high": None if half is None else float(diff.mean()) + half}
+        out[m] = {
+            "mean": float(x.mean()),
+            "diff_mean": float(diff.mean()),
+            "diff_ci_low": None if half is None else float(diff.mean()) - half,
+            "diff_ci_high": None if half is None else float(diff.mean()) + half,
+        }
     return out
 
 

@@ -63,8 +63,11 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as err:  # the last line of defence: no traceback for users
             if _DEBUG:
                 raise
-            _fail(f"internal error: {type(err).__name__}: {err}\n"
-                  "Rerun with --debug for the traceback, and please report it.", 1)
+            _fail(
+                f"internal error: {type(err).__name__}: {err}\n"
+                "Rerun with --debug for the traceback, and please report it.",
+                1,
+            )
 
     return wrapper
 
@@ -74,9 +77,13 @@ def _command_line() -> str:
 
 
 _set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
     help="Override a parameter by dotted path, e.g. ports.klaipeda.handling_usd_per_t=11 "
-         "(repeatable).")
+    "(repeatable).",
+)
 
 
 def _load(ref: str, overrides: tuple[str, ...]) -> Any:
@@ -147,8 +154,11 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 
 @main.command()
 @click.argument("scenario")
-@click.option("--parameters", is_flag=True,
-              help="Print every network parameter with its source or estimate (Markdown).")
+@click.option(
+    "--parameters",
+    is_flag=True,
+    help="Print every network parameter with its source or estimate (Markdown).",
+)
 @click.option("--yaml", "as_yaml", is_flag=True, help="Print the resolved scenario as YAML.")
 @_set_option
 @_guard
@@ -187,12 +197,18 @@ def _check_seed(seed: int | None) -> None:
 @main.command("run")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
-              show_default=True, help="Results root folder.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results root folder.",
+)
 @_set_option
 @_guard
-def run_cmd(scenarios: tuple[str, ...], seed: int | None, out: Path,
-            overrides: tuple[str, ...]) -> None:
+def run_cmd(
+    scenarios: tuple[str, ...], seed: int | None, out: Path, overrides: tuple[str, ...]
+) -> None:
     """Run scenarios once each; print each run folder's path (last lines of the output)."""
     _check_seed(seed)
     from potashsim.analysis.experiment import run
@@ -203,11 +219,13 @@ def run_cmd(scenarios: tuple[str, ...], seed: int | None, out: Path,
     for s in loaded:
         result = run(s, seed=seed)
         t = result.summary["totals"]
-        click.echo(f"{s.name}: exported {t['exported_t'] / 1e6:.2f} Mt, revenue "
-                   f"{t['revenue_usd'] / 1e9:.2f} bn USD, netback {t['netback_usd'] / 1e9:.2f} "
-                   f"bn USD, curtailed {t['curtailed_t'] / 1e6:.2f} Mt "
-                   f"({s.horizon.start}..{s.horizon.end}, seed {result.seed}, "
-                   f"{result.wall_s:.2f} s)")
+        click.echo(
+            f"{s.name}: exported {t['exported_t'] / 1e6:.2f} Mt, revenue "
+            f"{t['revenue_usd'] / 1e9:.2f} bn USD, netback {t['netback_usd'] / 1e9:.2f} "
+            f"bn USD, curtailed {t['curtailed_t'] / 1e6:.2f} Mt "
+            f"({s.horizon.start}..{s.horizon.end}, seed {result.seed}, "
+            f"{result.wall_s:.2f} s)"
+        )
         folders.append(save_run(result, out, command=_command_line(), overrides=list(overrides)))
     for f in folders:
         click.echo(str(f))
@@ -216,25 +234,62 @@ def run_cmd(scenarios: tuple[str, ...], seed: int | None, out: Path,
 @main.command()
 @click.argument("base")
 @click.argument("others", nargs=-1, required=True)
-@click.option("--replications", "-n", type=int, default=20, show_default=True,
-              help="Paired replications per scenario.")
-@click.option("--workers", "-j", type=int, default=None,
-              help="Worker processes [default: the machine's cores].")
-@click.option("--seed", type=int, default=None,
-              help="Root seed of the replications [default: the base scenario's].")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
-              show_default=True, help="Results root folder.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also write the HTML report here.")
-@click.option("--scheduler", default=None, metavar="local|ADDRESS",
-              help="Run replications on Dask: 'local' starts a LocalCluster on this machine; "
-                   "an address (tcp://host:8786) uses a running scheduler. Needs the 'dist' "
-                   "extra. Results are the same as with local processes.")
+@click.option(
+    "--replications",
+    "-n",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Paired replications per scenario.",
+)
+@click.option(
+    "--workers",
+    "-j",
+    type=int,
+    default=None,
+    help="Worker processes [default: the machine's cores].",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Root seed of the replications [default: the base scenario's].",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results root folder.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the HTML report here.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="local|ADDRESS",
+    help="Run replications on Dask: 'local' starts a LocalCluster on this machine; "
+    "an address (tcp://host:8786) uses a running scheduler. Needs the 'dist' "
+    "extra. Results are the same as with local processes.",
+)
 @_set_option
 @_guard
-def compare(base: str, others: tuple[str, ...], replications: int, workers: int | None,
-            seed: int | None, out: Path, report_path: Path | None, scheduler: str | None,
-            overrides: tuple[str, ...]) -> None:
+def compare(
+    base: str,
+    others: tuple[str, ...],
+    replications: int,
+    workers: int | None,
+    seed: int | None,
+    out: Path,
+    report_path: Path | None,
+    scheduler: str | None,
+    overrides: tuple[str, ...],
+) -> None:
     """Compare scenarios against BASE over paired replications (common random numbers)."""
     if replications < 1:
         raise click.BadParameter("must be 1 or more", param_hint="--replications")
@@ -253,14 +308,19 @@ def compare(base: str, others: tuple[str, ...], replications: int, workers: int 
     workers = workers or min(default_workers(), replications)
     total = replications * len(loaded)
     where = f"Dask ({scheduler})" if scheduler else f"{workers} worker(s)"
-    with click.progressbar(length=total, label=f"{total} runs on {where}",
-                           file=sys.stderr) as bar:
+    with click.progressbar(length=total, label=f"{total} runs on {where}", file=sys.stderr) as bar:
+
         def tick(done: int, _total: int) -> None:
             bar.update(done - bar.pos)
 
-        cmp = run_compare(loaded, replications=replications,
-                          seed=loaded[0].seed if seed is None else seed, workers=workers,
-                          scheduler=scheduler, progress=tick)
+        cmp = run_compare(
+            loaded,
+            replications=replications,
+            seed=loaded[0].seed if seed is None else seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=tick,
+        )
     click.echo(comparison_table(cmp))
     folder = save_comparison(cmp, out, command=_command_line())
     if report_path is not None:
@@ -285,18 +345,32 @@ def calibrate(replications: int, seed: int, overrides: tuple[str, ...]) -> None:
     from potashsim.analysis.calibration import render
 
     scenario = _load("baseline", overrides)
-    click.echo(render(run_calibration(scenario, replications=replications, seed=seed),
-                      replications))
+    click.echo(
+        render(run_calibration(scenario, replications=replications, seed=seed), replications)
+    )
 
 
 @main.command()
-@click.argument("results", nargs=-1, required=True,
-                type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The HTML file to write.")
-@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default="html",
-              show_default=True, help="png/svg: also export every chart as an image "
-                                      "(needs Chromium) next to the HTML file.")
+@click.argument(
+    "results",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The HTML file to write.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "png", "svg"]),
+    default="html",
+    show_default=True,
+    help="png/svg: also export every chart as an image (needs Chromium) next to the HTML file.",
+)
 @_guard
 def report(results: tuple[Path, ...], out: Path, fmt: str) -> None:
     """Build the offline HTML report from comparison or run folders (never re-runs anything)."""

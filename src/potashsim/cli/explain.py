@@ -13,17 +13,22 @@ __all__ = ["parameter_table", "render", "text_table"]
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain aligned table; numbers right-aligned."""
     cells = [[_fmt(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
-              for i, h in enumerate(headers)]
-    numeric = [all(isinstance(r[i], int | float) or r[i] is None for r in rows) if rows else False
-               for i in range(len(headers))]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+    numeric = [
+        all(isinstance(r[i], int | float) or r[i] is None for r in rows) if rows else False
+        for i in range(len(headers))
+    ]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w)
-                         for v, w, n in zip(values, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
-    return "\n".join([line(list(headers)), line(["-" * w for w in widths]),
-                      *(line(r) for r in cells)])
+    return "\n".join(
+        [line(list(headers)), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+    )
 
 
 def _fmt(value: object) -> str:
@@ -48,44 +53,107 @@ def render(s: Scenario) -> str:
         f"{net.model.domestic_t_per_year / 1e6:.2f} Mt/yr",
         "",
         "Mines",
-        text_table(["mine", "output from", "Mt/yr", "storage t"],
-                   [(k, st.from_date, st.output_t_per_year / 1e6, m.storage_t)
-                    for k, m in net.mines.items() for st in m.output_schedule]),
+        text_table(
+            ["mine", "output from", "Mt/yr", "storage t"],
+            [
+                (k, st.from_date, st.output_t_per_year / 1e6, m.storage_t)
+                for k, m in net.mines.items()
+                for st in m.output_schedule
+            ],
+        ),
         "",
         "Rail links",
-        text_table(["link", "from", "to", "km", "days", "trains/day", "USD/t"],
-                   [(k, v.from_node, v.to_node, v.distance_km, v.transit_days,
-                     v.capacity_trains_per_day, v.tariff_usd_per_t)
-                    for k, v in net.links.items()]),
+        text_table(
+            ["link", "from", "to", "km", "days", "trains/day", "USD/t"],
+            [
+                (
+                    k,
+                    v.from_node,
+                    v.to_node,
+                    v.distance_km,
+                    v.transit_days,
+                    v.capacity_trains_per_day,
+                    v.tariff_usd_per_t,
+                )
+                for k, v in net.links.items()
+            ],
+        ),
         "",
         "Ports",
-        text_table(["port", "Mt/yr", "storage t", "berths", "t/day/berth", "USD/t", "opens",
-                    "ice"],
-                   [(k, v.capacity_t_per_year / 1e6, v.storage_t, v.berths, v.loading_t_per_day,
-                     v.handling_usd_per_t,
-                     ("never (not built)" if not v.built else v.opens_on or "from start"),
-                     _ice(v.ice))
-                    for k, v in net.ports.items()]),
+        text_table(
+            ["port", "Mt/yr", "storage t", "berths", "t/day/berth", "USD/t", "opens", "ice"],
+            [
+                (
+                    k,
+                    v.capacity_t_per_year / 1e6,
+                    v.storage_t,
+                    v.berths,
+                    v.loading_t_per_day,
+                    v.handling_usd_per_t,
+                    ("never (not built)" if not v.built else v.opens_on or "from start"),
+                    _ice(v.ice),
+                )
+                for k, v in net.ports.items()
+            ],
+        ),
         "",
         "Rail border crossings (deliver to the buyer)",
-        text_table(["border", "market", "Mt/yr", "USD/t", "onward days"],
-                   [(k, v.market, v.capacity_t_per_year / 1e6, v.handling_usd_per_t,
-                     v.onward_days) for k, v in net.borders.items()]),
+        text_table(
+            ["border", "market", "Mt/yr", "USD/t", "onward days"],
+            [
+                (k, v.market, v.capacity_t_per_year / 1e6, v.handling_usd_per_t, v.onward_days)
+                for k, v in net.borders.items()
+            ],
+        ),
         "",
         "Markets",
-        text_table(["market", "demand Mt/yr", "first price", "last price", "after last"],
-                   [(k, v.demand_t_per_year / 1e6, _quote(v.prices[0]), _quote(v.prices[-1]),
-                     v.price_after_last_usd_per_t) for k, v in net.markets.items()]),
+        text_table(
+            ["market", "demand Mt/yr", "first price", "last price", "after last"],
+            [
+                (
+                    k,
+                    v.demand_t_per_year / 1e6,
+                    _quote(v.prices[0]),
+                    _quote(v.prices[-1]),
+                    v.price_after_last_usd_per_t,
+                )
+                for k, v in net.markets.items()
+            ],
+        ),
         "",
         f"Events ({len(s.events)})",
-        text_table(["date", "actor", "action", "target", "value", "source"],
-                   [(e.date, e.actor, e.action, getattr(e, "target", "") or "",
-                     _event_value(e), e.source or "") for e in s.events]),
+        text_table(
+            ["date", "actor", "action", "target", "value", "source"],
+            [
+                (
+                    e.date,
+                    e.actor,
+                    e.action,
+                    getattr(e, "target", "") or "",
+                    _event_value(e),
+                    e.source or "",
+                )
+                for e in s.events
+            ],
+        ),
         "",
         "Policy timeline: everything not in its normal state, with the measure that causes it",
-        text_table(["from", "to", "what", "state", "value", "by", "measure", "source"],
-                   [(i.start, i.end, f"{i.kind}:{i.target}", i.state, i.value, i.actor or "-",
-                     i.action, i.source) for i in build_calendar(s).intervals]),
+        text_table(
+            ["from", "to", "what", "state", "value", "by", "measure", "source"],
+            [
+                (
+                    i.start,
+                    i.end,
+                    f"{i.kind}:{i.target}",
+                    i.state,
+                    i.value,
+                    i.actor or "-",
+                    i.action,
+                    i.source,
+                )
+                for i in build_calendar(s).intervals
+            ],
+        ),
     ]
     return "\n".join(out)
 
@@ -101,11 +169,16 @@ def parameter_table(s: Scenario) -> str:
         dist = s.uncertain.get(path)
         spread = ""
         if dist is not None:
-            spread = (f"{dist.dist} {_fmt(dist.low)}–{_fmt(dist.high)}" if dist.low is not None
-                      and dist.high is not None else dist.dist)
+            spread = (
+                f"{dist.dist} {_fmt(dist.low)}–{_fmt(dist.high)}"
+                if dist.low is not None and dist.high is not None
+                else dist.dist
+            )
         cite = s.provenance[path].replace("|", "/")
-        rows.append(f"| `{path}` | {_fmt(node) if not isinstance(node, str) else node} | "
-                    f"{spread} | {cite} |")
+        rows.append(
+            f"| `{path}` | {_fmt(node) if not isinstance(node, str) else node} | "
+            f"{spread} | {cite} |"
+        )
     return "\n".join(rows)
 
 
@@ -120,8 +193,12 @@ def _quote(p: PricePoint) -> str:
 
 
 def _event_value(e: object) -> str:
-    for field in ("capacity_trains_per_day", "capacity_t_per_year", "cost_usd_per_t",
-                  "discount_usd_per_t"):
+    for field in (
+        "capacity_trains_per_day",
+        "capacity_t_per_year",
+        "cost_usd_per_t",
+        "discount_usd_per_t",
+    ):
         v = getattr(e, field, None)
         if v is not None:
             return f"{field} = {_fmt(float(v))}"

@@ -7,8 +7,11 @@ from potashsim.cli.explain import text_table
 
 __all__ = ["comparison_table"]
 
-_UNITS = {"exported_t": ("exports", 1e6, "Mt"), "revenue_usd": ("revenue", 1e9, "bn USD"),
-          "netback_usd": ("netback", 1e9, "bn USD")}
+_UNITS = {
+    "exported_t": ("exports", 1e6, "Mt"),
+    "revenue_usd": ("revenue", 1e9, "bn USD"),
+    "netback_usd": ("netback", 1e9, "bn USD"),
+}
 
 
 def _given(v: dict[str, float | None], key: str) -> float:
@@ -36,20 +39,34 @@ def comparison_table(cmp: Comparison) -> str:
         for metric, (_, scale, _unit) in _UNITS.items():
             v = cmp.stats[s.name][metric]
             row.append(f"{_given(v, 'mean') / scale:.2f}")
-            row.append("base" if s.name == cmp.base else
-                       f"{_given(v, 'diff_mean') / scale:+.2f} {_ci(v, scale)}")
+            row.append(
+                "base"
+                if s.name == cmp.base
+                else f"{_given(v, 'diff_mean') / scale:+.2f} {_ci(v, scale)}"
+            )
         rows.append(row)
     headers = ["scenario"]
     for _, (label, _s, unit) in _UNITS.items():
         headers += [f"{label} {unit}", f"vs {cmp.base} (95% CI)"]
-    dec_rows = [(name, d["volume_usd"] / 1e9, d["price_usd"] / 1e9, d["logistics_usd"] / 1e9,
-                 d["total_usd"] / 1e9) for name, d in cmp.decomposition.items()]
-    return "\n".join([
-        f"Totals {first}..{last}, mean of {cmp.replications} paired replication(s):",
-        text_table(headers, rows),
-        "",
-        f"Change in netback against {cmp.base}, bn USD (volume + price/discount + logistics):",
-        text_table(["scenario", "volume", "price/discount", "logistics", "total"],
-                   [tuple(f"{x:+.2f}" if isinstance(x, float) else x for x in r)
-                    for r in dec_rows]),
-    ])
+    dec_rows = [
+        (
+            name,
+            d["volume_usd"] / 1e9,
+            d["price_usd"] / 1e9,
+            d["logistics_usd"] / 1e9,
+            d["total_usd"] / 1e9,
+        )
+        for name, d in cmp.decomposition.items()
+    ]
+    return "\n".join(
+        [
+            f"Totals {first}..{last}, mean of {cmp.replications} paired replication(s):",
+            text_table(headers, rows),
+            "",
+            f"Change in netback against {cmp.base}, bn USD (volume + price/discount + logistics):",
+            text_table(
+                ["scenario", "volume", "price/discount", "logistics", "total"],
+                [tuple(f"{x:+.2f}" if isinstance(x, float) else x for x in r) for r in dec_rows],
+            ),
+        ]
+    )

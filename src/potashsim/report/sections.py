@@ -170,8 +170,10 @@ def _one_run_note(run: RunResults) -> str:
     seed = run.manifest.get("seed")
     if seed is None:
         return ""
-    return (f" This chart shows one run (seed {seed}: \"potashsim run {run.scenario} "
-            f"--seed {seed}\" reproduces it), not the mean of the replications.")
+    return (
+        f' This chart shows one run (seed {seed}: "potashsim run {run.scenario} '
+        f'--seed {seed}" reproduces it), not the mean of the replications.'
+    )
 
 
 def _timeline_section(run: RunResults, pal: Palette, slug: str) -> Section:

@@ -309,8 +309,11 @@ def load_results(path: Path | str) -> ComparisonResults | RunResults:
         return load_run(path)
     if not path.is_dir():
         raise ResultsError(f"results folder {path} does not exist or is not a folder")
-    inside = sorted(p for p in path.iterdir()
-                    if (p / "summary.json").is_file() or (p / "comparison.json").is_file())
+    inside = sorted(
+        p
+        for p in path.iterdir()
+        if (p / "summary.json").is_file() or (p / "comparison.json").is_file()
+    )
     hint = ""
     if inside:
         shown = ", ".join(str(p) for p in inside[-3:])

@@ -52,8 +52,9 @@ def scenario_hash(scenario: Scenario) -> str:
 
 
 def _dump_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
+    )
 
 
 @contextmanager
@@ -75,32 +76,67 @@ def _atomic_folder(final: Path) -> Iterator[Path]:
 
 def network_json(net: NetworkSpec) -> dict[str, Any]:
     """Nodes, links, ports, borders, markets and lanes with coordinates, for the map."""
-    nodes = [{"id": k, "name": n.name, "lat": n.lat, "lon": n.lon,
-              "kind": "mine" if any(m.node == k for m in net.mines.values()) else "node"}
-             for k, n in net.nodes.items()]
+    nodes = [
+        {
+            "id": k,
+            "name": n.name,
+            "lat": n.lat,
+            "lon": n.lon,
+            "kind": "mine" if any(m.node == k for m in net.mines.values()) else "node",
+        }
+        for k, n in net.nodes.items()
+    ]
     anchor = {p.sea_region: net.nodes[p.node] for p in net.ports.values()}
     return {
         "nodes": nodes,
-        "links": [{"id": k, "from": v.from_node, "to": v.to_node, "country": v.country,
-                   "distance_km": v.distance_km} for k, v in net.links.items()],
-        "ports": [{"id": k, "name": v.name, "node": v.node, "sea_region": v.sea_region}
-                  for k, v in net.ports.items()],
-        "borders": [{"id": k, "node": v.node, "market": v.market}
-                    for k, v in net.borders.items()],
-        "markets": [{"id": k, "name": v.name, "lat": v.lat, "lon": v.lon}
-                    for k, v in net.markets.items()],
-        "lanes": [{"id": f"{r}.{m}", "sea_region": r, "market": m,
-                   "lat": anchor[r].lat if r in anchor else None,
-                   "lon": anchor[r].lon if r in anchor else None}
-                  for r, lanes in net.lanes.items() for m in lanes],
+        "links": [
+            {
+                "id": k,
+                "from": v.from_node,
+                "to": v.to_node,
+                "country": v.country,
+                "distance_km": v.distance_km,
+            }
+            for k, v in net.links.items()
+        ],
+        "ports": [
+            {"id": k, "name": v.name, "node": v.node, "sea_region": v.sea_region}
+            for k, v in net.ports.items()
+        ],
+        "borders": [{"id": k, "node": v.node, "market": v.market} for k, v in net.borders.items()],
+        "markets": [
+            {"id": k, "name": v.name, "lat": v.lat, "lon": v.lon} for k, v in net.markets.items()
+        ],
+        "lanes": [
+            {
+                "id": f"{r}.{m}",
+                "sea_region": r,
+                "market": m,
+                "lat": anchor[r].lat if r in anchor else None,
+                "lon": anchor[r].lon if r in anchor else None,
+            }
+            for r, lanes in net.lanes.items()
+            for m in lanes
+        ],
     }
 
 
 def timeline_table(cal: Calendar) -> pd.DataFrame:
     """The policy timeline as intervals (see the contract's ``timeline.csv``)."""
-    rows = [{"kind": i.kind, "target": i.target, "start": i.start, "end": i.end,
-             "state": i.state, "value": i.value, "actor": i.actor, "action": i.action,
-             "source": i.source} for i in cal.intervals]
+    rows = [
+        {
+            "kind": i.kind,
+            "target": i.target,
+            "start": i.start,
+            "end": i.end,
+            "state": i.state,
+            "value": i.value,
+            "actor": i.actor,
+            "action": i.action,
+            "source": i.source,
+        }
+        for i in cal.intervals
+    ]
     cols = ["kind", "target", "start", "end", "state", "value", "actor", "action", "source"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -113,8 +149,11 @@ def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> Non
     _dump_json(folder / "network.json", network_json(result.network))
     _dump_json(folder / "manifest.json", manifest)
     (folder / "scenario.resolved.yaml").write_text(
-        yaml.safe_dump(json.loads(_scenario_json(result.scenario)), sort_keys=False,
-                       allow_unicode=True), encoding="utf-8")
+        yaml.safe_dump(
+            json.loads(_scenario_json(result.scenario)), sort_keys=False, allow_unicode=True
+        ),
+        encoding="utf-8",
+    )
 
 
 def _manifest(result: RunResult, command: str, overrides: list[str]) -> dict[str, Any]:
@@ -129,8 +168,9 @@ def _manifest(result: RunResult, command: str, overrides: list[str]) -> dict[str
     }
 
 
-def save_run(result: RunResult, root: Path, *, command: str = "",
-             overrides: list[str] | None = None) -> Path:
+def save_run(
+    result: RunResult, root: Path, *, command: str = "", overrides: list[str] | None = None
+) -> Path:
     """Write ``result`` to ``root/<scenario>/<run-id>/`` and return the folder.
 
     Raises:
@@ -151,12 +191,15 @@ def _check_same(folder: Path, summary: dict[str, Any]) -> None:
     try:
         old = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise ResultsError(f"{folder} exists but its summary.json cannot be read ({err}); "
-                           "move it away to rerun") from err
+        raise ResultsError(
+            f"{folder} exists but its summary.json cannot be read ({err}); move it away to rerun"
+        ) from err
     new = json.loads(json.dumps(summary, default=str))
     if old != new:
-        raise ResultsError(f"{folder} exists with a different summary; refusing to overwrite "
-                           "it (move it away, or run with another --out)")
+        raise ResultsError(
+            f"{folder} exists with a different summary; refusing to overwrite "
+            "it (move it away, or run with another --out)"
+        )
 
 
 def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
@@ -170,10 +213,16 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
     key = json.dumps([hashes, cmp.replications, cmp.seed, ver["potashsim"]], sort_keys=True)
     folder = root / "compare" / hashlib.sha256(key.encode()).hexdigest()[:12]
     doc = {
-        "base": cmp.base, "scenarios": [s.name for s in cmp.scenarios],
-        "replications": cmp.replications, "seed": cmp.seed, "command": command,
-        "potashsim_version": ver["potashsim"], "versions": ver, "scenario_hashes": hashes,
-        "stats": cmp.stats, "decomposition": cmp.decomposition,
+        "base": cmp.base,
+        "scenarios": [s.name for s in cmp.scenarios],
+        "replications": cmp.replications,
+        "seed": cmp.seed,
+        "command": command,
+        "potashsim_version": ver["potashsim"],
+        "versions": ver,
+        "scenario_hashes": hashes,
+        "stats": cmp.stats,
+        "decomposition": cmp.decomposition,
         "wall_time_s": round(cmp.wall_s, 3),
     }
     if folder.exists():
@@ -181,10 +230,17 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         if old.get("stats") != json.loads(json.dumps(cmp.stats)):
             raise ResultsError(f"{folder} exists with different results; refusing to overwrite")
         return folder
-    units = {"exported_t": "t", "revenue_usd": "USD", "netback_usd": "USD",
-             "logistics_cost_usd": "USD"}
-    rows = [{"scenario": s, "metric": m, **v, "unit": units[m]}
-            for s, metrics in cmp.stats.items() for m, v in metrics.items()]
+    units = {
+        "exported_t": "t",
+        "revenue_usd": "USD",
+        "netback_usd": "USD",
+        "logistics_cost_usd": "USD",
+    }
+    rows = [
+        {"scenario": s, "metric": m, **v, "unit": units[m]}
+        for s, metrics in cmp.stats.items()
+        for m, v in metrics.items()
+    ]
     with _atomic_folder(folder) as tmp:
         _dump_json(tmp / "comparison.json", doc)
         pd.DataFrame(rows).to_csv(tmp / "comparison.csv", index=False)

@@ -46,8 +46,15 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 PACKAGE_NETWORK = _PACKAGE / "data" / "network.yaml"
 PARAM_KEYS = frozenset({"value", "source", "estimate", "low", "high", "dist", "mode", "mean", "sd"})
 # Collections whose keys are ids: a `set` may add a new entry to these (e.g. a new port).
-_COLLECTIONS = {("nodes",), ("mines",), ("links",), ("ports",), ("borders",), ("markets",),
-                ("lanes",)}
+_COLLECTIONS = {
+    ("nodes",),
+    ("mines",),
+    ("links",),
+    ("ports",),
+    ("borders",),
+    ("markets",),
+    ("lanes",),
+}
 
 
 def shipped_scenario_dirs() -> list[Path]:
@@ -88,8 +95,9 @@ def parse_set_option(text: str) -> tuple[str, Any] | Problem:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        return Problem("--set", None, text, "expected key=value, e.g. "
-                       "ports.klaipeda.handling_usd_per_t=11")
+        return Problem(
+            "--set", None, text, "expected key=value, e.g. ports.klaipeda.handling_usd_per_t=11"
+        )
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
@@ -160,8 +168,11 @@ def load_scenario(ref: str | Path, *, overrides: Sequence[str] = ()) -> sc.Scena
         known = sorted(p.stem for d in shipped_scenario_dirs() for p in d.glob("*.yaml"))
         msg = "no such file or shipped scenario"
         close = difflib.get_close_matches(str(ref), known, n=1)
-        msg += f"; did you mean `{close[0]}`?" if close else (
-            f" (shipped: {', '.join(known)})" if known else "")
+        msg += (
+            f"; did you mean `{close[0]}`?"
+            if close
+            else (f" (shipped: {', '.join(known)})" if known else "")
+        )
         raise ScenarioError([Problem(str(ref), None, "", msg)])
     state = _State()
     chain = _read_chain(path, state)
@@ -179,27 +190,45 @@ def _read_chain(path: Path, state: _State) -> list[_Link] | None:
     while current is not None:
         resolved = current.resolve()
         if resolved in seen and last is not None:
-            cycle = " → ".join(p.name for p in [*seen, resolved][seen.index(resolved):])
-            state.problems.append(Problem(last.file, last.line(("extends",)), "extends",
-                                          f"circular: {cycle} (a scenario cannot extend "
-                                          "itself, directly or through others)"))
+            cycle = " → ".join(p.name for p in [*seen, resolved][seen.index(resolved) :])
+            state.problems.append(
+                Problem(
+                    last.file,
+                    last.line(("extends",)),
+                    "extends",
+                    f"circular: {cycle} (a scenario cannot extend "
+                    "itself, directly or through others)",
+                )
+            )
             return None
         seen.append(resolved)
         doc = read_yaml(current)
         if isinstance(doc, Problem):
             if last is not None and doc.line is None:  # say which file asked for it
-                doc = Problem(doc.file, None, "", f"{doc.message} (extended by {last.file}, "
-                              f"line {last.line(('extends',))})")
+                doc = Problem(
+                    doc.file,
+                    None,
+                    "",
+                    f"{doc.message} (extended by {last.file}, line {last.line(('extends',))})",
+                )
             state.problems.append(doc)
             return None
         if doc.data is None:
-            state.problems.append(Problem(doc.file, 1, "", "empty file: a scenario needs at "
-                                          "least `name`"))
+            state.problems.append(
+                Problem(doc.file, 1, "", "empty file: a scenario needs at least `name`")
+            )
             return None
         if not isinstance(doc.data, dict):
             kind = type(doc.data).__name__
-            state.problems.append(Problem(doc.file, 1, "", f"the top level must be a mapping "
-                                          f"of keys (name, horizon, events, ...), found a {kind}"))
+            state.problems.append(
+                Problem(
+                    doc.file,
+                    1,
+                    "",
+                    f"the top level must be a mapping "
+                    f"of keys (name, horizon, events, ...), found a {kind}",
+                )
+            )
             return None
         link = _validate_file(doc, state)
         if link is None:
@@ -210,13 +239,24 @@ def _read_chain(path: Path, state: _State) -> list[_Link] | None:
             break
         nxt = find_scenario(parent, relative_to=current.parent)
         if nxt is None:
-            known = sorted({p.stem for d in [current.parent, *shipped_scenario_dirs()]
-                            for p in d.glob("*.yaml")})
+            known = sorted(
+                {
+                    p.stem
+                    for d in [current.parent, *shipped_scenario_dirs()]
+                    for p in d.glob("*.yaml")
+                }
+            )
             close = difflib.get_close_matches(parent.removesuffix(".yaml"), known, n=1)
             hint = f"; did you mean `{close[0]}`?" if close else ""
-            state.problems.append(Problem(doc.file, doc.line(("extends",)), "extends",
-                                          f"cannot find {parent!r} (a path relative to this "
-                                          f"file, or the name of a shipped scenario){hint}"))
+            state.problems.append(
+                Problem(
+                    doc.file,
+                    doc.line(("extends",)),
+                    "extends",
+                    f"cannot find {parent!r} (a path relative to this "
+                    f"file, or the name of a shipped scenario){hint}",
+                )
+            )
             return None
         last, current = doc, nxt
     return chain
@@ -227,11 +267,15 @@ def _validate_file(doc: Document, state: _State) -> _Link | None:
     data: dict[str, Any] = doc.data
     try:
         parsed = sc.ScenarioFile.model_validate(data)
-        return _Link(doc, parsed, list(enumerate(data.get("events") or [])),
-                     dict(data.get("set") or {}))
+        return _Link(
+            doc, parsed, list(enumerate(data.get("events") or [])), dict(data.get("set") or {})
+        )
     except ValidationError as err:
-        state.problems.extend(_problems_from(
-            err, data, lambda p: (_Origin(doc, p), ".".join(map(str, p))), sc.ScenarioFile))
+        state.problems.extend(
+            _problems_from(
+                err, data, lambda p: (_Origin(doc, p), ".".join(map(str, p))), sc.ScenarioFile
+            )
+        )
         errors = err.errors()
     # Salvage: drop what is wrong (bad events one by one), keep the rest to check it too.
     salvaged = dict(data)
@@ -248,8 +292,11 @@ def _validate_file(doc: Document, state: _State) -> _Link | None:
             salvaged.pop(str(loc[0]), None)
             state.horizon_broken |= loc[0] == "horizon"
     events = data.get("events")
-    kept = ([(i, ev) for i, ev in enumerate(events) if i not in bad_events]
-            if isinstance(events, list) else [])
+    kept = (
+        [(i, ev) for i, ev in enumerate(events) if i not in bad_events]
+        if isinstance(events, list)
+        else []
+    )
     salvaged["events"] = [ev for _, ev in kept]
     try:
         parsed = sc.ScenarioFile.model_validate(salvaged)
@@ -271,20 +318,29 @@ def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.
         for i, event_id in enumerate(f.exclude_events):
             if event_id not in known_ids:
                 close = difflib.get_close_matches(event_id, [k for k in known_ids if k], n=1)
-                state.problems.append(Problem(
-                    doc.file, doc.line(("exclude_events", i)), f"exclude_events.{i}",
-                    f"no inherited event has id {event_id!r}"
-                    + (f"; did you mean `{close[0]}`?" if close else "")))
-        state.events = [(e, o) for e, o in state.events if e["actor"] not in excluded
-                        and e.get("id") not in set(f.exclude_events)]
+                state.problems.append(
+                    Problem(
+                        doc.file,
+                        doc.line(("exclude_events", i)),
+                        f"exclude_events.{i}",
+                        f"no inherited event has id {event_id!r}"
+                        + (f"; did you mean `{close[0]}`?" if close else ""),
+                    )
+                )
+        state.events = [
+            (e, o)
+            for e, o in state.events
+            if e["actor"] not in excluded and e.get("id") not in set(f.exclude_events)
+        ]
         if f.horizon is not None:
             inherited = len(state.events)
         horizon = f.horizon or horizon
         seed = f.seed if f.seed is not None else seed
         stochastic = f.stochastic if f.stochastic is not None else stochastic
         # a file without a description inherits its parent's, saying so
-        description = f.description or (f"Extends {parent_name}: {description}"
-                                        if description else "")
+        description = f.description or (
+            f"Extends {parent_name}: {description}" if description else ""
+        )
         parent_name = f.name
         network_ref = (doc, f.network) if f.network else network_ref
         for key, value in link.sets.items():
@@ -298,8 +354,9 @@ def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.
         else:
             state.sets.append((parsed[0], parsed[1], _Origin(None, (), "--set")))
     if horizon is None and not state.horizon_broken:
-        state.problems.append(Problem(leaf_doc.file, None, "horizon",
-                                      "no horizon in this file or any it extends"))
+        state.problems.append(
+            Problem(leaf_doc.file, None, "horizon", "no horizon in this file or any it extends")
+        )
 
     net_doc = _network_document(network_ref, state)
     if net_doc is None:
@@ -322,13 +379,19 @@ def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.
     # reported in one run: targets against the ids the network has, dates only against a
     # horizon that is valid.
     check_horizon = None if state.horizon_broken else horizon
-    events = _validate_events(state.events, network or _ids_only(tree), check_horizon, state,
-                              inherited)
+    events = _validate_events(
+        state.events, network or _ids_only(tree), check_horizon, state, inherited
+    )
     if state.problems or network is None or horizon is None:
         raise ScenarioError(_ordered(state.problems))
     return sc.Scenario(
-        name=leaf.name, description=description or leaf.name, horizon=horizon, seed=seed,
-        stochastic=stochastic, network=network, events=tuple(events),
+        name=leaf.name,
+        description=description or leaf.name,
+        horizon=horizon,
+        seed=seed,
+        stochastic=stochastic,
+        network=network,
+        events=tuple(events),
         uncertain={k: v["dist"] for k, v in meta.items() if v.get("dist") is not None},
         provenance={k: v["cite"] for k, v in meta.items() if v.get("cite")},
     )
@@ -343,14 +406,25 @@ def _network_document(ref: tuple[Document, str] | None, state: _State) -> Docume
     if isinstance(doc, Problem):
         if ref is not None:
             scen_doc, rel = ref
-            doc = Problem(scen_doc.file, scen_doc.line(("network",)), "network",
-                          f"cannot read network file {rel!r}: {doc.message}")
+            doc = Problem(
+                scen_doc.file,
+                scen_doc.line(("network",)),
+                "network",
+                f"cannot read network file {rel!r}: {doc.message}",
+            )
         state.problems.append(doc)
         return None
     if not isinstance(doc.data, dict):
         found = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
-        state.problems.append(Problem(doc.file, 1, "", "a network file must be a mapping of "
-                                      f"keys (nodes, mines, links, ...), found {found}"))
+        state.problems.append(
+            Problem(
+                doc.file,
+                1,
+                "",
+                "a network file must be a mapping of "
+                f"keys (nodes, mines, links, ...), found {found}",
+            )
+        )
         return None
     return doc
 
@@ -361,8 +435,11 @@ def _validate_network(
     try:
         return sc.NetworkSpec.model_validate(tree)
     except ValidationError as err:
-        state.problems.extend(_problems_from(
-            err, tree, lambda path: _origin_for(path, origins, net_doc), sc.NetworkSpec))
+        state.problems.extend(
+            _problems_from(
+                err, tree, lambda path: _origin_for(path, origins, net_doc), sc.NetworkSpec
+            )
+        )
         return None
 
 
@@ -386,13 +463,19 @@ def _ids_only(tree: Any) -> sc.NetworkSpec:
     tree = tree if isinstance(tree, dict) else {}
     fields: dict[str, Any] = {
         k: {i: (v if isinstance(v, dict) else {}) for i, v in tree[k].items()}
-        if isinstance(tree.get(k), dict) else {} for k in tables}
+        if isinstance(tree.get(k), dict)
+        else {}
+        for k in tables
+    }
     return sc.NetworkSpec.model_construct(**fields)
 
 
 def _validate_events(
-    raw_events: list[tuple[dict[str, Any], _Origin]], network: sc.NetworkSpec,
-    horizon: sc.Horizon | None, state: _State, inherited: int,
+    raw_events: list[tuple[dict[str, Any], _Origin]],
+    network: sc.NetworkSpec,
+    horizon: sc.Horizon | None,
+    state: _State,
+    inherited: int,
 ) -> list[Any]:
     """Check events; the first ``inherited`` come from files above the one that set the
     horizon: a child may shorten the horizon, so those are kept if earlier (they are in force
@@ -418,8 +501,12 @@ def _validate_events(
 
 def is_param(node: Any) -> bool:
     """Whether a YAML mapping is a parameter with provenance, e.g. ``{value: 7, source: C6}``."""
-    return (isinstance(node, dict) and bool(node) and set(node) <= PARAM_KEYS
-            and ("value" in node or "dist" in node))
+    return (
+        isinstance(node, dict)
+        and bool(node)
+        and set(node) <= PARAM_KEYS
+        and ("value" in node or "dist" in node)
+    )
 
 
 def split_params(tree: Any) -> tuple[Any, dict[str, dict[str, Any]]]:
@@ -539,16 +626,23 @@ def _unknown(node: Any, seg: str, path: list[str]) -> str:
             return f"no such parameter `{where}`; did you mean `{suggestion}`?"
         if len(path) == 1:
             if seg in sc.ScenarioFile.model_fields:
-                return (f"`{seg}` is a scenario setting, not a network parameter: write it at "
-                        "the top level of a scenario file")
-            return (f"no such parameter `{where}`; a path starts with one of: "
-                    f"{', '.join(map(str, node))}")
+                return (
+                    f"`{seg}` is a scenario setting, not a network parameter: write it at "
+                    "the top level of a scenario file"
+                )
+            return (
+                f"no such parameter `{where}`; a path starts with one of: "
+                f"{', '.join(map(str, node))}"
+            )
         if seg in _allowed_keys(sc.NetworkSpec, tuple(path)):
-            return (f"`{where}` is not set in the network, so it has no parts to change: "
-                    f"set `{where}` as a whole")
+            return (
+                f"`{where}` is not set in the network, so it has no parts to change: "
+                f"set `{where}` as a whole"
+            )
     if isinstance(node, list):
-        return (f"no item {seg} in `{'.'.join(path[:-1])}` (it has {len(node)} items, "
-                "numbered from 0)")
+        return (
+            f"no item {seg} in `{'.'.join(path[:-1])}` (it has {len(node)} items, numbered from 0)"
+        )
     return f"no such parameter `{where}`"
 
 
@@ -594,10 +688,17 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[st
         elif origin in (tuple, list):
             tp = typing.get_args(tp)[0]
         elif origin in (typing.Union, types.UnionType):  # the events union: item is the action
-            tp = next((a for a in map(_unwrap, typing.get_args(tp))
-                       if isinstance(a, type) and issubclass(a, BaseModel)
-                       and "action" in a.model_fields
-                       and item in typing.get_args(a.model_fields["action"].annotation)), None)
+            tp = next(
+                (
+                    a
+                    for a in map(_unwrap, typing.get_args(tp))
+                    if isinstance(a, type)
+                    and issubclass(a, BaseModel)
+                    and "action" in a.model_fields
+                    and item in typing.get_args(a.model_fields["action"].annotation)
+                ),
+                None,
+            )
             if tp is None:
                 return []
         else:
@@ -643,8 +744,11 @@ def _message(e: Any, model: type[BaseModel], path: KeyPath) -> str:
     if kind == "extra_forbidden":
         word = str(path[-1]) if path else ""
         allowed = _allowed_keys(model, e["loc"])
-        hint = (_did_you_mean(word, allowed) if allowed
-                else _did_you_mean(word, _vocabulary(), cutoff=0.75))
+        hint = (
+            _did_you_mean(word, allowed)
+            if allowed
+            else _did_you_mean(word, _vocabulary(), cutoff=0.75)
+        )
         starting = [k for k in allowed if k.startswith(word.lower())] if len(word) > 2 else []
         if not hint and len(starting) == 1:  # `capacity` for `capacity_t_per_year`
             hint = f"; did you mean `{starting[0]}`?"
@@ -655,24 +759,34 @@ def _message(e: Any, model: type[BaseModel], path: KeyPath) -> str:
         return "missing required key"
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
-        return (f"unknown {ctx.get('discriminator', 'tag').strip(chr(39))} "
-                f"{ctx.get('tag')!r}{_did_you_mean(str(ctx.get('tag')), tags)} "
-                f"(one of: {', '.join(tags)})")
+        return (
+            f"unknown {ctx.get('discriminator', 'tag').strip(chr(39))} "
+            f"{ctx.get('tag')!r}{_did_you_mean(str(ctx.get('tag')), tags)} "
+            f"(one of: {', '.join(tags)})"
+        )
     if kind == "union_tag_not_found":
-        return (f"missing {ctx.get('discriminator', 'tag').strip(chr(39))}: every event needs "
-                "one (close, reopen, set_capacity, set_cost, discount, remove_discount, lift, "
-                "note)")
+        return (
+            f"missing {ctx.get('discriminator', 'tag').strip(chr(39))}: every event needs "
+            "one (close, reopen, set_capacity, set_cost, discount, remove_discount, lift, "
+            "note)"
+        )
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        return (f"should be one of: {', '.join(choices)}{shown}"
-                f"{_did_you_mean(str(got), choices) if isinstance(got, str) else ''}")
+        return (
+            f"should be one of: {', '.join(choices)}{shown}"
+            f"{_did_you_mean(str(got), choices) if isinstance(got, str) else ''}"
+        )
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == _ID_PATTERN:
-            return ("should be a lower_snake_case id: small letters, digits and _, starting "
-                    f"with a letter{shown}")
+            return (
+                "should be a lower_snake_case id: small letters, digits and _, starting "
+                f"with a letter{shown}"
+            )
         if str(ctx.get("pattern", "")).startswith("^(link|"):
-            return (f"should be kind:id, e.g. link:lt_transit, port:klaipeda, market:all or "
-                    f"lane:baltic_lt.brazil (kinds: {', '.join(sc.TARGET_KINDS)}){shown}")
+            return (
+                f"should be kind:id, e.g. link:lt_transit, port:klaipeda, market:all or "
+                f"lane:baltic_lt.brazil (kinds: {', '.join(sc.TARGET_KINDS)}){shown}"
+            )
     if kind == "too_short":
         n = ctx.get("min_length", 1)
         return f"should have at least {n} item{'s' if n != 1 else ''}"
@@ -715,12 +829,32 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> KeyPath:
             path.append(item)
             node = node[item]
         elif (isinstance(node, dict | list) or node is None) and not (
-                isinstance(item, str) and item in _TAGS):
+            isinstance(item, str) and item in _TAGS
+        ):
             path.append(item)
             node = None
     return tuple(path)
 
 
-_TAGS = frozenset({"close", "reopen", "set_capacity", "set_cost", "discount", "remove_discount",
-                   "lift", "note", "float", "int", "str", "bool", "date", "Distribution",
-                   "dict[str,any]", "list[any]", "none", "function-after[_check(), Distribution]"})
+_TAGS = frozenset(
+    {
+        "close",
+        "reopen",
+        "set_capacity",
+        "set_cost",
+        "discount",
+        "remove_discount",
+        "lift",
+        "note",
+        "float",
+        "int",
+        "str",
+        "bool",
+        "date",
+        "Distribution",
+        "dict[str,any]",
+        "list[any]",
+        "none",
+        "function-after[_check(), Distribution]",
+    }
+)

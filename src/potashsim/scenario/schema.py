@@ -39,12 +39,34 @@ __all__ = [
 ]
 
 ACTORS = (
-    "US", "EU", "UK", "Lithuania", "Ukraine", "Latvia", "Poland", "Belarus", "Russia",
-    "Kazakhstan", "China", "Canada", "Other",
+    "US",
+    "EU",
+    "UK",
+    "Lithuania",
+    "Ukraine",
+    "Latvia",
+    "Poland",
+    "Belarus",
+    "Russia",
+    "Kazakhstan",
+    "China",
+    "Canada",
+    "Other",
 )
 Actor = Literal[
-    "US", "EU", "UK", "Lithuania", "Ukraine", "Latvia", "Poland", "Belarus", "Russia",
-    "Kazakhstan", "China", "Canada", "Other",
+    "US",
+    "EU",
+    "UK",
+    "Lithuania",
+    "Ukraine",
+    "Latvia",
+    "Poland",
+    "Belarus",
+    "Russia",
+    "Kazakhstan",
+    "China",
+    "Canada",
+    "Other",
 ]
 TARGET_KINDS = ("link", "port", "border", "market", "lane", "mine")
 
@@ -78,8 +100,11 @@ class Distribution(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Distribution:
-        need = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
-                "normal": ("mean", "sd")}[self.dist]
+        need = {
+            "uniform": ("low", "high"),
+            "triangular": ("low", "mode", "high"),
+            "normal": ("mean", "sd"),
+        }[self.dist]
         missing = [k for k in need if getattr(self, k) is None]
         if missing:
             raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
@@ -149,8 +174,9 @@ class MineSpec(Strict):
 
 def _check_stock(initial_stock_t: float, storage_t: float) -> None:
     if initial_stock_t > storage_t:
-        raise ValueError(f"initial_stock_t ({initial_stock_t:,.0f} t) exceeds "
-                         f"storage_t ({storage_t:,.0f} t)")
+        raise ValueError(
+            f"initial_stock_t ({initial_stock_t:,.0f} t) exceeds storage_t ({storage_t:,.0f} t)"
+        )
 
 
 class LinkSpec(Strict):
@@ -307,8 +333,12 @@ class NetworkSpec(Strict):
         if kind == "market" and ident == "all":
             return True
         tables: dict[str, Mapping[str, object]] = {
-            "link": self.links, "port": self.ports, "border": self.borders,
-            "market": self.markets, "mine": self.mines}
+            "link": self.links,
+            "port": self.ports,
+            "border": self.borders,
+            "market": self.markets,
+            "mine": self.mines,
+        }
         table = tables.get(kind)
         return table is not None and ident in table
 
@@ -336,10 +366,13 @@ class NetworkSpec(Strict):
         if kind == "lane":
             return [f"{r}.{m}" for r, lanes in self.lanes.items() for m in lanes]
         tables: dict[str, Mapping[str, object]] = {
-            "link": self.links, "port": self.ports, "border": self.borders,
-            "market": self.markets, "mine": self.mines}
+            "link": self.links,
+            "port": self.ports,
+            "border": self.borders,
+            "market": self.markets,
+            "mine": self.mines,
+        }
         return list(tables.get(kind, {}))
-
 
 
 def _raise_problems(problems: list[tuple[str, str]]) -> None:
@@ -364,16 +397,22 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
             problems.append((f"borders.{key}.market", f"unknown market {border.market!r}"))
     for key, port in net.ports.items():
         if port.sea_region not in net.lanes:
-            problems.append((f"ports.{key}.sea_region",
-                             f"no lanes for sea region {port.sea_region!r}"))
+            problems.append(
+                (f"ports.{key}.sea_region", f"no lanes for sea region {port.sea_region!r}")
+            )
     for region, lanes in net.lanes.items():
         for market in lanes:
             if market not in net.markets:
                 problems.append((f"lanes.{region}.{market}", f"unknown market {market!r}"))
     for key, port in net.ports.items():
         if port.storage_t < net.model.ship_lot_t:
-            problems.append((f"ports.{key}.storage_t", f"{port.storage_t:g} t cannot hold one "
-                             f"ship lot (model.ship_lot_t = {net.model.ship_lot_t:g} t)"))
+            problems.append(
+                (
+                    f"ports.{key}.storage_t",
+                    f"{port.storage_t:g} t cannot hold one "
+                    f"ship lot (model.ship_lot_t = {net.model.ship_lot_t:g} t)",
+                )
+            )
     if problems:
         return problems
     origins = {m.node for m in net.mines.values()}
@@ -383,8 +422,12 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
     for kind, items in (("ports", net.ports), ("borders", net.borders)):
         for key, item in items.items():
             if not paths.get(item.node):
-                problems.append((f"{kind}.{key}.node",
-                                 f"node {item.node!r} cannot be reached by rail from the mines"))
+                problems.append(
+                    (
+                        f"{kind}.{key}.node",
+                        f"node {item.node!r} cannot be reached by rail from the mines",
+                    )
+                )
     return problems
 
 
@@ -395,8 +438,9 @@ def event_problems(
     problems: list[tuple[int, str, str]] = []
     for i, ev in enumerate(events):
         if not (horizon.start <= ev.date <= horizon.end):
-            problems.append((i, "date", f"{ev.date} is outside the horizon "
-                             f"{horizon.start}..{horizon.end}"))
+            problems.append(
+                (i, "date", f"{ev.date} is outside the horizon {horizon.start}..{horizon.end}")
+            )
         target = getattr(ev, "target", None)
         if target is None:
             continue
@@ -408,6 +452,7 @@ def event_problems(
                 msg += f"; did you mean `{kind}:{close[0]}`?"
             problems.append((i, "target", msg))
     return problems
+
 
 Target = Annotated[
     str,
@@ -466,8 +511,11 @@ class SetCapacityEvent(_EventBase):
     @property
     def value(self) -> float:
         """The new capacity in the target's unit."""
-        v = self.capacity_trains_per_day if self.capacity_trains_per_day is not None \
+        v = (
+            self.capacity_trains_per_day
+            if self.capacity_trains_per_day is not None
             else self.capacity_t_per_year
+        )
         return float(v)  # type: ignore[arg-type]
 
 
@@ -522,8 +570,14 @@ class NoteEvent(_EventBase):
 
 
 Event = Annotated[
-    CloseEvent | ReopenEvent | SetCapacityEvent | SetCostEvent | DiscountEvent
-    | RemoveDiscountEvent | LiftEvent | NoteEvent,
+    CloseEvent
+    | ReopenEvent
+    | SetCapacityEvent
+    | SetCostEvent
+    | DiscountEvent
+    | RemoveDiscountEvent
+    | LiftEvent
+    | NoteEvent,
     Field(discriminator="action"),
 ]
 
@@ -571,7 +625,11 @@ class Scenario(Strict):
     def _events(self) -> Scenario:
         # Events before the start are allowed here (inherited measures in force from day 0);
         # the loader rejects a file's own events outside its horizon.
-        _raise_problems([(f"events.{i}.{field}", msg) for i, field, msg
-                         in event_problems(self.events, self.network, self.horizon)
-                         if not (field == "date" and self.events[i].date < self.horizon.start)])
+        _raise_problems(
+            [
+                (f"events.{i}.{field}", msg)
+                for i, field, msg in event_problems(self.events, self.network, self.horizon)
+                if not (field == "date" and self.events[i].date < self.horizon.start)
+            ]
+        )
         return self

@@ -49,8 +49,13 @@ def read_yaml(path: Path, *, label: str | None = None) -> Document | Problem:
             return Problem(file, None, "", "is a folder, not a YAML file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return Problem(file, None, "", f"file is {size:,} bytes, over the "
-                           f"{MAX_FILE_BYTES:,}-byte limit for scenario and network files")
+            return Problem(
+                file,
+                None,
+                "",
+                f"file is {size:,} bytes, over the "
+                f"{MAX_FILE_BYTES:,}-byte limit for scenario and network files",
+            )
         raw = path.read_bytes()
     except OSError as err:
         return Problem(file, None, "", f"cannot read: {err.strerror or err}")
@@ -60,8 +65,9 @@ def read_yaml(path: Path, *, label: str | None = None) -> Document | Problem:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        return Problem(file, line, "", f"not UTF-8 text (byte 0x{raw[err.start]:02x}); "
-                       "save the file as UTF-8")
+        return Problem(
+            file, line, "", f"not UTF-8 text (byte 0x{raw[err.start]:02x}); save the file as UTF-8"
+        )
     return parse_yaml(text, file)
 
 
@@ -81,12 +87,21 @@ def parse_yaml(text: str, file: str) -> Document | Problem:
     try:
         dup = _walk(node, (), lines, [MAX_NODES])
     except _TooBig:
-        return Problem(file, None, "", f"more than {MAX_NODES:,} values once anchors and "
-                       "aliases (&, *) are expanded; too large for a scenario or network file")
+        return Problem(
+            file,
+            None,
+            "",
+            f"more than {MAX_NODES:,} values once anchors and "
+            "aliases (&, *) are expanded; too large for a scenario or network file",
+        )
     if dup is not None:
         key, line = dup
-        return Problem(file, line, ".".join(map(str, key)), "duplicate key (each key may "
-                       "appear only once in a mapping)")
+        return Problem(
+            file,
+            line,
+            ".".join(map(str, key)),
+            "duplicate key (each key may appear only once in a mapping)",
+        )
     try:
         # build the values from the nodes already composed: one parse, not two
         data = _Loader("").construct_document(node)  # a SafeLoader subclass: safe
@@ -116,7 +131,8 @@ class _Loader(yaml.SafeLoader):
             return super().construct_object(node, deep=deep)
         except (ValueError, TypeError, OverflowError) as err:
             raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read {node.value!r}: {err}", node.start_mark) from err
+                None, None, f"cannot read {node.value!r}: {err}", node.start_mark
+            ) from err
 
 
 def _line(err: yaml.MarkedYAMLError) -> int | None:
@@ -136,16 +152,20 @@ def _syntax_message(err: yaml.MarkedYAMLError) -> str:
         msg += f" at column {err.problem_mark.column + 1}"
     msg += f": {err.problem or _first_line(err)}"
     ctx, ctx_mark = err.context, err.context_mark
-    if ctx and ctx_mark is not None and (
-            err.problem_mark is None or ctx_mark.line != err.problem_mark.line):
+    if (
+        ctx
+        and ctx_mark is not None
+        and (err.problem_mark is None or ctx_mark.line != err.problem_mark.line)
+    ):
         msg += f" ({ctx} that starts on line {ctx_mark.line + 1})"
     if err.problem and ("'\\t'" in err.problem or "tab character" in err.problem):
         msg += "; indent with spaces, not tabs"
     return msg
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],
-          budget: list[int]) -> tuple[KeyPath, int] | None:
+def _walk(
+    node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], budget: list[int]
+) -> tuple[KeyPath, int] | None:
     budget[0] -= 1
     if budget[0] < 0:
         raise _TooBig

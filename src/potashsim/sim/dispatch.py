@@ -70,8 +70,7 @@ def plan_lp(problem: Problem) -> dict[tuple[str, str], float]:
         if any(mask):
             add(mask, limit)
     c = -np.array([p.netback_usd_per_t for p in pairs])
-    res = linprog(c, A_ub=np.vstack(rows), b_ub=np.array(bounds), bounds=(0, None),
-                  method="highs")
+    res = linprog(c, A_ub=np.vstack(rows), b_ub=np.array(bounds), bounds=(0, None), method="highs")
     if res.status != 0:  # cannot happen for a bounded feasible LP with x = 0 feasible
         return {}
     if res.x is None:  # HiGHS always returns x with status 0
@@ -89,8 +88,12 @@ def plan_greedy(problem: Problem) -> dict[tuple[str, str], float]:
     order = sorted(_useful(problem), key=lambda i: -problem.pairs[i].netback_usd_per_t)
     for i in order:
         p = problem.pairs[i]
-        room = min(left_supply, term_left.get(p.route, 0.0), market_left.get(p.market, 0.0),
-                   *(link_left.get(link, 0.0) for link in p.links))
+        room = min(
+            left_supply,
+            term_left.get(p.route, 0.0),
+            market_left.get(p.market, 0.0),
+            *(link_left.get(link, 0.0) for link in p.links),
+        )
         if room <= 1e-6:
             continue
         plan[(p.route, p.market)] = room

@@ -57,8 +57,9 @@ def _ice(net: NetworkSpec, cal: Calendar, port_id: str) -> np.ndarray:
     return factor
 
 
-def simulate(scenario: Scenario, *, seed: int | None = None,
-             planner: str | None = None) -> tuple[RunTrace, NetworkSpec, Calendar]:
+def simulate(
+    scenario: Scenario, *, seed: int | None = None, planner: str | None = None
+) -> tuple[RunTrace, NetworkSpec, Calendar]:
     """Run ``scenario`` once.
 
     Args:
@@ -73,29 +74,47 @@ def simulate(scenario: Scenario, *, seed: int | None = None,
     net, cal = prepare(scenario, seed)
     env = simpy.Environment()
     days = cal.days
-    trace = RunTrace(start=cal.start, days=days, seed=seed,
-                     produced_t=np.zeros(days), curtailed_t=np.zeros(days),
-                     domestic_t=np.zeros(days))
+    trace = RunTrace(
+        start=cal.start,
+        days=days,
+        seed=seed,
+        produced_t=np.zeros(days),
+        curtailed_t=np.zeros(days),
+        domestic_t=np.zeros(days),
+    )
     ports: dict[str, Port] = {}
     for k, p in net.ports.items():
-        ports[k] = Port(k, Storage(env, p.storage_t, p.initial_stock_t),
-                        simpy.Resource(env, capacity=p.berths), p.loading_t_per_day,
-                        _ice(net, cal, k), p.sea_region)
+        ports[k] = Port(
+            k,
+            Storage(env, p.storage_t, p.initial_stock_t),
+            simpy.Resource(env, capacity=p.berths),
+            p.loading_t_per_day,
+            _ice(net, cal, k),
+            p.sea_region,
+        )
         trace.ship_wait_days[k] = np.zeros(days)
         trace.ships_loaded[k] = np.zeros(days)
     for k in [*net.ports, *net.borders]:
         trace.loaded_t[k] = np.zeros(days)
     world = World(
-        env=env, net=net, cal=cal, routes={r.id: r for r in routes(net)},
+        env=env,
+        net=net,
+        cal=cal,
+        routes={r.id: r for r in routes(net)},
         prices={m: daily_prices(spec, cal.start, days) for m, spec in net.markets.items()},
         output_t_per_day={k: _daily_output(net, cal, k) for k in net.mines},
         mine_stock_t={k: m.initial_stock_t for k, m in net.mines.items()},
-        gates={k: LinkGate(cal.capacity[f"link:{k}"].tolist(), link.transit_days, [0] * days,
-                           [0.0] * days) for k, link in net.links.items()},
+        gates={
+            k: LinkGate(
+                cal.capacity[f"link:{k}"].tolist(), link.transit_days, [0] * days, [0.0] * days
+            )
+            for k, link in net.links.items()
+        },
         ports=ports,
         link_rng={k: Uniforms(stream(seed, f"link:{k}")) for k in net.links},
         trace=trace,
-        planner=dispatch.plan_lp if (planner or net.model.dispatcher) == "lp"
+        planner=dispatch.plan_lp
+        if (planner or net.model.dispatcher) == "lp"
         else dispatch.plan_greedy,
     )
     for r in world.routes.values():
@@ -106,7 +125,8 @@ def simulate(scenario: Scenario, *, seed: int | None = None,
         for m in r.markets:
             world.leads[(r.id, m)] = lead_days(net, r, m)
     trace.initial_stock_t = sum(world.mine_stock_t.values()) + sum(
-        p.initial_stock_t for p in net.ports.values())
+        p.initial_stock_t for p in net.ports.values()
+    )
     env.process(mines(env, world))
     env.process(dispatcher(env, world))
     env.run(until=days)

@@ -42,8 +42,11 @@ def routes(net: NetworkSpec) -> list[Route]:
     out: list[Route] = []
     for pid, port in net.ports.items():
         if paths.get(port.node):
-            out.append(Route(pid, "port", origin, paths[port.node],
-                             tuple(net.lanes.get(port.sea_region, {}))))
+            out.append(
+                Route(
+                    pid, "port", origin, paths[port.node], tuple(net.lanes.get(port.sea_region, {}))
+                )
+            )
     for bid, border in net.borders.items():
         if paths.get(border.node):
             out.append(Route(bid, "border", origin, paths[border.node], (border.market,)))
@@ -90,5 +93,6 @@ def _assign(tree: dict[str, Any], path: str, value: float) -> None:
         node = node[int(seg)] if isinstance(node, list) else node[seg]
     last: Any = int(segs[-1]) if isinstance(node, list) else segs[-1]
     # integer fields (wagons, berths) stay integers after a draw
-    node[last] = round(value) if isinstance(node[last], int) and not isinstance(
-        node[last], bool) else value
+    node[last] = (
+        round(value) if isinstance(node[last], int) and not isinstance(node[last], bool) else value
+    )

@@ -83,11 +83,17 @@ def _in_force(events: tuple[Any, ...], day: dt.date) -> list[Any]:
         elif ev.action == "lift":
             active = [m for m in active if m.actor != ev.actor]
         elif ev.action == "reopen":
-            active = [m for m in active if not (m.actor == ev.actor and m.action == "close"
-                                                and m.target == ev.target)]
+            active = [
+                m
+                for m in active
+                if not (m.actor == ev.actor and m.action == "close" and m.target == ev.target)
+            ]
         elif ev.action == "remove_discount":
-            active = [m for m in active if not (m.actor == ev.actor and m.action == "discount"
-                                                and m.target == ev.target)]
+            active = [
+                m
+                for m in active
+                if not (m.actor == ev.actor and m.action == "discount" and m.target == ev.target)
+            ]
     return active
 
 
@@ -106,14 +112,16 @@ def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[str]:
         ended_today: list[tuple[str, Any]] = []
         for ev in (e for e in ordered if e.date == day):
             what = f"{ev.date} {ev.actor} {ev.action}" + (
-                f" {ev.target}" if getattr(ev, "target", None) else "")
+                f" {ev.target}" if getattr(ev, "target", None) else ""
+            )
             if ev.action in _MEASURES:
                 active.append(ev)
             elif ev.action != "note":
                 ended = [m for m in active if _revoked(m, ev)]
                 if not ended:
-                    notes.append(f"{what}: changes nothing ({ev.actor} has no such measure "
-                                 "in force)")
+                    notes.append(
+                        f"{what}: changes nothing ({ev.actor} has no such measure in force)"
+                    )
                 active = [m for m in active if m not in ended]
                 ended_today += [(what, m) for m in ended if m.action == "close"]
         for what, m in ended_today:
@@ -134,17 +142,25 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
     change_days = sorted({start, *(e.date for e in events if start <= e.date <= end)})
     bounds = [*[(d - start).days for d in change_days], days]
 
-    base_cap: dict[str, float] = {f"link:{k}": v.capacity_trains_per_day
-                                  for k, v in net.links.items()}
+    base_cap: dict[str, float] = {
+        f"link:{k}": v.capacity_trains_per_day for k, v in net.links.items()
+    }
     base_cap |= {f"port:{k}": v.capacity_t_per_year for k, v in net.ports.items()}
     base_cap |= {f"border:{k}": v.capacity_t_per_year for k, v in net.borders.items()}
     base_cost: dict[str, float] = {f"link:{k}": v.tariff_usd_per_t for k, v in net.links.items()}
     base_cost |= {f"port:{k}": v.handling_usd_per_t for k, v in net.ports.items()}
     base_cost |= {f"border:{k}": v.handling_usd_per_t for k, v in net.borders.items()}
-    base_cost |= {f"lane:{r}.{m}": lane.freight_usd_per_t for r, lanes in net.lanes.items()
-                  for m, lane in lanes.items()}
-    targets = [*base_cap, *(f"lane:{r}.{m}" for r, ls in net.lanes.items() for m in ls),
-               *(f"market:{m}" for m in net.markets), *(f"mine:{m}" for m in net.mines)]
+    base_cost |= {
+        f"lane:{r}.{m}": lane.freight_usd_per_t
+        for r, lanes in net.lanes.items()
+        for m, lane in lanes.items()
+    }
+    targets = [
+        *base_cap,
+        *(f"lane:{r}.{m}" for r, ls in net.lanes.items() for m in ls),
+        *(f"market:{m}" for m in net.markets),
+        *(f"mine:{m}" for m in net.mines),
+    ]
     for t in targets:
         cal.open[t] = np.ones(days, dtype=bool)
     for t, v in base_cap.items():
@@ -196,38 +212,67 @@ def _revoked(m: Any, ev: Any) -> bool:
     if ev.action == "remove_discount":
         return bool(m.action == "discount" and m.target == ev.target)
     # a later setting of the same kind on the same target supersedes it
-    return ev.action == m.action and m.action in ("set_capacity", "set_cost") \
-        and ev.target == m.target
+    return (
+        ev.action == m.action and m.action in ("set_capacity", "set_cost") and ev.target == m.target
+    )
 
 
-def _intervals(
-    cal: Calendar, events: tuple[Any, ...], net: NetworkSpec
-) -> list[Interval]:
+def _intervals(cal: Calendar, events: tuple[Any, ...], net: NetworkSpec) -> list[Interval]:
     """One interval per measure while it is in force, plus closures that come from the data
     (terminals not built or not yet open)."""
     end = cal.date_of(cal.days - 1)
     out: list[Interval] = []
-    state = {"close": "closed", "set_capacity": "capacity", "set_cost": "cost",
-             "discount": "discount"}
+    state = {
+        "close": "closed",
+        "set_capacity": "capacity",
+        "set_cost": "cost",
+        "discount": "discount",
+    }
     for m in events:
         if m.action not in state or m.date > end:
             continue
         stop = next((ev.date for ev in events if _revoked(m, ev)), None)
         last = min(end, stop - dt.timedelta(days=1)) if stop else end
-        value = (m.value if m.action == "set_capacity" else m.cost_usd_per_t
-                 if m.action == "set_cost" else m.discount_usd_per_t
-                 if m.action == "discount" else None)
+        value = (
+            m.value
+            if m.action == "set_capacity"
+            else m.cost_usd_per_t
+            if m.action == "set_cost"
+            else m.discount_usd_per_t
+            if m.action == "discount"
+            else None
+        )
         kind, _, ident = m.target.partition(":")
-        out.append(Interval(kind, ident, max(m.date, cal.start), last, state[m.action],
-                            None if value is None else float(value), m.actor, m.action,
-                            m.source or ""))
+        out.append(
+            Interval(
+                kind,
+                ident,
+                max(m.date, cal.start),
+                last,
+                state[m.action],
+                None if value is None else float(value),
+                m.actor,
+                m.action,
+                m.source or "",
+            )
+        )
     for kind, items in (("port", net.ports), ("border", net.borders)):
         for k, item in items.items():
             if not getattr(item, "built", True):
                 out.append(Interval(kind, k, cal.start, end, "closed", None, "", "not built", ""))
             elif item.opens_on is not None and item.opens_on > cal.start:
-                out.append(Interval(kind, k, cal.start,
-                                    min(end, item.opens_on - dt.timedelta(days=1)), "closed",
-                                    None, "", "opens later", ""))
+                out.append(
+                    Interval(
+                        kind,
+                        k,
+                        cal.start,
+                        min(end, item.opens_on - dt.timedelta(days=1)),
+                        "closed",
+                        None,
+                        "",
+                        "opens later",
+                        "",
+                    )
+                )
     out.sort(key=lambda i: (i.start, i.kind, i.target, i.actor))
     return out

@@ -100,8 +100,9 @@ class Storage:
     def take(self, amount: float) -> None:
         """Remove ``amount`` (a ship lot already in storage) and let waiting trains unload."""
         if amount > self.level + _EPS:
-            raise SimulationError(f"a ship lot of {amount:,.0f} t is more than the "
-                                  f"{self.level:,.0f} t in storage")
+            raise SimulationError(
+                f"a ship lot of {amount:,.0f} t is more than the {self.level:,.0f} t in storage"
+            )
         self.level -= amount
         while self._waiting and self.capacity - self.level >= self._waiting[0][0]:
             amount, ev = self._waiting.popleft()
@@ -217,10 +218,10 @@ def _problem(w: World, day: int, period: int) -> Problem:
                     continue
                 freight = cal.cost[lane_key][day]
             sale = min(last, day + w.leads[(r.id, m)])
-            netback = (w.prices[m][sale] - cal.discount_usd_per_t[m][day] - rail - freight)
+            netback = w.prices[m][sale] - cal.discount_usd_per_t[m][day] - rail - freight
             pairs.append(Pair(r.id, m, float(netback), r.links))
     end = min(last, day + period - 1)
-    produce = sum(float(w.output_t_per_day[k][day:end + 1].sum()) for k in w.net.mines)
+    produce = sum(float(w.output_t_per_day[k][day : end + 1].sum()) for k in w.net.mines)
     domestic = net.model.domestic_t_per_year / 365.0 * period
     supply = sum(w.mine_stock_t.values()) + produce - domestic - w.committed_t
     # A queue of about a day keeps a section busy despite the spread of arrival times; trains
@@ -279,8 +280,9 @@ def _interleave(trains: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [k for _, k in slots][:total]
 
 
-def _train(env: simpy.Environment, w: World, route: Route, market: str,
-           depart: float) -> Generator[Any, Any, None]:
+def _train(
+    env: simpy.Environment, w: World, route: Route, market: str, depart: float
+) -> Generator[Any, Any, None]:
     """One block train: load at the mine, run each section (waiting for a slot), unload."""
     payload = w.net.model.train_payload_t
     t = w.trace
@@ -321,9 +323,18 @@ def _train(env: simpy.Environment, w: World, route: Route, market: str,
         day = int(env.now)
         if day < w.cal.days:
             t.loaded_t[route.id][day] += payload
-            _export(w, Delivery(dispatch_day, day, day,
-                                day + round(w.net.borders[route.id].onward_days),
-                                route.id, market, payload))
+            _export(
+                w,
+                Delivery(
+                    dispatch_day,
+                    day,
+                    day,
+                    day + round(w.net.borders[route.id].onward_days),
+                    route.id,
+                    market,
+                    payload,
+                ),
+            )
         return
     port = w.ports[route.id]
     wait = port.storage.put(payload)
@@ -353,8 +364,15 @@ def _cancel(w: World) -> None:
     w.committed_t -= w.net.model.train_payload_t
 
 
-def _ship(env: simpy.Environment, w: World, port: Port, market: str, lot: float,
-          dispatch_day: int, terminal_day: int) -> Generator[Any, Any, None]:
+def _ship(
+    env: simpy.Environment,
+    w: World,
+    port: Port,
+    market: str,
+    lot: float,
+    dispatch_day: int,
+    terminal_day: int,
+) -> Generator[Any, Any, None]:
     """One ship lot: wait for a berth, load (slower in the ice season), sail."""
     t = w.trace
     arrived = env.now
@@ -374,8 +392,12 @@ def _ship(env: simpy.Environment, w: World, port: Port, market: str, lot: float,
         t.ships_loaded[port.id][load_day] += 1
         # exported when the ship sails; the buyer receives it after the voyage
         voyage = w.net.lanes[port.sea_region][market].voyage_days
-        _export(w, Delivery(dispatch_day, terminal_day, load_day,
-                            load_day + round(voyage), port.id, market, lot))
+        _export(
+            w,
+            Delivery(
+                dispatch_day, terminal_day, load_day, load_day + round(voyage), port.id, market, lot
+            ),
+        )
 
 
 def _export(w: World, d: Delivery) -> None:
