@@ -36,6 +36,7 @@ __all__ = [
     "PricePoint",
     "Scenario",
     "ScenarioFile",
+    "WorldMarketSpec",
 ]
 
 ACTORS = (
@@ -258,18 +259,42 @@ class PricePoint(Strict):
 
 
 class MarketSpec(Strict):
-    """A buyer region with its CFR price series and the tonnes it takes from Belarus a year."""
+    """A buyer region: its observed price series, how it buys, and how much it takes from Belarus.
+
+    The observed series are what buyers paid given the Belarusian supply that actually reached
+    the market; with ``model.price_response: on`` they move with the scenario's supply (see
+    :class:`WorldMarketSpec`) and the tonnes each market takes follow a demand curve.
+    """
 
     name: str
     lat: float
     lon: float
     demand_t_per_year: NonNegative
-    """Most tonnes a year this market buys from Belarus at the quoted price."""
+    """Belarusian tonnes a year this market takes at the quoted price (its 2021 purchases). With
+    the price response on, more can be sold at a deepening discount (``size_t_per_year``); with it
+    off, this is a hard cap."""
     prices: tuple[PricePoint, ...] = Field(min_length=1)
     interpolation: Literal["step", "linear"] = "step"
     """``step`` for annual contracts; ``linear`` between spot quotes."""
     price_after_last_usd_per_t: Positive | None = None
     """Assumed price after the last quote; None keeps the last quote."""
+    size_t_per_year: Positive | None = None
+    """The market's potash imports from every origin, t a year: how deep it is. Pushing an extra
+    tonne of Belarusian potash into it lowers the price there by 1 / (switching elasticity × size)
+    in log terms. Needed when the price response is on."""
+    price_basis: Literal["spot", "contract"] = "spot"
+    """What the observed series is: ``spot`` quotes, or the ``contract`` price in force."""
+    contract_share: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Share of the market's tonnes bought on annual (term) contracts; the rest buys spot."""
+    spot_lag_days: Annotated[int, Field(ge=0)] = 0
+    """Days from a spot deal to delivery: a spot tonne delivered on day t pays the spot price of
+    day t − lag."""
+    contract_lag_days: Annotated[int, Field(ge=1)] = 1
+    """How far a term contract's price trails the spot series it is negotiated from, in days (the
+    contract pays the mean spot price over that many days; for a ``spot`` basis series only)."""
+    sanctions_discount_usd_per_t: NonNegative = 0.0
+    """Discount buyers here demand for sanctioned potash while a ``discount`` measure without its
+    own value is in force (USD a tonne)."""
 
     @model_validator(mode="after")
     def _sorted(self) -> MarketSpec:
@@ -277,6 +302,55 @@ class MarketSpec(Strict):
         if dates != sorted(dates):
             raise ValueError("prices must be in increasing date order")
         return self
+
+
+class WorldMarketSpec(Strict):
+    """The world potash market around Belarusian supply: how much prices answer back.
+
+    The observed prices are the anchor: they cleared the market with the Belarusian supply of the
+    ``reference_scenario``. A scenario that supplies ΔS t a year more (over the trailing
+    ``window_days``) moves every price by exp(−ΔS / K), with K = |demand elasticity| × world size +
+    rival supply elasticity × rivals' supply: the log-linear solution of world demand = rivals'
+    supply + Belarusian supply around the observed point.
+    """
+
+    size_t_per_year: Positive
+    """World potash (KCl) sales, t a year."""
+    belarus_share: Annotated[float, Field(gt=0, lt=1)]
+    """Belarus's share of world supply before 2022; rivals supply the rest."""
+    demand_elasticity: float
+    """Own-price elasticity of world potash demand (negative)."""
+    rival_supply_elasticity: NonNegative
+    """How much rival producers' output rises with the price (Canada's idle capacity, Laos)."""
+    switching_elasticity: Positive
+    """How readily buyers in one market switch between origins: sets the discount Belarus must give
+    to place tonnes beyond a market's ``demand_t_per_year`` (see ``MarketSpec.size_t_per_year``)."""
+    window_days: Annotated[int, Field(ge=7, le=365)] = 90
+    """Trailing window over which supply differences move the price, days."""
+    spot_market: Id = "brazil"
+    """The market whose series stands for the world spot price (for the spot share of markets
+    whose own series is a contract price)."""
+    reference_scenario: str = "history"
+    """The shipped scenario whose Belarusian exports the observed prices paid for (run at point
+    values with the prices held at the observed series)."""
+
+    @field_validator("demand_elasticity")
+    @classmethod
+    def _negative(cls, v: float) -> float:
+        if not v < 0:
+            raise ValueError(
+                f"a demand elasticity must be negative (a higher price, less demand); got {v:g}"
+            )
+        return v
+
+    @property
+    def response_t_per_year(self) -> float:
+        """K: the supply change (t a year) that moves prices by a factor e."""
+        rivals = self.size_t_per_year * (1 - self.belarus_share)
+        return (
+            -self.demand_elasticity * self.size_t_per_year
+            + self.rival_supply_elasticity * rivals
+        )
 
 
 class LaneSpec(Strict):
@@ -300,6 +374,12 @@ class ModelSpec(Strict):
     """Sales to Belarus and its land neighbours, taken from mine stock before export."""
     transit_spread: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """Each train's running time is the link's mean × U(1 − spread, 1 + spread)."""
+    price_response: Literal["on", "off"] = "on"
+    """``on``: prices answer Belarusian supply (``world``), markets take tonnes along a demand
+    curve, buyers pay contract and spot prices as they were set, and the dispatcher plans on the
+    prices known on its day. ``off``: the observed prices at the sale date, each market a hard cap
+    at ``demand_t_per_year``, the dispatcher pricing each sale at its date (the model before the
+    price response, kept for comparison)."""
 
     @property
     def train_payload_t(self) -> float:
@@ -318,6 +398,8 @@ class NetworkSpec(Strict):
     markets: dict[Id, MarketSpec] = Field(min_length=1)
     lanes: dict[Id, dict[Id, LaneSpec]] = Field(default_factory=dict)
     """Sea lanes by sea region, then by market."""
+    world: WorldMarketSpec | None = None
+    """The world market the price response works in; needed when ``model.price_response`` is on."""
     model: ModelSpec
 
     @model_validator(mode="after")
@@ -413,6 +495,7 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
                     f"ship lot (model.ship_lot_t = {net.model.ship_lot_t:g} t)",
                 )
             )
+    problems += _market_problems(net)
     if problems:
         return problems
     origins = {m.node for m in net.mines.values()}
@@ -428,6 +511,35 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
                         f"node {item.node!r} cannot be reached by rail from the mines",
                     )
                 )
+    return problems
+
+
+def _market_problems(net: NetworkSpec) -> list[tuple[str, str]]:
+    """What the price response needs: a world market, a spot market that exists, market sizes."""
+    if net.model.price_response == "off":
+        return []
+    if net.world is None:
+        return [
+            (
+                "model.price_response",
+                "the price response needs a `world:` section (world market size and "
+                "elasticities); add one, or set model.price_response: off",
+            )
+        ]
+    problems: list[tuple[str, str]] = []
+    if net.world.spot_market not in net.markets:
+        problems.append(
+            ("world.spot_market", f"unknown market {net.world.spot_market!r}")
+        )
+    for key, market in net.markets.items():
+        if market.size_t_per_year is None:
+            problems.append(
+                (
+                    f"markets.{key}.size_t_per_year",
+                    "missing: the price response needs each market's size (its imports from "
+                    "every origin, t a year)",
+                )
+            )
     return problems
 
 
@@ -535,11 +647,13 @@ class SetCostEvent(_EventBase):
 
 
 class DiscountEvent(_EventBase):
-    """The actor's measure makes buyers in a market (or ``market:all``) demand a discount."""
+    """The actor's measure makes buyers in a market (or ``market:all``) demand a discount: the
+    given ``discount_usd_per_t``, or without one each market's own
+    ``sanctions_discount_usd_per_t`` (sourced per market, with its range)."""
 
     action: Literal["discount"]
     target: Target
-    discount_usd_per_t: NonNegative
+    discount_usd_per_t: NonNegative | None = None
 
     @model_validator(mode="after")
     def _kind(self) -> DiscountEvent:
@@ -631,5 +745,20 @@ class Scenario(Strict):
                 for i, field, msg in event_problems(self.events, self.network, self.horizon)
                 if not (field == "date" and self.events[i].date < self.horizon.start)
             ]
+            + _lag_problems(self.network, self.horizon)
         )
         return self
+
+
+def _lag_problems(net: NetworkSpec, horizon: Horizon) -> list[tuple[str, str]]:
+    """Price lags longer than the horizon: every sale would pay a price from before the start."""
+    days = (horizon.end - horizon.start).days + 1
+    return [
+        (
+            f"markets.{key}.{field}",
+            f"{getattr(market, field)} days is longer than the horizon ({days} days)",
+        )
+        for key, market in net.markets.items()
+        for field in ("spot_lag_days", "contract_lag_days")
+        if getattr(market, field) > days
+    ]

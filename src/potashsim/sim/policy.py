@@ -186,7 +186,10 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
             elif m.action == "discount":
                 markets = list(net.markets) if m.target == "market:all" else [m.target[7:]]
                 for k in markets:
-                    cal.discount_usd_per_t[k][a:b] += m.discount_usd_per_t
+                    value = m.discount_usd_per_t
+                    if value is None:  # the market's own sourced discount (drawn per replication)
+                        value = net.markets[k].sanctions_discount_usd_per_t
+                    cal.discount_usd_per_t[k][a:b] += value
 
     for kind, items in (("port", net.ports), ("border", net.borders)):
         for k, item in items.items():

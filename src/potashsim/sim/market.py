@@ -1,0 +1,189 @@
+"""How prices answer back: the world price response, the prices buyers pay, market depth.
+
+Three mechanisms, all pure functions of daily arrays (day 0 is the horizon start):
+
+* **World price response.** The observed series are what buyers paid given the Belarusian supply
+  of the reference scenario. A run that exported ΔS t a year more than the reference over the
+  trailing window moves every price by ``exp(−ΔS / K)`` (:func:`world_factor`), K from
+  :class:`~potashsim.scenario.schema.WorldMarketSpec`: the log-linear solution of
+  world demand(P) = rivals' supply(P) + Belarusian supply around the observed point. It is an
+  in-run update: the factor on day t depends only on exports before t, so it is causal, needs no
+  iteration and cannot fail to converge.
+* **Prices as paid** (:func:`paid_prices`). A share of each market's tonnes is bought on term
+  contracts and the rest spot. A contract tonne pays the contract in force (the market's own
+  series when it is a contract series; the mean spot price over the contract lag when it is a spot
+  series); a spot tonne pays the spot price of the day its deal was struck, ``spot_lag_days``
+  before delivery (the market's own series, or the world spot market's for a contract series).
+* **Market depth** (:func:`depth_factor`, :func:`tranches`). Belarusian tonnes beyond a market's
+  ``demand_t_per_year`` (annualised over the trailing window) lower the price of every tonne sold
+  there by ``exp(−excess / (switching elasticity × market size))``.
+
+Money is USD a tonne, volumes tonnes (a day or a year, as named).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from potashsim.scenario.schema import MarketSpec, WorldMarketSpec
+
+__all__ = [
+    "depth_factor",
+    "expected_price",
+    "marginal_revenue_factor",
+    "paid_prices",
+    "trailing_sum",
+    "tranches",
+    "world_factor",
+]
+
+# Tranches the dispatcher sees beyond a market's demand_t_per_year, in shares of it; the last one
+# is open-ended, so no market is ever capped.
+TRANCHE_WIDTH = 0.5
+TRANCHE_COUNT = 6
+
+
+def trailing_sum(daily: np.ndarray, window_days: int) -> np.ndarray:
+    """Sum of ``daily`` over the ``window_days`` days before each day (that day excluded)."""
+    c = np.concatenate(([0.0], np.cumsum(daily, dtype=float)))
+    t = np.arange(len(daily))
+    return c[t] - c[np.maximum(0, t - window_days)]
+
+
+def world_factor(
+    exported_t: np.ndarray, reference_t: np.ndarray, world: WorldMarketSpec
+) -> np.ndarray:
+    """Daily price factor from the run's exports against the reference's (tonnes a day each).
+
+    Days before the start count as equal to the reference, so day 0's factor is 1.
+    """
+    gap = trailing_sum(exported_t - reference_t, world.window_days)
+    gap_t_per_year = gap * 365.0 / world.window_days
+    return np.exp(-gap_t_per_year / world.response_t_per_year)
+
+
+def _lagged(series: np.ndarray, lag_days: int, pad: int) -> np.ndarray:
+    """``series`` (which starts ``pad`` days before day 0) read ``lag_days`` earlier, days 0..n-1."""
+    return series[pad - lag_days : len(series) - lag_days]
+
+
+def _trailing_mean(series: np.ndarray, days: int) -> np.ndarray:
+    """Mean over the ``days`` days up to and including each day (shorter at the very start)."""
+    c = np.concatenate(([0.0], np.cumsum(series, dtype=float)))
+    t = np.arange(1, len(series) + 1)
+    lo = np.maximum(0, t - days)
+    return (c[t] - c[lo]) / (t - lo)
+
+
+def paid_prices(
+    market: MarketSpec,
+    own_usd_per_t: np.ndarray,
+    world_spot_usd_per_t: np.ndarray,
+    factor: np.ndarray,
+    pad: int,
+    *,
+    spot_lag_days: int | None = None,
+) -> np.ndarray:
+    """The price a tonne delivered on each day pays, before discounts (USD/t), days 0..n-1.
+
+    Args:
+        market: the market (its basis, contract share and lags).
+        own_usd_per_t: its observed series, daily, starting ``pad`` days before day 0.
+        world_spot_usd_per_t: the world spot market's series, on the same days.
+        factor: the world price factor on the same days (1 before day 0).
+        pad: days before day 0 in the arrays (at least the longest lag).
+        spot_lag_days: override of the market's spot lag (0 gives what is known on the day).
+    """
+    lag = market.spot_lag_days if spot_lag_days is None else spot_lag_days
+    own = own_usd_per_t * factor
+    if market.price_basis == "spot":
+        spot = own
+        contract = _trailing_mean(own, market.contract_lag_days)
+    else:
+        spot = world_spot_usd_per_t * factor
+        contract = own
+    c = market.contract_share
+    spot_paid = _lagged(spot, lag, pad)
+    contract_paid = contract[pad:]
+    out: np.ndarray = c * contract_paid + (1.0 - c) * spot_paid
+    return out
+
+
+def expected_price(
+    market: MarketSpec,
+    own_usd_per_t: np.ndarray,
+    world_spot_usd_per_t: np.ndarray,
+    factor: np.ndarray,
+    pad: int,
+    day: int,
+) -> float:
+    """What a tonne sold now will be paid, as known on ``day`` (USD/t).
+
+    The forecast rule is persistence: prices known on ``day`` hold until the sale (the standard
+    benchmark for commodity prices, which no simple forecast beats reliably). Only array entries up
+    to ``day`` (index ``pad + day``) are read, so later quotes cannot leak into a plan.
+    """
+    end = pad + day + 1
+    own = own_usd_per_t[:end] * factor[:end]
+    c = market.contract_share
+    if market.price_basis == "spot":
+        spot_now = float(own[-1])
+        contract_now = float(own[-market.contract_lag_days :].mean())
+    else:
+        spot_now = float(world_spot_usd_per_t[end - 1] * factor[end - 1])
+        contract_now = float(own[-1])
+    return c * contract_now + (1.0 - c) * spot_now
+
+
+def depth_factor(delivered_t: np.ndarray, market: MarketSpec, world: WorldMarketSpec) -> np.ndarray:
+    """Daily price factor (≤ 1) of one market from the Belarusian tonnes delivered there.
+
+    Tonnes delivered in the trailing window up to and including each day, annualised, beyond the
+    market's ``demand_t_per_year`` lower the price of every tonne sold there.
+    """
+    window = world.window_days
+    recent = trailing_sum(delivered_t, window) + delivered_t
+    excess = np.maximum(0.0, recent * 365.0 / window - market.demand_t_per_year)
+    return np.exp(-excess / _depth_t_per_year(market, world))
+
+
+def _depth_t_per_year(market: MarketSpec, world: WorldMarketSpec) -> float:
+    size = market.size_t_per_year or 0.0  # validated present when the response is on
+    return world.switching_elasticity * size
+
+
+def marginal_revenue_factor(
+    q_t_per_year: float, market: MarketSpec, world: WorldMarketSpec
+) -> float:
+    """d(revenue)/dq ÷ price at annual volume q: 1 up to demand_t_per_year, then
+    h(q)·(1 − q / depth) where h is the depth factor (every tonne sold pays the lower price)."""
+    excess = q_t_per_year - market.demand_t_per_year
+    if excess <= 0:
+        return 1.0
+    depth = _depth_t_per_year(market, world)
+    return math.exp(-excess / depth) * (1.0 - q_t_per_year / depth)
+
+
+def tranches(
+    market: MarketSpec, world: WorldMarketSpec, period_days: int
+) -> list[tuple[float, float]]:
+    """The dispatcher's view of one market for a period: (tonnes, marginal revenue factor) pairs.
+
+    The first tranche is the market's ``demand_t_per_year`` for the period at the full price; each
+    further one is ``TRANCHE_WIDTH`` of it (at least 5% of the market's depth) at the marginal
+    revenue of its midpoint; the last is open-ended (``math.inf`` tonnes), so no market caps what
+    Belarus can sell: beyond some volume the marginal revenue no longer covers logistics.
+    """
+    base = market.demand_t_per_year * period_days / 365.0
+    # a market that took nothing in the reference still has room to be found, priced by its depth
+    step_t_per_year = max(
+        market.demand_t_per_year * TRANCHE_WIDTH, 0.05 * _depth_t_per_year(market, world)
+    )
+    out = [(base, 1.0)]
+    for k in range(1, TRANCHE_COUNT + 1):
+        mid = market.demand_t_per_year + (k - 0.5) * step_t_per_year
+        width = step_t_per_year * period_days / 365.0 if k < TRANCHE_COUNT else math.inf
+        out.append((width, marginal_revenue_factor(mid, market, world)))
+    return out
