@@ -1,4 +1,4 @@
-"""Delivered tonnes → revenue, logistics cost and netback, and the decomposition of a change.
+"""Delivered tonnes → market value, discounts, revenue, logistics cost and netback.
 
 Pure functions of the engine's records, the network and the policy calendar: a change to a price
 or tariff needs no re-simulation. Costs are those in force when they were incurred: rail on the
@@ -15,14 +15,17 @@ import numpy as np
 import pandas as pd
 
 from potashsim.scenario.schema import NetworkSpec
+from potashsim.sim.market import PriceBook, depth_factor
 from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
-from potashsim.sim.prices import daily_prices
 from potashsim.sim.records import RunTrace
 
-__all__ = ["MONEY", "decompose", "deliveries_table", "monthly_table", "summarize"]
+__all__ = ["MONEY", "deliveries_table", "monthly_table", "summarize"]
 
 MONEY = (
+    "market_value_usd",
+    "sanctions_discount_usd",
+    "depth_discount_usd",
     "revenue_usd",
     "discount_usd",
     "rail_cost_usd",
@@ -62,9 +65,11 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
         columns=cols,
     )
     t = df["exported_t"].to_numpy()
-    prices = {m: daily_prices(spec, cal.start, cal.days) for m, spec in net.markets.items()}
+    paid = _paid_prices(trace, net, cal)
+    depth = _depth_factors(df, net, cal)
     price = np.empty(len(df))
     discount = np.empty(len(df))
+    depth_discount = np.zeros(len(df))
     rail = np.zeros(len(df))
     port = np.empty(len(df))
     freight = np.zeros(len(df))
@@ -74,8 +79,10 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
         route, market = cast(tuple[str, str], key)
         # a sale after the horizon is priced at the horizon's last day
         sale = np.minimum(df["delivered_day"].to_numpy()[idx], cal.days - 1)
-        price[idx] = prices[market][sale]
+        price[idx] = paid[market][sale]
         discount[idx] = cal.discount_usd_per_t[market][sale]
+        if market in depth:
+            depth_discount[idx] = price[idx] * (1.0 - depth[market][sale])
         disp = df["dispatch_day"].to_numpy()[idx]
         r = by_id[route]
         for link in r.links:
@@ -84,8 +91,11 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
         if r.kind == "port":
             region = net.ports[route].sea_region
             freight[idx] = cal.cost[f"lane:{region}.{market}"][df["load_day"].to_numpy()[idx]]
-    df["revenue_usd"] = (price - discount) * t
-    df["discount_usd"] = discount * t
+    df["market_value_usd"] = price * t
+    df["sanctions_discount_usd"] = discount * t
+    df["depth_discount_usd"] = depth_discount * t
+    df["discount_usd"] = df["sanctions_discount_usd"] + df["depth_discount_usd"]
+    df["revenue_usd"] = df["market_value_usd"] - df["discount_usd"]
     df["rail_cost_usd"] = rail * t
     df["port_cost_usd"] = port * t
     df["freight_cost_usd"] = freight * t
@@ -93,6 +103,30 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
     df["netback_usd"] = df["revenue_usd"] - df["logistics_cost_usd"]
     df["date"] = pd.to_datetime(cal.start) + pd.to_timedelta(df["load_day"], unit="D")
     return df
+
+
+def _paid_prices(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> dict[str, np.ndarray]:
+    """What a tonne delivered to each market on each day pays before discounts (USD/t): the
+    observed series as paid (contract and spot, with their lags) times the run's world factor."""
+    book = PriceBook(net, cal.start, cal.days, None)
+    factor = np.concatenate((np.ones(book.pad), trace.world_factor))
+    return {m: book.paid(m, factor) for m in net.markets}
+
+
+def _depth_factors(df: pd.DataFrame, net: NetworkSpec, cal: Calendar) -> dict[str, np.ndarray]:
+    """Each market's price factor from the Belarusian tonnes delivered there (price response on;
+    none with it off, where each market is a hard cap instead)."""
+    if net.model.price_response == "off" or net.world is None:
+        return {}
+    day = np.minimum(df["delivered_day"].to_numpy(), cal.days - 1)
+    out: dict[str, np.ndarray] = {}
+    for market, spec in net.markets.items():
+        mask = (df["market"] == market).to_numpy()
+        delivered = np.bincount(
+            day[mask], weights=df["exported_t"].to_numpy()[mask], minlength=cal.days
+        )
+        out[market] = depth_factor(delivered, spec, net.world)
+    return out
 
 
 def monthly_table(deliveries: pd.DataFrame) -> pd.DataFrame:
@@ -148,30 +182,3 @@ def summarize(trace: RunTrace, deliveries: pd.DataFrame) -> dict[str, Any]:
     by_route = {str(k): {**zero_flow, **money(g)} for k, g in deliveries.groupby("route")}
     by_market = {str(k): {**zero_flow, **money(g)} for k, g in deliveries.groupby("market")}
     return {"totals": totals, "by_year": by_year, "by_route": by_route, "by_market": by_market}
-
-
-def decompose(base: dict[str, float], other: dict[str, float]) -> dict[str, float]:
-    """Split the change in netback from ``base`` to ``other`` into three effects that add up.
-
-    With volume V, revenue per tonne p and logistics cost per tonne c (netback N = V(p − c)):
-    volume effect ΔV·(p₀ − c₀), price/discount effect V₁·Δp, logistics effect −V₁·Δc.
-    Their sum is exactly N₁ − N₀; the revenue change is the volume effect's revenue part plus
-    the price effect (ΔR = ΔV·p₀ + V₁·Δp).
-
-    Args:
-        base, other: totals with ``exported_t``, ``revenue_usd``, ``logistics_cost_usd``.
-    """
-    v0, v1 = base["exported_t"], other["exported_t"]
-    p0 = base["revenue_usd"] / v0 if v0 else 0.0
-    c0 = base["logistics_cost_usd"] / v0 if v0 else 0.0
-    p1 = other["revenue_usd"] / v1 if v1 else p0
-    c1 = other["logistics_cost_usd"] / v1 if v1 else c0
-    volume = (v1 - v0) * (p0 - c0)
-    price = v1 * (p1 - p0)
-    logistics = -v1 * (c1 - c0)
-    return {
-        "volume_usd": volume,
-        "price_usd": price,
-        "logistics_usd": logistics,
-        "total_usd": volume + price + logistics,
-    }

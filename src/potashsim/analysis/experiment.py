@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from potashsim.analysis.bottlenecks import utilisation_table
-from potashsim.analysis.economics import decompose, deliveries_table, monthly_table, summarize
+from potashsim.analysis.decomposition import EFFECTS, FLOWS, decompose_years
+from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
 from potashsim.analysis.executors import run_tasks
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.engine import simulate
@@ -89,6 +90,10 @@ class Comparison:
     monthly_routes: pd.DataFrame
     stats: dict[str, dict[str, dict[str, float | None]]]
     decomposition: dict[str, dict[str, float]]
+    """Per scenario (not the base): the netback change split into EFFECTS and total_usd, summed
+    over years and markets, mean of the replication pairs (USD)."""
+    decomposition_by_year: pd.DataFrame
+    """scenario, year, market, the EFFECTS and total_usd: mean of the replication pairs (USD)."""
     wall_s: float
     representative: dict[str, RunResult]
     """Replication 0 of each scenario, in full (for the map, timeline and bottleneck charts)."""
@@ -112,10 +117,16 @@ def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
     cols = [*METRICS, "discount_usd"]
     if d.empty:
         yearly = pd.DataFrame(columns=["year", *cols])
+        by_market = pd.DataFrame(columns=["year", "market", *FLOWS])
         month_rev = pd.DataFrame(columns=["month", "revenue_usd", "exported_t"])
         month_route = pd.DataFrame(columns=["month", "route", "exported_t"])
     else:
         yearly = d.assign(year=d["date"].dt.year).groupby("year", as_index=False)[cols].sum()
+        by_market = (
+            d.assign(year=d["date"].dt.year)
+            .groupby(["year", "market"], as_index=False)[list(FLOWS)]
+            .sum()
+        )
         m = d["date"].dt.to_period("M").dt.to_timestamp()
         month_rev = (
             d.assign(month=m).groupby("month", as_index=False)[["revenue_usd", "exported_t"]].sum()
@@ -123,10 +134,16 @@ def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
         month_route = (
             d.assign(month=m).groupby(["month", "route"], as_index=False)[["exported_t"]].sum()
         )
-    for frame in (yearly, month_rev, month_route):
+    for frame in (yearly, by_market, month_rev, month_route):
         frame.insert(0, "replication", rep)
         frame.insert(0, "scenario", scenario.name)
-    return {"yearly": yearly, "month_rev": month_rev, "month_route": month_route, "run": full}
+    return {
+        "yearly": yearly,
+        "by_market": by_market,
+        "month_rev": month_rev,
+        "month_route": month_route,
+        "run": full,
+    }
 
 
 def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
@@ -167,8 +184,15 @@ def compare(
         .reindex(pd.MultiIndex.from_product([names, range(replications)]), fill_value=0.0)
     )
     stats = {name: _stats(totals, names[0], name) for name in names}
-    means = {name: {m: float(totals.loc[name][m].mean()) for m in METRICS} for name in names}
-    decomposition = {name: decompose(means[names[0]], means[name]) for name in names[1:]}
+    by_market = pd.concat([r["by_market"] for r in results], ignore_index=True)
+    by_year = _decompose(by_market, names, replications)
+    decomposition = {
+        name: {
+            e: float(by_year.loc[by_year["scenario"] == name, e].sum())
+            for e in (*EFFECTS, "total_usd")
+        }
+        for name in names[1:]
+    }
     routes = month_route.groupby(["scenario", "month", "route"], as_index=False)["exported_t"].sum()
     routes["exported_t"] /= replications
     representative = {r["run"].scenario.name: r["run"] for r in results if r["run"] is not None}
@@ -182,9 +206,31 @@ def compare(
         routes,
         stats,
         decomposition,
+        by_year,
         time.perf_counter() - t0,
         representative,
     )
+
+
+def _decompose(by_market: pd.DataFrame, names: list[str], replications: int) -> pd.DataFrame:
+    """Each scenario's netback change against the base (names[0]) per year and market: decomposed
+    pair by pair, then averaged over the replications (so the means add up exactly too)."""
+    cols = ["scenario", "year", "market", *EFFECTS, "total_usd"]
+    parts = []
+    groups = dict(tuple(by_market.groupby(["scenario", "replication"])))
+    empty = pd.DataFrame(columns=["year", "market", *FLOWS])
+    for name in names[1:]:
+        for rep in range(replications):
+            base = groups.get((names[0], rep), empty)
+            other = groups.get((name, rep), empty)
+            parts.append(decompose_years(base, other).assign(scenario=name))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    # a (year, market) absent from a pair counts as zero in the mean over all pairs
+    out = out.groupby(["scenario", "year", "market"], as_index=False)[[*EFFECTS, "total_usd"]].sum()
+    out[[*EFFECTS, "total_usd"]] /= replications
+    return out[cols]
 
 
 def _stats(totals: pd.DataFrame, base: str, name: str) -> dict[str, dict[str, float | None]]:

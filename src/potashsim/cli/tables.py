@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from potashsim.analysis.decomposition import EFFECTS
 from potashsim.analysis.experiment import Comparison
 from potashsim.cli.explain import text_table
 
@@ -49,13 +50,7 @@ def comparison_table(cmp: Comparison) -> str:
     for _, (label, _s, unit) in _UNITS.items():
         headers += [f"{label} {unit}", f"vs {cmp.base} (95% CI)"]
     dec_rows = [
-        (
-            name,
-            d["volume_usd"] / 1e9,
-            d["price_usd"] / 1e9,
-            d["logistics_usd"] / 1e9,
-            d["total_usd"] / 1e9,
-        )
+        (name, *(d[e] / 1e9 for e in (*EFFECTS, "total_usd")))
         for name, d in cmp.decomposition.items()
     ]
     return "\n".join(
@@ -63,9 +58,18 @@ def comparison_table(cmp: Comparison) -> str:
             f"Totals {first}..{last}, mean of {cmp.replications} paired replication(s):",
             text_table(headers, rows),
             "",
-            f"Change in netback against {cmp.base}, bn USD (volume + price/discount + logistics):",
+            f"Change in netback against {cmp.base}, bn USD, decomposed year by year and market by "
+            "market:",
             text_table(
-                ["scenario", "volume", "price/discount", "logistics", "total"],
+                [
+                    "scenario",
+                    "volume",
+                    "market mix",
+                    "world price",
+                    "discount",
+                    "logistics",
+                    "total",
+                ],
                 [tuple(f"{x:+.2f}" if isinstance(x, float) else x for x in r) for r in dec_rows],
             ),
         ]

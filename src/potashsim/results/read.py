@@ -167,7 +167,8 @@ class ComparisonResults(_Bundle):
         meta: ``comparison.json`` as parsed.
         stats: tidy ``stats``: ``scenario``, ``metric``, ``mean``, ``diff_mean``,
             ``diff_ci_low``, ``diff_ci_high`` (USD or t, totals over the horizon).
-        decomposition: ``scenario``, ``volume_usd``, ``price_usd``, ``logistics_usd``,
+        decomposition: ``scenario``, ``volume_usd``, ``mix_usd``, ``price_usd``, ``discount_usd``,
+            ``logistics_usd``,
             ``total_usd``.
         comparison, replications, monthly_revenue, monthly_routes: the CSV files.
         runs: ``{scenario: RunResults}`` from ``runs/<scenario>/``.
@@ -279,7 +280,15 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
     )
     decomposition = pd.DataFrame(
         [{"scenario": s, **parts} for s, parts in meta["decomposition"].items()],
-        columns=["scenario", "volume_usd", "price_usd", "logistics_usd", "total_usd"],
+        columns=[
+            "scenario",
+            "volume_usd",
+            "mix_usd",
+            "price_usd",
+            "discount_usd",
+            "logistics_usd",
+            "total_usd",
+        ],
     )
     for name, frame in (("stats", stats), ("decomposition", decomposition)):
         if frame.drop(columns="scenario").isna().any().any():

@@ -245,6 +245,7 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         _dump_json(tmp / "comparison.json", doc)
         pd.DataFrame(rows).to_csv(tmp / "comparison.csv", index=False)
         cmp.yearly.to_csv(tmp / "replications.csv", index=False)
+        cmp.decomposition_by_year.to_csv(tmp / "decomposition.csv", index=False)
         mr = cmp.monthly_revenue.copy()
         mr["month"] = pd.to_datetime(mr["month"]).dt.date
         mr.to_csv(tmp / "monthly_revenue.csv", index=False)

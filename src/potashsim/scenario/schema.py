@@ -348,8 +348,7 @@ class WorldMarketSpec(Strict):
         """K: the supply change (t a year) that moves prices by a factor e."""
         rivals = self.size_t_per_year * (1 - self.belarus_share)
         return (
-            -self.demand_elasticity * self.size_t_per_year
-            + self.rival_supply_elasticity * rivals
+            -self.demand_elasticity * self.size_t_per_year + self.rival_supply_elasticity * rivals
         )
 
 
@@ -528,9 +527,7 @@ def _market_problems(net: NetworkSpec) -> list[tuple[str, str]]:
         ]
     problems: list[tuple[str, str]] = []
     if net.world.spot_market not in net.markets:
-        problems.append(
-            ("world.spot_market", f"unknown market {net.world.spot_market!r}")
-        )
+        problems.append(("world.spot_market", f"unknown market {net.world.spot_market!r}"))
     for key, market in net.markets.items():
         if market.size_t_per_year is None:
             problems.append(

@@ -8,6 +8,7 @@ tests. Pairs whose netback is not positive are never planned: that potash stays 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,14 @@ class Pair:
     market: str
     netback_usd_per_t: float
     links: tuple[str, ...]
+    limit: str = ""
+    """The key of the market limit it draws on (``market_t``); the market itself by default, one
+    tranche of its demand curve with the price response on."""
+
+    @property
+    def market_limit(self) -> str:
+        """The ``market_t`` key this pair draws on."""
+        return self.limit or self.market
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +75,8 @@ def plan_lp(problem: Problem) -> dict[tuple[str, str], float]:
         if any(mask):
             add(mask, limit)
     for market, limit in problem.market_t.items():
-        mask = [p.market == market for p in pairs]
-        if any(mask):
+        mask = [p.market_limit == market for p in pairs]
+        if any(mask) and math.isfinite(limit):  # the last tranche of a demand curve is open
             add(mask, limit)
     c = -np.array([p.netback_usd_per_t for p in pairs])
     res = linprog(c, A_ub=np.vstack(rows), b_ub=np.array(bounds), bounds=(0, None), method="highs")
@@ -75,7 +84,11 @@ def plan_lp(problem: Problem) -> dict[tuple[str, str], float]:
         return {}
     if res.x is None:  # HiGHS always returns x with status 0
         raise RuntimeError("linprog reported success without a solution")
-    return {(p.route, p.market): float(x) for p, x in zip(pairs, res.x, strict=True) if x > 1e-6}
+    plan: dict[tuple[str, str], float] = {}
+    for p, x in zip(pairs, res.x, strict=True):
+        if x > 1e-6:  # tranches of one market add up to its pair's tonnes
+            plan[(p.route, p.market)] = plan.get((p.route, p.market), 0.0) + float(x)
+    return plan
 
 
 def plan_greedy(problem: Problem) -> dict[tuple[str, str], float]:
@@ -91,15 +104,15 @@ def plan_greedy(problem: Problem) -> dict[tuple[str, str], float]:
         room = min(
             left_supply,
             term_left.get(p.route, 0.0),
-            market_left.get(p.market, 0.0),
+            market_left.get(p.market_limit, 0.0),
             *(link_left.get(link, 0.0) for link in p.links),
         )
         if room <= 1e-6:
             continue
-        plan[(p.route, p.market)] = room
+        plan[(p.route, p.market)] = plan.get((p.route, p.market), 0.0) + room
         left_supply -= room
         term_left[p.route] -= room
-        market_left[p.market] -= room
+        market_left[p.market_limit] -= room
         for link in p.links:
             link_left[link] -= room
     return plan

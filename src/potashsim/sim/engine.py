@@ -7,6 +7,7 @@ import simpy
 
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim import dispatch
+from potashsim.sim.market import PriceBook, tranches
 from potashsim.sim.network import realize, routes
 from potashsim.sim.policy import Calendar, build_calendar
 from potashsim.sim.prices import daily_prices
@@ -58,7 +59,11 @@ def _ice(net: NetworkSpec, cal: Calendar, port_id: str) -> np.ndarray:
 
 
 def simulate(
-    scenario: Scenario, *, seed: int | None = None, planner: str | None = None
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    planner: str | None = None,
+    hold_world_price: bool = False,
 ) -> tuple[RunTrace, NetworkSpec, Calendar]:
     """Run ``scenario`` once.
 
@@ -66,6 +71,8 @@ def simulate(
         scenario: a validated scenario.
         seed: the replication's seed (default: the scenario's); it fixes every random stream.
         planner: ``lp`` or ``greedy``; default: the scenario's ``model.dispatcher``.
+        hold_world_price: keep the world price at the observed series whatever this run exports
+            (how the reference supply itself is computed, :mod:`potashsim.sim.reference`).
 
     Returns:
         The trace, and the drawn network and calendar it ran on (the accounts need both).
@@ -116,7 +123,11 @@ def simulate(
         planner=dispatch.plan_lp
         if (planner or net.model.dispatcher) == "lp"
         else dispatch.plan_greedy,
+        book=PriceBook(net, cal.start, days, _reference(scenario, net, seed, hold_world_price)),
     )
+    if net.model.price_response == "on" and net.world is not None:
+        period = net.model.dispatch_interval_days
+        world.tranches = {m: tranches(s, net.world, period) for m, s in net.markets.items()}
     for r in world.routes.values():
         usable = cal.open[f"{r.kind}:{r.id}"].copy()
         for k in r.links:
@@ -140,4 +151,19 @@ def simulate(
     trace.end_stock_by_place_t |= {f"port:{k}": p.storage.level for k, p in ports.items()}
     trace.end_stock_t = sum(trace.end_stock_by_place_t.values())
     trace.in_transit_t = world.in_transit_t
+    trace.exported_t = world.book.exported_t
+    trace.world_factor = world.book.factor()[world.book.pad :]
     return trace, net, cal
+
+
+def _reference(scenario: Scenario, net: NetworkSpec, seed: int, hold: bool) -> np.ndarray | None:
+    """The reference exports this run's world price answers to (None: prices held observed)."""
+    if hold or net.model.price_response == "off" or net.world is None:
+        return None
+    # the reference runs this engine, so it is imported here, not at the top
+    from potashsim.sim.reference import reference_exports, reference_scenario
+
+    name, h = net.world.reference_scenario, scenario.horizon
+    if scenario == reference_scenario(name, h, scenario.stochastic):
+        return None  # the reference itself pays the observed prices by definition
+    return reference_exports(name, h.start, h.end, seed, scenario.stochastic)

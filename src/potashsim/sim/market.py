@@ -23,13 +23,17 @@ Money is USD a tonne, volumes tonnes (a day or a year, as named).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
 
-from potashsim.scenario.schema import MarketSpec, WorldMarketSpec
+from potashsim.scenario.schema import MarketSpec, NetworkSpec, WorldMarketSpec
+from potashsim.sim.prices import daily_prices
 
 __all__ = [
+    "COMMITTED",
+    "PriceBook",
     "depth_factor",
     "expected_price",
     "marginal_revenue_factor",
@@ -39,10 +43,12 @@ __all__ = [
     "world_factor",
 ]
 
-# Tranches the dispatcher sees beyond a market's demand_t_per_year, in shares of it; the last one
-# is open-ended, so no market is ever capped.
+# The dispatcher sees a market's demand curve beyond its demand_t_per_year as at most
+# TRANCHE_COUNT steps, each at least TRANCHE_WIDTH of demand_t_per_year wide.
 TRANCHE_WIDTH = 0.5
-TRANCHE_COUNT = 6
+TRANCHE_COUNT = 8
+#: The marginal revenue factor that marks a market's contracted tranche (see :func:`tranches`).
+COMMITTED = math.inf
 
 
 def trailing_sum(daily: np.ndarray, window_days: int) -> np.ndarray:
@@ -65,7 +71,7 @@ def world_factor(
 
 
 def _lagged(series: np.ndarray, lag_days: int, pad: int) -> np.ndarray:
-    """``series`` (which starts ``pad`` days before day 0) read ``lag_days`` earlier, days 0..n-1."""
+    """``series`` (starting ``pad`` days before day 0) read ``lag_days`` earlier, days 0..n-1."""
     return series[pad - lag_days : len(series) - lag_days]
 
 
@@ -158,7 +164,8 @@ def marginal_revenue_factor(
     q_t_per_year: float, market: MarketSpec, world: WorldMarketSpec
 ) -> float:
     """d(revenue)/dq ÷ price at annual volume q: 1 up to demand_t_per_year, then
-    h(q)·(1 − q / depth) where h is the depth factor (every tonne sold pays the lower price)."""
+    h(q)·(1 − q / depth) where h is the depth factor (every tonne sold pays the lower price) and
+    depth = switching elasticity × market size; it reaches zero at q = depth."""
     excess = q_t_per_year - market.demand_t_per_year
     if excess <= 0:
         return 1.0
@@ -171,19 +178,83 @@ def tranches(
 ) -> list[tuple[float, float]]:
     """The dispatcher's view of one market for a period: (tonnes, marginal revenue factor) pairs.
 
-    The first tranche is the market's ``demand_t_per_year`` for the period at the full price; each
-    further one is ``TRANCHE_WIDTH`` of it (at least 5% of the market's depth) at the marginal
-    revenue of its midpoint; the last is open-ended (``math.inf`` tonnes), so no market caps what
-    Belarus can sell: beyond some volume the marginal revenue no longer covers logistics.
+    The first tranche is the market's contracted tonnes for the period (its contract share of
+    ``demand_t_per_year``), marked with the factor :data:`COMMITTED`: they were sold when the
+    contract was signed, so they are delivered first whatever the spot market offers. The second
+    is the rest of ``demand_t_per_year`` at the full price. The others, at most
+    ``TRANCHE_COUNT``, cover the rest of the demand curve up to the volume where
+    the marginal revenue reaches zero (the market's depth: selling more there lowers revenue),
+    each at the marginal revenue of its midpoint. No fixed figure caps a market: how much it takes
+    follows from its depth, the price and the cost of getting there.
     """
-    base = market.demand_t_per_year * period_days / 365.0
-    # a market that took nothing in the reference still has room to be found, priced by its depth
-    step_t_per_year = max(
-        market.demand_t_per_year * TRANCHE_WIDTH, 0.05 * _depth_t_per_year(market, world)
-    )
-    out = [(base, 1.0)]
-    for k in range(1, TRANCHE_COUNT + 1):
-        mid = market.demand_t_per_year + (k - 0.5) * step_t_per_year
-        width = step_t_per_year * period_days / 365.0 if k < TRANCHE_COUNT else math.inf
-        out.append((width, marginal_revenue_factor(mid, market, world)))
+    depth = _depth_t_per_year(market, world)
+    base = market.demand_t_per_year
+    share = market.contract_share
+    # the contract share of the market's tonnes first: COMMITTED marks them for the planner
+    out = [
+        (share * base * period_days / 365.0, COMMITTED),
+        ((1.0 - share) * base * period_days / 365.0, 1.0),
+    ]
+    if depth <= base:
+        return out
+    step = max(base * TRANCHE_WIDTH, (depth - base) / TRANCHE_COUNT)
+    lo = base
+    while lo < depth - 1e-9:
+        hi = min(depth, lo + step)
+        out.append(
+            ((hi - lo) * period_days / 365.0, marginal_revenue_factor((lo + hi) / 2, market, world))
+        )
+        lo = hi
     return out
+
+
+class PriceBook:
+    """The prices of one run, as the dispatcher sees them during it and the accounts after it.
+
+    Observed series are held from ``pad`` days before the horizon start (so lagged and averaged
+    prices exist from day 0). During the run the engine adds each day's exports to
+    ``exported_t``; :meth:`expected` reads only what is known on its day. With the price response
+    off, or no reference, the world factor is 1 throughout.
+    """
+
+    def __init__(
+        self,
+        net: NetworkSpec,
+        start: dt.date,
+        days: int,
+        reference_t: np.ndarray | None,
+    ) -> None:
+        self.net, self.days = net, days
+        self.responsive = net.model.price_response == "on"
+        self.pad = max([m.spot_lag_days + m.contract_lag_days for m in net.markets.values()] or [0])
+        first = start - dt.timedelta(days=self.pad)
+        self.own = {k: daily_prices(m, first, days + self.pad) for k, m in net.markets.items()}
+        self.spot = self.own[net.world.spot_market] if net.world is not None else None
+        self.reference_t = reference_t
+        self.exported_t = np.zeros(days)
+        """Tonnes exported on each day of this run (filled by the engine as it runs)."""
+
+    def factor(self, upto_day: int | None = None) -> np.ndarray:
+        """The world price factor from ``pad`` days before day 0 through ``upto_day`` (default:
+        the whole horizon), from this run's exports before each day."""
+        end = self.days if upto_day is None else upto_day + 1
+        ones = np.ones(self.pad)
+        if not self.responsive or self.reference_t is None or self.net.world is None:
+            return np.ones(self.pad + end)
+        f = world_factor(self.exported_t[:end], self.reference_t[:end], self.net.world)
+        return np.concatenate((ones, f))
+
+    def expected(self, market: str, day: int, factor: np.ndarray) -> float:
+        """The price (before discounts) a tonne sold to ``market`` is expected to fetch, as known
+        on ``day``; ``factor`` from :meth:`factor` up to at least ``day``."""
+        spec = self.net.markets[market]
+        spot = self.spot if self.spot is not None else self.own[market]
+        return expected_price(spec, self.own[market], spot, factor, self.pad, day)
+
+    def paid(self, market: str, factor: np.ndarray) -> np.ndarray:
+        """What a tonne delivered to ``market`` on each day pays, before discounts (USD/t)."""
+        spec = self.net.markets[market]
+        if not self.responsive:
+            return self.own[market][self.pad :]
+        spot = self.spot if self.spot is not None else self.own[market]
+        return paid_prices(spec, self.own[market], spot, factor, self.pad)

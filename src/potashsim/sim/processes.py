@@ -21,6 +21,7 @@ import simpy
 from potashsim.errors import SimulationError
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim.dispatch import Pair, Problem
+from potashsim.sim.market import COMMITTED, PriceBook
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import Delivery, RunTrace
@@ -28,6 +29,9 @@ from potashsim.sim.records import Delivery, RunTrace
 __all__ = ["LinkGate", "Port", "Storage", "Uniforms", "World", "dispatcher", "lead_days", "mines"]
 
 _EPS = 1e-6
+# Contract tonnes were sold when the contract was signed: the planner ranks them before every spot
+# sale by adding this to their netback. It only orders the plan; the accounts never see it.
+COMMITTED_PRIORITY_USD_PER_T = 10_000.0
 
 
 @dataclass
@@ -139,6 +143,8 @@ class World:
     link_rng: dict[str, Uniforms]
     trace: RunTrace
     planner: Callable[[Problem], dict[tuple[str, str], float]]
+    book: PriceBook
+    """Prices as known during the run; the engine records each day's exports into it."""
     in_transit_t: float = 0.0
     committed_t: float = 0.0
     route_open: dict[str, list[bool]] = field(default_factory=dict)
@@ -146,6 +152,8 @@ class World:
     leads: dict[tuple[str, str], int] = field(default_factory=dict)
     """Days from dispatch to sale, by (route, market)."""
     carry_t: dict[tuple[str, str], float] = field(default_factory=dict)
+    tranches: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """Each market's demand curve for one dispatch period: (tonnes, marginal revenue factor)."""
 
 
 def mines(env: simpy.Environment, w: World) -> Generator[Any, Any, None]:
@@ -203,6 +211,7 @@ def _problem(w: World, day: int, period: int) -> Problem:
     payload = net.model.train_payload_t
     last = cal.days - 1
     pairs: list[Pair] = []
+    known = _known_prices(w, day)
     for r in w.routes.values():
         term_key = f"{r.kind}:{r.id}"
         if not w.route_open[r.id][day]:
@@ -217,9 +226,19 @@ def _problem(w: World, day: int, period: int) -> Problem:
                 if not cal.open[lane_key][day]:
                     continue
                 freight = cal.cost[lane_key][day]
-            sale = min(last, day + w.leads[(r.id, m)])
-            netback = w.prices[m][sale] - cal.discount_usd_per_t[m][day] - rail - freight
-            pairs.append(Pair(r.id, m, float(netback), r.links))
+            cost = cal.discount_usd_per_t[m][day] + rail + freight
+            if known is None:  # fixed prices: the observed price of the sale date
+                sale = min(last, day + w.leads[(r.id, m)])
+                pairs.append(Pair(r.id, m, float(w.prices[m][sale] - cost), r.links))
+                continue
+            # one pair per tranche of the market's demand curve, at its marginal revenue
+            for k, (_width, mr) in enumerate(w.tranches[m]):
+                netback = (
+                    known[m] - cost + COMMITTED_PRIORITY_USD_PER_T
+                    if mr == COMMITTED
+                    else known[m] * mr - cost
+                )
+                pairs.append(Pair(r.id, m, float(netback), r.links, f"{m}#{k}"))
     end = min(last, day + period - 1)
     produce = sum(float(w.output_t_per_day[k][day : end + 1].sum()) for k in w.net.mines)
     domestic = net.model.domestic_t_per_year / 365.0 * period
@@ -239,8 +258,21 @@ def _problem(w: World, day: int, period: int) -> Problem:
             berth_cap = port.berths.capacity * port.loading_t_per_day * period
             cap = min(cap, berth_cap) / float(port.ice_factor[day])
         terminals[r.id] = cap
-    markets = {m: spec.demand_t_per_year * period / 365.0 for m, spec in net.markets.items()}
+    if known is None:
+        markets = {m: spec.demand_t_per_year * period / 365.0 for m, spec in net.markets.items()}
+    else:
+        markets = {
+            f"{m}#{k}": width for m, ts in w.tranches.items() for k, (width, _) in enumerate(ts)
+        }
     return Problem(tuple(pairs), max(0.0, supply), links, terminals, markets)
+
+
+def _known_prices(w: World, day: int) -> dict[str, float] | None:
+    """What each market is expected to pay, as known on ``day`` (None with fixed prices)."""
+    if not w.book.responsive:
+        return None
+    factor = w.book.factor(day)
+    return {m: w.book.expected(m, day, factor) for m in w.net.markets}
 
 
 def dispatcher(env: simpy.Environment, w: World) -> Generator[Any, Any, None]:
@@ -403,3 +435,4 @@ def _ship(
 def _export(w: World, d: Delivery) -> None:
     w.in_transit_t -= d.tonnes
     w.trace.deliveries.append(d)
+    w.book.exported_t[d.load_day] += d.tonnes

@@ -56,6 +56,10 @@ class RunTrace:
     ships_loaded: dict[str, np.ndarray] = field(default_factory=dict)
     port_stock_peak_t: dict[str, float] = field(default_factory=dict)
     berths_busy_peak: dict[str, int] = field(default_factory=dict)
+    exported_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Tonnes exported on each day (ships sailed, trains across a border)."""
+    world_factor: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The world price factor on each day (1 with the price response off)."""
     initial_stock_t: float = 0.0
     end_stock_t: float = 0.0
     in_transit_t: float = 0.0

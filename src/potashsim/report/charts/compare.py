@@ -93,7 +93,9 @@ def revenue_netback_chart(
 
 _WATERFALL_STEPS = {
     "volume_usd": "Volume",
-    "price_usd": "Price &<br>discount",
+    "mix_usd": "Market<br>mix",
+    "price_usd": "World<br>price",
+    "discount_usd": "Discount",
     "logistics_usd": "Logistics",
     "total_usd": "Total",
 }
@@ -102,17 +104,19 @@ _WATERFALL_STEPS = {
 def netback_waterfall(
     decomposition: pd.DataFrame, *, base: str, colours: Mapping[str, str] | None = None
 ) -> go.Figure:
-    """Waterfall of the netback change against the base: volume, price/discount, logistics, total.
+    """Waterfall of the netback change against the base: volume, market mix, world price,
+    discount, logistics, total (summed over the years and markets of the per-year decomposition).
 
     Args:
-        decomposition: columns ``scenario``, ``volume_usd``, ``price_usd``, ``logistics_usd``,
-            ``total_usd`` (USD over the horizon; the three parts add up to the total).
+        decomposition: columns ``scenario``, ``volume_usd``, ``mix_usd``, ``price_usd``,
+            ``discount_usd``, ``logistics_usd``, ``total_usd`` (USD over the horizon; the five
+            parts add up to the total).
         base: the base scenario (left out).
         colours: scenario colour map.
 
     Returns:
         One ``go.Waterfall`` per non-base scenario in USD bn, measures
-        ``relative, relative, relative, total`` on a two-level x axis (scenario, step).
+        ``relative`` ×5 then ``total`` on a two-level x axis (scenario, step).
 
     Raises:
         ReportError: the parts do not add up to ``total_usd`` (more than 1 USD or 1e-6 apart).
@@ -128,8 +132,8 @@ def netback_waterfall(
             go.Waterfall(
                 name=str(row.scenario),
                 orientation="v",
-                x=[[str(row.scenario)] * 4, list(_WATERFALL_STEPS.values())],
-                measure=["relative", "relative", "relative", "total"],
+                x=[[str(row.scenario)] * len(values), list(_WATERFALL_STEPS.values())],
+                measure=["relative"] * (len(values) - 1) + ["total"],
                 y=[v / BN for v in values],
                 text=[signed(v / BN) for v in values],
                 textposition="outside",
@@ -159,7 +163,7 @@ def _check_adds_up(scenario: str, values: list[float]) -> None:
     *parts, total = values
     if abs(sum(parts) - total) > max(1.0, 1e-6 * abs(total)):
         raise ReportError(
-            f"decomposition of {scenario}: volume + price + logistics = "
+            f"decomposition of {scenario}: the parts add up to "
             f"{sum(parts):,.0f} USD but total_usd = {total:,.0f} USD"
         )
 

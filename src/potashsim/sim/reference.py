@@ -1,0 +1,50 @@
+"""The reference supply: the Belarusian exports that the observed prices paid for.
+
+The observed price series are what buyers paid given the Belarusian supply that actually reached
+the market. potashsim takes that supply from its own ``history`` scenario (the world market's
+``reference_scenario``), run over the same horizon, with the same seed and the same draws of the
+uncertain inputs as the run it is the reference for, and with prices held at the observed
+series. ``history`` itself therefore pays exactly the observed prices in every replication, and a
+scenario's price effect depends only on the difference between two runs of the same model under
+the same draws, in which the model's own errors (``potashsim backtest``) largely cancel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import numpy as np
+
+from potashsim.scenario.schema import Horizon, Scenario
+
+__all__ = ["reference_exports", "reference_scenario"]
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped(name: str) -> Scenario:
+    from potashsim.scenario.loader import load_scenario
+
+    return load_scenario(name)
+
+
+def reference_scenario(name: str, horizon: Horizon, stochastic: bool) -> Scenario:
+    """The reference scenario ``name`` as shipped, over ``horizon``."""
+    return _shipped(name).model_copy(update={"horizon": horizon, "stochastic": stochastic})
+
+
+@functools.lru_cache(maxsize=8)
+def reference_exports(
+    name: str, start: dt.date, end: dt.date, seed: int, stochastic: bool
+) -> np.ndarray:
+    """Tonnes the reference scenario exports on each day of ``start``..``end`` (read-only).
+
+    Cached per process: the scenarios of one replication share one reference run.
+    """
+    from potashsim.sim.engine import simulate
+
+    scenario = reference_scenario(name, Horizon(start=start, end=end), stochastic)
+    trace, _, _ = simulate(scenario, seed=seed, hold_world_price=True)
+    out = trace.exported_t.copy()
+    out.flags.writeable = False
+    return out
