@@ -332,22 +332,40 @@ def compare(
 
 
 @main.command()
-@click.option("--replications", "-n", type=int, default=20, show_default=True)
+@click.option("--replications", "-n", type=int, default=10, show_default=True)
 @click.option("--seed", type=int, default=2019, show_default=True)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the backtest chart and tables as an offline HTML file.",
+)
 @_set_option
 @_guard
-def calibrate(replications: int, seed: int, overrides: tuple[str, ...]) -> None:
-    """Set the baseline's 2019-2021 beside the cited figures (nothing is fitted)."""
+def backtest(
+    replications: int, seed: int, report_path: Path | None, overrides: tuple[str, ...]
+) -> None:
+    """Set history beside every observed figure (exports, export value, channels, China's
+    imports): error, bias and WAPE, in and out of sample. Nothing is fitted."""
     if replications < 1:
         raise click.BadParameter("must be 1 or more", param_hint="--replications")
     _check_seed(seed)
-    from potashsim.analysis.calibration import calibrate as run_calibration
-    from potashsim.analysis.calibration import render
+    from potashsim.analysis.backtest import backtest as run_backtest
+    from potashsim.analysis.backtest import load_observations, summary
+    from potashsim.cli.tables import backtest_table
 
-    scenario = _load("baseline", overrides)
-    click.echo(
-        render(run_calibration(scenario, replications=replications, seed=seed), replications)
+    scenario = _load("history", overrides)
+    table = run_backtest(
+        scenario, replications=replications, seed=seed, observations=load_observations()
     )
+    summ = summary(table)
+    click.echo(backtest_table(table, summ, replications))
+    if report_path is not None:
+        from potashsim.report import build_backtest_report
+
+        build_backtest_report(table, summ, report_path, command=_command_line())
+        click.echo(f"report: {report_path}")
 
 
 @main.command()

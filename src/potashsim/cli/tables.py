@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from potashsim.analysis.decomposition import EFFECTS
 from potashsim.analysis.experiment import Comparison
 from potashsim.cli.explain import text_table
@@ -72,5 +74,44 @@ def comparison_table(cmp: Comparison) -> str:
                 ],
                 [tuple(f"{x:+.2f}" if isinstance(x, float) else x for x in r) for r in dec_rows],
             ),
+        ]
+    )
+
+
+def backtest_table(table: pd.DataFrame, summary: pd.DataFrame, replications: int) -> str:
+    """The backtest for the terminal: each figure, then bias and WAPE by metric and sample."""
+
+    def fmt(metric: str, x: float) -> str:
+        if metric.startswith("route_share"):
+            return f"{x:.0%}"
+        return f"{x / 1e9:.2f} bn" if metric.startswith("export_value") else f"{x / 1e6:.2f} Mt"
+
+    rows = [
+        (
+            r.id,
+            fmt(r.metric, r.observed),
+            f"{fmt(r.metric, r.low)}-{fmt(r.metric, r.high)}",
+            f"{fmt(r.metric, r.model)} [{fmt(r.metric, r.model_p5)}, {fmt(r.metric, r.model_p95)}]",
+            f"{r.error / r.observed:+.0%}",
+            "yes" if r.within_band else "NO",
+            "in" if r.in_sample else "out",
+            r.sources,
+        )
+        for r in table.itertuples(index=False)
+    ]
+    summ = [
+        (s.metric, s.sample, f"{s.within_band}/{s.figures}", f"{s.bias:+.1%}", f"{s.wape:.1%}")
+        for s in summary.itertuples(index=False)
+    ]
+    return "\n".join(
+        [
+            f"history against the observed figures (model: mean [5-95%] of {replications} "
+            "replication(s)):",
+            text_table(
+                ["figure", "observed", "band", "model", "error", "in band", "sample", "sources"],
+                rows,
+            ),
+            "",
+            text_table(["metric", "sample", "in band", "bias", "WAPE"], summ),
         ]
     )

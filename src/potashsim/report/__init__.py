@@ -10,6 +10,7 @@ from __future__ import annotations
 from potashsim.report.build import (
     ComparisonResults,
     RunResults,
+    build_backtest_report,
     build_report,
     export_images,
     find_browser,
@@ -23,6 +24,7 @@ from potashsim.report.build import (
 __all__ = [
     "ComparisonResults",
     "RunResults",
+    "build_backtest_report",
     "build_report",
     "export_images",
     "find_browser",

@@ -21,10 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from potashsim.errors import ReportError
 from potashsim.report import charts
 from potashsim.report.html import provenance_section, provenance_table, render_html, topojson_dir
 from potashsim.report.sections import (
+    Chart,
     Section,
     comparison_sections,
     palette,
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ComparisonResults",
     "RunResults",
+    "build_backtest_report",
     "build_report",
     "export_images",
     "find_browser",
@@ -141,6 +145,46 @@ def build_report(
     out = Path(out)
     page = render_html(_sections(paths, periods, command))
     _write_atomic(out, page.encode("utf-8"))
+    return out
+
+
+def build_backtest_report(
+    table: pd.DataFrame, summary: pd.DataFrame, out: Path | str, *, command: str | None = None
+) -> Path:
+    """Write the backtest (:mod:`potashsim.analysis.backtest`) as an offline HTML page: the chart,
+    the table of figures with their sources and the bias/WAPE summary."""
+    shown = table.assign(
+        observed=table["observed"].map("{:,.3g}".format),
+        band=[f"{lo:,.3g}-{hi:,.3g}" for lo, hi in zip(table["low"], table["high"], strict=True)],
+        model=table["model"].map("{:,.3g}".format),
+        within_band=table["within_band"].map({True: "yes", False: "no"}),
+        in_sample=table["in_sample"].map({True: "in", False: "out"}),
+    )[
+        [
+            "id",
+            "year",
+            "observed",
+            "band",
+            "model",
+            "within_band",
+            "in_sample",
+            "sources",
+            "band_reason",
+        ]
+    ]
+    sections = [
+        Section(
+            "Backtest of history",
+            "The shipped history scenario beside every observed figure in docs/facts.md; nothing "
+            "was fitted to them. Out-of-sample figures (red) informed no parameter."
+            + (f" Built by: {command}" if command else ""),
+            [Chart("backtest", charts.backtest_chart(table))],
+            provenance_table(shown.to_dict("records"))
+            + provenance_table(summary.round(3).to_dict("records")),
+        )
+    ]
+    out = Path(out)
+    _write_atomic(out, render_html([("Backtest", sections)]).encode("utf-8"))
     return out
 
 

@@ -17,6 +17,7 @@ colour across every chart of a report; :func:`scenario_colours` makes such a map
 
 from __future__ import annotations
 
+from potashsim.report.charts.backtest import backtest_chart
 from potashsim.report.charts.compare import (
     cumulative_revenue_chart,
     netback_waterfall,
@@ -44,6 +45,7 @@ __all__ = [
     "BASE_COLOUR",
     "NO_POLICY",
     "Period",
+    "backtest_chart",
     "bottleneck_chart",
     "busiest_facilities",
     "closed_fraction",
