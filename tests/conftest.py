@@ -70,6 +70,8 @@ def tiny_network(**overrides: Any) -> dict[str, Any]:
             "dispatch_interval_days": 7,
             "domestic_t_per_year": 0,
             "transit_spread": 0,
+            # fixed prices and a hard market cap keep every figure checkable by hand
+            "price_response": "off",
         },
     }
     for path, value in overrides.items():

@@ -41,6 +41,9 @@ def networks(draw):
             "lat": 0,
             "lon": 0,
             "demand_t_per_year": draw(st.floats(1e5, 5e6)),
+            "size_t_per_year": draw(st.floats(1e6, 2e7)),
+            "contract_share": draw(st.floats(0, 1)),
+            "spot_lag_days": draw(st.integers(0, 60)),
             "prices": [{"date": START, "usd_per_t": draw(st.floats(50, 600))}],
         }
     for p in range(n_ports):
@@ -92,6 +95,16 @@ def networks(draw):
             "dispatch_interval_days": draw(st.integers(1, 14)),
             "domestic_t_per_year": draw(st.floats(0, 5e5)),
             "transit_spread": draw(st.floats(0, 0.5)),
+            "price_response": draw(st.sampled_from(["on", "off"])),
+        },
+        "world": {
+            "size_t_per_year": 67e6,
+            "belarus_share": 0.18,
+            "demand_elasticity": draw(st.floats(-0.5, -0.01)),
+            "rival_supply_elasticity": draw(st.floats(0, 0.5)),
+            "switching_elasticity": draw(st.floats(0.5, 5)),
+            "window_days": draw(st.integers(7, 120)),
+            "spot_market": "mk0",
         },
     }
 

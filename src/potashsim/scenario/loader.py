@@ -382,6 +382,11 @@ def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.
     events = _validate_events(
         state.events, network or _ids_only(tree), check_horizon, state, inherited
     )
+    if network is not None and horizon is not None:
+        for dotted, message in sc.lag_problems(network, horizon):
+            path = tuple(int(s) if s.isdigit() else s for s in dotted.split("."))
+            origin, key = _origin_for(path, origins, net_doc)
+            state.problems.append(origin.problem(key, message))
     if state.problems or network is None or horizon is None:
         raise ScenarioError(_ordered(state.problems))
     return sc.Scenario(

@@ -338,9 +338,7 @@ class WorldMarketSpec(Strict):
     @classmethod
     def _negative(cls, v: float) -> float:
         if not v < 0:
-            raise ValueError(
-                f"a demand elasticity must be negative (a higher price, less demand); got {v:g}"
-            )
+            raise ValueError("a demand elasticity must be negative (a higher price, less demand)")
         return v
 
     @property
@@ -742,12 +740,12 @@ class Scenario(Strict):
                 for i, field, msg in event_problems(self.events, self.network, self.horizon)
                 if not (field == "date" and self.events[i].date < self.horizon.start)
             ]
-            + _lag_problems(self.network, self.horizon)
+            + lag_problems(self.network, self.horizon)
         )
         return self
 
 
-def _lag_problems(net: NetworkSpec, horizon: Horizon) -> list[tuple[str, str]]:
+def lag_problems(net: NetworkSpec, horizon: Horizon) -> list[tuple[str, str]]:
     """Price lags longer than the horizon: every sale would pay a price from before the start."""
     days = (horizon.end - horizon.start).days + 1
     return [
