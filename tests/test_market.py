@@ -219,3 +219,39 @@ def test_the_backtest_of_history_on_point_values_stays_in_the_documented_bands()
     assert all(f"`{m}`" in docs for m in explained)
     # nothing after 2021 informed a parameter
     assert not table.loc[table["year"] >= 2022, "in_sample"].any()
+
+
+def test_price_response_off_restores_the_observed_prices_of_the_sale_date():
+    from potashsim.sim.prices import daily_prices
+
+    history = shortened("history", "2021-01-01", "2022-12-31")
+    net = history.network
+    off = history.model_copy(
+        update={
+            "network": net.model_copy(
+                update={"model": net.model.model_copy(update={"price_response": "off"})}
+            )
+        }
+    )
+    r = run(off, seed=2)
+    assert np.array_equal(r.trace.world_factor, np.ones(r.trace.days))
+    d = r.deliveries
+    assert d["depth_discount_usd"].sum() == 0
+    # each tonne pays the observed quote of its sale date
+    start = off.horizon.start
+    for market, part in d.groupby("market"):
+        quotes = daily_prices(net.markets[market], start, r.trace.days)
+        sale = np.minimum(part["delivered_day"].to_numpy(), r.trace.days - 1)
+        assert np.allclose(part["market_value_usd"] / part["exported_t"], quotes[sale])
+
+
+def test_the_parameters_page_lists_every_input_as_the_data_has_it():
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from potashsim.cli import main
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "parameters.md").read_text()
+    out = CliRunner().invoke(main, ["explain", "baseline", "--parameters"]).output
+    assert out.strip() in page, "regenerate docs/parameters.md (see its first lines)"
