@@ -106,7 +106,8 @@ def test_compare_writes_paired_statistics_and_prints_the_table(short_scenarios, 
     stats = doc["stats"]["u"]["revenue_usd"]
     assert stats["diff_ci_low"] <= stats["diff_mean"] <= stats["diff_ci_high"]
     d = doc["decomposition"]["u"]
-    assert d["volume_usd"] + d["price_usd"] + d["logistics_usd"] == pytest.approx(d["total_usd"])
+    parts = ("volume_usd", "mix_usd", "price_usd", "discount_usd", "logistics_usd")
+    assert sum(d[k] for k in parts) == pytest.approx(d["total_usd"])
     assert d["total_usd"] == pytest.approx(
         doc["stats"]["u"]["netback_usd"]["mean"] - doc["stats"]["h"]["netback_usd"]["mean"]
     )
