@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -327,9 +326,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read_or_parsed(tmp_p
     monkeypatch.setattr(yaml, "compose", must_not_run)
     monkeypatch.setattr(yaml, "load", must_not_run)
     monkeypatch.setattr(Path, "read_bytes", must_not_run)
-    started = time.perf_counter()
     result = cli("validate", str(path))
-    assert time.perf_counter() - started < 2.0
     assert_invalid(result)
     size = path.stat().st_size
     assert only_problem(result) == (
