@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from potashsim.cli import main
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def quick_start_blocks() -> list[str]:
@@ -24,6 +25,12 @@ def test_quick_start_holds_exactly_two_commands_install_and_run_then_test():
     assert blocks[0].startswith("pip install -e . && potashsim compare ")
     assert "--report" in blocks[0]
     assert blocks[1] == "pip install -e '.[test]' && python -m pytest -q"
+
+
+def test_ci_runs_the_readme_test_command_as_written():
+    test_command = quick_start_blocks()[1].split("&& ", 1)[1]
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert any(line.strip().startswith(f"{test_command} ") for line in ci_lines)
 
 
 def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path):
