@@ -87,6 +87,7 @@ def test_rerunning_the_same_run_keeps_the_folder_and_refuses_different_content(
     assert leftovers == []
 
 
+@pytest.mark.slow
 def test_compare_writes_paired_statistics_and_prints_the_table(short_scenarios, tmp_path):
     res = invoke(
         "compare",

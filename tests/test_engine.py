@@ -59,6 +59,7 @@ def test_every_shipped_scenario_balances_to_the_tonne_and_respects_capacities(na
     assert abs(lhs - rhs) < 1.0
 
 
+@pytest.mark.slow
 def test_mass_balance_holds_on_50_random_seeds(history_short):
     for seed in replication_seeds(7, 50):
         trace, net, cal = simulate(history_short, seed=seed)
@@ -74,6 +75,7 @@ def test_same_seed_gives_the_same_summary(history_short):
     assert c["totals"] != a["totals"], "a different seed should draw different inputs"
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_number_of_workers(history_short):
     other = shortened("us_eu_only", "2021-01-01", "2023-12-31")
     one = compare([history_short, other], replications=3, seed=5, workers=1)
@@ -300,6 +302,7 @@ def test_the_worked_example_adds_a_port_and_route_with_yaml_alone(tmp_path):
     assert new_port["date"].min() >= pd.Timestamp("2027-01-01")
 
 
+@pytest.mark.slow
 def test_a_dask_local_cluster_gives_the_same_comparison_as_local_processes(history_short):
     other = shortened("us_eu_only", "2021-01-01", "2023-12-31")
     local = compare([history_short, other], replications=2, seed=9, workers=1)

@@ -6,6 +6,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from potashsim.cli import main
@@ -33,6 +34,7 @@ def test_ci_runs_the_readme_test_command_as_written():
     assert any(line.strip().startswith(f"{test_command} ") for line in ci_lines)
 
 
+@pytest.mark.slow
 def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path):
     command = quick_start_blocks()[0].split("&& ", 1)[1]
     args = shlex.split(command)[1:]
@@ -52,6 +54,7 @@ def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path):
     assert Path(res.output.strip().splitlines()[-1]).joinpath("comparison.json").is_file()
 
 
+@pytest.mark.slow
 def test_the_python_snippet_runs():
     code = re.search(r"```python\n(.*?)\n```", README, flags=re.S)
     assert code is not None

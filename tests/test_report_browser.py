@@ -18,6 +18,7 @@ from potashsim import report
 CHROMIUM = os.environ.get("POTASHSIM_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(
         not os.access(CHROMIUM, os.X_OK), reason=f"{CHROMIUM} not found: apt-get install chromium"
     ),
