@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from potashsim.cli import main
 
@@ -28,11 +28,13 @@ def short_scenarios(tmp_path: Path) -> dict[str, Path]:
     return out
 
 
-def invoke(*args: str):
+def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_run_writes_the_results_contract_and_prints_the_folder_last(short_scenarios, tmp_path):
+def test_run_writes_the_results_contract_and_prints_the_folder_last(
+    short_scenarios: dict[str, Path], tmp_path: Path
+) -> None:
     res = invoke("run", str(short_scenarios["h"]), "--out", str(tmp_path / "r"), "--seed", "3")
     assert res.exit_code == 0, res.output
     folder = Path(res.output.strip().splitlines()[-1])
@@ -71,8 +73,8 @@ def test_run_writes_the_results_contract_and_prints_the_folder_last(short_scenar
 
 
 def test_rerunning_the_same_run_keeps_the_folder_and_refuses_different_content(
-    short_scenarios, tmp_path
-):
+    short_scenarios: dict[str, Path], tmp_path: Path
+) -> None:
     args = ("run", str(short_scenarios["h"]), "--out", str(tmp_path / "r"))
     first = invoke(*args).output.strip().splitlines()[-1]
     second = invoke(*args).output.strip().splitlines()[-1]
@@ -88,7 +90,9 @@ def test_rerunning_the_same_run_keeps_the_folder_and_refuses_different_content(
 
 
 @pytest.mark.slow
-def test_compare_writes_paired_statistics_and_prints_the_table(short_scenarios, tmp_path):
+def test_compare_writes_paired_statistics_and_prints_the_table(
+    short_scenarios: dict[str, Path], tmp_path: Path
+) -> None:
     res = invoke(
         "compare",
         str(short_scenarios["h"]),
@@ -127,7 +131,9 @@ def test_compare_writes_paired_statistics_and_prints_the_table(short_scenarios, 
         (("--seed", "-1"), "--seed"),
     ],
 )
-def test_compare_rejects_bad_options_with_a_clear_message(args, message, tmp_path):
+def test_compare_rejects_bad_options_with_a_clear_message(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
     res = CliRunner().invoke(
         main, ["compare", "baseline", "history", *args, "--out", str(tmp_path)]
     )
@@ -136,20 +142,20 @@ def test_compare_rejects_bad_options_with_a_clear_message(args, message, tmp_pat
     assert not (tmp_path / "compare").exists()
 
 
-def test_an_unknown_scenario_name_gets_a_suggestion_and_nothing_runs(tmp_path):
+def test_an_unknown_scenario_name_gets_a_suggestion_and_nothing_runs(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["run", "histroy", "--out", str(tmp_path)])
     assert res.exit_code == 2
     assert "did you mean `history`" in res.output
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_negative_seed_for_run_is_rejected(tmp_path):
+def test_a_negative_seed_for_run_is_rejected(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["run", "baseline", "--seed", "-3", "--out", str(tmp_path)])
     assert res.exit_code == 2
     assert "--seed" in res.output
 
 
-def test_ctrl_c_during_compare_stops_it_leaving_no_folder_and_no_traceback(tmp_path):
+def test_ctrl_c_during_compare_stops_it_leaving_no_folder_and_no_traceback(tmp_path: Path) -> None:
     # how soon it stops is a speed figure, measured by benchmarks/bench_cli.py, not asserted here
     import os
     import signal

@@ -26,7 +26,7 @@ LAZY_HOMES = {
 }
 
 
-def test_the_public_names_are_exactly_these():
+def test_the_public_names_are_exactly_these() -> None:
     assert sorted(potashsim.__all__) == [
         "PotashsimError",
         "ScenarioError",
@@ -40,7 +40,7 @@ def test_the_public_names_are_exactly_these():
 
 
 @pytest.mark.parametrize("name", potashsim.__all__)
-def test_every_public_name_resolves(name):
+def test_every_public_name_resolves(name: str) -> None:
     value = getattr(potashsim, name)
     if name in LAZY_HOMES:
         assert value is getattr(importlib.import_module(LAZY_HOMES[name]), name)
@@ -50,7 +50,7 @@ def test_every_public_name_resolves(name):
         assert isinstance(value, type) and issubclass(value, Exception)
 
 
-def test_a_name_outside_the_api_is_an_attribute_error():
+def test_a_name_outside_the_api_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'simulate'"):
         _ = potashsim.simulate
 
@@ -71,7 +71,7 @@ def imported_top_level_packages(*args: str) -> set[str]:
 @pytest.mark.parametrize(
     "args", [("-m", "potashsim", "--help"), ("-c", "import potashsim")], ids=" ".join
 )
-def test_help_and_import_load_no_heavy_library(args):
+def test_help_and_import_load_no_heavy_library(args: tuple[str, ...]) -> None:
     imported = imported_top_level_packages(*args)
     assert "potashsim" in imported  # the check saw the package load at all
     assert sorted(imported & set(HEAVY)) == []
