@@ -1,7 +1,8 @@
 """Save runs and comparisons under ``results/`` (the contract in docs/results-contract.md).
 
-Every folder is written to a temporary sibling and renamed into place, so an interrupted or failed
-write leaves no half-written folder. A run folder's name is a hash of what determines its
+Every folder is built beside its place and renamed into it
+(:func:`potashsim.results.atomic.replacing`), so an interrupted or failed write leaves no
+half-written folder. A run folder's name is a hash of what determines its
 content; an existing folder with the same summary is left as it is, one with a different summary
 is never overwritten.
 """
@@ -10,12 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,6 +21,7 @@ import yaml
 
 from potashsim.analysis.experiment import Comparison, RunResult, run
 from potashsim.errors import ResultsError
+from potashsim.results.atomic import replacing
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.policy import Calendar
 
@@ -55,23 +52,6 @@ def _dump_json(path: Path, data: Any) -> None:
     path.write_text(
         json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )
-
-
-@contextmanager
-def _atomic_folder(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder next to ``final``; rename it into place if the block succeeds."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    # mkdtemp makes the folder private (0700); results are for sharing, so honour the umask
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        yield tmp
-        os.replace(tmp, final) if not final.exists() else None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def network_json(net: NetworkSpec) -> dict[str, Any]:
@@ -142,6 +122,7 @@ def timeline_table(cal: Calendar) -> pd.DataFrame:
 
 
 def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> None:
+    folder.mkdir(parents=True)
     _dump_json(folder / "summary.json", result.summary)
     result.monthly.to_csv(folder / "monthly.csv", index=False)
     result.utilisation.to_csv(folder / "utilisation.csv", index=False)
@@ -182,7 +163,7 @@ def save_run(
     if folder.exists():
         _check_same(folder, result.summary)
         return folder
-    with _atomic_folder(folder) as tmp:
+    with replacing(folder, keep_existing=True) as tmp:
         _write_run(tmp, result, manifest)
     return folder
 
@@ -241,7 +222,8 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         for s, metrics in cmp.stats.items()
         for m, v in metrics.items()
     ]
-    with _atomic_folder(folder) as tmp:
+    with replacing(folder, keep_existing=True) as tmp:
+        tmp.mkdir()
         _dump_json(tmp / "comparison.json", doc)
         pd.DataFrame(rows).to_csv(tmp / "comparison.csv", index=False)
         cmp.yearly.to_csv(tmp / "replications.csv", index=False)
@@ -253,7 +235,5 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         routes.to_csv(tmp / "monthly_routes.csv", index=False)
         for s in cmp.scenarios:
             result = cmp.representative.get(s.name) or run(s, seed=cmp.seeds[0])
-            sub = tmp / "runs" / s.name
-            sub.mkdir(parents=True)
-            _write_run(sub, result, _manifest(result, command, []))
+            _write_run(tmp / "runs" / s.name, result, _manifest(result, command, []))
     return folder
