@@ -1,8 +1,8 @@
 """Save runs and comparisons under ``results/`` (the contract in docs/results-contract.md).
 
-Every folder is built beside its place and renamed into it
-(:func:`potashsim.results.atomic.replacing`), so an interrupted or failed write leaves no
-half-written folder. A run folder's name is a hash of what determines its
+File names and columns are those of :mod:`potashsim.contract`. Every folder is built beside its
+place and renamed into it (:func:`potashsim.results.atomic.replacing`), so an interrupted or
+failed write leaves no half-written folder. A run folder's name is a hash of what determines its
 content; an existing folder with the same summary is left as it is, one with a different summary
 is never overwritten.
 """
@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from potashsim import contract as c
 from potashsim.analysis.experiment import Comparison, RunResult, run
 from potashsim.errors import ResultsError
 from potashsim.results.atomic import replacing
@@ -52,6 +53,15 @@ def _dump_json(path: Path, data: Any) -> None:
     path.write_text(
         json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )
+
+
+def _write_csv(folder: Path, name: str, frame: pd.DataFrame) -> None:
+    """Write ``frame`` as the contract's CSV file ``name``, with exactly its columns, in order.
+
+    Raises:
+        KeyError: ``frame`` lacks a column of the contract (a bug upstream, never a user's).
+    """
+    frame.to_csv(folder / name, columns=list(c.COLUMNS[name]), index=False)
 
 
 def network_json(net: NetworkSpec) -> dict[str, Any]:
@@ -103,33 +113,21 @@ def network_json(net: NetworkSpec) -> dict[str, Any]:
 
 def timeline_table(cal: Calendar) -> pd.DataFrame:
     """The policy timeline as intervals (see the contract's ``timeline.csv``)."""
-    rows = [
-        {
-            "kind": i.kind,
-            "target": i.target,
-            "start": i.start,
-            "end": i.end,
-            "state": i.state,
-            "value": i.value,
-            "actor": i.actor,
-            "action": i.action,
-            "source": i.source,
-        }
-        for i in cal.intervals
-    ]
-    cols = ["kind", "target", "start", "end", "state", "value", "actor", "action", "source"]
-    return pd.DataFrame(rows, columns=cols)
+    cols = c.COLUMNS[c.TIMELINE]
+    return pd.DataFrame(
+        [tuple(getattr(i, col) for col in cols) for i in cal.intervals], columns=list(cols)
+    )
 
 
 def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> None:
     folder.mkdir(parents=True)
-    _dump_json(folder / "summary.json", result.summary)
-    result.monthly.to_csv(folder / "monthly.csv", index=False)
-    result.utilisation.to_csv(folder / "utilisation.csv", index=False)
-    timeline_table(result.calendar).to_csv(folder / "timeline.csv", index=False)
-    _dump_json(folder / "network.json", network_json(result.network))
-    _dump_json(folder / "manifest.json", manifest)
-    (folder / "scenario.resolved.yaml").write_text(
+    _dump_json(folder / c.SUMMARY, result.summary)
+    _write_csv(folder, c.MONTHLY, result.monthly)
+    _write_csv(folder, c.UTILISATION, result.utilisation)
+    _write_csv(folder, c.TIMELINE, timeline_table(result.calendar))
+    _dump_json(folder / c.NETWORK, network_json(result.network))
+    _dump_json(folder / c.MANIFEST, manifest)
+    (folder / c.SCENARIO).write_text(
         yaml.safe_dump(
             json.loads(_scenario_json(result.scenario)), sort_keys=False, allow_unicode=True
         ),
@@ -170,10 +168,10 @@ def save_run(
 
 def _check_same(folder: Path, summary: dict[str, Any]) -> None:
     try:
-        old = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        old = json.loads((folder / c.SUMMARY).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ResultsError(
-            f"{folder} exists but its summary.json cannot be read ({err}); move it away to rerun"
+            f"{folder} exists but its {c.SUMMARY} cannot be read ({err}); move it away to rerun"
         ) from err
     new = json.loads(json.dumps(summary, default=str))
     if old != new:
@@ -207,33 +205,26 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         "wall_time_s": round(cmp.wall_s, 3),
     }
     if folder.exists():
-        old = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+        old = json.loads((folder / c.COMPARISON).read_text(encoding="utf-8"))
         if old.get("stats") != json.loads(json.dumps(cmp.stats)):
             raise ResultsError(f"{folder} exists with different results; refusing to overwrite")
         return folder
-    units = {
-        "exported_t": "t",
-        "revenue_usd": "USD",
-        "netback_usd": "USD",
-        "logistics_cost_usd": "USD",
-    }
     rows = [
-        {"scenario": s, "metric": m, **v, "unit": units[m]}
+        {"scenario": s, "metric": m, **v, "unit": c.UNITS[m]}
         for s, metrics in cmp.stats.items()
         for m, v in metrics.items()
     ]
     with replacing(folder, keep_existing=True) as tmp:
         tmp.mkdir()
-        _dump_json(tmp / "comparison.json", doc)
-        pd.DataFrame(rows).to_csv(tmp / "comparison.csv", index=False)
-        cmp.yearly.to_csv(tmp / "replications.csv", index=False)
-        mr = cmp.monthly_revenue.copy()
-        mr["month"] = pd.to_datetime(mr["month"]).dt.date
-        mr.to_csv(tmp / "monthly_revenue.csv", index=False)
-        routes = cmp.monthly_routes.copy()
-        routes["month"] = pd.to_datetime(routes["month"]).dt.date
-        routes.to_csv(tmp / "monthly_routes.csv", index=False)
+        _dump_json(tmp / c.COMPARISON, doc)
+        _write_csv(tmp, c.COMPARISON_TABLE, pd.DataFrame(rows))
+        _write_csv(tmp, c.REPLICATIONS, cmp.yearly)
+        for name, frame in (
+            (c.MONTHLY_REVENUE, cmp.monthly_revenue),
+            (c.MONTHLY_ROUTES, cmp.monthly_routes),
+        ):
+            _write_csv(tmp, name, frame.assign(month=pd.to_datetime(frame["month"]).dt.date))
         for s in cmp.scenarios:
             result = cmp.representative.get(s.name) or run(s, seed=cmp.seeds[0])
-            _write_run(tmp / "runs" / s.name, result, _manifest(result, command, []))
+            _write_run(tmp / c.RUNS / s.name, result, _manifest(result, command, []))
     return folder

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from potashsim.contract import MONTHLY
 from potashsim.errors import ReportError
 from potashsim.report.charts.style import require
 
@@ -127,7 +128,7 @@ def link_flows(network: Mapping[str, Any], monthly: pd.DataFrame, period: Period
         Series indexed by every link id in ``network.json`` (0 where nothing passed), tonnes:
         the sum of the exports of every route whose path (:func:`route_links`) uses the link.
     """
-    require(monthly, ("month", "route", "exported_t"), "monthly.csv")
+    require(monthly, ("month", "route", "exported_t"), MONTHLY)
     by_route = in_period(monthly, period).groupby("route")["exported_t"].sum()
     flows = pd.Series(0.0, index=[str(lnk["id"]) for lnk in network["links"]], name="flow_t")
     for route, tonnes in by_route.items():
