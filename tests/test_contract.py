@@ -3,9 +3,12 @@ it."""
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 from pathlib import Path
 
+from conftest import SavedResults
 from potashsim import contract
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "results-contract.md"
@@ -32,3 +35,24 @@ def test_every_name_that_ends_in_a_unit_has_that_unit() -> None:
         for end, unit in suffix.items():
             if name.endswith(end):
                 assert contract.UNITS.get(name) == unit, name
+
+
+def _header(path: Path) -> tuple[str, ...]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return tuple(next(csv.reader(fh)))
+
+
+def test_written_folders_hold_exactly_the_contract(saved_results: SavedResults) -> None:
+    folders = [
+        (saved_results.run, contract.RUN_FILES),
+        (saved_results.compare, contract.COMPARISON_FILES),
+        *((p, contract.RUN_FILES) for p in (saved_results.compare / contract.RUNS).iterdir()),
+    ]
+    for folder, files in folders:
+        assert sorted(p.name for p in folder.iterdir() if p.is_file()) == sorted(files)
+        for name in files:
+            if name.endswith(".csv"):
+                assert _header(folder / name) == contract.COLUMNS[name], name
+            elif name.endswith(".json"):
+                data = json.loads((folder / name).read_text(encoding="utf-8"))
+                assert set(contract.JSON_KEYS[name]) <= set(data), name

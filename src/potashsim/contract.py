@@ -127,7 +127,7 @@ TEXT_COLUMNS = (
 #: The keys every JSON file must hold.
 JSON_KEYS: dict[str, tuple[str, ...]] = {
     SUMMARY: ("scenario", "horizon_start", "horizon_end"),
-    NETWORK: ("nodes", "links"),
+    NETWORK: ("nodes", "links", "routes"),
     MANIFEST: (),
     COMPARISON: (
         "base",

@@ -27,6 +27,10 @@ __all__ = [
     "load_run",
 ]
 
+# Keys added to the contract after folders were first written: a folder without them is stale,
+# not damaged, and the message says how to write it again.
+_ADDED_LATER = {c.NETWORK: ("routes",)}
+
 
 class _Bundle:
     """Lets a results bundle be read like a dict as well as by attribute."""
@@ -113,7 +117,14 @@ def _read_json(folder: Path, name: str) -> dict[str, Any]:
         raise ResultsError(f"{path}: expected a JSON object")
     missing = [k for k in c.JSON_KEYS[name] if k not in data]
     if missing:
-        raise ResultsError(f"{path}: missing key(s) {', '.join(missing)}")
+        stale = set(missing) <= set(_ADDED_LATER.get(name, ()))
+        hint = (
+            f"; {folder} was written by an older potashsim: move it away and run the scenario "
+            "again (potashsim run or potashsim compare) to rewrite it"
+            if stale
+            else ""
+        )
+        raise ResultsError(f"{path}: missing key(s) {', '.join(missing)}{hint}")
     return data
 
 
@@ -148,7 +159,7 @@ def load_run(folder: Path | str) -> RunResults:
     Raises:
         ResultsError: the folder or one of :data:`potashsim.contract.RUN_FILES` is missing, or a
             file lacks a column/key of the contract or a date cannot be parsed; the message names
-            the file.
+            the file (and, for a folder written before a key was added, says to write it again).
     """
     folder = Path(folder)
     _check_files(folder, c.RUN_FILES, "run folder")

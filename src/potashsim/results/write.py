@@ -24,6 +24,7 @@ from potashsim.analysis.experiment import Comparison, RunResult, run
 from potashsim.errors import ResultsError
 from potashsim.results.atomic import replacing
 from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
 
 __all__ = ["save_comparison", "save_run", "scenario_hash", "versions"]
@@ -65,7 +66,11 @@ def _write_csv(folder: Path, name: str, frame: pd.DataFrame) -> None:
 
 
 def network_json(net: NetworkSpec) -> dict[str, Any]:
-    """Nodes, links, ports, borders, markets and lanes with coordinates, for the map."""
+    """Nodes, links, ports, borders, markets and lanes with coordinates, and routes: for the map.
+
+    Each route's rail links are those the model ran (:func:`potashsim.sim.network.routes`), so
+    that the report draws the flows where the cargo went and never works the paths out again.
+    """
     nodes = [
         {
             "id": k,
@@ -107,6 +112,16 @@ def network_json(net: NetworkSpec) -> dict[str, Any]:
             }
             for r, lanes in net.lanes.items()
             for m in lanes
+        ],
+        "routes": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "origin": r.origin,
+                "links": list(r.links),
+                "markets": list(r.markets),
+            }
+            for r in routes(net)
         ],
     }
 
