@@ -3,6 +3,7 @@ short real runs (see ``saved_results`` in conftest.py; no browser needed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -21,6 +22,7 @@ from potashsim.errors import ReportError, ResultsError
 from potashsim.report import charts
 from potashsim.report import sections as report_sections
 from potashsim.report.charts import map_layout as charts_map_layout
+from potashsim.results.write import save_comparison
 from potashsim.scenario.loader import load_scenario
 from potashsim.sim.network import realize, routes
 
@@ -135,6 +137,19 @@ def test_stats_are_the_paired_t_interval_of_the_replications(
         row = comp.comparison.set_index(["scenario", "metric"]).loc[("history", metric)]
         assert row["diff_mean"] == pytest.approx(diffs.mean())
         assert row["unit"] == ("t" if metric == "exported_t" else "USD")
+
+
+def test_save_comparison_writes_only_what_was_run(
+    saved_results: SavedResults, tmp_path: Path
+) -> None:
+    no_runs = dataclasses.replace(saved_results.cmp, representative={})
+    with pytest.raises(ResultsError, match="no representative run of baseline, history"):
+        save_comparison(no_runs, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    # the run folder holds the representative run itself: same content as in the comparison
+    for name in ("summary.json", "monthly.csv", "network.json"):
+        in_comparison = saved_results.compare / "runs" / "history" / name
+        assert (saved_results.run / name).read_bytes() == in_comparison.read_bytes()
 
 
 def test_missing_run_folder_names_the_folder(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Save runs and comparisons under ``results/`` (the contract in docs/results-contract.md).
 
-File names and columns are those of :mod:`potashsim.contract`. Every folder is built beside its
-place and renamed into it (:func:`potashsim.results.atomic.replacing`), so an interrupted or
-failed write leaves no half-written folder. A run folder's name is a hash of what determines its
+File names and columns are those of :mod:`potashsim.contract`. Only what was run is written: a
+run's or a comparison's own tables, never a re-run. Every folder is built beside its place and
+renamed into it (:func:`potashsim.results.atomic.replacing`), so an interrupted or failed write
+leaves no half-written folder. A run folder's name is a hash of what determines its
 content; an existing folder with the same summary is left as it is, one with a different summary
 is never overwritten.
 """
@@ -20,7 +21,7 @@ import pandas as pd
 import yaml
 
 from potashsim import contract as c
-from potashsim.analysis.experiment import Comparison, RunResult, run
+from potashsim.analysis.experiment import Comparison, RunResult
 from potashsim.errors import ResultsError
 from potashsim.results.atomic import replacing
 from potashsim.scenario.schema import NetworkSpec, Scenario
@@ -200,8 +201,19 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
     """Write ``cmp`` to ``root/compare/<id>/`` with a representative run per scenario.
 
     The representative run of each scenario is replication 0 (its seed is ``cmp.seeds[0]``),
-    saved whole under ``runs/<scenario>/`` for the map, timeline and bottleneck charts.
+    saved whole under ``runs/<scenario>/`` for the map, timeline and bottleneck charts. It is
+    taken from ``cmp.representative``: results are written from what was run, never re-run.
+
+    Raises:
+        ResultsError: ``cmp`` lacks the representative run of a scenario, or the folder exists
+            with different statistics (it is left untouched).
     """
+    missing = [s.name for s in cmp.scenarios if s.name not in cmp.representative]
+    if missing:
+        raise ResultsError(
+            f"the comparison holds no representative run of {', '.join(missing)}; save the "
+            "Comparison that potashsim.compare returned"
+        )
     hashes = {s.name: scenario_hash(s) for s in cmp.scenarios}
     ver = versions()
     key = json.dumps([hashes, cmp.replications, cmp.seed, ver["potashsim"]], sort_keys=True)
@@ -240,6 +252,6 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         ):
             _write_csv(tmp, name, frame.assign(month=pd.to_datetime(frame["month"]).dt.date))
         for s in cmp.scenarios:
-            result = cmp.representative.get(s.name) or run(s, seed=cmp.seeds[0])
+            result = cmp.representative[s.name]
             _write_run(tmp / c.RUNS / s.name, result, _manifest(result, command, []))
     return folder
