@@ -14,23 +14,14 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from potashsim.contract import COLUMNS, MONEY, MONTHLY
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
 from potashsim.sim.prices import daily_prices
 from potashsim.sim.records import RunTrace
 
-__all__ = ["MONEY", "decompose", "deliveries_table", "monthly_table", "summarize"]
-
-MONEY = (
-    "revenue_usd",
-    "discount_usd",
-    "rail_cost_usd",
-    "port_cost_usd",
-    "freight_cost_usd",
-    "logistics_cost_usd",
-    "netback_usd",
-)
+__all__ = ["decompose", "deliveries_table", "monthly_table", "summarize"]
 
 
 def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.DataFrame:
@@ -96,10 +87,11 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
 
 
 def monthly_table(deliveries: pd.DataFrame) -> pd.DataFrame:
-    """Tidy monthly table: ``month`` × ``route`` × ``market`` with tonnes and money."""
+    """Tidy monthly table: ``month`` × ``route`` × ``market`` with tonnes and money
+    (the contract's ``monthly.csv``)."""
     cols = ["exported_t", *MONEY]
     if deliveries.empty:
-        return pd.DataFrame(columns=["month", "route", "market", *cols])
+        return pd.DataFrame(columns=list(COLUMNS[MONTHLY]))
     month = deliveries["date"].dt.to_period("M").dt.to_timestamp()
     out = (
         deliveries.assign(month=month)
