@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import difflib
 import re
 import types
 import typing
@@ -31,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from potashsim.errors import Problem, ScenarioError
 from potashsim.scenario import schema as sc
 from potashsim.scenario.yamlio import Document, KeyPath, read_yaml
+from potashsim.text import did_you_mean
 
 __all__ = [
     "PACKAGE_NETWORK",
@@ -167,12 +167,7 @@ def load_scenario(ref: str | Path, *, overrides: Sequence[str] = ()) -> sc.Scena
     if path is None:
         known = sorted(p.stem for d in shipped_scenario_dirs() for p in d.glob("*.yaml"))
         msg = "no such file or shipped scenario"
-        close = difflib.get_close_matches(str(ref), known, n=1)
-        msg += (
-            f"; did you mean `{close[0]}`?"
-            if close
-            else (f" (shipped: {', '.join(known)})" if known else "")
-        )
+        msg += did_you_mean(str(ref), known) or (f" (shipped: {', '.join(known)})" if known else "")
         raise ScenarioError([Problem(str(ref), None, "", msg)])
     state = _State()
     chain = _read_chain(path, state)
@@ -246,8 +241,7 @@ def _read_chain(path: Path, state: _State) -> list[_Link] | None:
                     for p in d.glob("*.yaml")
                 }
             )
-            close = difflib.get_close_matches(parent.removesuffix(".yaml"), known, n=1)
-            hint = f"; did you mean `{close[0]}`?" if close else ""
+            hint = did_you_mean(parent.removesuffix(".yaml"), known)
             state.problems.append(
                 Problem(
                     doc.file,
@@ -317,14 +311,13 @@ def _resolve(chain: list[_Link], overrides: Sequence[str], state: _State) -> sc.
         known_ids = {e.get("id") for e, _ in state.events}
         for i, event_id in enumerate(f.exclude_events):
             if event_id not in known_ids:
-                close = difflib.get_close_matches(event_id, [k for k in known_ids if k], n=1)
                 state.problems.append(
                     Problem(
                         doc.file,
                         doc.line(("exclude_events", i)),
                         f"exclude_events.{i}",
                         f"no inherited event has id {event_id!r}"
-                        + (f"; did you mean `{close[0]}`?" if close else ""),
+                        + did_you_mean(event_id, [k for k in known_ids if k]),
                     )
                 )
         state.events = [
@@ -620,10 +613,9 @@ def _child(node: Any, seg: str) -> Any:
 def _unknown(node: Any, seg: str, path: list[str]) -> str:
     where = ".".join(path)
     if isinstance(node, dict):
-        close = difflib.get_close_matches(seg, [str(k) for k in node], n=1)
-        if close:
-            suggestion = ".".join([*path[:-1], close[0]])
-            return f"no such parameter `{where}`; did you mean `{suggestion}`?"
+        hint = did_you_mean(seg, map(str, node), prefix="".join(f"{p}." for p in path[:-1]))
+        if hint:
+            return f"no such parameter `{where}`{hint}"
         if len(path) == 1:
             if seg in sc.ScenarioFile.model_fields:
                 return (
@@ -707,13 +699,6 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[st
     return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
 
 
-def _did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
-    """``; did you mean `x`?`` for the closest choice (ignoring case), or ''."""
-    by_lower = {c.lower(): c for c in choices if c != word}
-    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
-    return f"; did you mean `{by_lower[close[0]]}`?" if close else ""
-
-
 _ID_PATTERN = f"^{sc._ID}$"
 _MESSAGES = {
     "int_parsing": "should be a whole number",
@@ -745,13 +730,13 @@ def _message(e: Any, model: type[BaseModel], path: KeyPath) -> str:
         word = str(path[-1]) if path else ""
         allowed = _allowed_keys(model, e["loc"])
         hint = (
-            _did_you_mean(word, allowed)
+            did_you_mean(word, allowed)
             if allowed
-            else _did_you_mean(word, _vocabulary(), cutoff=0.75)
+            else did_you_mean(word, _vocabulary(), cutoff=0.75)
         )
         starting = [k for k in allowed if k.startswith(word.lower())] if len(word) > 2 else []
         if not hint and len(starting) == 1:  # `capacity` for `capacity_t_per_year`
-            hint = f"; did you mean `{starting[0]}`?"
+            hint = did_you_mean(word, starting, cutoff=0.0)
         if not hint and allowed:
             hint = f"; allowed here: {', '.join(allowed)}"
         return "unknown key" + hint
@@ -761,7 +746,7 @@ def _message(e: Any, model: type[BaseModel], path: KeyPath) -> str:
         tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
         return (
             f"unknown {ctx.get('discriminator', 'tag').strip(chr(39))} "
-            f"{ctx.get('tag')!r}{_did_you_mean(str(ctx.get('tag')), tags)} "
+            f"{ctx.get('tag')!r}{did_you_mean(str(ctx.get('tag')), tags)} "
             f"(one of: {', '.join(tags)})"
         )
     if kind == "union_tag_not_found":
@@ -774,7 +759,7 @@ def _message(e: Any, model: type[BaseModel], path: KeyPath) -> str:
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         return (
             f"should be one of: {', '.join(choices)}{shown}"
-            f"{_did_you_mean(str(got), choices) if isinstance(got, str) else ''}"
+            f"{did_you_mean(str(got), choices) if isinstance(got, str) else ''}"
         )
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == _ID_PATTERN:

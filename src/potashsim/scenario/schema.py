@@ -8,13 +8,14 @@ checked in ``Scenario``'s after-validator, so a ``Scenario`` object is always in
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import heapq
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from potashsim.text import did_you_mean
 
 __all__ = [
     "ACTORS",
@@ -446,11 +447,8 @@ def event_problems(
             continue
         kind, _, ident = target.partition(":")
         if not net.has_target(kind, ident):
-            msg = f"no {kind} {ident!r} in the network"
-            close = difflib.get_close_matches(ident, net.target_ids(kind), n=1)
-            if close:
-                msg += f"; did you mean `{kind}:{close[0]}`?"
-            problems.append((i, "target", msg))
+            hint = did_you_mean(ident, net.target_ids(kind), prefix=f"{kind}:")
+            problems.append((i, "target", f"no {kind} {ident!r} in the network{hint}"))
     return problems
 
 
