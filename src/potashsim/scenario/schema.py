@@ -8,13 +8,12 @@ checked in ``Scenario``'s after-validator, so a ``Scenario`` object is always in
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from potashsim.scenario.graph import has_target, rail_paths, target_ids
 from potashsim.text import did_you_mean
 
 __all__ = [
@@ -326,55 +325,6 @@ class NetworkSpec(Strict):
         _raise_problems(network_problems(self))
         return self
 
-    def has_target(self, kind: str, ident: str) -> bool:
-        """Whether ``kind:ident`` names something in this network (``market:all`` does)."""
-        if kind == "lane":
-            region, _, market = ident.partition(".")
-            return market in self.lanes.get(region, {})
-        if kind == "market" and ident == "all":
-            return True
-        tables: dict[str, Mapping[str, object]] = {
-            "link": self.links,
-            "port": self.ports,
-            "border": self.borders,
-            "market": self.markets,
-            "mine": self.mines,
-        }
-        table = tables.get(kind)
-        return table is not None and ident in table
-
-    def rail_paths(self, origin: str) -> dict[str, tuple[str, ...]]:
-        """Shortest rail path (link ids) from ``origin`` to every reachable node, by distance."""
-        adj: dict[str, list[tuple[str, str, float]]] = {}
-        for lid, link in self.links.items():
-            adj.setdefault(link.from_node, []).append((link.to_node, lid, link.distance_km))
-        best: dict[str, float] = {origin: 0.0}
-        path: dict[str, tuple[str, ...]] = {origin: ()}
-        heap = [(0.0, origin)]
-        while heap:
-            d, node = heapq.heappop(heap)
-            if d > best.get(node, float("inf")):
-                continue
-            for nxt, lid, km in sorted(adj.get(node, [])):
-                if d + km < best.get(nxt, float("inf")):
-                    best[nxt] = d + km
-                    path[nxt] = (*path[node], lid)
-                    heapq.heappush(heap, (d + km, nxt))
-        return path
-
-    def target_ids(self, kind: str) -> list[str]:
-        """All ids of one kind, for suggestions."""
-        if kind == "lane":
-            return [f"{r}.{m}" for r, lanes in self.lanes.items() for m in lanes]
-        tables: dict[str, Mapping[str, object]] = {
-            "link": self.links,
-            "port": self.ports,
-            "border": self.borders,
-            "market": self.markets,
-            "mine": self.mines,
-        }
-        return list(tables.get(kind, {}))
-
 
 def _raise_problems(problems: list[tuple[str, str]]) -> None:
     # One line per problem, "path: message", so the loader can place each one in its file.
@@ -419,7 +369,7 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
     origins = {m.node for m in net.mines.values()}
     if len(origins) > 1:
         return [("mines", f"all mines must share one rail node, found {sorted(origins)}")]
-    paths = net.rail_paths(origins.pop())
+    paths = rail_paths(net, origins.pop())
     for kind, items in (("ports", net.ports), ("borders", net.borders)):
         for key, item in items.items():
             if not paths.get(item.node):
@@ -446,8 +396,8 @@ def event_problems(
         if target is None:
             continue
         kind, _, ident = target.partition(":")
-        if not net.has_target(kind, ident):
-            hint = did_you_mean(ident, net.target_ids(kind), prefix=f"{kind}:")
+        if not has_target(net, kind, ident):
+            hint = did_you_mean(ident, target_ids(net, kind), prefix=f"{kind}:")
             problems.append((i, "target", f"no {kind} {ident!r} in the network{hint}"))
     return problems
 

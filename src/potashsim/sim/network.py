@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from potashsim.scenario.graph import rail_paths
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.streams import stream
 
@@ -38,7 +39,7 @@ class Route:
 def routes(net: NetworkSpec) -> list[Route]:
     """Every terminal reachable from the mines' node, as a route; sorted by id."""
     origin = next(iter(net.mines.values())).node
-    paths = net.rail_paths(origin)
+    paths = rail_paths(net, origin)
     out: list[Route] = []
     for pid, port in net.ports.items():
         if paths.get(port.node):
