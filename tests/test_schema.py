@@ -169,6 +169,8 @@ def test_the_schema_documents_fields_for_editors(schema):
     props = schema["properties"]
     assert "shipped scenario" in props["extends"]["description"]
     assert "dotted path" in props["set"]["description"]
+    assert "events of these actors" in props["exclude_actors"]["description"]
+    assert "events with these ids" in props["exclude_events"]["description"]
     actions = {
         d["properties"]["action"]["const"]
         for name, d in schema["$defs"].items()

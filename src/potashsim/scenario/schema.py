@@ -546,9 +546,9 @@ class ScenarioFile(Strict):
     stochastic: bool | None = None
     """Draw uncertain parameters per replication (true) or use their point values (false)."""
     exclude_actors: tuple[Actor, ...] = ()
+    """Drop the inherited events of these actors (a counterfactual where they never acted)."""
     exclude_events: tuple[Id, ...] = ()
     """Drop the inherited events with these ids (e.g. one measure that was never taken)."""
-    """Drop the inherited events of these actors (a counterfactual where they never acted)."""
     set: dict[str, SetValue] = Field(default_factory=dict)
     """Parameter overrides by dotted path, e.g. ``ports.klaipeda.handling_usd_per_t: 11``."""
     events: tuple[Event, ...] = ()
