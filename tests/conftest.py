@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from potashsim.scenario import paths
 from potashsim.scenario.loader import load_scenario
 from potashsim.scenario.schema import NetworkSpec, Scenario
 
@@ -73,11 +74,7 @@ def tiny_network(**overrides: Any) -> dict[str, Any]:
         },
     }
     for path, value in overrides.items():
-        node = net
-        keys = path.split(".")
-        for k in keys[:-1]:
-            node = node[k]
-        node[keys[-1]] = value
+        paths.assign(net, path, value)
     return net
 
 

@@ -18,7 +18,9 @@ from potashsim.text import did_you_mean
 
 __all__ = [
     "ACTORS",
+    "ID_PATTERN",
     "TARGET_KINDS",
+    "TARGET_PATTERN",
     "BorderSpec",
     "Distribution",
     "Event",
@@ -71,7 +73,8 @@ Actor = Literal[
 TARGET_KINDS = ("link", "port", "border", "market", "lane", "mine")
 
 _ID = r"[a-z][a-z0-9_]*"
-Id = Annotated[str, Field(pattern=f"^{_ID}$", description="lower_snake_case identifier")]
+ID_PATTERN = f"^{_ID}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="lower_snake_case identifier")]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
@@ -402,10 +405,11 @@ def event_problems(
     return problems
 
 
+TARGET_PATTERN = rf"^(link|port|border|market|mine):{_ID}$|^lane:{_ID}\.{_ID}$"
 Target = Annotated[
     str,
     Field(
-        pattern=r"^(link|port|border|market|mine):[a-z][a-z0-9_]*$|^lane:[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        pattern=TARGET_PATTERN,
         description="kind:id, e.g. link:lt_transit, port:klaipeda, market:eu, market:all, "
         "lane:baltic_lt.brazil",
     ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from potashsim.scenario import paths
 from potashsim.scenario.graph import rail_paths
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.streams import stream
@@ -88,12 +89,7 @@ def _given(x: float | None, path: str) -> float:
 
 
 def _assign(tree: dict[str, Any], path: str, value: float) -> None:
-    node: Any = tree
-    segs = path.split(".")
-    for seg in segs[:-1]:
-        node = node[int(seg)] if isinstance(node, list) else node[seg]
-    last: Any = int(segs[-1]) if isinstance(node, list) else segs[-1]
     # integer fields (wagons, berths) stay integers after a draw
-    node[last] = (
-        round(value) if isinstance(node[last], int) and not isinstance(node[last], bool) else value
-    )
+    old = paths.get(tree, path)
+    whole = isinstance(old, int) and not isinstance(old, bool)
+    paths.assign(tree, path, round(value) if whole else value)
