@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 
 from potashsim.scenario import schema as sc
-from potashsim.scenario.introspect import EVENTS, allowed_keys
+from potashsim.scenario.introspect import DISTRIBUTIONS, EVENTS, allowed_keys
 from potashsim.scenario.messages import data_path
 
 
@@ -25,6 +25,15 @@ def test_event_actions_are_read_from_the_event_union():
         "note",
     )
     assert EVENTS.members["set_capacity"] is sc.SetCapacityEvent
+
+
+def test_distribution_kinds_are_read_from_the_distribution_union():
+    assert DISTRIBUTIONS.field == "dist"
+    assert DISTRIBUTIONS.members == {
+        "uniform": sc.UniformDistribution,
+        "triangular": sc.TriangularDistribution,
+        "normal": sc.NormalDistribution,
+    }
 
 
 def test_the_keys_allowed_in_an_event_are_those_of_its_action():

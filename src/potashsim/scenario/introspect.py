@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from potashsim.scenario import schema as sc
 
 __all__ = [
+    "DISTRIBUTIONS",
     "EVENTS",
     "TAGGED_UNIONS",
     "TaggedUnion",
@@ -80,7 +81,8 @@ def tagged_union(annotation: Any, noun: str) -> TaggedUnion:
 
 
 EVENTS = tagged_union(sc.Event, "event")
-TAGGED_UNIONS: dict[str, TaggedUnion] = {u.field: u for u in (EVENTS,)}
+DISTRIBUTIONS = tagged_union(sc.Distribution, "distribution")
+TAGGED_UNIONS: dict[str, TaggedUnion] = {u.field: u for u in (EVENTS, DISTRIBUTIONS)}
 """The schema's discriminated unions by discriminator field (each field picks one union)."""
 
 

@@ -8,7 +8,7 @@ says what is wrong in one plain sentence, with a "did you mean" where one helps.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +17,26 @@ from pydantic_core import ErrorDetails
 
 from potashsim.errors import Problem
 from potashsim.scenario import schema as sc
-from potashsim.scenario.introspect import TAGGED_UNIONS, TaggedUnion, allowed_keys, vocabulary
-from potashsim.scenario.paths import MISSING, KeyPath, key_path
+from potashsim.scenario.introspect import (
+    DISTRIBUTIONS,
+    TAGGED_UNIONS,
+    TaggedUnion,
+    allowed_keys,
+    vocabulary,
+)
+from potashsim.scenario.paths import MISSING, KeyPath, dotted, key_path
 from potashsim.scenario.yamlio import Document
 from potashsim.text import did_you_mean
 
-__all__ = ["Origin", "OriginOf", "data_path", "message", "one_of", "problems_from"]
+__all__ = [
+    "Origin",
+    "OriginOf",
+    "data_path",
+    "distribution_message",
+    "message",
+    "one_of",
+    "problems_from",
+]
 
 
 @dataclass
@@ -121,16 +135,43 @@ def message(e: ErrorDetails, model: Any, path: KeyPath) -> str:
     return re.sub(r"^Input should be", "should be", msg) + _shown(e)
 
 
-def one_of(choices: list[str] | tuple[str, ...], got: Any, shown: str) -> str:
+def distribution_message(err: ValidationError, given: dict[str, Any]) -> str:
+    """The errors of validating ``given`` as a ``Distribution``, as one sentence.
+
+    The kind's required parameters that are missing come first, as one clause (``a normal
+    distribution needs sd``); then each other error, led by the parameter it is about.
+    """
+    kind = given.get("dist")
+    missing: list[str] = []
+    parts: list[str] = []
+    for e in err.errors(include_url=False):
+        loc = e["loc"][1:] if e["loc"][:1] == (kind,) else e["loc"]  # the tag is no parameter
+        if e["type"] == "missing":
+            missing.append(dotted(loc))
+        elif e["type"] == "union_tag_invalid":
+            parts.append(f"{DISTRIBUTIONS.field} {one_of(DISTRIBUTIONS.tags, kind)}")
+        else:
+            text = message(e, DISTRIBUTIONS.members.get(str(kind)), loc)
+            parts.append(f"{dotted(loc)} {text}" if loc else text)
+    if missing:
+        parts.insert(0, f"a {kind} distribution needs {', '.join(missing)}")
+    return "; ".join(parts)
+
+
+def one_of(choices: Sequence[str], got: Any) -> str:
     """``should be one of: a, b (got 'x'); did you mean `a`?`` (the suggestion for text only)."""
     hint = did_you_mean(got, choices) if isinstance(got, str) else ""
-    return f"should be one of: {', '.join(choices)}{shown}{hint}"
+    return f"should be one of: {', '.join(choices)}{_got(got)}{hint}"
+
+
+def _got(value: Any) -> str:
+    """`` (got 'x')`` for a single value; nothing for a mapping or list."""
+    return "" if isinstance(value, dict | list) else f" (got {value!r})"
 
 
 def _shown(e: ErrorDetails) -> str:
-    """`` (got 'x')`` for a single value that was given; nothing for a mapping or list."""
-    got = e.get("input")
-    return f" (got {got!r})" if "input" in e and not isinstance(got, dict | list) else ""
+    """`` (got 'x')`` for the single value an error is about, if it has one."""
+    return _got(e["input"]) if "input" in e else ""
 
 
 def _unknown_key(e: ErrorDetails, model: Any, path: KeyPath) -> str:
@@ -170,7 +211,7 @@ def _missing_tag(e: ErrorDetails, model: Any, path: KeyPath) -> str | None:
 
 def _literal(e: ErrorDetails, model: Any, path: KeyPath) -> str:
     choices = re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", "")))
-    return one_of(choices, e.get("input"), _shown(e))
+    return one_of(choices, e.get("input"))
 
 
 def _pattern(e: ErrorDetails, model: Any, path: KeyPath) -> str | None:

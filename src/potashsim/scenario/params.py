@@ -7,10 +7,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from potashsim.scenario import schema as sc
-from potashsim.scenario.messages import message
+from potashsim.scenario.messages import distribution_message
 from potashsim.scenario.paths import dotted
 
 __all__ = ["PARAM_KEYS", "is_param", "split_params"]
@@ -70,23 +70,31 @@ def _param(node: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     return entry, next((node[k] for k in ("mode", "mean", "low", "high") if k in node), None)
 
 
-def _distribution(node: dict[str, Any]) -> sc.Distribution | None:
-    fields = {k: node[k] for k in ("low", "high", "mode", "mean", "sd") if k in node}
+_DISTRIBUTION: TypeAdapter[sc.Distribution] = TypeAdapter(sc.Distribution)
+
+
+def _distribution_fields(node: dict[str, Any]) -> dict[str, Any] | None:
+    """What a parameter says of its distribution, as a ``Distribution`` mapping; None if fixed.
+
+    ``{value, low, high}`` is a triangular distribution with the value as its mode (a missing
+    ``low`` or ``high`` is the value itself).
+    """
     if "dist" in node:
-        return sc.Distribution.model_validate({"dist": node["dist"], **fields})
+        return {k: node[k] for k in ("dist", "low", "high", "mode", "mean", "sd") if k in node}
     if "low" in node or "high" in node:
         value = node.get("value")
-        low, high = node.get("low", value), node.get("high", value)
-        return sc.Distribution(dist="triangular", low=low, mode=value, high=high)
+        fields = {"low": node.get("low", value), "mode": value, "high": node.get("high", value)}
+        return {"dist": "triangular", **{k: v for k, v in fields.items() if v is not None}}
     return None
 
 
+def _distribution(node: dict[str, Any]) -> sc.Distribution | None:
+    fields = _distribution_fields(node)
+    return None if fields is None else _DISTRIBUTION.validate_python(fields)
+
+
 def _distribution_problem(node: dict[str, Any], err: ValidationError) -> str:
-    parts = []
-    for e in err.errors(include_url=False):
-        text = message(e, sc.Distribution, tuple(e["loc"]))
-        parts.append(f"{dotted(e['loc'])} {text}" if e["loc"] else text)
-    msg = "; ".join(parts)
+    msg = distribution_message(err, _distribution_fields(node) or {})
     if "dist" not in node:  # {value, low, high}: the value is the distribution's mode
         msg = msg.replace("mode (", "value (")
     return f"bad uncertain parameter: {msg}"

@@ -33,11 +33,14 @@ __all__ = [
     "ModelSpec",
     "NetworkSpec",
     "NodeSpec",
+    "NormalDistribution",
     "OutputStep",
     "PortSpec",
     "PricePoint",
     "Scenario",
     "ScenarioFile",
+    "TriangularDistribution",
+    "UniformDistribution",
 ]
 
 ACTORS = (
@@ -86,15 +89,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
-class Distribution(Strict):
-    """An uncertain number, drawn once per replication from the run's seed.
+class _DistributionBase(Strict):
+    """The parameters any distribution may carry; each kind below requires its own.
 
-    ``uniform`` needs low/high; ``triangular`` low/mode/high; ``normal`` mean/sd and is clipped to
-    [low, high] when given. The point value (used by deterministic runs) is the mode or the mean,
-    or the midpoint for uniform.
+    A parameter its kind does not use (``sd`` of a uniform) is accepted and ignored, as it
+    always was: the resolved scenario, and so its hash and the run folder names, stay the same.
     """
 
-    dist: Literal["uniform", "triangular", "normal"]
+    dist: str
     low: float | None = None
     high: float | None = None
     mode: float | None = None
@@ -102,29 +104,64 @@ class Distribution(Strict):
     sd: NonNegative | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> Distribution:
-        need = {
-            "uniform": ("low", "high"),
-            "triangular": ("low", "mode", "high"),
-            "normal": ("mean", "sd"),
-        }[self.dist]
-        missing = [k for k in need if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
+    def _order(self) -> _DistributionBase:
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"low ({self.low}) is above high ({self.high})")
-        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
+        return self
+
+
+class UniformDistribution(_DistributionBase):
+    """Any value in [low, high] equally likely; the point value is the midpoint."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @property
+    def point(self) -> float:
+        """The value a deterministic run uses."""
+        return (self.low + self.high) / 2
+
+
+class TriangularDistribution(_DistributionBase):
+    """From low to high, most likely at mode; the point value is the mode."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _mode_inside(self) -> TriangularDistribution:
+        if not (self.low <= self.mode <= self.high):
             raise ValueError(f"mode ({self.mode}) must lie between low and high")
         return self
 
     @property
     def point(self) -> float:
         """The value a deterministic run uses."""
-        if self.dist == "triangular":
-            return float(self.mode)  # type: ignore[arg-type]
-        if self.dist == "normal":
-            return float(self.mean)  # type: ignore[arg-type]
-        return (float(self.low) + float(self.high)) / 2  # type: ignore[arg-type]
+        return self.mode
+
+
+class NormalDistribution(_DistributionBase):
+    """Mean and standard deviation, clipped to [low, high] when given; the point value is the
+    mean."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: NonNegative
+
+    @property
+    def point(self) -> float:
+        """The value a deterministic run uses."""
+        return self.mean
+
+
+Distribution = Annotated[
+    UniformDistribution | TriangularDistribution | NormalDistribution,
+    Field(discriminator="dist"),
+]
+"""An uncertain number, drawn once per replication from the run's seed; ``dist`` picks the kind."""
 
 
 class Horizon(Strict):
