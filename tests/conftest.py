@@ -12,6 +12,7 @@ import pytest
 
 from potashsim.analysis.experiment import Comparison, compare
 from potashsim.results.write import save_comparison, save_run
+from potashsim.scenario import paths
 from potashsim.scenario.loader import load_scenario
 from potashsim.scenario.schema import NetworkSpec, Scenario
 
@@ -78,11 +79,7 @@ def tiny_network(**overrides: Any) -> dict[str, Any]:
         },
     }
     for path, value in overrides.items():
-        node = net
-        keys = path.split(".")
-        for k in keys[:-1]:
-            node = node[k]
-        node[keys[-1]] = value
+        paths.assign(net, path, value)
     return net
 
 

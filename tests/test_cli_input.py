@@ -195,7 +195,21 @@ CASES = [
         BASE + "events:\n  - {date: 2022-01-01, actor: EU, target: 'market:eu'}\n",
         4,
         "events.0",
-        ["missing action"],
+        ["missing action", "every event needs one (close, reopen, set_capacity,"],
+    ),
+    (
+        "event_with_an_action_that_is_not_text",
+        BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: 5, target: 'market:eu'}\n",
+        4,
+        "events.0",
+        ["unknown action 5 (one of: close,"],
+    ),
+    (
+        "note_event_without_its_note",
+        BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: note}\n",
+        4,
+        "events.0.note",
+        ["missing required key"],
     ),
     (
         "event_with_a_misspelt_actor",

@@ -453,12 +453,28 @@ def test_setting_a_whole_section_drops_the_uncertainty_and_sources_of_what_it_re
         ),
         ("{dist: normal, mean: 5}", "bad uncertain parameter: a normal distribution needs sd"),
         (
+            "{dist: uniform, low: 1, sd: -1}",
+            "bad uncertain parameter: a uniform distribution needs high; "
+            "sd should be greater than or equal to 0 (got -1)",
+        ),
+        (
+            "{dist: triangular, low: a, mode: 2, high: 3}",
+            "bad uncertain parameter: low should be a number (got 'a')",
+        ),
+        (
             "{dist: weibull, low: 1, high: 2}",
             "bad uncertain parameter: dist should be one of: "
             "uniform, triangular, normal (got 'weibull')",
         ),
     ],
-    ids=["low_above_high", "value_outside_range", "normal_without_sd", "unknown_dist"],
+    ids=[
+        "low_above_high",
+        "value_outside_range",
+        "normal_without_sd",
+        "uniform_without_high_and_a_negative_sd",
+        "triangular_low_not_a_number",
+        "unknown_dist",
+    ],
 )
 def test_a_bad_uncertain_parameter_is_a_problem_not_a_crash(value: str, message: str) -> None:
     [problem] = problems_of("baseline", f"ports.klaipeda.handling_usd_per_t={value}")

@@ -178,6 +178,18 @@ def test_the_schema_documents_fields_for_editors(schema: dict[str, Any]) -> None
     props = schema["properties"]
     assert "shipped scenario" in props["extends"]["description"]
     assert "dotted path" in props["set"]["description"]
+    assert "events of these actors" in props["exclude_actors"]["description"]
+    assert "events with these ids" in props["exclude_events"]["description"]
+    # an editor picks a distribution's required parameters from its `dist`
+    [dist_union] = [v for v in props["set"]["additionalProperties"]["anyOf"] if "oneOf" in v]
+    assert dist_union["discriminator"]["propertyName"] == "dist"
+    required = {
+        k: schema["$defs"][k]["required"] for k in ("UniformDistribution", "NormalDistribution")
+    }
+    assert required == {
+        "UniformDistribution": ["dist", "low", "high"],
+        "NormalDistribution": ["dist", "mean", "sd"],
+    }
     actions = {
         d["properties"]["action"]["const"]
         for name, d in schema["$defs"].items()
