@@ -1,12 +1,18 @@
-"""Shared fixtures: tiny hand-checkable networks and short versions of the shipped scenarios."""
+"""Shared fixtures: tiny hand-checkable networks, short versions of the shipped scenarios, and
+results folders written from real runs."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from potashsim.analysis.experiment import Comparison, compare
+from potashsim.results.write import save_comparison, save_run
+from potashsim.scenario import paths
 from potashsim.scenario.loader import load_scenario
 from potashsim.scenario.schema import NetworkSpec, Scenario
 
@@ -75,11 +81,7 @@ def tiny_network(**overrides: Any) -> dict[str, Any]:
         },
     }
     for path, value in overrides.items():
-        node = net
-        keys = path.split(".")
-        for k in keys[:-1]:
-            node = node[k]
-        node[keys[-1]] = value
+        paths.assign(net, path, value)
     return net
 
 
@@ -117,3 +119,32 @@ def shortened(name: str, start: str, end: str) -> Scenario:
 def history_short() -> Scenario:
     """History over 2021-2023: the Lithuanian ban, the EU ban and the Russian ramp-up."""
     return shortened("history", "2021-01-01", "2023-12-31")
+
+
+@dataclass(frozen=True)
+class SavedResults:
+    """Results folders written by the real writer from real runs, for the report tests.
+
+    ``comparison`` is baseline against history over 2021-2022 (two paired replications, root
+    seed 7): Lithuania stops the transit to Klaipeda on 2022-02-01, the EU on 2022-06-04.
+    ``compare`` is its folder, ``run`` a run folder of history's representative run (the same
+    run that ``compare/runs/history`` holds), and ``cmp`` the Comparison they were written from.
+    """
+
+    compare: Path
+    run: Path
+    cmp: Comparison
+
+
+@pytest.fixture(scope="session")
+def saved_results(tmp_path_factory: pytest.TempPathFactory) -> SavedResults:
+    """Baseline against history over 2021-2022, written once per test session (about 3 s)."""
+    scenarios = [shortened(name, "2021-01-01", "2022-12-31") for name in ("baseline", "history")]
+    cmp = compare(scenarios, replications=2, seed=7)
+    root = tmp_path_factory.mktemp("results")
+    command = "potashsim compare baseline history -n 2 --seed 7"
+    return SavedResults(
+        compare=save_comparison(cmp, root, command=command),
+        run=save_run(cmp.representative["history"], root, command="potashsim run history"),
+        cmp=cmp,
+    )

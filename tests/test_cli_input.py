@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import yaml
@@ -195,7 +195,21 @@ CASES = [
         BASE + "events:\n  - {date: 2022-01-01, actor: EU, target: 'market:eu'}\n",
         4,
         "events.0",
-        ["missing action"],
+        ["missing action", "every event needs one (close, reopen, set_capacity,"],
+    ),
+    (
+        "event_with_an_action_that_is_not_text",
+        BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: 5, target: 'market:eu'}\n",
+        4,
+        "events.0",
+        ["unknown action 5 (one of: close,"],
+    ),
+    (
+        "note_event_without_its_note",
+        BASE + "events:\n  - {date: 2022-01-01, actor: EU, action: note}\n",
+        4,
+        "events.0.note",
+        ["missing required key"],
     ),
     (
         "event_with_a_misspelt_actor",
@@ -279,8 +293,8 @@ CASES = [
     ("text", "line", "key", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_validate_reports_each_bad_input_on_one_line_at_its_place_and_exits_2(
-    tmp_path, text, line, key, fragments
-):
+    tmp_path: Path, text: str | bytes, line: int | None, key: str, fragments: list[str]
+) -> None:
     path = write(tmp_path, "case.yaml", text)
     result = cli("validate", str(path))
     assert_invalid(result)
@@ -293,21 +307,21 @@ def test_validate_reports_each_bad_input_on_one_line_at_its_place_and_exits_2(
     assert "\n" not in reported and "Traceback" not in result.output
 
 
-def test_a_port_capacity_of_zero_is_allowed_as_closed(tmp_path):
+def test_a_port_capacity_of_zero_is_allowed_as_closed(tmp_path: Path) -> None:
     path = write(tmp_path, "ok.yaml", BASE + "set: {ports.klaipeda.capacity_t_per_year: 0}\n")
     result = cli("validate", str(path))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [f"{path}: ok", "1 file(s) checked: 1 valid, 0 invalid"]
 
 
-def test_validate_says_when_a_path_does_not_exist(tmp_path):
+def test_validate_says_when_a_path_does_not_exist(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.yaml"
     result = cli("validate", str(missing))
     assert_invalid(result)
     assert only_problem(result).startswith(f"{missing}: no such file or shipped scenario")
 
 
-def test_validate_suggests_a_shipped_scenario_for_a_misspelt_name():
+def test_validate_suggests_a_shipped_scenario_for_a_misspelt_name() -> None:
     result = cli("validate", "histroy")
     assert_invalid(result)
     assert only_problem(result) == (
@@ -315,21 +329,21 @@ def test_validate_suggests_a_shipped_scenario_for_a_misspelt_name():
     )
 
 
-def test_a_file_over_the_size_limit_is_refused_before_it_is_read_or_parsed(tmp_path, monkeypatch):
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read_or_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "huge.yaml"
     with path.open("wb") as f:
         f.write(b"name: huge\n")
         f.write(b"#" * yamlio.MAX_FILE_BYTES)
 
-    def must_not_run(*_args, **_kwargs):
+    def must_not_run(*_args: object, **_kwargs: object) -> NoReturn:
         raise AssertionError("an oversized file was read or parsed")
 
     monkeypatch.setattr(yaml, "compose", must_not_run)
     monkeypatch.setattr(yaml, "load", must_not_run)
     monkeypatch.setattr(Path, "read_bytes", must_not_run)
-    started = time.perf_counter()
     result = cli("validate", str(path))
-    assert time.perf_counter() - started < 2.0
     assert_invalid(result)
     size = path.stat().st_size
     assert only_problem(result) == (
@@ -339,7 +353,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read_or_parsed(tmp_p
     )
 
 
-def test_an_extends_cycle_is_reported_at_the_extends_that_closes_it():
+def test_an_extends_cycle_is_reported_at_the_extends_that_closes_it() -> None:
     a, b = DATA / "invalid" / "cycle_a.yaml", DATA / "invalid" / "cycle_b.yaml"
     result = cli("validate", str(a))
     assert_invalid(result)
@@ -349,7 +363,9 @@ def test_an_extends_cycle_is_reported_at_the_extends_that_closes_it():
     )
 
 
-def test_an_extends_cycle_through_invalid_files_is_still_reported_without_a_crash(tmp_path):
+def test_an_extends_cycle_through_invalid_files_is_still_reported_without_a_crash(
+    tmp_path: Path,
+) -> None:
     write(tmp_path, "a.yaml", "name: a\nhorizn: 1\nextends: b.yaml\n")
     write(tmp_path, "b.yaml", "name: b\nhorizn: 1\nextends: a.yaml\n")
     result = cli("validate", str(tmp_path / "a.yaml"))
@@ -362,7 +378,7 @@ def test_an_extends_cycle_through_invalid_files_is_still_reported_without_a_cras
     ]
 
 
-def test_a_problem_in_a_parent_file_names_the_parent_file_and_line(tmp_path):
+def test_a_problem_in_a_parent_file_names_the_parent_file_and_line(tmp_path: Path) -> None:
     write(tmp_path, "parent.yaml", "name: parent\nextends: baseline\n\nseed: many\n")
     child = write(tmp_path, "child.yaml", "name: child\nextends: parent.yaml\n")
     result = cli("validate", str(child))
@@ -372,13 +388,13 @@ def test_a_problem_in_a_parent_file_names_the_parent_file_and_line(tmp_path):
     )
 
 
-def test_every_problem_of_a_file_is_reported_in_one_run_in_line_order():
+def test_every_problem_of_a_file_is_reported_in_one_run_in_line_order() -> None:
     path = DATA / "invalid" / "several_problems.yaml"
     result = cli("validate", str(path))
     assert_invalid(result)
     lines = problem_lines(result)
     assert len(lines) == 7, result.stdout
-    assert [int(PROBLEM_LINE.match(ln)["line"]) for ln in lines] == [4, 5, 7, 8, 10, 11, 12]
+    assert [int(m["line"]) for m in map(PROBLEM_LINE.match, lines) if m] == [4, 5, 7, 8, 10, 11, 12]
     assert lines == [
         f"{path}:4: horizn: unknown key; did you mean `horizon`?",
         f"{path}:5: seed: should be a whole number (got 'abc')",
@@ -395,7 +411,7 @@ def test_every_problem_of_a_file_is_reported_in_one_run_in_line_order():
     ]
 
 
-def test_file_problems_and_set_option_problems_are_reported_together():
+def test_file_problems_and_set_option_problems_are_reported_together() -> None:
     path = DATA / "invalid" / "several_problems.yaml"
     result = cli("validate", str(path), "--set", "ports.klaipeda.berths=many")
     assert_invalid(result)
@@ -453,13 +469,13 @@ SET_CASES = [
 @pytest.mark.parametrize(
     ("option", "expected"), [c[1:] for c in SET_CASES], ids=[c[0] for c in SET_CASES]
 )
-def test_validate_rejects_a_bad_set_option_with_one_clear_line(option, expected):
+def test_validate_rejects_a_bad_set_option_with_one_clear_line(option: str, expected: str) -> None:
     result = cli("validate", str(SCENARIOS / "history.yaml"), "--set", option)
     assert_invalid(result)
     assert only_problem(result) == expected
 
 
-def test_set_options_are_validated_after_merging_with_the_files_sets(tmp_path):
+def test_set_options_are_validated_after_merging_with_the_files_sets(tmp_path: Path) -> None:
     # the file lowers storage, the --set raises the stock: only together are they invalid
     path = write(tmp_path, "low.yaml", BASE + "set: {mines.belaruskali.storage_t: 400000}\n")
     assert cli("validate", str(path)).exit_code == 0
@@ -475,7 +491,7 @@ def test_set_options_are_validated_after_merging_with_the_files_sets(tmp_path):
     )
 
 
-def test_every_bad_set_option_is_reported_at_once():
+def test_every_bad_set_option_is_reported_at_once() -> None:
     result = cli(
         "validate",
         "history",
@@ -517,7 +533,9 @@ def test_every_bad_set_option_is_reported_at_once():
         "bad_set_type",
     ],
 )
-def test_run_on_invalid_input_exits_2_and_creates_no_results_folder(tmp_path, text, options):
+def test_run_on_invalid_input_exits_2_and_creates_no_results_folder(
+    tmp_path: Path, text: str, options: tuple[str, ...]
+) -> None:
     path = write(tmp_path, "case.yaml", text)
     out = tmp_path / "out"
     result = cli("run", str(path), "--out", str(out), *options)
@@ -529,7 +547,9 @@ def test_run_on_invalid_input_exits_2_and_creates_no_results_folder(tmp_path, te
     assert PROBLEM_LINE.match(errors[0]), errors
 
 
-def test_run_of_several_scenarios_reports_the_problems_of_all_before_running_any(tmp_path):
+def test_run_of_several_scenarios_reports_the_problems_of_all_before_running_any(
+    tmp_path: Path,
+) -> None:
     good = write(tmp_path, "good.yaml", "name: good\nextends: baseline\n")
     bad1 = write(tmp_path, "bad1.yaml", "name: bad1\nextends: baseline\nseed: x\n")
     bad2 = write(tmp_path, "bad2.yaml", "name: bad2\nextends: baseline\nhorizn: 1\n")
@@ -544,7 +564,7 @@ def test_run_of_several_scenarios_reports_the_problems_of_all_before_running_any
     ]
 
 
-def test_compare_with_an_invalid_scenario_exits_2_and_writes_nothing(tmp_path):
+def test_compare_with_an_invalid_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.yaml", "name: bad\nextends: baseline\nhorizn: 1\n")
     out, report = tmp_path / "out", tmp_path / "report.html"
     result = cli(
@@ -558,10 +578,12 @@ def test_compare_with_an_invalid_scenario_exits_2_and_writes_nothing(tmp_path):
 # --- exit status 1 for an internal error, still without a traceback ------------------------------
 
 
-def test_an_internal_error_exits_1_with_a_one_line_message_and_no_traceback(monkeypatch):
+def test_an_internal_error_exits_1_with_a_one_line_message_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import potashsim.scenario.loader
 
-    def broken(*_args, **_kwargs):
+    def broken(*_args: object, **_kwargs: object) -> NoReturn:
         raise RuntimeError("something unexpected")
 
     monkeypatch.setattr(potashsim.scenario.loader, "load_scenario", broken)
@@ -576,7 +598,7 @@ def test_an_internal_error_exits_1_with_a_one_line_message_and_no_traceback(monk
 # --- the shipped folder, folders with a bad file ----------------------------------------------
 
 
-def test_validate_passes_on_the_shipped_scenarios_folder():
+def test_validate_passes_on_the_shipped_scenarios_folder() -> None:
     result = cli("validate", str(SCENARIOS))
     files = sorted(SCENARIOS.glob("*.yaml"))
     assert result.exit_code == 0, result.output
@@ -586,7 +608,9 @@ def test_validate_passes_on_the_shipped_scenarios_folder():
     ]
 
 
-def test_validate_of_a_folder_with_one_bad_file_exits_2_and_still_reports_the_good_ones(tmp_path):
+def test_validate_of_a_folder_with_one_bad_file_exits_2_and_still_reports_the_good_ones(
+    tmp_path: Path,
+) -> None:
     for name in ("baseline.yaml", "history.yaml"):
         (tmp_path / name).write_bytes((SCENARIOS / name).read_bytes())
     bad = write(tmp_path, "broken.yaml", "name: broken\nextends: history\nseed: -3\n")
@@ -600,13 +624,13 @@ def test_validate_of_a_folder_with_one_bad_file_exits_2_and_still_reports_the_go
     ]
 
 
-def test_validate_of_an_empty_folder_exits_2(tmp_path):
+def test_validate_of_an_empty_folder_exits_2(tmp_path: Path) -> None:
     result = cli("validate", str(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.strip() == f"no scenario files found in {tmp_path}"
 
 
-def test_validate_accepts_the_extends_chain_fixture():
+def test_validate_accepts_the_extends_chain_fixture() -> None:
     result = cli("validate", str(DATA / "chain"))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == "2 file(s) checked: 2 valid, 0 invalid"
@@ -627,7 +651,7 @@ def section(text: str, title: str) -> list[list[str]]:
     return rows
 
 
-def test_explain_history_shows_lithuanias_and_the_eus_closures_of_the_klaipeda_link():
+def test_explain_history_shows_lithuanias_and_the_eus_closures_of_the_klaipeda_link() -> None:
     result = cli("explain", "history")
     assert result.exit_code == 0, result.output
     timeline = section(result.stdout, "Policy timeline")
@@ -638,7 +662,7 @@ def test_explain_history_shows_lithuanias_and_the_eus_closures_of_the_klaipeda_l
     ]
 
 
-def test_explain_shows_a_set_override_of_the_klaipeda_handling_fee():
+def test_explain_shows_a_set_override_of_the_klaipeda_handling_fee() -> None:
     def klaipeda_fee(*options: str) -> str:
         result = cli("explain", "us_eu_lifted_lithuania_holds", *options)
         assert result.exit_code == 0, result.output
@@ -649,7 +673,7 @@ def test_explain_shows_a_set_override_of_the_klaipeda_handling_fee():
     assert klaipeda_fee("--set", "ports.klaipeda.handling_usd_per_t=11") == "11"
 
 
-def test_explain_with_a_bad_set_reports_on_stderr_and_exits_2():
+def test_explain_with_a_bad_set_reports_on_stderr_and_exits_2() -> None:
     result = cli("explain", "history", "--set", "ports.klaipedaa.handling_usd_per_t=11")
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -687,7 +711,9 @@ def potashsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ],
     ids=["syntax_error", "impossible_date", "latin1", "binary"],
 )
-def test_the_installed_command_reports_bad_files_without_a_traceback(tmp_path, name, content):
+def test_the_installed_command_reports_bad_files_without_a_traceback(
+    tmp_path: Path, name: str, content: str | bytes
+) -> None:
     write(tmp_path, name, content)
     proc = potashsim("validate", name, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
@@ -697,7 +723,7 @@ def test_the_installed_command_reports_bad_files_without_a_traceback(tmp_path, n
     assert lines[1] == "1 file(s) checked: 0 valid, 1 invalid"
 
 
-def test_the_installed_command_run_writes_nothing_on_invalid_input(tmp_path):
+def test_the_installed_command_run_writes_nothing_on_invalid_input(tmp_path: Path) -> None:
     write(tmp_path, "bad.yaml", "name: bad\nextends: baseline\nhorizn: 3\n")
     before = sorted(tmp_path.iterdir())
     proc = potashsim("run", "bad.yaml", "--set", "ports.klaipeda.berths=many", cwd=tmp_path)
@@ -712,7 +738,7 @@ def test_the_installed_command_run_writes_nothing_on_invalid_input(tmp_path):
     assert sorted(tmp_path.iterdir()) == before  # no results/ folder
 
 
-def test_the_installed_command_validates_the_shipped_folder_with_exit_0():
+def test_the_installed_command_validates_the_shipped_folder_with_exit_0() -> None:
     proc = potashsim("validate", "scenarios", cwd=REPO)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # only notes on events that change less than they seem (Lithuania holding Klaipeda shut)

@@ -4,6 +4,7 @@ throughput and netback, closures, and the dispatcher against the LP."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,22 +14,24 @@ from conftest import make_scenario, shortened, tiny_network
 from potashsim.analysis.economics import deliveries_table, summarize
 from potashsim.analysis.experiment import compare, run
 from potashsim.scenario.loader import discover, load_scenario
+from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim import dispatch
 from potashsim.sim.engine import simulate
-from potashsim.sim.policy import build_calendar
+from potashsim.sim.policy import Calendar, build_calendar
+from potashsim.sim.records import RunTrace
 from potashsim.sim.streams import replication_seeds
 
 SHIPPED = [p.stem for p in discover(["scenarios"])]
 
 
-def balance_gap_t(trace) -> float:
+def balance_gap_t(trace: RunTrace) -> float:
     exported = sum(d.tonnes for d in trace.deliveries)
     left = trace.initial_stock_t + float(np.sum(trace.produced_t))
     right = exported + float(np.sum(trace.domestic_t)) + trace.end_stock_t + trace.in_transit_t
     return abs(left - right)
 
 
-def assert_capacities_respected(trace, net, cal) -> None:
+def assert_capacities_respected(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> None:
     for link_id, entered in trace.trains_entered.items():
         cap = cal.capacity[f"link:{link_id}"]
         # a day admits at most max(1, capacity) trains (fractional capacities bank tokens)
@@ -43,7 +46,7 @@ def assert_capacities_respected(trace, net, cal) -> None:
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_every_shipped_scenario_balances_to_the_tonne_and_respects_capacities(name):
+def test_every_shipped_scenario_balances_to_the_tonne_and_respects_capacities(name: str) -> None:
     scenario = load_scenario(name)
     trace, net, cal = simulate(scenario)
     assert balance_gap_t(trace) < 1.0
@@ -59,14 +62,15 @@ def test_every_shipped_scenario_balances_to_the_tonne_and_respects_capacities(na
     assert abs(lhs - rhs) < 1.0
 
 
-def test_mass_balance_holds_on_50_random_seeds(history_short):
+@pytest.mark.slow
+def test_mass_balance_holds_on_50_random_seeds(history_short: Scenario) -> None:
     for seed in replication_seeds(7, 50):
         trace, net, cal = simulate(history_short, seed=seed)
         assert balance_gap_t(trace) < 1.0, seed
         assert_capacities_respected(trace, net, cal)
 
 
-def test_same_seed_gives_the_same_summary(history_short):
+def test_same_seed_gives_the_same_summary(history_short: Scenario) -> None:
     a = run(history_short, seed=11).summary
     b = run(history_short, seed=11).summary
     assert a == b
@@ -74,7 +78,8 @@ def test_same_seed_gives_the_same_summary(history_short):
     assert c["totals"] != a["totals"], "a different seed should draw different inputs"
 
 
-def test_results_do_not_depend_on_the_number_of_workers(history_short):
+@pytest.mark.slow
+def test_results_do_not_depend_on_the_number_of_workers(history_short: Scenario) -> None:
     other = shortened("us_eu_only", "2021-01-01", "2023-12-31")
     one = compare([history_short, other], replications=3, seed=5, workers=1)
     two = compare([history_short, other], replications=3, seed=5, workers=2)
@@ -82,7 +87,7 @@ def test_results_do_not_depend_on_the_number_of_workers(history_short):
     assert one.decomposition == two.decomposition
 
 
-def test_a_scenario_compared_with_itself_differs_by_exactly_zero(history_short):
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero(history_short: Scenario) -> None:
     cmp = compare(
         [history_short, history_short.model_copy(update={"name": "twin"})], replications=3, seed=3
     )
@@ -94,7 +99,7 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(history_short):
 # --- known answers on the tiny network ---------------------------------------------------------
 
 
-def test_one_route_exports_the_rail_bottleneck_times_the_horizon_to_within_one_train():
+def test_one_route_exports_the_rail_bottleneck_times_the_horizon_to_within_one_train() -> None:
     scenario = make_scenario(tiny_network(), days=365)
     trace, net, _cal = simulate(scenario)
     exported = sum(d.tonnes for d in trace.deliveries)
@@ -107,7 +112,7 @@ def test_one_route_exports_the_rail_bottleneck_times_the_horizon_to_within_one_t
     assert exported <= bound
 
 
-def test_netback_per_tonne_is_price_minus_each_cost_item_exactly():
+def test_netback_per_tonne_is_price_minus_each_cost_item_exactly() -> None:
     scenario = make_scenario(tiny_network(), days=120)
     trace, net, cal = simulate(scenario)
     d = deliveries_table(trace, net, cal)
@@ -116,7 +121,7 @@ def test_netback_per_tonne_is_price_minus_each_cost_item_exactly():
     assert np.allclose(per_t, 300 - 10 - 5 - 40, rtol=0, atol=1e-9)
 
 
-def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails():
+def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails() -> None:
     close = {
         "date": dt.date(2020, 3, 1),
         "actor": "Lithuania",
@@ -135,7 +140,7 @@ def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails(
     assert trace.curtailed_t[: closed_day - 30].sum() == 0
 
 
-def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds():
+def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds() -> None:
     events = (
         {
             "date": dt.date(2020, 2, 1),
@@ -164,7 +169,7 @@ def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds()
     assert any(x > cal.day_of(dt.date(2020, 5, 3)) for x in loads)
 
 
-def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_exceeds_it():
+def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_exceeds_it() -> None:
     # two routes through a shared trunk; the port on the cheap route is the binding limit
     net = tiny_network(
         **{
@@ -183,7 +188,7 @@ def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_excee
     assert exported >= 0.95 * bound
 
 
-def test_an_ice_season_halves_what_a_berth_bound_port_ships():
+def test_an_ice_season_halves_what_a_berth_bound_port_ships() -> None:
     # the berth (1,200 t a day) binds, not the rail (1,000 t a day at most); ice doubles the
     # ship cycle, so the port ships about 600 t a day
     ice = {"start_month_day": "01-01", "end_month_day": "12-31", "turnaround_factor": 2.0}
@@ -195,7 +200,9 @@ def test_an_ice_season_halves_what_a_berth_bound_port_ships():
     assert shipped[1] == pytest.approx(600 * 365, rel=0.05)
 
 
-def test_greedy_dispatch_stays_within_two_percent_of_the_lp_optimum(history_short):
+def test_greedy_dispatch_stays_within_two_percent_of_the_lp_optimum(
+    history_short: Scenario,
+) -> None:
     greedy = run(history_short, seed=1).summary["totals"]["netback_usd"]
     lp_scenario = history_short.model_copy(
         update={
@@ -210,7 +217,7 @@ def test_greedy_dispatch_stays_within_two_percent_of_the_lp_optimum(history_shor
     assert greedy == pytest.approx(lp, rel=0.02)
 
 
-def test_greedy_plan_equals_the_lp_plan_on_a_problem_with_one_best_answer():
+def test_greedy_plan_equals_the_lp_plan_on_a_problem_with_one_best_answer() -> None:
     pairs = (
         dispatch.Pair("a", "x", 100.0, ("l1",)),
         dispatch.Pair("b", "x", 50.0, ("l2",)),
@@ -230,7 +237,7 @@ def test_greedy_plan_equals_the_lp_plan_on_a_problem_with_one_best_answer():
     assert lp == pytest.approx({("a", "x"): 4_000, ("b", "y"): 3_000, ("b", "x"): 1_000})
 
 
-def test_us_lift_removes_the_discount_but_the_eu_and_lithuania_keep_klaipeda_shut():
+def test_us_lift_removes_the_discount_but_the_eu_and_lithuania_keep_klaipeda_shut() -> None:
     cal = build_calendar(load_scenario("history"))
     day = cal.day_of(dt.date(2026, 6, 1))
     assert cal.discount_usd_per_t["brazil"][cal.day_of(dt.date(2024, 6, 1))] == 30
@@ -240,7 +247,7 @@ def test_us_lift_removes_the_discount_but_the_eu_and_lithuania_keep_klaipeda_shu
     assert not cal.open["market:eu"][day]
 
 
-def test_klaipeda_carries_nothing_after_the_ban_while_lithuania_holds():
+def test_klaipeda_carries_nothing_after_the_ban_while_lithuania_holds() -> None:
     result = run(load_scenario("us_eu_lifted_lithuania_holds"))
     d = result.deliveries
     after = d[(d["route"] == "klaipeda") & (d["date"] > "2022-02-15")]
@@ -251,7 +258,7 @@ def test_klaipeda_carries_nothing_after_the_ban_while_lithuania_holds():
     assert eu["exported_t"].sum() > 0
 
 
-def test_the_worked_example_adds_a_port_and_route_with_yaml_alone(tmp_path):
+def test_the_worked_example_adds_a_port_and_route_with_yaml_alone(tmp_path: Path) -> None:
     from pathlib import Path
 
     from potashsim.sim.network import routes
@@ -272,14 +279,17 @@ def test_the_worked_example_adds_a_port_and_route_with_yaml_alone(tmp_path):
     assert new_port["date"].min() >= pd.Timestamp("2027-01-01")
 
 
-def test_a_dask_local_cluster_gives_the_same_comparison_as_local_processes(history_short):
+@pytest.mark.slow
+def test_a_dask_local_cluster_gives_the_same_comparison_as_local_processes(
+    history_short: Scenario,
+) -> None:
     other = shortened("us_eu_only", "2021-01-01", "2023-12-31")
     local = compare([history_short, other], replications=2, seed=9, workers=1)
     dask = compare([history_short, other], replications=2, seed=9, workers=2, scheduler="local")
     assert dask.stats == local.stats
 
 
-def test_an_ice_season_over_new_year_covers_exactly_its_days():
+def test_an_ice_season_over_new_year_covers_exactly_its_days() -> None:
     from potashsim.sim.engine import _ice
 
     ice = {"start_month_day": "12-24", "end_month_day": "04-09", "turnaround_factor": 1.5}
@@ -293,7 +303,7 @@ def test_an_ice_season_over_new_year_covers_exactly_its_days():
     assert len(iced) == 100 + 8  # 1 Jan-9 Apr of a leap year, then 24-31 Dec
 
 
-def test_events_that_change_nothing_are_noted_with_the_reason():
+def test_events_that_change_nothing_are_noted_with_the_reason() -> None:
     from potashsim.sim.policy import ineffective_events
 
     history = load_scenario("history")

@@ -4,11 +4,13 @@ to the tonne and never exceeds a rail, storage or berth capacity."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_scenario
+from potashsim.scenario.schema import Scenario
 from potashsim.sim.engine import simulate
 from test_engine import assert_capacities_respected, balance_gap_t
 
@@ -16,7 +18,7 @@ START = dt.date(2020, 1, 1)
 
 
 @st.composite
-def networks(draw):
+def networks(draw: st.DrawFn) -> dict[str, Any]:
     n_ports = draw(st.integers(1, 3))
     lot = draw(st.sampled_from([1_000, 5_000, 20_000]))
     nodes = {
@@ -110,7 +112,7 @@ def networks(draw):
 
 
 @st.composite
-def scenarios(draw):
+def scenarios(draw: st.DrawFn) -> Scenario:
     net = draw(networks())
     days = draw(st.integers(30, 150))
     targets = (
@@ -138,7 +140,7 @@ def scenarios(draw):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
-def test_random_networks_balance_and_respect_capacities(scenario):
+def test_random_networks_balance_and_respect_capacities(scenario: Scenario) -> None:
     trace, net, cal = simulate(scenario)
     assert balance_gap_t(trace) < 1.0
     assert_capacities_respected(trace, net, cal)

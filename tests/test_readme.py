@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from potashsim.cli import main
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def quick_start_blocks() -> list[str]:
@@ -18,7 +21,7 @@ def quick_start_blocks() -> list[str]:
     return re.findall(r"```shell\n(.*?)\n```", section, flags=re.S)
 
 
-def test_quick_start_holds_exactly_two_commands_install_and_run_then_test():
+def test_quick_start_holds_exactly_two_commands_install_and_run_then_test() -> None:
     blocks = quick_start_blocks()
     assert len(blocks) == 2
     assert blocks[0].startswith("pip install -e . && potashsim compare ")
@@ -26,7 +29,14 @@ def test_quick_start_holds_exactly_two_commands_install_and_run_then_test():
     assert blocks[1] == "pip install -e '.[test]' && python -m pytest -q"
 
 
-def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path):
+def test_ci_runs_the_readme_test_command_as_written() -> None:
+    test_command = quick_start_blocks()[1].split("&& ", 1)[1]
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert any(line.strip().startswith(f"{test_command} ") for line in ci_lines)
+
+
+@pytest.mark.slow
+def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path: Path) -> None:
     command = quick_start_blocks()[0].split("&& ", 1)[1]
     args = shlex.split(command)[1:]
     # the same command; later options win in click, so only the size and the places change
@@ -45,15 +55,16 @@ def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path):
     assert Path(res.output.strip().splitlines()[-1]).joinpath("comparison.json").is_file()
 
 
-def test_the_python_snippet_runs():
+@pytest.mark.slow
+def test_the_python_snippet_runs() -> None:
     code = re.search(r"```python\n(.*?)\n```", README, flags=re.S)
     assert code is not None
-    namespace: dict[str, object] = {}
+    namespace: dict[str, Any] = {}
     exec(compile(code.group(1), "README.md", "exec"), namespace)
     assert namespace["cmp"].stats["history"]["netback_usd"]["diff_mean"] < 0
 
 
-def test_the_scenario_example_in_the_readme_is_valid(tmp_path):
+def test_the_scenario_example_in_the_readme_is_valid(tmp_path: Path) -> None:
     from potashsim.scenario.loader import load_scenario
 
     example = re.search(r"```yaml\n(.*?)\n```", README, flags=re.S)

@@ -1,7 +1,9 @@
-"""Tests of potashsim.report and its charts on small synthetic results (no browser needed)."""
+"""Tests of potashsim.report and its charts on results folders written by the real writer from
+short real runs (see ``saved_results`` in conftest.py; no browser needed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -12,20 +14,30 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from scipy import stats as st
 
-import report_fixtures as fx
+from conftest import SavedResults
 from potashsim import report
 from potashsim.errors import ReportError, ResultsError
 from potashsim.report import charts
 from potashsim.report import sections as report_sections
 from potashsim.report.charts import map_layout as charts_map_layout
+from potashsim.results.write import save_comparison
+from potashsim.scenario.loader import load_scenario
+from potashsim.sim.network import realize, routes
+
+SCENARIOS = ["baseline", "history"]
+MONTHS = 24  # 2021-01 to 2022-12
+#: history's actors within 2021-2022, and its measures (the network's own rows left out)
+ACTORS = {"US", "Lithuania", "Ukraine", "Russia", "EU"}
+MEASURES = 9
 
 # ----------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return fx.write_folders(tmp_path_factory.mktemp("results"))
+def folders(saved_results: SavedResults) -> dict[str, Path]:
+    return {"compare": saved_results.compare, "run": saved_results.run}
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +46,14 @@ def comp(folders: dict[str, Path]) -> report.ComparisonResults:
 
 
 @pytest.fixture(scope="module")
-def ban_run(comp: report.ComparisonResults) -> report.RunResults:
-    return comp.runs["lithuania_ban"]
+def hist_run(comp: report.ComparisonResults) -> report.RunResults:
+    return comp.runs["history"]
+
+
+@pytest.fixture(scope="module")
+def route_names(comp: report.ComparisonResults) -> list[str]:
+    """Every route that carried something in either scenario."""
+    return sorted(set(comp.monthly_routes["route"]))
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +74,12 @@ def _copy(src: Path, tmp_path: Path) -> Path:
 
 def test_load_comparison_reads_every_table_with_dates(comp: report.ComparisonResults) -> None:
     assert comp.base == "baseline"
-    assert comp.scenarios == list(fx.SCENARIOS)
-    assert set(comp.runs) == set(fx.SCENARIOS)
+    assert comp.scenarios == SCENARIOS
+    assert set(comp.runs) == set(SCENARIOS)
     assert pd.api.types.is_datetime64_any_dtype(comp.monthly_revenue["month"])
     assert pd.api.types.is_datetime64_any_dtype(comp.monthly_routes["month"])
-    assert len(comp.monthly_revenue) == len(fx.SCENARIOS) * 3 * 24
+    assert comp.meta["replications"] == 2
+    assert len(comp.monthly_revenue) == len(SCENARIOS) * 2 * MONTHS  # every month exported
     assert set(comp.stats["metric"]) == {
         "exported_t",
         "revenue_usd",
@@ -71,19 +90,66 @@ def test_load_comparison_reads_every_table_with_dates(comp: report.ComparisonRes
     assert "runs" in comp and "nope" not in comp
 
 
-def test_load_run_parses_dates_and_keeps_ids_as_text(ban_run: report.RunResults) -> None:
-    assert ban_run.scenario == "lithuania_ban"
-    assert ban_run.horizon == (pd.Timestamp("2021-01-01"), pd.Timestamp("2022-12-31"))
+def test_load_run_parses_dates_and_keeps_ids_as_text(hist_run: report.RunResults) -> None:
+    assert hist_run.scenario == "history"
+    assert hist_run.horizon == (pd.Timestamp("2021-01-01"), pd.Timestamp("2022-12-31"))
     for frame, cols in (
-        (ban_run.monthly, ["month"]),
-        (ban_run.utilisation, ["month"]),
-        (ban_run.timeline, ["start", "end"]),
+        (hist_run.monthly, ["month"]),
+        (hist_run.utilisation, ["month"]),
+        (hist_run.timeline, ["start", "end"]),
     ):
         for col in cols:
             assert pd.api.types.is_datetime64_any_dtype(frame[col])
-    assert ban_run.monthly["month"].min() == pd.Timestamp("2021-01-01")
-    assert set(ban_run.monthly["route"]) == set(fx.ROUTES)
-    assert ban_run.network["links"][0]["id"] == "sal_min"
+    assert hist_run.monthly["month"].min() == pd.Timestamp("2021-01-01")
+    assert set(hist_run.monthly["route"]) == set(hist_run.summary["by_route"])
+    assert hist_run.monthly["route"].map(type).eq(str).all()
+    assert hist_run.timeline["target"].map(type).eq(str).all()
+
+
+def test_network_json_records_the_routes_the_model_ran(hist_run: report.RunResults) -> None:
+    scenario = load_scenario("history")
+    ran = routes(realize(scenario, int(hist_run.manifest["seed"])))
+    assert hist_run.network["routes"] == [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "origin": r.origin,
+            "links": list(r.links),
+            "markets": list(r.markets),
+        }
+        for r in ran
+    ]
+    assert charts.route_links(hist_run.network)["klaipeda"] == ["by_lt", "lt_transit"]
+
+
+def test_stats_are_the_paired_t_interval_of_the_replications(
+    comp: report.ComparisonResults,
+) -> None:
+    totals = comp.replications.groupby(["scenario", "replication"]).sum(numeric_only=True)
+    for metric in ("exported_t", "revenue_usd", "netback_usd", "logistics_cost_usd"):
+        diffs = (totals.loc["history", metric] - totals.loc["baseline", metric]).to_numpy()
+        half = st.t.ppf(0.975, len(diffs) - 1) * diffs.std(ddof=1) / np.sqrt(len(diffs))
+        stats = comp.meta["stats"]["history"][metric]
+        assert stats["mean"] == pytest.approx(totals.loc["history", metric].mean())
+        assert stats["diff_mean"] == pytest.approx(diffs.mean())
+        assert stats["diff_ci_low"] == pytest.approx(diffs.mean() - half)
+        assert stats["diff_ci_high"] == pytest.approx(diffs.mean() + half)
+        row = comp.comparison.set_index(["scenario", "metric"]).loc[("history", metric)]
+        assert row["diff_mean"] == pytest.approx(diffs.mean())
+        assert row["unit"] == ("t" if metric == "exported_t" else "USD")
+
+
+def test_save_comparison_writes_only_what_was_run(
+    saved_results: SavedResults, tmp_path: Path
+) -> None:
+    no_runs = dataclasses.replace(saved_results.cmp, representative={})
+    with pytest.raises(ResultsError, match="no representative run of baseline, history"):
+        save_comparison(no_runs, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    # the run folder holds the representative run itself: same content as in the comparison
+    for name in ("summary.json", "monthly.csv", "network.json"):
+        in_comparison = saved_results.compare / "runs" / "history" / name
+        assert (saved_results.run / name).read_bytes() == in_comparison.read_bytes()
 
 
 def test_missing_run_folder_names_the_folder(tmp_path: Path) -> None:
@@ -121,8 +187,8 @@ def test_comparison_without_a_run_folder_is_incomplete(
     folders: dict[str, Path], tmp_path: Path
 ) -> None:
     comp_dir = _copy(folders["compare"], tmp_path)
-    shutil.rmtree(comp_dir / "runs" / "lithuania_ban")
-    with pytest.raises(ResultsError, match=r"runs.lithuania_ban"):
+    shutil.rmtree(comp_dir / "runs" / "history")
+    with pytest.raises(ResultsError, match=r"runs.history"):
         report.load_comparison(comp_dir)
     (comp_dir / "monthly_routes.csv").unlink()
     with pytest.raises(ResultsError, match=r"incomplete: missing monthly_routes\.csv"):
@@ -161,15 +227,15 @@ def test_revenue_netback_bars_equal_diff_mean_in_bn(comp: report.ComparisonResul
     colours = charts.scenario_colours(comp.scenarios, comp.base)
     fig = charts.revenue_netback_chart(comp.stats, base=comp.base, colours=colours)
     assert isinstance(fig, go.Figure)
-    assert [t.name for t in fig.data] == ["lithuania_ban"]  # the base is not a bar
+    assert [t.name for t in fig.data] == ["history"]  # the base is not a bar
     bar = fig.data[0]
-    stats = comp.meta["stats"]["lithuania_ban"]
+    stats = comp.meta["stats"]["history"]
     for i, metric in enumerate(["revenue_usd", "netback_usd"]):
         s = stats[metric]
         assert bar.y[i] == pytest.approx(s["diff_mean"] / 1e9)
         assert bar.y[i] + bar.error_y.array[i] == pytest.approx(s["diff_ci_high"] / 1e9)
         assert bar.y[i] - bar.error_y.arrayminus[i] == pytest.approx(s["diff_ci_low"] / 1e9)
-    assert bar.marker.color == colours["lithuania_ban"]
+    assert bar.marker.color == colours["history"]
     assert "USD bn" in fig.layout.yaxis.title.text
     assert fig.layout.template.layout.paper_bgcolor == "white"  # plotly_white
 
@@ -180,28 +246,33 @@ def test_waterfall_parts_sum_to_total(comp: report.ComparisonResults) -> None:
     assert list(wf.measure) == ["relative", "relative", "relative", "total"]
     assert list(wf.x[1]) == ["Volume", "Price &<br>discount", "Logistics", "Total"]
     assert fig.layout.xaxis.tickangle == 0  # labels stay horizontal
-    parts = comp.meta["decomposition"]["lithuania_ban"]
+    parts = comp.meta["decomposition"]["history"]
     assert sum(wf.y[:3]) == pytest.approx(wf.y[3])
     assert wf.y[3] == pytest.approx(parts["total_usd"] / 1e9)
     assert wf.y[0] == pytest.approx(parts["volume_usd"] / 1e9)
+    # the change the waterfall explains is the mean netback change of the comparison
+    assert parts["total_usd"] == pytest.approx(
+        comp.meta["stats"]["history"]["netback_usd"]["diff_mean"]
+    )
+    assert parts["volume_usd"] < 0  # the ban cost volume
 
 
 def test_waterfall_rejects_parts_that_do_not_add_up(comp: report.ComparisonResults) -> None:
     bad = comp.decomposition.copy()
-    bad.loc[bad["scenario"].eq("lithuania_ban"), "total_usd"] += 1e6
-    with pytest.raises(ReportError, match="lithuania_ban"):
+    bad.loc[bad["scenario"].eq("history"), "total_usd"] += 1e6
+    with pytest.raises(ReportError, match="history"):
         charts.netback_waterfall(bad, base=comp.base)
 
 
 def test_cumulative_revenue_ends_at_mean_total(comp: report.ComparisonResults) -> None:
     fig = charts.cumulative_revenue_chart(comp.monthly_revenue)
     means = {t.name: t for t in fig.data if t.showlegend is not False}
-    assert set(means) == set(fx.SCENARIOS)
+    assert set(means) == set(SCENARIOS)
     for scen, trace in means.items():
         frame = comp.monthly_revenue[comp.monthly_revenue["scenario"].eq(scen)]
         expected = frame["revenue_usd"].sum() / frame["replication"].nunique() / 1e9
         assert trace.y[-1] == pytest.approx(expected)
-        assert len(trace.x) == 24
+        assert len(trace.x) == MONTHS
     # band traces: upper then lower (filled), around the mean
     upper, lower, mean = fig.data[0], fig.data[1], fig.data[2]
     assert lower.fill == "tonexty"
@@ -209,28 +280,30 @@ def test_cumulative_revenue_ends_at_mean_total(comp: report.ComparisonResults) -
     assert np.all(np.asarray(upper.y) >= np.asarray(mean.y) - 1e-12)
 
 
-def test_route_area_stacks_sum_to_input_per_month(comp: report.ComparisonResults) -> None:
+def test_route_area_stacks_sum_to_input_per_month(
+    comp: report.ComparisonResults, route_names: list[str]
+) -> None:
     fig = charts.route_area_chart(comp.monthly_routes)
-    assert len(fig.data) == len(fx.SCENARIOS) * len(fx.ROUTES)
+    assert len(fig.data) == len(SCENARIOS) * len(route_names)
     expected = comp.monthly_routes.groupby(["scenario", "month"])["exported_t"].sum() / 1e6
-    for row, scen in enumerate(fx.SCENARIOS, start=1):
+    for row, scen in enumerate(SCENARIOS, start=1):
         traces = [t for t in fig.data if t.stackgroup == f"s{row}"]
-        assert len(traces) == len(fx.ROUTES)
+        assert len(traces) == len(route_names)
         stacked = np.sum([np.asarray(t.y, dtype=float) for t in traces], axis=0)
         np.testing.assert_allclose(stacked, expected[scen].to_numpy())
-    assert sum(bool(t.showlegend) for t in fig.data) == len(fx.ROUTES)
+    assert sum(bool(t.showlegend) for t in fig.data) == len(route_names)
     # klaipeda is zero after the ban (missing rows are filled, not dropped)
     kla = next(t for t in fig.data if t.stackgroup == "s2" and t.name == "klaipeda")
     assert kla.y[-1] == 0.0
 
 
 def test_route_area_panels_follow_the_comparison_order_on_one_scale(
-    comp: report.ComparisonResults,
+    comp: report.ComparisonResults, route_names: list[str]
 ) -> None:
     shuffled = comp.monthly_routes.iloc[::-1]  # the CSV order must not decide the panels
-    assert shuffled["scenario"].iloc[0] == "lithuania_ban"
+    assert shuffled["scenario"].iloc[0] == "history"
     fig = charts.route_area_chart(shuffled, scenarios=comp.scenarios)
-    assert [a.text for a in fig.layout.annotations] == list(fx.SCENARIOS)  # base first
+    assert [a.text for a in fig.layout.annotations] == SCENARIOS  # base first
     base = [t for t in fig.data if t.stackgroup == "s1"]
     expected = comp.monthly_routes[comp.monthly_routes["scenario"].eq("baseline")]
     assert sum(float(np.sum(t.y)) for t in base) == pytest.approx(
@@ -239,7 +312,7 @@ def test_route_area_panels_follow_the_comparison_order_on_one_scale(
     assert fig.layout.yaxis2.matches == "y"  # panels compare by height
     assert fig.layout.yaxis.title.text == "Mt per month"
     legend = [t for t in fig.data if t.showlegend]
-    assert len({t.line.color for t in legend}) == len(fx.ROUTES)  # every route its own colour
+    assert len({t.line.color for t in legend}) == len(route_names)  # every route its own colour
     assert all(t.fillcolor == t.line.color for t in fig.data)
     # the busiest route sits at the bottom of the stack
     assert legend[0].name == "klaipeda" and fig.layout.legend.traceorder == "reversed"
@@ -248,91 +321,109 @@ def test_route_area_panels_follow_the_comparison_order_on_one_scale(
 # ----------------------------------------------------------------------------- map
 
 
-def test_route_links_walk_from_the_mine() -> None:
-    for route, links in fx.ROUTE_LINKS.items():
-        assert charts.route_links(fx.NETWORK, route) == links
+def test_route_links_come_from_network_json(hist_run: report.RunResults) -> None:
+    paths = charts.route_links(hist_run.network)
+    assert set(paths) == {r["id"] for r in hist_run.network["routes"]}
+    assert paths["zabaikalsk"] == ["by_east", "ru_zabaikalsk"]
+    without = {k: v for k, v in hist_run.network.items() if k != "routes"}
+    with pytest.raises(ReportError, match=r"network\.json has no routes.*again"):
+        charts.route_links(without)
 
 
-def test_route_links_errors_name_the_route() -> None:
-    with pytest.raises(ReportError, match="'atlantis'"):
-        charts.route_links(fx.NETWORK, "atlantis")
-    island = {
-        **fx.NETWORK,
-        "ports": [*fx.NETWORK["ports"], {"id": "isle", "node": "isle", "sea_region": "x"}],
-        "nodes": [
-            *fx.NETWORK["nodes"],
-            {"id": "isle", "name": "Isle", "lat": 55, "lon": 20, "kind": "port"},
-        ],
+def test_a_route_missing_from_network_json_is_named(hist_run: report.RunResults) -> None:
+    network = {
+        **hist_run.network,
+        "routes": [r for r in hist_run.network["routes"] if r["id"] != "klaipeda"],
     }
-    with pytest.raises(ReportError, match="no rail path"):
-        charts.route_links(island, "isle")
+    with pytest.raises(ReportError, match=r"route 'klaipeda' of monthly\.csv"):
+        charts.link_flows(network, hist_run.monthly, 2021)
 
 
-def test_link_flows_sum_the_routes_using_each_link(ban_run: report.RunResults) -> None:
-    flows = charts.link_flows(ban_run.network, ban_run.monthly, 2021)
-    m = ban_run.monthly[ban_run.monthly["month"].dt.year.eq(2021)]
+def test_old_run_folder_without_routes_says_to_run_again(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    run = _copy(folders["run"], tmp_path)
+    net = json.loads((run / "network.json").read_text())
+    del net["routes"]
+    (run / "network.json").write_text(json.dumps(net))
+    with pytest.raises(ResultsError, match=r"network\.json: missing key\(s\) routes") as err:
+        report.load_run(run)
+    assert str(run) in str(err.value) and "run the scenario again" in str(err.value)
+
+
+def test_link_flows_sum_the_routes_using_each_link(hist_run: report.RunResults) -> None:
+    flows = charts.link_flows(hist_run.network, hist_run.monthly, 2021)
+    m = hist_run.monthly[hist_run.monthly["month"].dt.year.eq(2021)]
     by_route = m.groupby("route")["exported_t"].sum()
+    paths = {r["id"]: r["links"] for r in hist_run.network["routes"]}
     for link in flows.index:
-        expected = sum(by_route.get(r, 0.0) for r, links in fx.ROUTE_LINKS.items() if link in links)
+        expected = sum(by_route.get(r, 0.0) for r, links in paths.items() if link in links)
         assert flows[link] == pytest.approx(expected)
-    assert flows["sal_min"] == pytest.approx(m["exported_t"].sum())
+    # every tonne leaves the mines by exactly one link
+    first = [lnk["id"] for lnk in hist_run.network["links"] if lnk["from"] == "salihorsk"]
+    assert len(first) == 5
+    assert flows[first].sum() == pytest.approx(m["exported_t"].sum())
+    assert flows["lt_transit"] == pytest.approx(by_route["klaipeda"])
 
 
 def _link_traces(fig: go.Figure) -> dict[str, go.Scattergeo]:
     return {t.meta["link"]: t for t in fig.data if isinstance(t.meta, dict) and "link" in t.meta}
 
 
-def test_map_draws_closed_links_dashed_and_grey(ban_run: report.RunResults) -> None:
-    args = (ban_run.network, ban_run.monthly, ban_run.timeline)
+def test_map_draws_closed_links_dashed_and_grey(hist_run: report.RunResults) -> None:
+    args = (hist_run.network, hist_run.monthly, hist_run.timeline)
     after_ban = _link_traces(
-        charts.flow_map(
-            *args, ("2022-02-01", "2022-12-31"), scenario="lithuania_ban", colour="#0072B2"
-        )
+        charts.flow_map(*args, ("2022-02-01", "2022-12-31"), scenario="history", colour="#0072B2")
     )
-    assert after_ban["vil_kla"].line.dash == "dash"
-    assert after_ban["vil_kla"].line.color == "#9a9a9a"
-    assert after_ban["vil_kla"].meta["state"] == "closed all period"
-    assert after_ban["ors_ust"].line.dash == "solid"
-    year = _link_traces(charts.flow_map(*args, 2022, scenario="lithuania_ban"))
-    assert year["vil_kla"].line.dash == "dot"  # closed 11 of 12 months
-    assert year["vil_kla"].meta["state"] == "closed 334 of 365 days"
-    before = _link_traces(charts.flow_map(*args, 2021, scenario="lithuania_ban"))
+    assert after_ban["lt_transit"].line.dash == "dash"
+    assert after_ban["lt_transit"].line.color == "#9a9a9a"
+    assert after_ban["lt_transit"].meta["state"] == "closed all period"
+    assert after_ban["ru_nw"].line.dash == "solid"
+    assert after_ban["ru_nw"].line.color == "#0072B2"
+    year = _link_traces(charts.flow_map(*args, 2022, scenario="history"))
+    # closed 11 of 12 months, by Lithuania and then the EU too: each day counted once
+    assert year["lt_transit"].line.dash == "dot"
+    assert year["lt_transit"].meta["state"] == "closed 334 of 365 days"
+    assert year["pl_transit"].meta["state"] == "closed 211 of 365 days"  # EU from 4 June
+    before = _link_traces(charts.flow_map(*args, 2021, scenario="history"))
     assert all(t.line.dash == "solid" for t in before.values())
 
 
 def test_map_widths_follow_flows_and_offmap_terminal_is_marked(
-    ban_run: report.RunResults,
+    hist_run: report.RunResults,
 ) -> None:
     fig = charts.flow_map(
-        ban_run.network, ban_run.monthly, ban_run.timeline, 2021, scenario="lithuania_ban"
+        hist_run.network, hist_run.monthly, hist_run.timeline, 2021, scenario="history"
     )
     links = _link_traces(fig)
-    assert links["sal_min"].line.width > links["vil_kla"].line.width > links["ors_zab"].line.width
-    assert links["ors_ust"].meta["flow_t"] == 0.0
+    # 2021: most goes by Klaipeda, some east to Dostyk, little through Poland
+    width = {k: links[k].line.width for k in ("lt_transit", "by_east", "pl_transit")}
+    assert width["lt_transit"] > width["by_east"] > width["pl_transit"]
+    assert links["ru_zabaikalsk"].meta["flow_t"] == 0.0  # China by Zabaikalsk only after the ban
     lon_max = fig.layout.geo.lonaxis.range[1]
-    assert max(links["ors_zab"].lon) < lon_max  # clipped to the map edge
+    assert max(links["ru_zabaikalsk"].lon) < lon_max  # clipped to the map edge
     labels = [t.text[0] for t in fig.data if t.mode == "markers+text" and t.text]
     assert any(lbl.startswith("→ Zabaikalsk") for lbl in labels)
     assert fig.layout.geo.resolution == 110
 
 
-def test_flow_maps_one_per_period_on_a_common_scale(ban_run: report.RunResults) -> None:
+def test_flow_maps_one_per_period_on_a_common_scale(hist_run: report.RunResults) -> None:
     figs = charts.flow_maps(
-        ban_run.network, ban_run.monthly, ban_run.timeline, [2021, 2022], scenario="lithuania_ban"
+        hist_run.network, hist_run.monthly, hist_run.timeline, [2021, 2022], scenario="history"
     )
     assert len(figs) == 2
     assert "2021" in figs[0].layout.title.text and "2022" in figs[1].layout.title.text
-    w2021 = _link_traces(figs[0])["sal_min"].line.width
-    w2022 = _link_traces(figs[1])["sal_min"].line.width
+    w2021 = _link_traces(figs[0])["by_lt"].line.width
+    w2022 = _link_traces(figs[1])["by_lt"].line.width
     assert w2021 > w2022  # 2021 carried more, and both use the same scale
     assert w2021 == pytest.approx(14.0)
 
 
 def test_map_keeps_its_boxes_beside_the_map_and_names_markets(
-    ban_run: report.RunResults,
+    hist_run: report.RunResults,
 ) -> None:
     fig = charts.flow_map(
-        ban_run.network, ban_run.monthly, ban_run.timeline, 2022, scenario="lithuania_ban"
+        hist_run.network, hist_run.monthly, hist_run.timeline, 2022, scenario="history"
     )
     right = fig.layout.geo.domain.x[1]
     (box,) = fig.layout.annotations
@@ -342,19 +433,23 @@ def test_map_keeps_its_boxes_beside_the_map_and_names_markets(
     assert fig.layout.height >= 700
 
 
-def test_map_labels_only_open_terminals(ban_run: report.RunResults) -> None:
+def test_map_labels_only_open_terminals(hist_run: report.RunResults) -> None:
     after = charts.flow_map(
-        ban_run.network,
-        ban_run.monthly,
-        ban_run.timeline,
+        hist_run.network,
+        hist_run.monthly,
+        hist_run.timeline,
         ("2022-02-01", "2022-12-31"),
-        scenario="lithuania_ban",
+        scenario="history",
     )
     terminals = {
         t.meta["node"]: t for t in after.data if isinstance(t.meta, dict) and "node" in t.meta
     }
-    assert terminals["klaipeda"].meta["closed"] and terminals["klaipeda"].text is None
-    assert terminals["ust_luga_stn"].text[0].startswith("Ust-Luga ")
+    # Murmansk's terminal is not built: a grey cross without a label
+    assert terminals["murmansk"].meta["closed"] and terminals["murmansk"].text is None
+    assert not terminals["klaipeda"].meta["closed"]  # the rail link is shut, not the port
+    # Ust-Luga's node holds the open terminals and NTK (not yet built): only the open is named
+    label = terminals["ust_luga"].text[0]
+    assert label.startswith("Ust-Luga ") and "NTK" not in label
 
 
 def test_edge_arrow_labels_go_apart() -> None:
@@ -374,23 +469,26 @@ def test_period_bounds() -> None:
 # ----------------------------------------------------------------------------- run charts
 
 
-def test_policy_timeline_bars_match_intervals(ban_run: report.RunResults) -> None:
+def test_policy_timeline_bars_match_intervals(hist_run: report.RunResults) -> None:
     fig = charts.policy_timeline_chart(
-        ban_run.timeline, scenario="lithuania_ban", horizon=ban_run.horizon
+        hist_run.timeline, scenario="history", horizon=hist_run.horizon
     )
-    assert {t.name for t in fig.data} == {"lithuania", "eu", "russia"}
-    assert sum(len(t.y) for t in fig.data) == 4  # the network's own "open" rows are left out
-    lit = next(t for t in fig.data if t.name == "lithuania")
-    assert list(lit.base) == ["2022-02-01", "2022-02-01"]
+    assert {t.name for t in fig.data} == ACTORS
+    # the network's own rows (terminals not built) are left out
+    assert sum(len(t.y) for t in fig.data) == MEASURES
+    assert len(hist_run.timeline) > MEASURES
+    lit = next(t for t in fig.data if t.name == "Lithuania")
+    assert list(lit.base) == ["2022-02-01"]
     assert lit.x[0] == pytest.approx(334 * 86_400_000)  # 1 Feb to 31 Dec inclusive, in ms
-    assert set(lit.y) == {"vil_kla (link)", "klaipeda (port)"}
+    assert list(lit.y) == ["lt_transit (link) · Lithuania"]  # the EU closes it too
     colours = {t.marker.color for t in fig.data}
-    assert len(colours) == 3
-    rus = next(t for t in fig.data if t.name == "russia")
+    assert len(colours) == len(ACTORS)
+    rus = next(t for t in fig.data if t.name == "Russia")
     assert list(rus.marker.pattern.shape) == ["."]
-    assert rus.text[0] == "capacity 0.7 Mt/yr"  # ports: tonnes a year
-    eu = next(t for t in fig.data if t.name == "eu")
-    assert list(eu.y) == ["all markets (market)"] and eu.text[0] == "discount 30 USD/t"
+    assert rus.text[0] == "capacity 1.3 Mt/yr"  # ports: tonnes a year
+    us = next(t for t in fig.data if t.name == "US")
+    assert list(us.y) == ["us (market)", "all markets (market)"]
+    assert list(us.text) == ["closed", "discount 30 USD/t"]
     assert fig.layout.xaxis.type == "date"
     assert pd.Timestamp(fig.layout.xaxis.range[0]) == pd.Timestamp("2021-01-01")
 
@@ -449,24 +547,24 @@ def test_busiest_facilities_leave_out_small_ones() -> None:
     assert charts.busiest_facilities(util, min_share=0.0, top=1)["terminal"] == ["tiny"]
 
 
-def test_bottlenecks_plot_rolling_utilisation_and_waits(ban_run: report.RunResults) -> None:
-    fig = charts.bottleneck_chart(ban_run.utilisation, scenario="lithuania_ban")
-    util = ban_run.utilisation
+def test_bottlenecks_plot_rolling_utilisation_and_waits(hist_run: report.RunResults) -> None:
+    fig = charts.bottleneck_chart(hist_run.utilisation, scenario="history")
+    util = hist_run.utilisation
     chosen = charts.busiest_facilities(util)
     assert len(chosen["link"]) == 3 and len(chosen["terminal"]) == 3
     assert {t.legendgroup for t in fig.data} == set(chosen["link"] + chosen["terminal"])
-    kla = [t for t in fig.data if t.legendgroup == "klaipeda"]
-    assert len(kla) == 2  # utilisation row and waiting row
-    expected = util[util["facility"].eq("klaipeda")].sort_values("month")
+    lt = [t for t in fig.data if t.legendgroup == "lt_transit"]
+    assert len(lt) == 2  # utilisation row and waiting row
+    expected = util[util["facility"].eq("lt_transit")].sort_values("month")
     raw = expected["utilisation"].to_numpy() * 100
-    y = np.asarray(kla[0].y, dtype=float)
+    y = np.asarray(lt[0].y, dtype=float)
     # a centred 3-month mean of the months with capacity
     assert y[5] == pytest.approx(raw[4:7].mean())
-    assert y[12] == pytest.approx(raw[11:13].mean())  # Jan 2022: Feb 2022 is closed
-    np.testing.assert_allclose(np.asarray(kla[0].customdata, dtype=float), raw)
+    assert y[12] == pytest.approx(raw[11:13].mean())  # Jan 2022: the link is closed from Feb 2022
+    np.testing.assert_allclose(np.asarray(lt[0].customdata, dtype=float), raw)
     closed = np.isnan(raw)
     assert closed[-1] and np.isnan(y[closed]).all()  # closed: a gap, not a zero
-    waits = np.asarray(kla[1].y, dtype=float)
+    waits = np.asarray(lt[1].y, dtype=float)
     assert np.isnan(waits[closed]).all()
     np.testing.assert_allclose(waits[~closed], expected["mean_wait_days"].to_numpy()[~closed])
     assert fig.layout.yaxis.title.text == "Utilisation, %"
@@ -474,8 +572,8 @@ def test_bottlenecks_plot_rolling_utilisation_and_waits(ban_run: report.RunResul
     assert fig.layout.yaxis3.title.text == "Mean wait, days"
     few = charts.bottleneck_chart(util, scenario="x", top=2)
     assert len({t.legendgroup for t in few.data}) == 4  # 2 links + 2 ports/borders
-    coloured = charts.bottleneck_chart(util, scenario="x", colours={"klaipeda": "#123456"})
-    assert {t.line.color for t in coloured.data if t.legendgroup == "klaipeda"} == {"#123456"}
+    coloured = charts.bottleneck_chart(util, scenario="x", colours={"lt_transit": "#123456"})
+    assert {t.line.color for t in coloured.data if t.legendgroup == "lt_transit"} == {"#123456"}
 
 
 # ----------------------------------------------------------------------------- report HTML
@@ -521,10 +619,11 @@ def test_report_embeds_plotly_once_after_the_map(report_html: str) -> None:
     assert "include_plotlyjs" not in report_html and "cdn.plot.ly/plotly" not in report_html
 
 
-def test_report_sections_and_captions(report_html: str) -> None:
+def test_report_sections_and_captions(report_html: str, comp: report.ComparisonResults) -> None:
     n = report_html.count('class="plotly-graph-div"')
+    seed = comp.runs["history"].manifest["seed"]  # replication 0's, not the root seed
     # comparison: 4 charts, baseline 2 maps + bottlenecks (no measures: no timeline),
-    # lithuania_ban 2 maps + timeline + bottlenecks; run: routes + 2 maps + timeline + bottlenecks
+    # history 2 maps + timeline + bottlenecks; run: routes + 2 maps + timeline + bottlenecks
     assert n == 4 + 3 + 4 + 5
     for text in (
         "Revenue and netback against the base",
@@ -532,12 +631,13 @@ def test_report_sections_and_captions(report_html: str) -> None:
         "Cumulative revenue",
         "Exports by route",
         "Rail flows on the map: baseline",
-        "Policy timeline: lithuania_ban",
-        "Bottlenecks: lithuania_ban",
+        "Policy timeline: history",
+        "Bottlenecks: history",
         'Policy timeline: baseline</h3><p class="caption">No policy measures in this scenario.',
         "Provenance",
-        fx.scenario_hash("baseline"),
+        comp.meta["scenario_hashes"]["baseline"],
         "potashsim report x",
+        f"one run (seed {seed}: &quot;potashsim run history --seed {seed}&quot; reproduces it)",
     ):
         assert text in report_html
     assert report_html.count('class="caption"') >= 13
@@ -561,17 +661,26 @@ def test_one_report_keeps_colours_across_charts(folders: dict[str, Path]) -> Non
     assert kla_route == pal.routes["klaipeda"]
     # the busiest route takes the first colour; a port keeps its route's colour in bottlenecks
     assert kla_route == charts.route_colours(["x"])["x"]
-    for slug in ("1-lithuania_ban-bottlenecks", "2-lithuania_ban-bottlenecks"):
-        kla = {t.line.color for t in figures[slug].data if t.legendgroup == "klaipeda"}
-        assert kla == {kla_route}
-        colours = [t.line.color for t in figures[slug].data if t.showlegend is not False]
+    drawn = {
+        "1-baseline": comp.runs["baseline"],
+        "1-history": comp.runs["history"],
+        "2-history": run,
+    }
+    assert "klaipeda" in charts.busiest_facilities(comp.runs["baseline"].utilisation)["terminal"]
+    for prefix, one in drawn.items():
+        figure = figures[f"{prefix}-bottlenecks"]
+        for terminal in charts.busiest_facilities(one.utilisation)["terminal"]:
+            used = {t.line.color for t in figure.data if t.legendgroup == terminal}
+            assert used == {pal.routes[terminal]}
+        colours = [t.line.color for t in figure.data if t.showlegend is not False]
         assert len(set(colours)) == len(colours)  # every drawn facility its own colour
     # an actor has one colour in every timeline; the baseline has none
     assert "1-baseline-timeline" not in figures
-    timelines = [figures["1-lithuania_ban-timeline"], figures["2-lithuania_ban-timeline"]]
+    timelines = [figures["1-history-timeline"], figures["2-history-timeline"]]
     assert [{t.name: t.marker.color for t in f.data} for f in timelines].count(
-        {a: pal.actors[a] for a in ("lithuania", "eu", "russia")}
+        {a: pal.actors[a] for a in ACTORS}
     ) == 2
+    assert len(set(pal.actors.values())) == len(ACTORS)
 
 
 def test_run_folder_alone_gives_the_run_charts(folders: dict[str, Path], tmp_path: Path) -> None:
@@ -579,7 +688,8 @@ def test_run_folder_alone_gives_the_run_charts(folders: dict[str, Path], tmp_pat
     html = out.read_text(encoding="utf-8")
     assert html.count('class="plotly-graph-div"') == 5  # routes, 2 maps, timeline, bottlenecks
     assert "Cumulative revenue" not in html and "netback change" not in html
-    assert fx.scenario_hash("lithuania_ban") in html
+    sha = report.load_run(folders["run"]).manifest["scenario_sha256"]
+    assert sha in html
 
 
 def test_report_is_byte_identical_when_rebuilt(folders: dict[str, Path], tmp_path: Path) -> None:
@@ -595,9 +705,9 @@ def test_failed_build_leaves_the_old_report_and_no_temp_file(
     out.write_text("old")
     broken = _copy(folders["run"], tmp_path / "broken")
     net = json.loads((broken / "network.json").read_text())
-    net["nodes"] = [n for n in net["nodes"] if n["kind"] != "mine"]
+    net["routes"] = [r for r in net["routes"] if r["id"] != "klaipeda"]
     (broken / "network.json").write_text(json.dumps(net))
-    with pytest.raises(ReportError, match="mine"):
+    with pytest.raises(ReportError, match="'klaipeda'"):
         report.build_report([broken], out)
     assert out.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "report.html"]

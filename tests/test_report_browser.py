@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-import report_fixtures as fx
+from conftest import SavedResults
 from potashsim import report
 
 CHROMIUM = os.environ.get("POTASHSIM_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(
         not os.access(CHROMIUM, os.X_OK), reason=f"{CHROMIUM} not found: apt-get install chromium"
     ),
@@ -26,8 +27,8 @@ LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return fx.write_folders(tmp_path_factory.mktemp("results"))
+def folders(saved_results: SavedResults) -> dict[str, Path]:
+    return {"compare": saved_results.compare, "run": saved_results.run}
 
 
 def test_report_renders_offline_in_chromium(folders: dict[str, Path], tmp_path: Path) -> None:
@@ -87,10 +88,10 @@ def test_export_images_writes_png_and_svg(
     monkeypatch.setenv("BROWSER_PATH", CHROMIUM)
     pngs = report.export_images([folders["run"]], tmp_path / "png", periods=[2022])
     assert [p.name for p in pngs] == [
-        "01-lithuania_ban-routes.png",
-        "02-lithuania_ban-map-2022.png",
-        "03-lithuania_ban-timeline.png",
-        "04-lithuania_ban-bottlenecks.png",
+        "01-history-routes.png",
+        "02-history-map-2022.png",
+        "03-history-timeline.png",
+        "04-history-bottlenecks.png",
     ]
     for path in pngs:
         data = path.read_bytes()

@@ -27,7 +27,8 @@ def schema() -> dict[str, Any]:
     result = CliRunner().invoke(main, ["schema"])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    return json.loads(result.stdout)
+    schema: dict[str, Any] = json.loads(result.stdout)
+    return schema
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def errors(validator: jsonschema.Draft202012Validator, data: Any) -> list[str]:
     return walk(validator.iter_errors(data))
 
 
-def test_the_schema_is_a_valid_draft_2020_12_schema(schema):
+def test_the_schema_is_a_valid_draft_2020_12_schema(schema: dict[str, Any]) -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["title"] == "potashsim scenario"
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -59,7 +60,9 @@ def test_the_schema_is_a_valid_draft_2020_12_schema(schema):
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_the_schema_accepts_every_shipped_scenario_as_written(validator, path):
+def test_the_schema_accepts_every_shipped_scenario_as_written(
+    validator: jsonschema.Draft202012Validator, path: Path
+) -> None:
     assert errors(validator, as_json(path.read_text(encoding="utf-8"))) == []
 
 
@@ -67,11 +70,15 @@ EXAMPLES = sorted((DATA / "chain").glob("*.yaml")) + sorted((REPO / "docs").glob
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_the_schema_accepts_the_documented_examples_and_valid_test_scenarios(validator, path):
+def test_the_schema_accepts_the_documented_examples_and_valid_test_scenarios(
+    validator: jsonschema.Draft202012Validator, path: Path
+) -> None:
     assert errors(validator, as_json(path.read_text(encoding="utf-8"))) == []
 
 
-def test_the_schema_accepts_every_kind_of_set_value_and_event(validator):
+def test_the_schema_accepts_every_kind_of_set_value_and_event(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
     data = as_json("""\
 name: everything
 description: every action, and set values of every shape
@@ -159,16 +166,30 @@ BAD = [
 
 
 @pytest.mark.parametrize(("text", "expected"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_the_schema_rejects_structural_mistakes(validator, text, expected):
+def test_the_schema_rejects_structural_mistakes(
+    validator: jsonschema.Draft202012Validator, text: str, expected: str
+) -> None:
     found = errors(validator, as_json(text))
     assert found, f"accepted: {text!r}"
     assert any(expected in message for message in found), found
 
 
-def test_the_schema_documents_fields_for_editors(schema):
+def test_the_schema_documents_fields_for_editors(schema: dict[str, Any]) -> None:
     props = schema["properties"]
     assert "shipped scenario" in props["extends"]["description"]
     assert "dotted path" in props["set"]["description"]
+    assert "events of these actors" in props["exclude_actors"]["description"]
+    assert "events with these ids" in props["exclude_events"]["description"]
+    # an editor picks a distribution's required parameters from its `dist`
+    [dist_union] = [v for v in props["set"]["additionalProperties"]["anyOf"] if "oneOf" in v]
+    assert dist_union["discriminator"]["propertyName"] == "dist"
+    required = {
+        k: schema["$defs"][k]["required"] for k in ("UniformDistribution", "NormalDistribution")
+    }
+    assert required == {
+        "UniformDistribution": ["dist", "low", "high"],
+        "NormalDistribution": ["dist", "mean", "sd"],
+    }
     actions = {
         d["properties"]["action"]["const"]
         for name, d in schema["$defs"].items()

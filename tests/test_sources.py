@@ -49,23 +49,23 @@ def cited_ids(node: Any) -> list[str]:
     return []
 
 
-def test_the_fact_table_copies_the_rows_the_data_relies_on():
+def test_the_fact_table_copies_the_rows_the_data_relies_on() -> None:
     assert {"R9", "C6", "S9", "E4", "P12"} <= fact_ids()
 
 
-def test_every_number_in_the_network_data_has_a_source_or_an_estimate():
+def test_every_number_in_the_network_data_has_a_source_or_an_estimate() -> None:
     data = yaml.safe_load(PACKAGE_NETWORK.read_text(encoding="utf-8"))
     assert uncited_numbers(data) == []
 
 
-def test_every_cited_row_exists_in_docs_facts():
+def test_every_cited_row_exists_in_docs_facts() -> None:
     data = yaml.safe_load(PACKAGE_NETWORK.read_text(encoding="utf-8"))
     missing = sorted(set(cited_ids(data)) - fact_ids())
     assert missing == []
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
-def test_shipped_scenarios_cite_their_numbers_and_events(path):
+def test_shipped_scenarios_cite_their_numbers_and_events(path: Path) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert uncited_numbers(data.get("set", {})) == []
     for event in data.get("events", []):
@@ -73,7 +73,7 @@ def test_shipped_scenarios_cite_their_numbers_and_events(path):
     assert set(cited_ids(data.get("set", {}))) <= fact_ids()
 
 
-def test_the_uncited_number_check_catches_a_bare_number():
+def test_the_uncited_number_check_catches_a_bare_number() -> None:
     assert uncited_numbers({"ports": {"x": {"storage_t": 5}}}) == ["ports.x.storage_t"]
     assert uncited_numbers({"ports": {"x": {"storage_t": {"value": 5}}}}) == ["ports.x.storage_t"]
     assert uncited_numbers({"x": {"value": 5, "estimate": "because"}}) == []

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from potashsim.analysis.experiment import run
-from potashsim.errors import ScenarioError
+from potashsim.errors import Problem, ScenarioError
 from potashsim.scenario.schema import Horizon, Scenario
 from potashsim.sim.streams import replication_seeds
 
@@ -52,9 +52,13 @@ def load_observations(path: Path = OBSERVED) -> list[Observation]:
     for i, row in enumerate(rows):
         kind = str(row.get("metric", "")).split(":")[0]
         if kind not in _METRICS:
-            raise ScenarioError(f"{path}: observations.{i}.metric: unknown metric {kind!r}")
+            raise ScenarioError(
+                [Problem(str(path), None, f"observations.{i}.metric", f"unknown metric {kind!r}")]
+            )
         if not float(row["low"]) <= float(row["value"]) <= float(row["high"]):
-            raise ScenarioError(f"{path}: observations.{i}: value outside low..high")
+            raise ScenarioError(
+                [Problem(str(path), None, f"observations.{i}.value", "outside low..high")]
+            )
         out.append(
             Observation(
                 str(row["id"]),

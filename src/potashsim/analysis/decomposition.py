@@ -23,12 +23,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from potashsim.contract import DECOMPOSITION
+
 __all__ = ["EFFECTS", "FLOWS", "decompose_years"]
 
 #: The columns each (scenario, replication, year, market) row needs, USD and tonnes.
 FLOWS = ("exported_t", "market_value_usd", "discount_usd", "logistics_cost_usd", "netback_usd")
 #: The parts of a netback change, in the order they are shown; they sum to ``total_usd``.
-EFFECTS = ("volume_usd", "mix_usd", "price_usd", "discount_usd", "logistics_usd")
+EFFECTS = DECOMPOSITION[:-1]
 
 
 def decompose_years(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
@@ -52,7 +54,7 @@ def decompose_years(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
 
     def per_tonne(frame: pd.DataFrame, col: str, v: np.ndarray) -> np.ndarray:
         x = frame[col].to_numpy()
-        return np.divide(x, v, out=np.zeros_like(x, dtype=float), where=v > 0)
+        return np.asarray(np.divide(x, v, out=np.zeros_like(x, dtype=float), where=v > 0))
 
     p1, d1, c1 = (
         per_tonne(o, c, v1) for c in ("market_value_usd", "discount_usd", "logistics_cost_usd")

@@ -14,26 +14,14 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from potashsim.contract import COLUMNS, MONEY, MONTHLY
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim.market import PriceBook, depth_factor
 from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import RunTrace
 
-__all__ = ["MONEY", "deliveries_table", "monthly_table", "summarize"]
-
-MONEY = (
-    "market_value_usd",
-    "sanctions_discount_usd",
-    "depth_discount_usd",
-    "revenue_usd",
-    "discount_usd",
-    "rail_cost_usd",
-    "port_cost_usd",
-    "freight_cost_usd",
-    "logistics_cost_usd",
-    "netback_usd",
-)
+__all__ = ["deliveries_table", "monthly_table", "summarize"]
 
 
 def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.DataFrame:
@@ -130,10 +118,11 @@ def _depth_factors(df: pd.DataFrame, net: NetworkSpec, cal: Calendar) -> dict[st
 
 
 def monthly_table(deliveries: pd.DataFrame) -> pd.DataFrame:
-    """Tidy monthly table: ``month`` × ``route`` × ``market`` with tonnes and money."""
+    """Tidy monthly table: ``month`` × ``route`` × ``market`` with tonnes and money
+    (the contract's ``monthly.csv``)."""
     cols = ["exported_t", *MONEY]
     if deliveries.empty:
-        return pd.DataFrame(columns=["month", "route", "market", *cols])
+        return pd.DataFrame(columns=list(COLUMNS[MONTHLY]))
     month = deliveries["date"].dt.to_period("M").dt.to_timestamp()
     out = (
         deliveries.assign(month=month)

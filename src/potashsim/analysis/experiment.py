@@ -21,15 +21,14 @@ from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS, decompose_years
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
 from potashsim.analysis.executors import run_tasks
+from potashsim.contract import METRICS
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.engine import simulate
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import RunTrace
 from potashsim.sim.streams import replication_seeds
 
-__all__ = ["METRICS", "Comparison", "RunResult", "compare", "run"]
-
-METRICS = ("exported_t", "revenue_usd", "netback_usd", "logistics_cost_usd")
+__all__ = ["Comparison", "RunResult", "compare", "run"]
 
 
 @dataclass
@@ -85,7 +84,7 @@ class Comparison:
     seed: int
     seeds: list[int]
     yearly: pd.DataFrame
-    """scenario, replication, year and the METRICS plus discount_usd."""
+    """The contract's ``replications.csv``: scenario, replication, year, METRICS, discount_usd."""
     monthly_revenue: pd.DataFrame
     monthly_routes: pd.DataFrame
     stats: dict[str, dict[str, dict[str, float | None]]]

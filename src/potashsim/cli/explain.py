@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from potashsim.scenario import paths
 from potashsim.scenario.schema import IceSpec, PricePoint, Scenario
 from potashsim.sim.policy import build_calendar
 
@@ -163,9 +164,7 @@ def parameter_table(s: Scenario) -> str:
     tree = s.network.model_dump(mode="json")
     rows = ["| parameter | value | drawn from | source / estimate |", "|---|---|---|---|"]
     for path in sorted(s.provenance):
-        node: object = tree
-        for seg in path.split("."):
-            node = node[int(seg)] if isinstance(node, list) else node[seg]  # type: ignore[index]
+        node = paths.get(tree, path)
         dist = s.uncertain.get(path)
         spread = ""
         if dist is not None:

@@ -86,22 +86,32 @@ def backtest_table(table: pd.DataFrame, summary: pd.DataFrame, replications: int
             return f"{x:.0%}"
         return f"{x / 1e9:.2f} bn" if metric.startswith("export_value") else f"{x / 1e6:.2f} Mt"
 
-    rows = [
-        (
-            r.id,
-            fmt(r.metric, r.observed),
-            f"{fmt(r.metric, r.low)}-{fmt(r.metric, r.high)}",
-            f"{fmt(r.metric, r.model)} [{fmt(r.metric, r.model_p5)}, {fmt(r.metric, r.model_p95)}]",
-            f"{r.error / r.observed:+.0%}",
-            "yes" if r.within_band else "NO",
-            "in" if r.in_sample else "out",
-            r.sources,
+    rows = []
+    for rec in table.to_dict("records"):
+        metric = str(rec["metric"])
+        obs, lo, hi = float(rec["observed"]), float(rec["low"]), float(rec["high"])
+        model = (float(rec["model"]), float(rec["model_p5"]), float(rec["model_p95"]))
+        rows.append(
+            (
+                str(rec["id"]),
+                fmt(metric, obs),
+                f"{fmt(metric, lo)}-{fmt(metric, hi)}",
+                f"{fmt(metric, model[0])} [{fmt(metric, model[1])}, {fmt(metric, model[2])}]",
+                f"{(model[0] - obs) / obs:+.0%}",
+                "yes" if rec["within_band"] else "NO",
+                "in" if rec["in_sample"] else "out",
+                str(rec["sources"]),
+            )
         )
-        for r in table.itertuples(index=False)
-    ]
     summ = [
-        (s.metric, s.sample, f"{s.within_band}/{s.figures}", f"{s.bias:+.1%}", f"{s.wape:.1%}")
-        for s in summary.itertuples(index=False)
+        (
+            str(s["metric"]),
+            str(s["sample"]),
+            f"{s['within_band']}/{s['figures']}",
+            f"{float(s['bias']):+.1%}",
+            f"{float(s['wape']):.1%}",
+        )
+        for s in summary.to_dict("records")
     ]
     return "\n".join(
         [

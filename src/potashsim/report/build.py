@@ -11,11 +11,9 @@ docs/results-contract.md; the engine is never imported), :mod:`potashsim.report.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +31,7 @@ from potashsim.report.sections import (
     palette,
     run_sections,
 )
+from potashsim.results.atomic import write_bytes
 from potashsim.results.read import (
     ComparisonResults,
     RunResults,
@@ -87,31 +86,15 @@ def _sections(
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
+    """Write ``data`` to ``path`` all at once (:func:`potashsim.results.atomic.write_bytes`).
 
     Raises:
         ReportError: the folder cannot be created or the file cannot be written.
     """
     try:
-        _replace_file(path, data)
+        write_bytes(path, data)
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-def _replace_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def build_report(
@@ -148,6 +131,10 @@ def build_report(
     return out
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def build_backtest_report(
     table: pd.DataFrame, summary: pd.DataFrame, out: Path | str, *, command: str | None = None
 ) -> Path:
@@ -179,8 +166,7 @@ def build_backtest_report(
             "was fitted to them. Out-of-sample figures (red) informed no parameter."
             + (f" Built by: {command}" if command else ""),
             [Chart("backtest", charts.backtest_chart(table))],
-            provenance_table(shown.to_dict("records"))
-            + provenance_table(summary.round(3).to_dict("records")),
+            provenance_table(_records(shown)) + provenance_table(_records(summary.round(3))),
         )
     ]
     out = Path(out)

@@ -1,7 +1,8 @@
 """Reads saved results folders back (docs/results-contract.md): run folders and comparisons.
 
-Only the contract's files are read; the engine is never imported or re-run. Every problem is a
-:class:`~potashsim.errors.ResultsError` that names the folder and the file.
+Only the contract's files are read, with the names and columns of :mod:`potashsim.contract`; the
+engine is never imported or re-run. Every problem is a :class:`~potashsim.errors.ResultsError`
+that names the folder and the file.
 """
 
 from __future__ import annotations
@@ -14,109 +15,21 @@ from typing import Any
 
 import pandas as pd
 
+from potashsim import contract as c
 from potashsim.errors import ResultsError
 
-RUN_FILES = (
-    "summary.json",
-    "monthly.csv",
-    "utilisation.csv",
-    "timeline.csv",
-    "network.json",
-    "manifest.json",
-    "scenario.resolved.yaml",
-)
-COMPARISON_FILES = (
-    "comparison.json",
-    "comparison.csv",
-    "replications.csv",
-    "monthly_revenue.csv",
-    "monthly_routes.csv",
-)
-#: The money columns of ``monthly.csv``, USD.
-MONEY_COLUMNS = (
-    "revenue_usd",
-    "discount_usd",
-    "rail_cost_usd",
-    "port_cost_usd",
-    "freight_cost_usd",
-    "logistics_cost_usd",
-    "netback_usd",
-)
-_STATS = ("mean", "diff_mean", "diff_ci_low", "diff_ci_high")
-_CSV_COLUMNS: dict[str, tuple[str, ...]] = {
-    "monthly.csv": ("month", "route", "market", "exported_t", *MONEY_COLUMNS),
-    "utilisation.csv": (
-        "month",
-        "kind",
-        "facility",
-        "used",
-        "capacity",
-        "utilisation",
-        "mean_wait_days",
-    ),
-    "timeline.csv": (
-        "kind",
-        "target",
-        "start",
-        "end",
-        "state",
-        "value",
-        "actor",
-        "action",
-        "source",
-    ),
-    "comparison.csv": ("scenario", "metric", *_STATS, "unit"),
-    "replications.csv": (
-        "scenario",
-        "replication",
-        "year",
-        "exported_t",
-        "revenue_usd",
-        "netback_usd",
-        "logistics_cost_usd",
-        "discount_usd",
-    ),
-    "monthly_revenue.csv": ("scenario", "replication", "month", "revenue_usd", "exported_t"),
-    "monthly_routes.csv": ("scenario", "month", "route", "exported_t"),
-}
-_CSV_DATES = {
-    "monthly.csv": ("month",),
-    "utilisation.csv": ("month",),
-    "timeline.csv": ("start", "end"),
-    "monthly_revenue.csv": ("month",),
-    "monthly_routes.csv": ("month",),
-}
-# Ids stay text even when one looks like a number (a facility called "2022").
-_CSV_TEXT = (
-    "route",
-    "market",
-    "kind",
-    "facility",
-    "target",
-    "state",
-    "actor",
-    "action",
-    "source",
-    "scenario",
-    "metric",
-    "unit",
-)
-_JSON_KEYS = {
-    "summary.json": ("scenario", "horizon_start", "horizon_end"),
-    "network.json": ("nodes", "links"),
-    "manifest.json": (),
-    "comparison.json": (
-        "base",
-        "scenarios",
-        "replications",
-        "seed",
-        "command",
-        "potashsim_version",
-        "scenario_hashes",
-        "stats",
-        "decomposition",
-    ),
-}
+__all__ = [
+    "ComparisonResults",
+    "RunResults",
+    "all_runs",
+    "load_comparison",
+    "load_results",
+    "load_run",
+]
+
+# Keys added to the contract after folders were first written: a folder without them is stale,
+# not damaged, and the message says how to write it again.
+_ADDED_LATER = {c.NETWORK: ("routes",)}
 
 
 class _Bundle:
@@ -203,23 +116,30 @@ def _read_json(folder: Path, name: str) -> dict[str, Any]:
         raise ResultsError(f"{path}: cannot be read as JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ResultsError(f"{path}: expected a JSON object")
-    missing = [k for k in _JSON_KEYS.get(name, ()) if k not in data]
+    missing = [k for k in c.JSON_KEYS[name] if k not in data]
     if missing:
-        raise ResultsError(f"{path}: missing key(s) {', '.join(missing)}")
+        stale = set(missing) <= set(_ADDED_LATER.get(name, ()))
+        hint = (
+            f"; {folder} was written by an older potashsim: move it away and run the scenario "
+            "again (potashsim run or potashsim compare) to rewrite it"
+            if stale
+            else ""
+        )
+        raise ResultsError(f"{path}: missing key(s) {', '.join(missing)}{hint}")
     return data
 
 
 def _read_csv(folder: Path, name: str) -> pd.DataFrame:
     path = folder / name
-    columns = _CSV_COLUMNS[name]
+    columns = c.COLUMNS[name]
     try:
-        frame = pd.read_csv(path, dtype={c: str for c in _CSV_TEXT if c in columns})
+        frame = pd.read_csv(path, dtype={col: str for col in c.TEXT_COLUMNS if col in columns})
     except (OSError, ValueError) as exc:  # EmptyDataError and ParserError are ValueErrors
         raise ResultsError(f"{path}: cannot be read as CSV ({exc})") from exc
-    missing = [c for c in columns if c not in frame.columns]
+    missing = [col for col in columns if col not in frame.columns]
     if missing:
         raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}")
-    for col in _CSV_DATES.get(name, ()):
+    for col in c.DATE_COLUMNS.get(name, ()):
         try:
             frame[col] = pd.to_datetime(frame[col], format="ISO8601")
         except (ValueError, TypeError) as exc:
@@ -238,24 +158,25 @@ def load_run(folder: Path | str) -> RunResults:
     """Read a run folder ``results/<scenario>/<run-id>/``.
 
     Raises:
-        ResultsError: the folder or one of :data:`RUN_FILES` is missing, or a file lacks a
-            column/key of the contract or a date cannot be parsed; the message names the file.
+        ResultsError: the folder or one of :data:`potashsim.contract.RUN_FILES` is missing, or a
+            file lacks a column/key of the contract or a date cannot be parsed; the message names
+            the file (and, for a folder written before a key was added, says to write it again).
     """
     folder = Path(folder)
-    _check_files(folder, RUN_FILES, "run folder")
-    summary = _read_json(folder, "summary.json")
+    _check_files(folder, c.RUN_FILES, "run folder")
+    summary = _read_json(folder, c.SUMMARY)
     try:
         horizon = (pd.Timestamp(summary["horizon_start"]), pd.Timestamp(summary["horizon_end"]))
     except ValueError as exc:
-        raise ResultsError(f"{folder / 'summary.json'}: horizon dates are not ISO dates") from exc
+        raise ResultsError(f"{folder / c.SUMMARY}: horizon dates are not ISO dates") from exc
     return RunResults(
         folder=folder,
         scenario=str(summary["scenario"]),
         horizon=horizon,
         summary=summary,
-        network=_read_json(folder, "network.json"),
-        manifest=_read_json(folder, "manifest.json"),
-        **_read_csvs(folder, RUN_FILES),
+        network=_read_json(folder, c.NETWORK),
+        manifest=_read_json(folder, c.MANIFEST),
+        **_read_csvs(folder, c.RUN_FILES),
     )
 
 
@@ -263,12 +184,13 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
     """Read a comparison folder ``results/compare/<id>/`` and its ``runs/<scenario>/`` folders.
 
     Raises:
-        ResultsError: the folder, one of :data:`COMPARISON_FILES` or a scenario's run folder is
-            missing or incomplete; the message names the folder and the file.
+        ResultsError: the folder, one of :data:`potashsim.contract.COMPARISON_FILES` or a
+            scenario's run folder is missing or incomplete; the message names the folder and the
+            file.
     """
     folder = Path(folder)
-    _check_files(folder, COMPARISON_FILES, "comparison folder")
-    meta = _read_json(folder, "comparison.json")
+    _check_files(folder, c.COMPARISON_FILES, "comparison folder")
+    meta = _read_json(folder, c.COMPARISON)
     scenarios = [str(s) for s in meta["scenarios"]]
     stats = pd.DataFrame(
         [
@@ -276,23 +198,15 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
             for s, metrics in meta["stats"].items()
             for m, values in metrics.items()
         ],
-        columns=["scenario", "metric", *_STATS],
+        columns=["scenario", "metric", *c.STATS],
     )
     decomposition = pd.DataFrame(
         [{"scenario": s, **parts} for s, parts in meta["decomposition"].items()],
-        columns=[
-            "scenario",
-            "volume_usd",
-            "mix_usd",
-            "price_usd",
-            "discount_usd",
-            "logistics_usd",
-            "total_usd",
-        ],
+        columns=["scenario", *c.DECOMPOSITION],
     )
     for name, frame in (("stats", stats), ("decomposition", decomposition)):
         if frame.drop(columns="scenario").isna().any().any():
-            raise ResultsError(f"{folder / 'comparison.json'}: {name} has missing values")
+            raise ResultsError(f"{folder / c.COMPARISON}: {name} has missing values")
     return ComparisonResults(
         folder=folder,
         base=str(meta["base"]),
@@ -300,8 +214,8 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
         meta=meta,
         stats=stats,
         decomposition=decomposition,
-        **_read_csvs(folder, COMPARISON_FILES),
-        runs={s: load_run(folder / "runs" / s) for s in scenarios},
+        **_read_csvs(folder, c.COMPARISON_FILES),
+        runs={s: load_run(folder / c.RUNS / s) for s in scenarios},
     )
 
 
@@ -312,16 +226,14 @@ def load_results(path: Path | str) -> ComparisonResults | RunResults:
         ResultsError: the folder is missing, is neither kind, or is incomplete.
     """
     path = Path(path)
-    if (path / "comparison.json").is_file():
+    if (path / c.COMPARISON).is_file():
         return load_comparison(path)
-    if (path / "summary.json").is_file() or (path / "manifest.json").is_file():
+    if (path / c.SUMMARY).is_file() or (path / c.MANIFEST).is_file():
         return load_run(path)
     if not path.is_dir():
         raise ResultsError(f"results folder {path} does not exist or is not a folder")
     inside = sorted(
-        p
-        for p in path.iterdir()
-        if (p / "summary.json").is_file() or (p / "comparison.json").is_file()
+        p for p in path.iterdir() if (p / c.SUMMARY).is_file() or (p / c.COMPARISON).is_file()
     )
     hint = ""
     if inside:

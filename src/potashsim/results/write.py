@@ -1,7 +1,9 @@
 """Save runs and comparisons under ``results/`` (the contract in docs/results-contract.md).
 
-Every folder is written to a temporary sibling and renamed into place, so an interrupted or failed
-write leaves no half-written folder. A run folder's name is a hash of what determines its
+File names and columns are those of :mod:`potashsim.contract`. Only what was run is written: a
+run's or a comparison's own tables, never a re-run. Every folder is built beside its place and
+renamed into it (:func:`potashsim.results.atomic.replacing`), so an interrupted or failed write
+leaves no half-written folder. A run folder's name is a hash of what determines its
 content; an existing folder with the same summary is left as it is, one with a different summary
 is never overwritten.
 """
@@ -10,12 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,9 +20,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from potashsim.analysis.experiment import Comparison, RunResult, run
+from potashsim import contract as c
+from potashsim.analysis.experiment import Comparison, RunResult
 from potashsim.errors import ResultsError
+from potashsim.results.atomic import replacing
 from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
 
 __all__ = ["save_comparison", "save_run", "scenario_hash", "versions"]
@@ -57,25 +57,21 @@ def _dump_json(path: Path, data: Any) -> None:
     )
 
 
-@contextmanager
-def _atomic_folder(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder next to ``final``; rename it into place if the block succeeds."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    # mkdtemp makes the folder private (0700); results are for sharing, so honour the umask
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        yield tmp
-        os.replace(tmp, final) if not final.exists() else None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+def _write_csv(folder: Path, name: str, frame: pd.DataFrame) -> None:
+    """Write ``frame`` as the contract's CSV file ``name``, with exactly its columns, in order.
+
+    Raises:
+        KeyError: ``frame`` lacks a column of the contract (a bug upstream, never a user's).
+    """
+    frame.to_csv(folder / name, columns=list(c.COLUMNS[name]), index=False)
 
 
 def network_json(net: NetworkSpec) -> dict[str, Any]:
-    """Nodes, links, ports, borders, markets and lanes with coordinates, for the map."""
+    """Nodes, links, ports, borders, markets and lanes with coordinates, and routes: for the map.
+
+    Each route's rail links are those the model ran (:func:`potashsim.sim.network.routes`), so
+    that the report draws the flows where the cargo went and never works the paths out again.
+    """
     nodes = [
         {
             "id": k,
@@ -118,37 +114,36 @@ def network_json(net: NetworkSpec) -> dict[str, Any]:
             for r, lanes in net.lanes.items()
             for m in lanes
         ],
+        "routes": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "origin": r.origin,
+                "links": list(r.links),
+                "markets": list(r.markets),
+            }
+            for r in routes(net)
+        ],
     }
 
 
 def timeline_table(cal: Calendar) -> pd.DataFrame:
     """The policy timeline as intervals (see the contract's ``timeline.csv``)."""
-    rows = [
-        {
-            "kind": i.kind,
-            "target": i.target,
-            "start": i.start,
-            "end": i.end,
-            "state": i.state,
-            "value": i.value,
-            "actor": i.actor,
-            "action": i.action,
-            "source": i.source,
-        }
-        for i in cal.intervals
-    ]
-    cols = ["kind", "target", "start", "end", "state", "value", "actor", "action", "source"]
-    return pd.DataFrame(rows, columns=cols)
+    cols = c.COLUMNS[c.TIMELINE]
+    return pd.DataFrame(
+        [tuple(getattr(i, col) for col in cols) for i in cal.intervals], columns=list(cols)
+    )
 
 
 def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> None:
-    _dump_json(folder / "summary.json", result.summary)
-    result.monthly.to_csv(folder / "monthly.csv", index=False)
-    result.utilisation.to_csv(folder / "utilisation.csv", index=False)
-    timeline_table(result.calendar).to_csv(folder / "timeline.csv", index=False)
-    _dump_json(folder / "network.json", network_json(result.network))
-    _dump_json(folder / "manifest.json", manifest)
-    (folder / "scenario.resolved.yaml").write_text(
+    folder.mkdir(parents=True)
+    _dump_json(folder / c.SUMMARY, result.summary)
+    _write_csv(folder, c.MONTHLY, result.monthly)
+    _write_csv(folder, c.UTILISATION, result.utilisation)
+    _write_csv(folder, c.TIMELINE, timeline_table(result.calendar))
+    _dump_json(folder / c.NETWORK, network_json(result.network))
+    _dump_json(folder / c.MANIFEST, manifest)
+    (folder / c.SCENARIO).write_text(
         yaml.safe_dump(
             json.loads(_scenario_json(result.scenario)), sort_keys=False, allow_unicode=True
         ),
@@ -182,17 +177,17 @@ def save_run(
     if folder.exists():
         _check_same(folder, result.summary)
         return folder
-    with _atomic_folder(folder) as tmp:
+    with replacing(folder, keep_existing=True) as tmp:
         _write_run(tmp, result, manifest)
     return folder
 
 
 def _check_same(folder: Path, summary: dict[str, Any]) -> None:
     try:
-        old = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        old = json.loads((folder / c.SUMMARY).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ResultsError(
-            f"{folder} exists but its summary.json cannot be read ({err}); move it away to rerun"
+            f"{folder} exists but its {c.SUMMARY} cannot be read ({err}); move it away to rerun"
         ) from err
     new = json.loads(json.dumps(summary, default=str))
     if old != new:
@@ -206,8 +201,19 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
     """Write ``cmp`` to ``root/compare/<id>/`` with a representative run per scenario.
 
     The representative run of each scenario is replication 0 (its seed is ``cmp.seeds[0]``),
-    saved whole under ``runs/<scenario>/`` for the map, timeline and bottleneck charts.
+    saved whole under ``runs/<scenario>/`` for the map, timeline and bottleneck charts. It is
+    taken from ``cmp.representative``: results are written from what was run, never re-run.
+
+    Raises:
+        ResultsError: ``cmp`` lacks the representative run of a scenario, or the folder exists
+            with different statistics (it is left untouched).
     """
+    missing = [s.name for s in cmp.scenarios if s.name not in cmp.representative]
+    if missing:
+        raise ResultsError(
+            f"the comparison holds no representative run of {', '.join(missing)}; save the "
+            "Comparison that potashsim.compare returned"
+        )
     hashes = {s.name: scenario_hash(s) for s in cmp.scenarios}
     ver = versions()
     key = json.dumps([hashes, cmp.replications, cmp.seed, ver["potashsim"]], sort_keys=True)
@@ -226,35 +232,27 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         "wall_time_s": round(cmp.wall_s, 3),
     }
     if folder.exists():
-        old = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+        old = json.loads((folder / c.COMPARISON).read_text(encoding="utf-8"))
         if old.get("stats") != json.loads(json.dumps(cmp.stats)):
             raise ResultsError(f"{folder} exists with different results; refusing to overwrite")
         return folder
-    units = {
-        "exported_t": "t",
-        "revenue_usd": "USD",
-        "netback_usd": "USD",
-        "logistics_cost_usd": "USD",
-    }
     rows = [
-        {"scenario": s, "metric": m, **v, "unit": units[m]}
+        {"scenario": s, "metric": m, **v, "unit": c.UNITS[m]}
         for s, metrics in cmp.stats.items()
         for m, v in metrics.items()
     ]
-    with _atomic_folder(folder) as tmp:
-        _dump_json(tmp / "comparison.json", doc)
-        pd.DataFrame(rows).to_csv(tmp / "comparison.csv", index=False)
-        cmp.yearly.to_csv(tmp / "replications.csv", index=False)
-        cmp.decomposition_by_year.to_csv(tmp / "decomposition.csv", index=False)
-        mr = cmp.monthly_revenue.copy()
-        mr["month"] = pd.to_datetime(mr["month"]).dt.date
-        mr.to_csv(tmp / "monthly_revenue.csv", index=False)
-        routes = cmp.monthly_routes.copy()
-        routes["month"] = pd.to_datetime(routes["month"]).dt.date
-        routes.to_csv(tmp / "monthly_routes.csv", index=False)
+    with replacing(folder, keep_existing=True) as tmp:
+        tmp.mkdir()
+        _dump_json(tmp / c.COMPARISON, doc)
+        _write_csv(tmp, c.COMPARISON_TABLE, pd.DataFrame(rows))
+        _write_csv(tmp, c.REPLICATIONS, cmp.yearly)
+        _write_csv(tmp, c.DECOMPOSITION_TABLE, cmp.decomposition_by_year)
+        for name, frame in (
+            (c.MONTHLY_REVENUE, cmp.monthly_revenue),
+            (c.MONTHLY_ROUTES, cmp.monthly_routes),
+        ):
+            _write_csv(tmp, name, frame.assign(month=pd.to_datetime(frame["month"]).dt.date))
         for s in cmp.scenarios:
-            result = cmp.representative.get(s.name) or run(s, seed=cmp.seeds[0])
-            sub = tmp / "runs" / s.name
-            sub.mkdir(parents=True)
-            _write_run(sub, result, _manifest(result, command, []))
+            result = cmp.representative[s.name]
+            _write_run(tmp / c.RUNS / s.name, result, _manifest(result, command, []))
     return folder

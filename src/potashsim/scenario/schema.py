@@ -8,17 +8,19 @@ checked in ``Scenario``'s after-validator, so a ``Scenario`` object is always in
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import heapq
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from potashsim.scenario.graph import has_target, rail_paths, target_ids
+from potashsim.text import did_you_mean
+
 __all__ = [
     "ACTORS",
+    "ID_PATTERN",
     "TARGET_KINDS",
+    "TARGET_PATTERN",
     "BorderSpec",
     "Distribution",
     "Event",
@@ -31,11 +33,14 @@ __all__ = [
     "ModelSpec",
     "NetworkSpec",
     "NodeSpec",
+    "NormalDistribution",
     "OutputStep",
     "PortSpec",
     "PricePoint",
     "Scenario",
     "ScenarioFile",
+    "TriangularDistribution",
+    "UniformDistribution",
     "WorldMarketSpec",
 ]
 
@@ -72,7 +77,8 @@ Actor = Literal[
 TARGET_KINDS = ("link", "port", "border", "market", "lane", "mine")
 
 _ID = r"[a-z][a-z0-9_]*"
-Id = Annotated[str, Field(pattern=f"^{_ID}$", description="lower_snake_case identifier")]
+ID_PATTERN = f"^{_ID}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="lower_snake_case identifier")]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
@@ -84,15 +90,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
-class Distribution(Strict):
-    """An uncertain number, drawn once per replication from the run's seed.
+class _DistributionBase(Strict):
+    """The parameters any distribution may carry; each kind below requires its own.
 
-    ``uniform`` needs low/high; ``triangular`` low/mode/high; ``normal`` mean/sd and is clipped to
-    [low, high] when given. The point value (used by deterministic runs) is the mode or the mean,
-    or the midpoint for uniform.
+    A parameter its kind does not use (``sd`` of a uniform) is accepted and ignored, as it
+    always was: the resolved scenario, and so its hash and the run folder names, stay the same.
     """
 
-    dist: Literal["uniform", "triangular", "normal"]
+    dist: str
     low: float | None = None
     high: float | None = None
     mode: float | None = None
@@ -100,29 +105,64 @@ class Distribution(Strict):
     sd: NonNegative | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> Distribution:
-        need = {
-            "uniform": ("low", "high"),
-            "triangular": ("low", "mode", "high"),
-            "normal": ("mean", "sd"),
-        }[self.dist]
-        missing = [k for k in need if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
+    def _order(self) -> _DistributionBase:
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"low ({self.low}) is above high ({self.high})")
-        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
+        return self
+
+
+class UniformDistribution(_DistributionBase):
+    """Any value in [low, high] equally likely; the point value is the midpoint."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @property
+    def point(self) -> float:
+        """The value a deterministic run uses."""
+        return (self.low + self.high) / 2
+
+
+class TriangularDistribution(_DistributionBase):
+    """From low to high, most likely at mode; the point value is the mode."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _mode_inside(self) -> TriangularDistribution:
+        if not (self.low <= self.mode <= self.high):
             raise ValueError(f"mode ({self.mode}) must lie between low and high")
         return self
 
     @property
     def point(self) -> float:
         """The value a deterministic run uses."""
-        if self.dist == "triangular":
-            return float(self.mode)  # type: ignore[arg-type]
-        if self.dist == "normal":
-            return float(self.mean)  # type: ignore[arg-type]
-        return (float(self.low) + float(self.high)) / 2  # type: ignore[arg-type]
+        return self.mode
+
+
+class NormalDistribution(_DistributionBase):
+    """Mean and standard deviation, clipped to [low, high] when given; the point value is the
+    mean."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: NonNegative
+
+    @property
+    def point(self) -> float:
+        """The value a deterministic run uses."""
+        return self.mean
+
+
+Distribution = Annotated[
+    UniformDistribution | TriangularDistribution | NormalDistribution,
+    Field(discriminator="dist"),
+]
+"""An uncertain number, drawn once per replication from the run's seed; ``dist`` picks the kind."""
 
 
 class Horizon(Strict):
@@ -404,55 +444,6 @@ class NetworkSpec(Strict):
         _raise_problems(network_problems(self))
         return self
 
-    def has_target(self, kind: str, ident: str) -> bool:
-        """Whether ``kind:ident`` names something in this network (``market:all`` does)."""
-        if kind == "lane":
-            region, _, market = ident.partition(".")
-            return market in self.lanes.get(region, {})
-        if kind == "market" and ident == "all":
-            return True
-        tables: dict[str, Mapping[str, object]] = {
-            "link": self.links,
-            "port": self.ports,
-            "border": self.borders,
-            "market": self.markets,
-            "mine": self.mines,
-        }
-        table = tables.get(kind)
-        return table is not None and ident in table
-
-    def rail_paths(self, origin: str) -> dict[str, tuple[str, ...]]:
-        """Shortest rail path (link ids) from ``origin`` to every reachable node, by distance."""
-        adj: dict[str, list[tuple[str, str, float]]] = {}
-        for lid, link in self.links.items():
-            adj.setdefault(link.from_node, []).append((link.to_node, lid, link.distance_km))
-        best: dict[str, float] = {origin: 0.0}
-        path: dict[str, tuple[str, ...]] = {origin: ()}
-        heap = [(0.0, origin)]
-        while heap:
-            d, node = heapq.heappop(heap)
-            if d > best.get(node, float("inf")):
-                continue
-            for nxt, lid, km in sorted(adj.get(node, [])):
-                if d + km < best.get(nxt, float("inf")):
-                    best[nxt] = d + km
-                    path[nxt] = (*path[node], lid)
-                    heapq.heappush(heap, (d + km, nxt))
-        return path
-
-    def target_ids(self, kind: str) -> list[str]:
-        """All ids of one kind, for suggestions."""
-        if kind == "lane":
-            return [f"{r}.{m}" for r, lanes in self.lanes.items() for m in lanes]
-        tables: dict[str, Mapping[str, object]] = {
-            "link": self.links,
-            "port": self.ports,
-            "border": self.borders,
-            "market": self.markets,
-            "mine": self.mines,
-        }
-        return list(tables.get(kind, {}))
-
 
 def _raise_problems(problems: list[tuple[str, str]]) -> None:
     # One line per problem, "path: message", so the loader can place each one in its file.
@@ -498,7 +489,7 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
     origins = {m.node for m in net.mines.values()}
     if len(origins) > 1:
         return [("mines", f"all mines must share one rail node, found {sorted(origins)}")]
-    paths = net.rail_paths(origins.pop())
+    paths = rail_paths(net, origins.pop())
     for kind, items in (("ports", net.ports), ("borders", net.borders)):
         for key, item in items.items():
             if not paths.get(item.node):
@@ -552,19 +543,17 @@ def event_problems(
         if target is None:
             continue
         kind, _, ident = target.partition(":")
-        if not net.has_target(kind, ident):
-            msg = f"no {kind} {ident!r} in the network"
-            close = difflib.get_close_matches(ident, net.target_ids(kind), n=1)
-            if close:
-                msg += f"; did you mean `{kind}:{close[0]}`?"
-            problems.append((i, "target", msg))
+        if not has_target(net, kind, ident):
+            hint = did_you_mean(ident, target_ids(net, kind), prefix=f"{kind}:")
+            problems.append((i, "target", f"no {kind} {ident!r} in the network{hint}"))
     return problems
 
 
+TARGET_PATTERN = rf"^(link|port|border|market|mine):{_ID}$|^lane:{_ID}\.{_ID}$"
 Target = Annotated[
     str,
     Field(
-        pattern=r"^(link|port|border|market|mine):[a-z][a-z0-9_]*$|^lane:[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        pattern=TARGET_PATTERN,
         description="kind:id, e.g. link:lt_transit, port:klaipeda, market:eu, market:all, "
         "lane:baltic_lt.brazil",
     ),
@@ -707,9 +696,9 @@ class ScenarioFile(Strict):
     stochastic: bool | None = None
     """Draw uncertain parameters per replication (true) or use their point values (false)."""
     exclude_actors: tuple[Actor, ...] = ()
+    """Drop the inherited events of these actors (a counterfactual where they never acted)."""
     exclude_events: tuple[Id, ...] = ()
     """Drop the inherited events with these ids (e.g. one measure that was never taken)."""
-    """Drop the inherited events of these actors (a counterfactual where they never acted)."""
     set: dict[str, SetValue] = Field(default_factory=dict)
     """Parameter overrides by dotted path, e.g. ``ports.klaipeda.handling_usd_per_t: 11``."""
     events: tuple[Event, ...] = ()

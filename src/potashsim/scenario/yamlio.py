@@ -13,13 +13,12 @@ from typing import Any
 import yaml
 
 from potashsim.errors import Problem
+from potashsim.scenario.paths import KeyPath
 
 __all__ = ["MAX_FILE_BYTES", "MAX_NODES", "Document", "KeyPath", "parse_yaml", "read_yaml"]
 
 MAX_FILE_BYTES = 1_000_000
 """Scenario and network files larger than this are refused (a scenario is a few kB)."""
-
-KeyPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)

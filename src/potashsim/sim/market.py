@@ -152,7 +152,8 @@ def depth_factor(delivered_t: np.ndarray, market: MarketSpec, world: WorldMarket
     window = world.window_days
     recent = trailing_sum(delivered_t, window) + delivered_t
     excess = np.maximum(0.0, recent * 365.0 / window - market.demand_t_per_year)
-    return np.exp(-excess / _depth_t_per_year(market, world))
+    out: np.ndarray = np.exp(-excess / _depth_t_per_year(market, world))
+    return out
 
 
 def _depth_t_per_year(market: MarketSpec, world: WorldMarketSpec) -> float:

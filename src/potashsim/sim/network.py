@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.scenario import paths
+from potashsim.scenario.graph import rail_paths
+from potashsim.scenario.schema import (
+    NetworkSpec,
+    Scenario,
+    TriangularDistribution,
+    UniformDistribution,
+)
 from potashsim.sim.streams import stream
 
 __all__ = ["Route", "realize", "routes"]
@@ -38,18 +45,18 @@ class Route:
 def routes(net: NetworkSpec) -> list[Route]:
     """Every terminal reachable from the mines' node, as a route; sorted by id."""
     origin = next(iter(net.mines.values())).node
-    paths = net.rail_paths(origin)
+    rail = rail_paths(net, origin)
     out: list[Route] = []
     for pid, port in net.ports.items():
-        if paths.get(port.node):
+        if rail.get(port.node):
             out.append(
                 Route(
-                    pid, "port", origin, paths[port.node], tuple(net.lanes.get(port.sea_region, {}))
+                    pid, "port", origin, rail[port.node], tuple(net.lanes.get(port.sea_region, {}))
                 )
             )
     for bid, border in net.borders.items():
-        if paths.get(border.node):
-            out.append(Route(bid, "border", origin, paths[border.node], (border.market,)))
+        if rail.get(border.node):
+            out.append(Route(bid, "border", origin, rail[border.node], (border.market,)))
     return sorted(out, key=lambda r: r.id)
 
 
@@ -63,14 +70,13 @@ def realize(scenario: Scenario, seed: int) -> NetworkSpec:
     tree: dict[str, Any] = scenario.network.model_dump(mode="json")
     for path, dist in sorted(scenario.uncertain.items()):
         rng = stream(seed, f"param:{path}")
-        if dist.dist == "uniform":
-            value = rng.uniform(_given(dist.low, path), _given(dist.high, path))
-        elif dist.dist == "triangular":
-            low, high = _given(dist.low, path), _given(dist.high, path)
-            mode = _given(dist.mode, path)
+        if isinstance(dist, UniformDistribution):
+            value = rng.uniform(dist.low, dist.high)
+        elif isinstance(dist, TriangularDistribution):
+            low, high, mode = dist.low, dist.high, dist.mode
             value = rng.triangular(low, mode, high) if high > low else mode
         else:
-            value = rng.normal(_given(dist.mean, path), _given(dist.sd, path))
+            value = rng.normal(dist.mean, dist.sd)
             if dist.low is not None or dist.high is not None:
                 lo = dist.low if dist.low is not None else -float("inf")
                 hi = dist.high if dist.high is not None else float("inf")
@@ -79,20 +85,8 @@ def realize(scenario: Scenario, seed: int) -> NetworkSpec:
     return NetworkSpec.model_validate(tree)
 
 
-def _given(x: float | None, path: str) -> float:
-    """A parameter the validated :class:`Distribution` guarantees for its kind."""
-    if x is None:
-        raise ValueError(f"{path}: distribution parameter missing")
-    return x
-
-
 def _assign(tree: dict[str, Any], path: str, value: float) -> None:
-    node: Any = tree
-    segs = path.split(".")
-    for seg in segs[:-1]:
-        node = node[int(seg)] if isinstance(node, list) else node[seg]
-    last: Any = int(segs[-1]) if isinstance(node, list) else segs[-1]
     # integer fields (wagons, berths) stay integers after a draw
-    node[last] = (
-        round(value) if isinstance(node[last], int) and not isinstance(node[last], bool) else value
-    )
+    old = paths.get(tree, path)
+    whole = isinstance(old, int) and not isinstance(old, bool)
+    paths.assign(tree, path, round(value) if whole else value)

@@ -232,13 +232,13 @@ def _problem(w: World, day: int, period: int) -> Problem:
                 pairs.append(Pair(r.id, m, float(w.prices[m][sale] - cost), r.links))
                 continue
             # one pair per tranche of the market's demand curve, at its marginal revenue
-            for k, (_width, mr) in enumerate(w.tranches[m]):
+            for step, (_width, mr) in enumerate(w.tranches[m]):
                 netback = (
                     known[m] - cost + COMMITTED_PRIORITY_USD_PER_T
                     if mr == COMMITTED
                     else known[m] * mr - cost
                 )
-                pairs.append(Pair(r.id, m, float(netback), r.links, f"{m}#{k}"))
+                pairs.append(Pair(r.id, m, float(netback), r.links, f"{m}#{step}"))
     end = min(last, day + period - 1)
     produce = sum(float(w.output_t_per_day[k][day : end + 1].sum()) for k in w.net.mines)
     domestic = net.model.domestic_t_per_year / 365.0 * period
@@ -262,7 +262,7 @@ def _problem(w: World, day: int, period: int) -> Problem:
         markets = {m: spec.demand_t_per_year * period / 365.0 for m, spec in net.markets.items()}
     else:
         markets = {
-            f"{m}#{k}": width for m, ts in w.tranches.items() for k, (width, _) in enumerate(ts)
+            f"{m}#{i}": width for m, ts in w.tranches.items() for i, (width, _) in enumerate(ts)
         }
     return Problem(tuple(pairs), max(0.0, supply), links, terminals, markets)
 

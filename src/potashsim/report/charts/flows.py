@@ -1,20 +1,19 @@
 """What the map draws, worked out from saved results: periods, route paths, link flows, closures.
 
-``monthly.csv`` records only the terminal a cargo left the rail network at, so the rail links a
-route uses are derived from ``network.json`` (:func:`route_links`), and a link's flow is the sum
-of the exports of every route whose path uses it (:func:`link_flows`).
+``monthly.csv`` records the terminal a cargo left the rail network at, ``network.json`` the rail
+links of each route (:func:`route_links`), so a link's flow is the sum of the exports of every
+route whose path uses it (:func:`link_flows`).
 """
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from potashsim.contract import MONTHLY, NETWORK
 from potashsim.errors import ReportError
 from potashsim.report.charts.style import require
 
@@ -54,65 +53,27 @@ def in_period(monthly: pd.DataFrame, period: Period) -> pd.DataFrame:
     return monthly[monthly["month"].between(start, end)]
 
 
-def _route_node(network: Mapping[str, Any], route: str) -> str:
-    for key in ("ports", "borders"):
-        for item in network.get(key, []):
-            if item["id"] == route:
-                return str(item["node"])
-    if any(n["id"] == route for n in network["nodes"]):
-        return route
-    raise ReportError(
-        f"route {route!r} is neither a port, a border crossing nor a node in network.json"
-    )
+def route_links(network: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The rail links of every route, in running order, as ``network.json`` records them.
 
-
-def route_links(network: Mapping[str, Any], route: str) -> list[str]:
-    """The rail links a route's cargo travels, from the nearest mine to the route's terminal.
-
-    The path is the shortest by ``distance_km`` over the links (taken as undirected) from any
-    node of kind ``mine`` to the route's node (a port's or border crossing's ``node``).
+    The model computes the routes once (``potashsim.sim.network.routes``) and the results writer
+    records them, so the map draws the paths the cargo took and never works them out again.
 
     Args:
-        network: the parsed ``network.json``.
-        route: a route id (= a port or border id).
+        network: the parsed ``network.json``, with its ``routes``.
 
     Returns:
-        Link ids in travel order (empty when the terminal is itself a mine node).
+        ``{route id: [link id, ...]}``.
 
     Raises:
-        ReportError: the route is unknown, there is no mine, or no path exists.
+        ReportError: ``network`` has no ``routes`` (a folder written by an older potashsim).
     """
-    target = _route_node(network, route)
-    mines = [str(n["id"]) for n in network["nodes"] if n.get("kind") == "mine"]
-    if not mines:
-        raise ReportError("network.json has no node of kind 'mine' to start routes from")
-    adjacency: dict[str, list[tuple[str, str, float]]] = {}
-    for link in network["links"]:
-        dist = float(link.get("distance_km") or 0.0)
-        adjacency.setdefault(link["from"], []).append((link["to"], link["id"], dist))
-        adjacency.setdefault(link["to"], []).append((link["from"], link["id"], dist))
-    best: dict[str, float] = dict.fromkeys(mines, 0.0)
-    via: dict[str, tuple[str, str]] = {}
-    queue = [(0.0, m) for m in sorted(mines)]
-    while queue:
-        dist, node = heapq.heappop(queue)
-        if node == target:
-            break
-        if dist > best.get(node, math.inf):
-            continue
-        for nxt, link_id, length in adjacency.get(node, []):
-            if dist + length < best.get(nxt, math.inf):
-                best[nxt] = dist + length
-                via[nxt] = (node, link_id)
-                heapq.heappush(queue, (dist + length, nxt))
-    if target not in best:
-        raise ReportError(f"route {route!r}: no rail path from a mine to node {target!r}")
-    path: list[str] = []
-    node = target
-    while node in via:
-        node, link_id = via[node]
-        path.append(link_id)
-    return path[::-1]
+    if "routes" not in network:
+        raise ReportError(
+            f"{NETWORK} has no routes: it was written by an older potashsim; run the scenario "
+            "again to rewrite it"
+        )
+    return {str(r["id"]): [str(link) for link in r["links"]] for r in network["routes"]}
 
 
 def link_flows(network: Mapping[str, Any], monthly: pd.DataFrame, period: Period) -> pd.Series:
@@ -126,12 +87,21 @@ def link_flows(network: Mapping[str, Any], monthly: pd.DataFrame, period: Period
     Returns:
         Series indexed by every link id in ``network.json`` (0 where nothing passed), tonnes:
         the sum of the exports of every route whose path (:func:`route_links`) uses the link.
+
+    Raises:
+        ReportError: a route of ``monthly`` is not among the routes of ``network.json``.
     """
-    require(monthly, ("month", "route", "exported_t"), "monthly.csv")
+    require(monthly, ("month", "route", "exported_t"), MONTHLY)
     by_route = in_period(monthly, period).groupby("route")["exported_t"].sum()
+    paths = route_links(network)
     flows = pd.Series(0.0, index=[str(lnk["id"]) for lnk in network["links"]], name="flow_t")
     for route, tonnes in by_route.items():
-        for link_id in route_links(network, str(route)):
+        if str(route) not in paths:
+            raise ReportError(
+                f"route {route!r} of {MONTHLY} is not among the routes of {NETWORK} "
+                f"({', '.join(sorted(paths)) or 'none'})"
+            )
+        for link_id in paths[str(route)]:
             flows[link_id] += float(tonnes)
     return flows
 

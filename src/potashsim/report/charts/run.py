@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
+from potashsim.contract import COLUMNS, TIMELINE, UTILISATION
 from potashsim.report.charts.style import (
     ACTOR_PALETTE,
     MT,
@@ -25,7 +26,6 @@ STATE_PATTERN = {"closed": "", "discount": "/", "capacity": ".", "cost": "x"}
 #: Bars narrower than their label (estimated at this plot width) carry the label in hover only.
 _PLOT_WIDTH_PX = 760
 _CHAR_PX = 6.6
-_TIMELINE_COLUMNS = ("kind", "target", "start", "end", "state", "value", "actor")
 NO_POLICY = "No policy measures in this scenario."
 
 
@@ -35,7 +35,7 @@ def policy_intervals(timeline: pd.DataFrame) -> pd.DataFrame:
     A measure has a state in :data:`STATE_PATTERN` and an ``actor``; rows without an actor are
     the network's own data (e.g. a terminal not yet built), not policy.
     """
-    require(timeline, _TIMELINE_COLUMNS, "timeline.csv")
+    require(timeline, COLUMNS[TIMELINE], TIMELINE)
     rows = timeline[
         timeline["state"].isin(list(STATE_PATTERN))
         & timeline["actor"].fillna("").astype(str).str.strip().ne("")
@@ -189,7 +189,7 @@ def busiest_facilities(
     horizon, and of those the ``top`` with the highest mean monthly utilisation (months with
     capacity). Small facilities, where one train or ship lot is a month's capacity, stay out.
     """
-    require(utilisation, ("kind", "facility", "used", "utilisation"), "utilisation.csv")
+    require(utilisation, ("kind", "facility", "used", "utilisation"), UTILISATION)
     out = {}
     for group, kinds in (("link", ["link"]), ("terminal", ["port", "border"])):
         frame = utilisation[utilisation["kind"].isin(kinds)]
@@ -235,7 +235,7 @@ def bottleneck_chart(
         One colour per facility across the rows; the raw monthly utilisation is in the hover.
     """
     columns = ("month", "kind", "facility", "used", "utilisation", "mean_wait_days")
-    require(utilisation, columns, "utilisation.csv")
+    require(utilisation, columns, UTILISATION)
     chosen = busiest_facilities(utilisation, top=top, min_share=min_share)
     names = chosen["link"] + chosen["terminal"]
     colour_map = {**palette_map(names, ROUTE_PALETTE), **(colours or {})}
