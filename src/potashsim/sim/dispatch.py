@@ -100,6 +100,8 @@ def plan_greedy(problem: Problem) -> dict[tuple[str, str], float]:
     plan: dict[tuple[str, str], float] = {}
     order = sorted(_useful(problem), key=lambda i: -problem.pairs[i].netback_usd_per_t)
     for i in order:
+        if left_supply <= 1e-6:
+            break  # nothing left to place: the remaining pairs would all get nothing
         p = problem.pairs[i]
         room = min(
             left_supply,

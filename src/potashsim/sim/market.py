@@ -46,7 +46,7 @@ __all__ = [
 # The dispatcher sees a market's demand curve beyond its demand_t_per_year as at most
 # TRANCHE_COUNT steps, each at least TRANCHE_WIDTH of demand_t_per_year wide.
 TRANCHE_WIDTH = 0.5
-TRANCHE_COUNT = 8
+TRANCHE_COUNT = 4
 #: The marginal revenue factor that marks a market's contracted tranche (see :func:`tranches`).
 COMMITTED = math.inf
 

@@ -238,7 +238,8 @@ def _problem(w: World, day: int, period: int) -> Problem:
                     if mr == COMMITTED
                     else known[m] * mr - cost
                 )
-                pairs.append(Pair(r.id, m, float(netback), r.links, f"{m}#{step}"))
+                if netback > 0:  # the planner never uses the others; not building them is faster
+                    pairs.append(Pair(r.id, m, float(netback), r.links, f"{m}#{step}"))
     end = min(last, day + period - 1)
     produce = sum(float(w.output_t_per_day[k][day : end + 1].sum()) for k in w.net.mines)
     domestic = net.model.domestic_t_per_year / 365.0 * period
