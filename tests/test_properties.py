@@ -45,7 +45,7 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
             "demand_t_per_year": draw(st.floats(1e5, 5e6)),
             "size_t_per_year": draw(st.floats(1e6, 2e7)),
             "contract_share": draw(st.floats(0, 1)),
-            "spot_lag_days": draw(st.integers(0, 60)),
+            "spot_lag_days": draw(st.integers(0, 29)),  # within the shortest horizon
             "prices": [{"date": START, "usd_per_t": draw(st.floats(50, 600))}],
         }
     for p in range(n_ports):

@@ -30,7 +30,7 @@ SCENARIOS = ["baseline", "history"]
 MONTHS = 24  # 2021-01 to 2022-12
 #: history's actors within 2021-2022, and its measures (the network's own rows left out)
 ACTORS = {"US", "Lithuania", "Ukraine", "Russia", "EU"}
-MEASURES = 9
+MEASURES = 22  # history's measures in force over 2021-2022 (the Russian port ramp is monthly)
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -243,12 +243,19 @@ def test_revenue_netback_bars_equal_diff_mean_in_bn(comp: report.ComparisonResul
 def test_waterfall_parts_sum_to_total(comp: report.ComparisonResults) -> None:
     fig = charts.netback_waterfall(comp.decomposition, base=comp.base)
     (wf,) = fig.data
-    assert list(wf.measure) == ["relative", "relative", "relative", "total"]
-    assert list(wf.x[1]) == ["Volume", "Price &<br>discount", "Logistics", "Total"]
+    assert list(wf.measure) == ["relative"] * 5 + ["total"]
+    assert list(wf.x[1]) == [
+        "Volume",
+        "Market<br>mix",
+        "World<br>price",
+        "Discount",
+        "Logistics",
+        "Total",
+    ]
     assert fig.layout.xaxis.tickangle == 0  # labels stay horizontal
     parts = comp.meta["decomposition"]["history"]
-    assert sum(wf.y[:3]) == pytest.approx(wf.y[3])
-    assert wf.y[3] == pytest.approx(parts["total_usd"] / 1e9)
+    assert sum(wf.y[:5]) == pytest.approx(wf.y[5])
+    assert wf.y[5] == pytest.approx(parts["total_usd"] / 1e9)
     assert wf.y[0] == pytest.approx(parts["volume_usd"] / 1e9)
     # the change the waterfall explains is the mean netback change of the comparison
     assert parts["total_usd"] == pytest.approx(
@@ -399,7 +406,8 @@ def test_map_widths_follow_flows_and_offmap_terminal_is_marked(
     # 2021: most goes by Klaipeda, some east to Dostyk, little through Poland
     width = {k: links[k].line.width for k in ("lt_transit", "by_east", "pl_transit")}
     assert width["lt_transit"] > width["by_east"] > width["pl_transit"]
-    assert links["ru_zabaikalsk"].meta["flow_t"] == 0.0  # China by Zabaikalsk only after the ban
+    # rail to China is a small outlet before the ban (X24: container trains from December 2021)
+    assert links["ru_zabaikalsk"].meta["flow_t"] < 0.2 * links["lt_transit"].meta["flow_t"]
     lon_max = fig.layout.geo.lonaxis.range[1]
     assert max(links["ru_zabaikalsk"].lon) < lon_max  # clipped to the map edge
     labels = [t.text[0] for t in fig.data if t.mode == "markers+text" and t.text]
@@ -484,11 +492,15 @@ def test_policy_timeline_bars_match_intervals(hist_run: report.RunResults) -> No
     colours = {t.marker.color for t in fig.data}
     assert len(colours) == len(ACTORS)
     rus = next(t for t in fig.data if t.name == "Russia")
-    assert list(rus.marker.pattern.shape) == ["."]
-    assert rus.text[0] == "capacity 1.3 Mt/yr"  # ports: tonnes a year
+    # capacity offered month by month (dots), improvised handling at a higher cost (crosses)
+    assert set(rus.marker.pattern.shape) == {".", "x"}
+    states = [c[3] for c in rus.customdata]  # every bar's label, shown on hover
+    assert states[0] == "capacity 1.3 Mt/yr"  # ports: tonnes a year
+    assert "cost 40 USD/t" in states
+    assert "" in list(rus.text)  # a one-month bar is too short for its label
     us = next(t for t in fig.data if t.name == "US")
-    assert list(us.y) == ["us (market)", "all markets (market)"]
-    assert list(us.text) == ["closed", "discount 30 USD/t"]
+    assert list(us.y) == ["us (market)", "all markets (market)", "india (market)"]
+    assert list(us.text) == ["closed", "discount, each market's own", "closed"]
     assert fig.layout.xaxis.type == "date"
     assert pd.Timestamp(fig.layout.xaxis.range[0]) == pd.Timestamp("2021-01-01")
 

@@ -59,7 +59,7 @@ COMPARISON_TABLE = "comparison.csv"
 REPLICATIONS = "replications.csv"
 MONTHLY_REVENUE = "monthly_revenue.csv"
 MONTHLY_ROUTES = "monthly_routes.csv"
-DECOMPOSITION_TABLE = "decomposition.csv"
+DECOMPOSITION_TABLE = "decomposition_by_year.csv"
 #: The sub-folder of a comparison that holds a full run folder per scenario.
 RUNS = "runs"
 #: Every file of ``results/compare/<id>/`` (besides ``runs/<scenario>/``).
@@ -94,7 +94,7 @@ METRICS = ("exported_t", "revenue_usd", "netback_usd", "logistics_cost_usd")
 #: A metric's statistics in ``comparison.json`` ``stats``, in the metric's unit.
 STATS = ("mean", "diff_mean", "diff_ci_low", "diff_ci_high")
 #: The parts of a netback change (``comparison.json`` ``decomposition``, per scenario summed over
-#: years and markets; ``decomposition.csv`` per year and market), USD; the first five add up to
+#: years and markets; ``decomposition_by_year.csv`` per year and market), USD; the first five add up to
 #: ``total_usd``.
 DECOMPOSITION = (
     "volume_usd",

@@ -83,7 +83,8 @@ class ComparisonResults(_Bundle):
         decomposition: ``scenario``, ``volume_usd``, ``mix_usd``, ``price_usd``, ``discount_usd``,
             ``logistics_usd``,
             ``total_usd``.
-        comparison, replications, monthly_revenue, monthly_routes: the CSV files.
+        comparison, replications, decomposition_by_year, monthly_revenue, monthly_routes: the
+            CSV files.
         runs: ``{scenario: RunResults}`` from ``runs/<scenario>/``.
     """
 
@@ -95,6 +96,7 @@ class ComparisonResults(_Bundle):
     decomposition: pd.DataFrame
     comparison: pd.DataFrame
     replications: pd.DataFrame
+    decomposition_by_year: pd.DataFrame
     monthly_revenue: pd.DataFrame
     monthly_routes: pd.DataFrame
     runs: dict[str, RunResults] = field(default_factory=dict)

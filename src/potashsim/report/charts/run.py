@@ -167,6 +167,8 @@ def _row_order(rows: pd.DataFrame) -> list[str]:
 
 def _policy_text(row: Any) -> str:
     value = float(row.value) if pd.notna(row.value) else None
+    if row.state == "discount" and value is None:
+        return "discount, each market's own"  # markets.*.sanctions_discount_usd_per_t
     if value is None or row.state == "closed":
         return str(row.state)
     if row.state == "capacity":
