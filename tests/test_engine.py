@@ -217,7 +217,7 @@ def test_greedy_plan_equals_the_lp_plan_on_a_problem_with_one_best_answer():
         dispatch.Pair("b", "y", 60.0, ("l2",)),
         dispatch.Pair("a", "y", -5.0, ("l1",)),
     )
-    problem = dispatch.Problem(
+    problem = dispatch.DispatchProblem(
         pairs,
         supply_t=10_000,
         link_t={"l1": 4_000, "l2": 9_000},

@@ -20,7 +20,7 @@ import simpy
 
 from potashsim.errors import SimulationError
 from potashsim.scenario.schema import NetworkSpec
-from potashsim.sim.dispatch import Pair, Problem
+from potashsim.sim.dispatch import DispatchProblem, Pair
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import Delivery, RunTrace
@@ -138,7 +138,7 @@ class World:
     ports: dict[str, Port]
     link_rng: dict[str, Uniforms]
     trace: RunTrace
-    planner: Callable[[Problem], dict[tuple[str, str], float]]
+    planner: Callable[[DispatchProblem], dict[tuple[str, str], float]]
     in_transit_t: float = 0.0
     committed_t: float = 0.0
     route_open: dict[str, list[bool]] = field(default_factory=dict)
@@ -197,7 +197,7 @@ def lead_days(net: NetworkSpec, route: Route, market: str) -> int:
     return int(rail + lane.voyage_days + 3)
 
 
-def _problem(w: World, day: int, period: int) -> Problem:
+def _problem(w: World, day: int, period: int) -> DispatchProblem:
     """The dispatch problem for ``period`` days from ``day``, from the policy in force today."""
     cal, net = w.cal, w.net
     payload = net.model.train_payload_t
@@ -240,7 +240,7 @@ def _problem(w: World, day: int, period: int) -> Problem:
             cap = min(cap, berth_cap) / float(port.ice_factor[day])
         terminals[r.id] = cap
     markets = {m: spec.demand_t_per_year * period / 365.0 for m, spec in net.markets.items()}
-    return Problem(tuple(pairs), max(0.0, supply), links, terminals, markets)
+    return DispatchProblem(tuple(pairs), max(0.0, supply), links, terminals, markets)
 
 
 def dispatcher(env: simpy.Environment, w: World) -> Generator[Any, Any, None]:
