@@ -308,7 +308,7 @@ def test_a_dask_local_cluster_gives_the_same_comparison_as_local_processes(histo
 
 
 def test_an_ice_season_over_new_year_covers_exactly_its_days():
-    from potashsim.sim.engine import _ice
+    from potashsim.sim.processes import _ice
 
     ice = {"start_month_day": "12-24", "end_month_day": "04-09", "turnaround_factor": 1.5}
     scenario = make_scenario(tiny_network(**{"ports.p1.ice": ice}), days=366)  # 2020, a leap year
