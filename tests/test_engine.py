@@ -224,7 +224,7 @@ def test_greedy_plan_equals_the_lp_plan_on_a_problem_with_one_best_answer() -> N
         dispatch.Pair("b", "y", 60.0, ("l2",)),
         dispatch.Pair("a", "y", -5.0, ("l1",)),
     )
-    problem = dispatch.Problem(
+    problem = dispatch.DispatchProblem(
         pairs,
         supply_t=10_000,
         link_t={"l1": 4_000, "l2": 9_000},
@@ -290,7 +290,7 @@ def test_a_dask_local_cluster_gives_the_same_comparison_as_local_processes(
 
 
 def test_an_ice_season_over_new_year_covers_exactly_its_days() -> None:
-    from potashsim.sim.engine import _ice
+    from potashsim.sim.processes import _ice
 
     ice = {"start_month_day": "12-24", "end_month_day": "04-09", "turnaround_factor": 1.5}
     scenario = make_scenario(tiny_network(**{"ports.p1.ice": ice}), days=366)  # 2020, a leap year

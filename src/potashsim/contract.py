@@ -93,9 +93,9 @@ MONEY = (
 METRICS = ("exported_t", "revenue_usd", "netback_usd", "logistics_cost_usd")
 #: A metric's statistics in ``comparison.json`` ``stats``, in the metric's unit.
 STATS = ("mean", "diff_mean", "diff_ci_low", "diff_ci_high")
-#: The parts of a netback change (``comparison.json`` ``decomposition``, per scenario summed over
-#: years and markets; ``decomposition_by_year.csv`` per year and market), USD; the first five add up to
-#: ``total_usd``.
+#: The parts of a netback change (``comparison.json`` ``decomposition``, per scenario summed
+#: over years and markets; ``decomposition_by_year.csv`` per year and market), USD; the first
+#: five add up to ``total_usd``.
 DECOMPOSITION = (
     "volume_usd",
     "mix_usd",

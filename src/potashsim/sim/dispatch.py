@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Pair", "Problem", "plan_greedy", "plan_lp"]
+__all__ = ["DispatchProblem", "Pair", "Plan", "plan_greedy", "plan_lp"]
+
+Plan = dict[tuple[str, str], float]
+"""Tonnes for the period by (route, market)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,7 @@ class Pair:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class DispatchProblem:
     """One period's dispatch problem; every limit in tonnes for the period."""
 
     pairs: tuple[Pair, ...]
@@ -45,11 +48,11 @@ class Problem:
     market_t: dict[str, float]
 
 
-def _useful(problem: Problem) -> list[int]:
+def _useful(problem: DispatchProblem) -> list[int]:
     return [i for i, p in enumerate(problem.pairs) if p.netback_usd_per_t > 0]
 
 
-def plan_lp(problem: Problem) -> dict[tuple[str, str], float]:
+def plan_lp(problem: DispatchProblem) -> Plan:
     """Optimal tonnes per (route, market) for the period (an empty dict if nothing pays)."""
     from scipy.optimize import linprog  # scipy is slow to import; only dispatch needs it
 
@@ -91,13 +94,13 @@ def plan_lp(problem: Problem) -> dict[tuple[str, str], float]:
     return plan
 
 
-def plan_greedy(problem: Problem) -> dict[tuple[str, str], float]:
+def plan_greedy(problem: DispatchProblem) -> Plan:
     """Fill pairs in order of netback, each as far as every limit it draws on allows."""
     left_supply = problem.supply_t
     link_left = dict(problem.link_t)
     term_left = dict(problem.terminal_t)
     market_left = dict(problem.market_t)
-    plan: dict[tuple[str, str], float] = {}
+    plan: Plan = {}
     order = sorted(_useful(problem), key=lambda i: -problem.pairs[i].netback_usd_per_t)
     for i in order:
         if left_supply <= 1e-6:

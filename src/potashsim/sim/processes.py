@@ -1,9 +1,14 @@
-"""The actors of the export chain as SimPy generator functions: mines, dispatcher, trains, ships.
+"""The actors of the export chain as SimPy generator functions, each with the state it owns.
 
-Time is in days from the horizon start. Every actor records into ``World.trace``; none of them
-prices anything. Trains and ships already under way when a route closes finish their journey
-(as the last Klaipeda vessel did, nine days after the rail transit stopped: R14).
-Potash counts as exported when its ship sails or its train crosses into China; the buyer
+``MineYard`` (stocks, output) is the mines' state, ``Rail`` (section gates and their random
+streams) the railway's, ``Port`` and ``Border`` the terminals', and ``DispatchDesk`` (routes open
+by day, lead times, tonnes committed, fractions of trains carried) the dispatcher's. Every actor
+records into the ``RunTrace`` as it goes (``in_transit_t`` included); ``record`` methods add each
+state's own records after the run. None of them prices anything.
+
+Time is in days from the horizon start. Trains and ships already under way when a route closes
+finish their journey (as the last Klaipeda vessel did, nine days after the rail transit stopped:
+R14). Potash counts as exported when its ship sails or its train crosses into China; the buyer
 receives it a voyage later, and is paid the price of that day.
 """
 
@@ -20,18 +25,141 @@ import simpy
 
 from potashsim.errors import SimulationError
 from potashsim.scenario.schema import NetworkSpec
-from potashsim.sim.dispatch import Pair, Problem
-from potashsim.sim.market import COMMITTED, PriceBook
+from potashsim.sim import dispatch
+from potashsim.sim.dispatch import DispatchProblem, Pair, Plan
+from potashsim.sim.market import COMMITTED, PriceBook, tranches
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
+from potashsim.sim.prices import daily_prices
 from potashsim.sim.records import Delivery, RunTrace
+from potashsim.sim.streams import stream
 
-__all__ = ["LinkGate", "Port", "Storage", "Uniforms", "World", "dispatcher", "lead_days", "mines"]
+__all__ = [
+    "Border",
+    "DispatchDesk",
+    "LinkGate",
+    "MineYard",
+    "Port",
+    "Rail",
+    "Storage",
+    "Uniforms",
+    "build_terminals",
+    "dispatcher",
+    "lead_days",
+    "mines",
+    "record_port_stocks",
+]
 
 _EPS = 1e-6
 # Contract tonnes were sold when the contract was signed: the planner ranks them before every spot
 # sale by adding this to their netback. It only orders the plan; the accounts never see it.
 COMMITTED_PRIORITY_USD_PER_T = 10_000.0
+
+# -- mines ------------------------------------------------------------------------------------
+
+
+@dataclass
+class MineYard:
+    """The mines' stocks and planned output, and what they produced, curtailed and sold at home.
+
+    ``output_t_per_day`` is the planned output (0 on days a mine is closed); the three daily
+    records are plain lists during the run (several times faster than numpy for one value at a
+    time) and become the trace's arrays in ``record``.
+    """
+
+    output_t_per_day: dict[str, np.ndarray]
+    storage_t: dict[str, float]
+    stock_t: dict[str, float]
+    domestic_t_per_day: float
+    produced_t: list[float]
+    curtailed_t: list[float]
+    domestic_t: list[float]
+
+    @classmethod
+    def build(cls, net: NetworkSpec, cal: Calendar) -> MineYard:
+        """The mines at the horizon start: initial stocks, output from the schedule and policy."""
+        days = cal.days
+        return cls(
+            output_t_per_day={k: _daily_output(net, cal, k) for k in net.mines},
+            storage_t={k: m.storage_t for k, m in net.mines.items()},
+            stock_t={k: m.initial_stock_t for k, m in net.mines.items()},
+            domestic_t_per_day=net.model.domestic_t_per_year / 365.0,
+            produced_t=[0.0] * days,
+            curtailed_t=[0.0] * days,
+            domestic_t=[0.0] * days,
+        )
+
+    def take(self, tonnes: float) -> float:
+        """Take up to ``tonnes`` from the mines, largest stock first; return what was taken."""
+        stock = self.stock_t
+        first = max(stock, key=stock.__getitem__)
+        if stock[first] >= tonnes:  # the usual case: the largest stock covers it
+            stock[first] -= tonnes
+            return tonnes
+        taken = 0.0
+        for mid in sorted(stock, key=stock.__getitem__, reverse=True):
+            part = min(tonnes - taken, stock[mid])
+            stock[mid] -= part
+            taken += part
+            if tonnes - taken <= _EPS:
+                break
+        return taken
+
+    def record(self, trace: RunTrace) -> None:
+        """Write the daily production records and the end stocks (``mine:<id>``) to ``trace``."""
+        trace.produced_t = np.asarray(self.produced_t, dtype=float)
+        trace.curtailed_t = np.asarray(self.curtailed_t, dtype=float)
+        trace.domestic_t = np.asarray(self.domestic_t, dtype=float)
+        trace.end_stock_by_place_t |= {f"mine:{k}": v for k, v in self.stock_t.items()}
+
+
+def _daily_output(net: NetworkSpec, cal: Calendar, mine_id: str) -> np.ndarray:
+    """Planned output of a mine, t a day: its schedule's step in force, 0 while it is closed."""
+    mine = net.mines[mine_id]
+    out = np.zeros(cal.days)
+    for step in mine.output_schedule:
+        a = max(0, cal.day_of(step.from_date))
+        if a < cal.days:
+            out[a:] = step.output_t_per_year / 365.0
+    out[~cal.open[f"mine:{mine_id}"]] = 0.0
+    return out
+
+
+def mines(env: simpy.Environment, yard: MineYard) -> Generator[Any, Any, None]:
+    """Each day: every mine produces into its storage (curtailing what does not fit), then
+    domestic buyers take their share, largest stock first."""
+    output = {k: v.tolist() for k, v in yard.output_t_per_day.items()}
+    stock, storage, domestic_per_day = yard.stock_t, yard.storage_t, yard.domestic_t_per_day
+    produced, curtailed, domestic = yard.produced_t, yard.curtailed_t, yard.domestic_t
+    for day in range(len(produced)):
+        for mid, cap in storage.items():
+            planned = output[mid][day]
+            made = min(planned, max(0.0, cap - stock[mid]))
+            stock[mid] += made
+            produced[day] += made
+            curtailed[day] += planned - made
+        domestic[day] = yard.take(domestic_per_day)
+        yield env.timeout(1)
+
+
+# -- rail -------------------------------------------------------------------------------------
+
+
+class Uniforms:
+    """U(0, 1) draws from one stream, drawn in blocks (one numpy call per 4,096 draws)."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._buf: list[float] = []
+        self._i = 0
+
+    def next(self) -> float:
+        """The stream's next draw."""
+        if self._i >= len(self._buf):
+            self._buf = self._rng.random(4096).tolist()
+            self._i = 0
+        self._i += 1
+        return self._buf[self._i - 1]
 
 
 @dataclass
@@ -39,12 +167,14 @@ class LinkGate:
     """Entry to a rail section: a token bucket refilled with the day's capacity in trains.
 
     At most ``max(1, capacity)`` tokens are held, so no day admits more than that many trains and
-    a section with 0.2 trains a day admits one train every five days. ``entered`` and
-    ``wait_days`` count trains and their summed waiting days by the day they entered.
+    a section with 0.2 trains a day admits one train every five days. ``rng`` is the section's
+    own stream of transit-time draws. ``entered`` and ``wait_days`` count trains and their summed
+    waiting days by the day they entered.
     """
 
     capacity: list[float]
     transit_days: float
+    rng: Uniforms
     entered: list[int] = field(default_factory=list)
     wait_days: list[float] = field(default_factory=list)
     tokens: float = 0.0
@@ -65,21 +195,62 @@ class LinkGate:
         return False
 
 
-class Uniforms:
-    """U(0, 1) draws from one stream, drawn in blocks (one numpy call per 4,096 draws)."""
+@dataclass
+class Rail:
+    """The rail sections' gates (by link id) and each route's sections in running order.
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._buf: list[float] = []
-        self._i = 0
+    ``spread`` is the relative spread of transit times (``model.transit_spread``).
+    """
 
-    def next(self) -> float:
-        """The stream's next draw."""
-        if self._i >= len(self._buf):
-            self._buf = self._rng.random(4096).tolist()
-            self._i = 0
-        self._i += 1
-        return self._buf[self._i - 1]
+    gates: dict[str, LinkGate]
+    sections: dict[str, tuple[LinkGate, ...]]
+    spread: float
+    days: int
+
+    @classmethod
+    def build(cls, net: NetworkSpec, cal: Calendar, seed: int, routes: dict[str, Route]) -> Rail:
+        """Gates with the calendar's capacities; one random stream per link under ``seed``."""
+        days = cal.days
+        gates = {
+            k: LinkGate(
+                capacity=cal.capacity[f"link:{k}"].tolist(),
+                transit_days=link.transit_days,
+                rng=Uniforms(stream(seed, f"link:{k}")),
+                entered=[0] * days,
+                wait_days=[0.0] * days,
+            )
+            for k, link in net.links.items()
+        }
+        sections = {r.id: tuple(gates[k] for k in r.links) for r in routes.values()}
+        return cls(gates, sections, net.model.transit_spread, days)
+
+    def record(self, trace: RunTrace) -> None:
+        """Write trains entered and their waiting days per link and day to ``trace``."""
+        for k, gate in self.gates.items():
+            trace.trains_entered[k] = np.asarray(gate.entered, dtype=float)
+            trace.train_wait_days[k] = np.asarray(gate.wait_days, dtype=float)
+
+
+def _rail_leg(env: simpy.Environment, rail: Rail, route_id: str) -> Generator[Any, Any, None]:
+    """Run a route's sections in order: at each entry wait (whole days) for a slot, then run it in
+    its transit time, varied at random by up to ``rail.spread`` either way."""
+    spread, days, timeout = rail.spread, rail.days, env.timeout
+    for gate in rail.sections[route_id]:
+        arrived = now = env.now
+        gate.waiting += 1
+        while not gate.try_enter(int(now)):
+            yield timeout(math.floor(now) + 1 - now)
+            now = env.now
+        gate.waiting -= 1
+        entered = int(now)
+        if entered < days:
+            gate.entered[entered] += 1
+            gate.wait_days[entered] += now - arrived
+        factor = 1.0 + spread * (2.0 * gate.rng.next() - 1.0) if spread else 1.0
+        yield timeout(gate.transit_days * factor)
+
+
+# -- terminals --------------------------------------------------------------------------------
 
 
 class Storage:
@@ -116,7 +287,12 @@ class Storage:
 
 @dataclass
 class Port:
-    """A terminal's storage, berths and the tonnes waiting per market for a ship lot."""
+    """A terminal's storage and berths, and the tonnes waiting per market for a ship lot.
+
+    ``ice_factor`` multiplies loading times by day (1 outside the ice season); ``voyage_days``
+    is the sea voyage by market; ships sail with ``lot_t`` tonnes (or a part-lot, see
+    ``_release_lots``).
+    """
 
     id: str
     storage: Storage
@@ -124,75 +300,221 @@ class Port:
     loading_t_per_day: float
     ice_factor: np.ndarray
     sea_region: str
+    voyage_days: dict[str, float]
+    lot_t: float
     pending_t: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Border:
+    """A rail border crossing: the buyer receives the potash ``onward_days`` after it crosses."""
+
+    id: str
+    onward_days: float
+
+
+def build_terminals(
+    env: simpy.Environment, net: NetworkSpec, cal: Calendar
+) -> dict[str, Port | Border]:
+    """Every port (storage at its initial stock, its berths) and border crossing, by id."""
+    terminals: dict[str, Port | Border] = {}
+    for k, p in net.ports.items():
+        terminals[k] = Port(
+            k,
+            Storage(env, p.storage_t, p.initial_stock_t),
+            simpy.Resource(env, capacity=p.berths),
+            p.loading_t_per_day,
+            _ice(net, cal, k),
+            p.sea_region,
+            {m: lane.voyage_days for m, lane in net.lanes[p.sea_region].items()},
+            net.model.ship_lot_t,
+        )
+    for k, b in net.borders.items():
+        terminals[k] = Border(k, b.onward_days)
+    return terminals
+
+
+def record_port_stocks(terminals: dict[str, Port | Border], trace: RunTrace) -> None:
+    """Write each port's stock in storage at the end (``port:<id>``) to ``trace``."""
+    trace.end_stock_by_place_t |= {
+        f"port:{k}": p.storage.level for k, p in terminals.items() if isinstance(p, Port)
+    }
+
+
+def _ice(net: NetworkSpec, cal: Calendar, port_id: str) -> np.ndarray:
+    """Loading-time factor of a port by day: ``turnaround_factor`` in its ice season, else 1."""
+    ice = net.ports[port_id].ice
+    factor = np.ones(cal.days)
+    if ice is not None:
+        dates = np.datetime64(cal.start, "D") + np.arange(cal.days)
+        months = dates.astype("datetime64[M]")
+        md = (months.astype(int) % 12 + 1) * 100 + (dates - months).astype(int) + 1
+        lo = int(ice.start_month_day.replace("-", ""))
+        hi = int(ice.end_month_day.replace("-", ""))
+        active = (md >= lo) & (md <= hi) if lo <= hi else (md >= lo) | (md <= hi)
+        factor[active] = ice.turnaround_factor
+    return factor
+
+
+def _cross_border(
+    env: simpy.Environment,
+    border: Border,
+    trace: RunTrace,
+    market: str,
+    payload_t: float,
+    dispatch_day: int,
+) -> None:
+    """A train at the border is exported; the buyer receives it ``onward_days`` later."""
+    day = int(env.now)
+    if day < trace.days:
+        trace.loaded_t[border.id][day] += payload_t
+        arrives = day + round(border.onward_days)
+        _export(trace, Delivery(dispatch_day, day, day, arrives, border.id, market, payload_t))
+
+
+def _arrive(
+    env: simpy.Environment, port: Port, trace: RunTrace, market: str, payload_t: float
+) -> Generator[Any, Any, None]:
+    """A train at the port: unload into storage (waiting for room), add to ``market``'s pending
+    tonnes."""
+    wait = port.storage.put(payload_t)
+    if wait is not None:
+        yield wait
+    trace.in_transit_t -= payload_t
+    level = port.storage.level
+    if level > trace.port_stock_peak_t.get(port.id, 0.0):
+        trace.port_stock_peak_t[port.id] = level
+    port.pending_t[market] = port.pending_t.get(market, 0.0) + payload_t
+
+
+def _release_lots(
+    env: simpy.Environment,
+    port: Port,
+    trace: RunTrace,
+    market: str,
+    payload_t: float,
+    dispatch_day: int,
+) -> None:
+    """Start a ship for every full lot pending for ``market``. Part-lots of several markets could
+    fill the storage and block every train for good; when the next train (``payload_t``) would
+    not fit, the largest part-lot sails as it is."""
+    pending, lot = port.pending_t, port.lot_t
+    while pending[market] >= lot - _EPS:
+        pending[market] -= lot
+        env.process(_ship(env, port, trace, market, lot, dispatch_day, int(env.now)))
+    if port.storage.capacity - port.storage.level < payload_t:
+        part_market = max(pending, key=pending.__getitem__)
+        part = pending[part_market]
+        if part > _EPS:
+            pending[part_market] = 0.0
+            env.process(_ship(env, port, trace, part_market, part, dispatch_day, int(env.now)))
+
+
+def _ship(
+    env: simpy.Environment,
+    port: Port,
+    trace: RunTrace,
+    market: str,
+    lot: float,
+    dispatch_day: int,
+    terminal_day: int,
+) -> Generator[Any, Any, None]:
+    """One ship lot: wait for a berth, load (slower in the ice season), sail."""
+    arrived = env.now
+    with port.berths.request() as req:
+        yield req
+        day = min(int(env.now), trace.days - 1)
+        trace.ship_wait_days[port.id][day] += env.now - arrived
+        busy = port.berths.count
+        if busy > trace.berths_busy_peak.get(port.id, 0):
+            trace.berths_busy_peak[port.id] = busy
+        port.storage.take(lot)
+        trace.in_transit_t += lot
+        yield env.timeout(lot / port.loading_t_per_day * float(port.ice_factor[day]))
+    load_day = int(env.now)
+    if load_day < trace.days:
+        trace.loaded_t[port.id][load_day] += lot
+        trace.ships_loaded[port.id][load_day] += 1
+        # exported when the ship sails; the buyer receives it after the voyage
+        arrives = load_day + round(port.voyage_days[market])
+        _export(
+            trace, Delivery(dispatch_day, terminal_day, load_day, arrives, port.id, market, lot)
+        )
+
+
+def _export(trace: RunTrace, d: Delivery) -> None:
+    trace.in_transit_t -= d.tonnes
+    trace.deliveries.append(d)
+    trace.exported_t[d.load_day] += d.tonnes  # the world price reads it (sim.market.PriceBook)
+
+
+# -- dispatch ---------------------------------------------------------------------------------
+
+
 @dataclass
-class World:
-    """What the actors share: the network, the calendar, resources, random streams, the trace."""
+class DispatchDesk:
+    """The dispatcher's desk: what it knows and keeps from one period to the next.
 
-    env: simpy.Environment
-    net: NetworkSpec
-    cal: Calendar
+    ``route_open`` tells whether a route (its terminal and every link) is open, by day; ``leads``
+    are the days from dispatch to sale by (route, market); ``committed_t`` the tonnes of trains
+    planned but not yet loaded; ``carry_t`` the fraction of a train each (route, market) carries
+    to its next period.
+    """
+
     routes: dict[str, Route]
-    prices: dict[str, np.ndarray]
-    output_t_per_day: dict[str, np.ndarray]
-    mine_stock_t: dict[str, float]
-    gates: dict[str, LinkGate]
-    ports: dict[str, Port]
-    link_rng: dict[str, Uniforms]
-    trace: RunTrace
-    planner: Callable[[Problem], dict[tuple[str, str], float]]
+    prices_usd_per_t: dict[str, np.ndarray]
+    demand_t_per_year: dict[str, float]
+    route_open: dict[str, list[bool]]
+    leads: dict[tuple[str, str], int]
+    planner: Callable[[DispatchProblem], Plan]
+    period_days: int
+    payload_t: float
     book: PriceBook
-    """Prices as known during the run; the engine records each day's exports into it."""
-    in_transit_t: float = 0.0
+    """The prices as known during the run (the world price as this run's exports move it)."""
+    tranches: dict[str, list[tuple[float, float]]]
+    """Each market's demand curve for one period, (tonnes, marginal revenue factor) steps; empty
+    with the price response off, when each market is a cap at its demand_t_per_year."""
     committed_t: float = 0.0
-    route_open: dict[str, list[bool]] = field(default_factory=dict)
-    """Whether a route (its terminal and every link) is open, by day."""
-    leads: dict[tuple[str, str], int] = field(default_factory=dict)
-    """Days from dispatch to sale, by (route, market)."""
-    carry_t: dict[tuple[str, str], float] = field(default_factory=dict)
-    tranches: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
-    """Each market's demand curve for one dispatch period: (tonnes, marginal revenue factor)."""
+    carry_t: Plan = field(default_factory=dict)
 
-
-def mines(env: simpy.Environment, w: World) -> Generator[Any, Any, None]:
-    """Each day: every mine produces into its storage (curtailing what does not fit), then
-    domestic buyers take their share, largest stock first."""
-    domestic_per_day = w.net.model.domestic_t_per_year / 365.0
-    t = w.trace
-    output = {k: v.tolist() for k, v in w.output_t_per_day.items()}
-    storage = {k: m.storage_t for k, m in w.net.mines.items()}
-    produced, curtailed, domestic = [0.0] * w.cal.days, [0.0] * w.cal.days, [0.0] * w.cal.days
-    # plain lists are several times faster than numpy for one value at a time; the engine turns
-    # them into arrays after the run
-    t.produced_t, t.curtailed_t, t.domestic_t = produced, curtailed, domestic  # type: ignore[assignment]
-    for day in range(w.cal.days):
-        for mid, cap in storage.items():
-            planned = output[mid][day]
-            made = min(planned, max(0.0, cap - w.mine_stock_t[mid]))
-            w.mine_stock_t[mid] += made
-            produced[day] += made
-            curtailed[day] += planned - made
-        domestic[day] = _take(w, domestic_per_day)
-        yield env.timeout(1)
-
-
-def _take(w: World, tonnes: float) -> float:
-    """Take up to ``tonnes`` from the mines, largest stock first; return what was taken."""
-    stock = w.mine_stock_t
-    first = max(stock, key=stock.__getitem__)
-    if stock[first] >= tonnes:  # the usual case: the largest stock covers it
-        stock[first] -= tonnes
-        return tonnes
-    taken = 0.0
-    for mid in sorted(stock, key=stock.__getitem__, reverse=True):
-        part = min(tonnes - taken, w.mine_stock_t[mid])
-        w.mine_stock_t[mid] -= part
-        taken += part
-        if tonnes - taken <= _EPS:
-            break
-    return taken
+    @classmethod
+    def build(
+        cls,
+        net: NetworkSpec,
+        cal: Calendar,
+        routes: dict[str, Route],
+        planner: str,
+        book: PriceBook,
+    ) -> DispatchDesk:
+        """The dispatcher at the start: nothing committed; ``planner`` is ``lp`` or ``greedy``."""
+        route_open: dict[str, list[bool]] = {}
+        leads: dict[tuple[str, str], int] = {}
+        for r in routes.values():
+            usable = cal.open[f"{r.kind}:{r.id}"].copy()
+            for k in r.links:
+                usable &= cal.open[f"link:{k}"]
+            route_open[r.id] = usable.tolist()
+            for m in r.markets:
+                leads[(r.id, m)] = lead_days(net, r, m)
+        return cls(
+            routes=routes,
+            prices_usd_per_t={
+                m: daily_prices(spec, cal.start, cal.days) for m, spec in net.markets.items()
+            },
+            demand_t_per_year={m: spec.demand_t_per_year for m, spec in net.markets.items()},
+            route_open=route_open,
+            leads=leads,
+            planner=dispatch.plan_lp if planner == "lp" else dispatch.plan_greedy,
+            period_days=net.model.dispatch_interval_days,
+            payload_t=net.model.train_payload_t,
+            book=book,
+            tranches={}
+            if not book.responsive or net.world is None
+            else {
+                m: tranches(s, net.world, net.model.dispatch_interval_days)
+                for m, s in net.markets.items()
+            },
+        )
 
 
 def lead_days(net: NetworkSpec, route: Route, market: str) -> int:
@@ -205,34 +527,72 @@ def lead_days(net: NetworkSpec, route: Route, market: str) -> int:
     return int(rail + lane.voyage_days + 3)
 
 
-def _problem(w: World, day: int, period: int) -> Problem:
+def _problem(
+    day: int,
+    period: int,
+    cal: Calendar,
+    desk: DispatchDesk,
+    yard: MineYard,
+    rail: Rail,
+    terminals: dict[str, Port | Border],
+) -> DispatchProblem:
     """The dispatch problem for ``period`` days from ``day``, from the policy in force today."""
-    cal, net = w.cal, w.net
-    payload = net.model.train_payload_t
+    supply = _supply_t(day, period, cal.days, yard) - desk.committed_t
+    return DispatchProblem(
+        _pairs(day, cal, desk, terminals),
+        max(0.0, supply),
+        _link_t(day, period, cal, rail, desk.payload_t),
+        _terminal_t(day, period, cal, desk.routes, terminals),
+        _market_t(period, desk),
+    )
+
+
+def _market_t(period: int, desk: DispatchDesk) -> dict[str, float]:
+    """What each market takes in the period: a cap at its demand (price response off), or the
+    steps of its demand curve, keyed ``market#step`` as the pairs that draw on them."""
+    if not desk.tranches:
+        return {m: d * period / 365.0 for m, d in desk.demand_t_per_year.items()}
+    return {f"{m}#{i}": width for m, ts in desk.tranches.items() for i, (width, _) in enumerate(ts)}
+
+
+def _known_prices(day: int, desk: DispatchDesk) -> dict[str, float] | None:
+    """What each market is expected to pay, as known on ``day`` (None with fixed prices)."""
+    if not desk.tranches:
+        return None
+    factor = desk.book.factor(day)
+    return {m: desk.book.expected(m, day, factor) for m in desk.demand_t_per_year}
+
+
+def _pairs(
+    day: int, cal: Calendar, desk: DispatchDesk, terminals: dict[str, Port | Border]
+) -> tuple[Pair, ...]:
+    """Every open (route, market) with its netback: the price less today's discount, rail and
+    terminal costs, and the sea freight. With fixed prices, the price of the sale date; with the
+    price response on, the price known today, once per step of the market's demand curve at its
+    marginal revenue (contracted tonnes first, whatever they fetch)."""
     last = cal.days - 1
     pairs: list[Pair] = []
-    known = _known_prices(w, day)
-    for r in w.routes.values():
-        term_key = f"{r.kind}:{r.id}"
-        if not w.route_open[r.id][day]:
+    known = _known_prices(day, desk)
+    for r in desk.routes.values():
+        if not desk.route_open[r.id][day]:
             continue
-        rail = sum(cal.cost[f"link:{k}"][day] for k in r.links) + cal.cost[term_key][day]
+        rail = sum(cal.cost[f"link:{k}"][day] for k in r.links) + cal.cost[f"{r.kind}:{r.id}"][day]
+        terminal = terminals[r.id]
         for m in r.markets:
             if not cal.open[f"market:{m}"][day]:
                 continue
             freight = 0.0
-            if r.kind == "port":
-                lane_key = f"lane:{net.ports[r.id].sea_region}.{m}"
+            if isinstance(terminal, Port):
+                lane_key = f"lane:{terminal.sea_region}.{m}"
                 if not cal.open[lane_key][day]:
                     continue
                 freight = cal.cost[lane_key][day]
             cost = cal.discount_usd_per_t[m][day] + rail + freight
-            if known is None:  # fixed prices: the observed price of the sale date
-                sale = min(last, day + w.leads[(r.id, m)])
-                pairs.append(Pair(r.id, m, float(w.prices[m][sale] - cost), r.links))
+            if known is None:
+                sale = min(last, day + desk.leads[(r.id, m)])
+                pairs.append(Pair(r.id, m, float(desk.prices_usd_per_t[m][sale] - cost), r.links))
                 continue
-            # one pair per tranche of the market's demand curve, at its marginal revenue
-            for step, (_width, mr) in enumerate(w.tranches[m]):
+            for step, (_width, mr) in enumerate(desk.tranches[m]):
                 netback = (
                     known[m] - cost + COMMITTED_PRIORITY_USD_PER_T
                     if mr == COMMITTED
@@ -240,71 +600,95 @@ def _problem(w: World, day: int, period: int) -> Problem:
                 )
                 if netback > 0:  # the planner never uses the others; not building them is faster
                     pairs.append(Pair(r.id, m, float(netback), r.links, f"{m}#{step}"))
-    end = min(last, day + period - 1)
-    produce = sum(float(w.output_t_per_day[k][day : end + 1].sum()) for k in w.net.mines)
-    domestic = net.model.domestic_t_per_year / 365.0 * period
-    supply = sum(w.mine_stock_t.values()) + produce - domestic - w.committed_t
-    # A queue of about a day keeps a section busy despite the spread of arrival times; trains
-    # queued beyond that take this period's slots first, so the queue cannot grow for ever.
+    return tuple(pairs)
+
+
+def _supply_t(day: int, period: int, days: int, yard: MineYard) -> float:
+    """What the mines can offer in the period: stock now plus planned output, less domestic."""
+    end = min(days - 1, day + period - 1)
+    produce = sum(float(out[day : end + 1].sum()) for out in yard.output_t_per_day.values())
+    domestic = yard.domestic_t_per_day * period
+    return sum(yard.stock_t.values()) + produce - domestic
+
+
+def _link_t(day: int, period: int, cal: Calendar, rail: Rail, payload_t: float) -> dict[str, float]:
+    """Tonnes each rail section can take in the period.
+
+    A queue of about a day keeps a section busy despite the spread of arrival times; trains
+    queued beyond that take this period's slots first, so the queue cannot grow for ever.
+    """
     links = {}
-    for k in net.links:
+    for k, gate in rail.gates.items():
         cap = float(cal.capacity[f"link:{k}"][day])
-        excess = max(0.0, w.gates[k].waiting - max(1.0, cap))
-        links[k] = max(0.0, cap * period - excess) * payload
-    terminals: dict[str, float] = {}
-    for r in w.routes.values():
+        excess = max(0.0, gate.waiting - max(1.0, cap))
+        links[k] = max(0.0, cap * period - excess) * payload_t
+    return links
+
+
+def _terminal_t(
+    day: int,
+    period: int,
+    cal: Calendar,
+    routes: dict[str, Route],
+    terminals: dict[str, Port | Border],
+) -> dict[str, float]:
+    """Tonnes each route's terminal can take in the period: its policy capacity, and for a port
+    no more than its berths can load (less in the ice season)."""
+    limits: dict[str, float] = {}
+    for r in routes.values():
         cap = float(cal.capacity[f"{r.kind}:{r.id}"][day]) * period / 365.0
-        if r.kind == "port":
-            port = w.ports[r.id]
+        port = terminals[r.id]
+        if isinstance(port, Port):
             berth_cap = port.berths.capacity * port.loading_t_per_day * period
             cap = min(cap, berth_cap) / float(port.ice_factor[day])
-        terminals[r.id] = cap
-    if known is None:
-        markets = {m: spec.demand_t_per_year * period / 365.0 for m, spec in net.markets.items()}
-    else:
-        markets = {
-            f"{m}#{i}": width for m, ts in w.tranches.items() for i, (width, _) in enumerate(ts)
-        }
-    return Problem(tuple(pairs), max(0.0, supply), links, terminals, markets)
+        limits[r.id] = cap
+    return limits
 
 
-def _known_prices(w: World, day: int) -> dict[str, float] | None:
-    """What each market is expected to pay, as known on ``day`` (None with fixed prices)."""
-    if not w.book.responsive:
-        return None
-    factor = w.book.factor(day)
-    return {m: w.book.expected(m, day, factor) for m in w.net.markets}
-
-
-def dispatcher(env: simpy.Environment, w: World) -> Generator[Any, Any, None]:
-    """Every ``dispatch_interval_days``: plan the period, then start whole trains spread over it.
-
-    Fractions of a train are carried to the next period of the same (route, market).
-    """
-    period = w.net.model.dispatch_interval_days
-    payload = w.net.model.train_payload_t
+def dispatcher(
+    env: simpy.Environment,
+    cal: Calendar,
+    desk: DispatchDesk,
+    yard: MineYard,
+    rail: Rail,
+    terminals: dict[str, Port | Border],
+    trace: RunTrace,
+) -> Generator[Any, Any, None]:
+    """Every ``period_days``: plan the period, then start whole trains spread over it."""
+    period, payload = desk.period_days, desk.payload_t
     while True:
         day = int(env.now)
-        if day >= w.cal.days:
+        if day >= cal.days:
             return
-        plan = w.planner(_problem(w, day, period))
-        trains: list[tuple[str, str]] = []
-        for key in list(w.carry_t):
-            if key not in plan:
-                del w.carry_t[key]  # the pair is no longer used: forget its fraction
-        for key, tonnes in sorted(plan.items()):
-            total = w.carry_t.get(key, 0.0) + tonnes
-            n = math.floor(total / payload + 1e-9)
-            w.carry_t[key] = total - n * payload
-            trains.extend([key] * n)
+        plan = desk.planner(_problem(day, period, cal, desk, yard, rail, terminals))
+        trains = _whole_trains(plan, desk.carry_t, payload)
         spacing = period / max(1, len(trains))
         for i, (route, market) in enumerate(_interleave(trains)):
-            w.committed_t += payload
-            env.process(_train(env, w, w.routes[route], market, day + i * spacing))
+            desk.committed_t += payload
+            start = day + i * spacing
+            terminal = terminals[route]
+            env.process(_train(env, desk, yard, rail, terminal, trace, route, market, start))
         yield env.timeout(period)
 
 
+def _whole_trains(plan: Plan, carry_t: Plan, payload_t: float) -> list[tuple[str, str]]:
+    """One (route, market) per whole train of ``plan``, pairs in sorted order. The fraction of a
+    train left over is kept in ``carry_t`` for the pair's next period (and forgotten when the
+    plan no longer uses the pair)."""
+    for key in list(carry_t):
+        if key not in plan:
+            del carry_t[key]
+    trains: list[tuple[str, str]] = []
+    for key, tonnes in sorted(plan.items()):
+        total = carry_t.get(key, 0.0) + tonnes
+        n = math.floor(total / payload_t + 1e-9)
+        carry_t[key] = total - n * payload_t
+        trains.extend([key] * n)
+    return trains
+
+
 def _interleave(trains: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The trains reordered so that each pair's trains are spread evenly over the period."""
     groups: dict[tuple[str, str], int] = {}
     for k in trains:
         groups[k] = groups.get(k, 0) + 1
@@ -314,126 +698,36 @@ def _interleave(trains: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _train(
-    env: simpy.Environment, w: World, route: Route, market: str, depart: float
+    env: simpy.Environment,
+    desk: DispatchDesk,
+    yard: MineYard,
+    rail: Rail,
+    terminal: Port | Border,
+    trace: RunTrace,
+    route_id: str,
+    market: str,
+    depart: float,
 ) -> Generator[Any, Any, None]:
-    """One block train: load at the mine, run each section (waiting for a slot), unload."""
-    payload = w.net.model.train_payload_t
-    t = w.trace
+    """One block train: at ``depart`` load at the mines (waiting, whole days, for a full
+    payload), run the rail leg, then cross the border or unload at the port and release ships."""
+    payload = desk.payload_t
     if depart > env.now:
         yield env.timeout(depart - env.now)
-    while sum(w.mine_stock_t.values()) < payload - _EPS:
-        if int(env.now) + 1 >= w.cal.days:
-            _cancel(w)
+    stock = yard.stock_t
+    while sum(stock.values()) < payload - _EPS:
+        if int(env.now) + 1 >= trace.days:
+            desk.committed_t -= payload  # never leaves: its tonnes are no longer committed
             return
         yield env.timeout(math.floor(env.now) + 1 - env.now)
-    day = int(env.now)
-    if not w.route_open[route.id][day]:
-        _cancel(w)  # the route closed before departure: the cargo stays home
+    dispatch_day = int(env.now)
+    desk.committed_t -= payload  # loaded or cancelled now, either way no longer committed
+    if not desk.route_open[route_id][dispatch_day]:
+        return  # the route closed before departure: the cargo stays home
+    yard.take(payload)
+    trace.in_transit_t += payload
+    yield from _rail_leg(env, rail, route_id)
+    if isinstance(terminal, Border):
+        _cross_border(env, terminal, trace, market, payload, dispatch_day)
         return
-    _take(w, payload)
-    w.committed_t -= payload
-    w.in_transit_t += payload
-    dispatch_day = day
-    spread = w.net.model.transit_spread
-    days = w.cal.days
-    gates, rngs, timeout = w.gates, w.link_rng, env.timeout
-    for link_id in route.links:
-        gate = gates[link_id]
-        arrived = now = env.now
-        gate.waiting += 1
-        while not gate.try_enter(int(now)):
-            yield timeout(math.floor(now) + 1 - now)
-            now = env.now
-        gate.waiting -= 1
-        entered = int(now)
-        if entered < days:
-            gate.entered[entered] += 1
-            gate.wait_days[entered] += now - arrived
-        factor = 1.0 + spread * (2.0 * rngs[link_id].next() - 1.0) if spread else 1.0
-        yield timeout(gate.transit_days * factor)
-    if route.kind == "border":
-        # exported when it crosses the border; the buyer receives it ``onward_days`` later
-        day = int(env.now)
-        if day < w.cal.days:
-            t.loaded_t[route.id][day] += payload
-            _export(
-                w,
-                Delivery(
-                    dispatch_day,
-                    day,
-                    day,
-                    day + round(w.net.borders[route.id].onward_days),
-                    route.id,
-                    market,
-                    payload,
-                ),
-            )
-        return
-    port = w.ports[route.id]
-    wait = port.storage.put(payload)
-    if wait is not None:
-        yield wait
-    w.in_transit_t -= payload
-    level = port.storage.level
-    if level > t.port_stock_peak_t.get(port.id, 0.0):
-        t.port_stock_peak_t[port.id] = level
-    port.pending_t[market] = port.pending_t.get(market, 0.0) + payload
-    lot = w.net.model.ship_lot_t
-    while port.pending_t[market] >= lot - _EPS:
-        port.pending_t[market] -= lot
-        env.process(_ship(env, w, port, market, lot, dispatch_day, int(env.now)))
-    # Part-lots of several markets could fill the storage and block every train for good; when
-    # the next train would not fit, the largest part-lot sails as it is.
-    if port.storage.capacity - port.storage.level < payload:
-        part_market = max(port.pending_t, key=lambda k: port.pending_t[k])
-        part = port.pending_t[part_market]
-        if part > _EPS:
-            port.pending_t[part_market] = 0.0
-            env.process(_ship(env, w, port, part_market, part, dispatch_day, int(env.now)))
-
-
-def _cancel(w: World) -> None:
-    """A planned train that never leaves: its tonnes are no longer committed."""
-    w.committed_t -= w.net.model.train_payload_t
-
-
-def _ship(
-    env: simpy.Environment,
-    w: World,
-    port: Port,
-    market: str,
-    lot: float,
-    dispatch_day: int,
-    terminal_day: int,
-) -> Generator[Any, Any, None]:
-    """One ship lot: wait for a berth, load (slower in the ice season), sail."""
-    t = w.trace
-    arrived = env.now
-    with port.berths.request() as req:
-        yield req
-        day = min(int(env.now), w.cal.days - 1)
-        t.ship_wait_days[port.id][day] += env.now - arrived
-        busy = port.berths.count
-        if busy > t.berths_busy_peak.get(port.id, 0):
-            t.berths_busy_peak[port.id] = busy
-        port.storage.take(lot)
-        w.in_transit_t += lot
-        yield env.timeout(lot / port.loading_t_per_day * float(port.ice_factor[day]))
-    load_day = int(env.now)
-    if load_day < w.cal.days:
-        t.loaded_t[port.id][load_day] += lot
-        t.ships_loaded[port.id][load_day] += 1
-        # exported when the ship sails; the buyer receives it after the voyage
-        voyage = w.net.lanes[port.sea_region][market].voyage_days
-        _export(
-            w,
-            Delivery(
-                dispatch_day, terminal_day, load_day, load_day + round(voyage), port.id, market, lot
-            ),
-        )
-
-
-def _export(w: World, d: Delivery) -> None:
-    w.in_transit_t -= d.tonnes
-    w.trace.deliveries.append(d)
-    w.book.exported_t[d.load_day] += d.tonnes
+    yield from _arrive(env, terminal, trace, market, payload)
+    _release_lots(env, terminal, trace, market, payload, dispatch_day)
