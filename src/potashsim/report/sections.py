@@ -219,8 +219,10 @@ def comparison_sections(
         ),
         Section(
             "What drives the netback change",
-            "The netback change split into selling a different volume, a different price "
-            "or discount, and different logistics costs; the last bar is the total.",
+            "The netback change decomposed year by year and market by market, then summed: "
+            "selling a different volume, in a different market mix, at a different world price "
+            "(which answers Belarusian supply), with a different discount (sanctions and market "
+            "depth), at different logistics costs; the last bar is the total.",
             [
                 Chart(
                     f"{prefix}netback-waterfall",

@@ -13,15 +13,8 @@ _IN, _OUT = "#1f77b4", "#d62728"
 
 
 def _label(row: pd.Series) -> str:
-    kind, _, arg = str(row["metric"]).partition(":")
-    what = {
-        "exported_t": "exports",
-        "export_value_usd": "export value",
-        "route_share": f"share via {arg}",
-        "route_t": f"via {arg.replace(',', '+')}",
-        "market_t": f"to {arg}",
-    }.get(kind, kind)
-    return f"{row['year']} {what}"
+    # the observation's id reads as a label: "russian_ports_2022" -> "russian ports 2022"
+    return str(row["id"]).replace("_", " ")
 
 
 def backtest_chart(table: pd.DataFrame) -> go.Figure:
@@ -29,9 +22,8 @@ def backtest_chart(table: pd.DataFrame) -> go.Figure:
     5-95% range over replications (whiskers) and mean (dot; blue in sample, red out of sample).
 
     Args:
-        table: :func:`potashsim.analysis.backtest.backtest`'s table (``metric``, ``year``,
-            ``observed``, ``low``, ``high``, ``model``, ``model_p5``, ``model_p95``,
-            ``in_sample``).
+        table: :func:`potashsim.analysis.backtest.backtest`'s table (``id``, ``observed``,
+            ``low``, ``high``, ``model``, ``model_p5``, ``model_p95``, ``in_sample``).
     """
     require(
         table,
