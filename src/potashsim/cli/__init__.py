@@ -76,6 +76,17 @@ def _command_line() -> str:
     return " ".join(shlex.quote(a) for a in ["potashsim", *sys.argv[1:]])
 
 
+def _report_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--report FILE.html``, passed to the command as ``report_path``."""
+    return click.option(
+        "--report",
+        "report_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=help_text,
+    )
+
+
 _set_option = click.option(
     "--set",
     "overrides",
@@ -262,13 +273,7 @@ def run_cmd(
     show_default=True,
     help="Results root folder.",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the HTML report here.",
-)
+@_report_option("Also write the HTML report here.")
 @click.option(
     "--scheduler",
     default=None,
@@ -334,13 +339,7 @@ def compare(
 @main.command()
 @click.option("--replications", "-n", type=int, default=10, show_default=True)
 @click.option("--seed", type=int, default=2019, show_default=True)
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the backtest chart and tables as an offline HTML file.",
-)
+@_report_option("Also write the backtest chart and tables as an offline HTML file.")
 @_set_option
 @_guard
 def backtest(
