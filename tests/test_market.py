@@ -262,3 +262,23 @@ def test_the_parameters_page_lists_every_input_as_the_data_has_it():
     page = (Path(__file__).resolve().parents[1] / "docs" / "parameters.md").read_text()
     out = CliRunner().invoke(main, ["explain", "baseline", "--parameters"]).output
     assert out.strip() in page, "regenerate docs/parameters.md (see its first lines)"
+
+
+def test_a_price_response_that_runs_away_stops_the_run_with_the_date(tmp_path):
+    from click.testing import CliRunner
+
+    from potashsim.cli import main
+
+    path = tmp_path / "steep.yaml"
+    path.write_text(
+        "name: steep\nextends: baseline\nstochastic: false\n"
+        "horizon: {start: 2021-01-01, end: 2022-12-31}\nset:\n"
+        "  world.demand_elasticity: -0.001\n  world.rival_supply_elasticity: 0\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "the world price runs away on 2022-" in result.output
+    assert "world.demand_elasticity" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()

@@ -60,6 +60,11 @@ class SimulationError(PotashsimError):
     """The engine reached a state it cannot continue from."""
 
 
+class MarketError(PotashsimError):
+    """The market inputs make prices run away during a run (e.g. a price response so steep that a
+    few weeks' supply multiplies or wipes out the price); the message names when and what."""
+
+
 class ResultsError(PotashsimError):
     """A results folder is missing, incomplete, or would overwrite different content."""
 

@@ -18,7 +18,13 @@ from typing import Any
 
 import click
 
-from potashsim.errors import PotashsimError, ReportError, ResultsError, ScenarioError
+from potashsim.errors import (
+    MarketError,
+    PotashsimError,
+    ReportError,
+    ResultsError,
+    ScenarioError,
+)
 
 __all__ = ["main"]
 
@@ -43,7 +49,7 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             for p in err.problems:
                 click.echo(str(p), err=True)
             _fail(f"{len(err.problems)} problem(s); nothing was run or written.", 2)
-        except (ResultsError, ReportError) as err:
+        except (ResultsError, ReportError, MarketError) as err:
             if _DEBUG:
                 raise
             _fail(f"error: {err}", 2)

@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from potashsim.errors import MarketError
 from potashsim.scenario.schema import MarketSpec, NetworkSpec, WorldMarketSpec
 from potashsim.sim.prices import daily_prices
 
@@ -47,6 +48,9 @@ __all__ = [
 # TRANCHE_COUNT steps, each at least TRANCHE_WIDTH of demand_t_per_year wide.
 TRANCHE_WIDTH = 0.5
 TRANCHE_COUNT = 4
+#: Beyond this factor (or below its inverse) the world price response has run away: no supply
+#: change Belarus can make moves world prices fifty-fold.
+MAX_FACTOR = 50.0
 #: The marginal revenue factor that marks a market's contracted tranche (see :func:`tranches`).
 COMMITTED = math.inf
 
@@ -225,7 +229,7 @@ class PriceBook:
         days: int,
         reference_t: np.ndarray | None,
     ) -> None:
-        self.net, self.days = net, days
+        self.net, self.days, self.start = net, days, start
         self.responsive = net.model.price_response == "on"
         self.pad = max([m.spot_lag_days + m.contract_lag_days for m in net.markets.values()] or [0])
         first = start - dt.timedelta(days=self.pad)
@@ -243,7 +247,25 @@ class PriceBook:
         if not self.responsive or self.reference_t is None or self.net.world is None:
             return np.ones(self.pad + end)
         f = world_factor(self.exported_t[:end], self.reference_t[:end], self.net.world)
+        self._check(f)
         return np.concatenate((ones, f))
+
+    def _check(self, factor: np.ndarray) -> None:
+        """Stop a run whose world price runs away (never a silent wrong answer)."""
+        lo, hi = 1.0 / MAX_FACTOR, MAX_FACTOR
+        bad = np.flatnonzero(~((factor >= lo) & (factor <= hi)))
+        if bad.size == 0:
+            return
+        world = self.net.world
+        assert world is not None  # only a responsive book with a world computes factors
+        day = int(bad[0])
+        raise MarketError(
+            f"the world price runs away on {self.start + dt.timedelta(days=day)} (every market): "
+            f"the run's exports would move prices by a factor of {factor[day]:.3g}, beyond "
+            f"1/{MAX_FACTOR:g}..{MAX_FACTOR:g}. The response is set by K = "
+            f"{world.response_t_per_year / 1e6:.3g} Mt a year of supply per factor e; check "
+            "world.demand_elasticity, world.rival_supply_elasticity and world.size_t_per_year"
+        )
 
     def expected(self, market: str, day: int, factor: np.ndarray) -> float:
         """The price (before discounts) a tonne sold to ``market`` is expected to fetch, as known
