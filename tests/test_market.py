@@ -209,7 +209,13 @@ def test_the_backtest_of_history_on_point_values_stays_in_the_documented_bands(t
 
     from potashsim.analysis.backtest import backtest, load_observations
 
-    explained = {"export_value_2021", "china_2020", "russian_ports_2022", "china_2022"}
+    explained = {
+        "export_value_2021",
+        "china_2020",
+        "russian_ports_2022",
+        "china_2022",
+        "china_value_2022",
+    }
     history = load_scenario("history").model_copy(update={"stochastic": False})
     table = backtest(history, replications=1, seed=history.seed, observations=load_observations())
     early = table[table["year"] <= 2022]

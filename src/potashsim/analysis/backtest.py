@@ -27,7 +27,7 @@ from potashsim.sim.streams import replication_seeds
 __all__ = ["OBSERVED", "Observation", "backtest", "load_observations", "summary"]
 
 OBSERVED = Path(__file__).resolve().parents[1] / "data" / "observed.yaml"
-_METRICS = ("exported_t", "export_value_usd", "route_share", "route_t", "market_t")
+_METRICS = ("exported_t", "export_value_usd", "route_share", "route_t", "market_t", "market_revenue_usd")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ def _measure(d: pd.DataFrame, obs: Observation) -> float:
         return float((part["revenue_usd"] - part["freight_cost_usd"]).sum())
     if kind == "market_t":
         return float(part.loc[part["market"] == arg, "exported_t"].sum())
+    if kind == "market_revenue_usd":
+        return float(part.loc[part["market"] == arg, "revenue_usd"].sum())
     through = float(part.loc[part["route"].isin(arg.split(",")), "exported_t"].sum())
     if kind == "route_t":
         return through
