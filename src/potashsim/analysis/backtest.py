@@ -27,7 +27,14 @@ from potashsim.sim.streams import replication_seeds
 __all__ = ["OBSERVED", "Observation", "backtest", "load_observations", "summary"]
 
 OBSERVED = Path(__file__).resolve().parents[1] / "data" / "observed.yaml"
-_METRICS = ("exported_t", "export_value_usd", "route_share", "route_t", "market_t", "market_revenue_usd")
+_METRICS = (
+    "exported_t",
+    "export_value_usd",
+    "route_share",
+    "route_t",
+    "market_t",
+    "market_revenue_usd",
+)
 
 
 @dataclass(frozen=True)
