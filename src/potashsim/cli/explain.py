@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from potashsim.scenario import paths
-from potashsim.scenario.schema import IceSpec, PricePoint, Scenario
+from potashsim.scenario.schema import IceSpec, NetworkSpec, PricePoint, Scenario
 from potashsim.sim.policy import build_calendar
 
 __all__ = ["parameter_table", "render", "text_table"]
@@ -109,18 +109,33 @@ def render(s: Scenario) -> str:
         "",
         "Markets",
         text_table(
-            ["market", "demand Mt/yr", "first price", "last price", "after last"],
+            [
+                "market",
+                "demand Mt/yr",
+                "size Mt/yr",
+                "first price",
+                "last price",
+                "after last",
+                "series",
+                "contract",
+                "sanctions USD/t",
+            ],
             [
                 (
                     k,
                     v.demand_t_per_year / 1e6,
+                    "" if v.size_t_per_year is None else v.size_t_per_year / 1e6,
                     _quote(v.prices[0]),
                     _quote(v.prices[-1]),
                     v.price_after_last_usd_per_t,
+                    v.price_basis,
+                    f"{v.contract_share:.0%}",
+                    v.sanctions_discount_usd_per_t,
                 )
                 for k, v in net.markets.items()
             ],
         ),
+        _world_line(net),
         "",
         f"Events ({len(s.events)})",
         text_table(
@@ -191,6 +206,19 @@ def _quote(p: PricePoint) -> str:
     return f"{p.usd_per_t:g} ({p.date})"
 
 
+def _world_line(net: NetworkSpec) -> str:
+    """How prices answer Belarusian supply, in one line (docs/model.md, "Prices and markets")."""
+    w = net.world
+    if net.model.price_response == "off" or w is None:
+        return "prices   fixed: the observed series; each market a cap at its demand"
+    return (
+        f"prices   answer Belarusian supply against {w.reference_scenario}: world "
+        f"{w.size_t_per_year / 1e6:g} Mt/yr, demand elasticity {w.demand_elasticity:g}, rivals "
+        f"{w.rival_supply_elasticity:g}, so {w.response_t_per_year / 1e6:.1f} Mt/yr more moves "
+        f"prices by a factor 1/e; switching {w.switching_elasticity:g}; window {w.window_days} d"
+    )
+
+
 def _event_value(e: object) -> str:
     for field in (
         "capacity_trains_per_day",
@@ -201,4 +229,6 @@ def _event_value(e: object) -> str:
         v = getattr(e, field, None)
         if v is not None:
             return f"{field} = {_fmt(float(v))}"
+    if getattr(e, "action", None) == "discount":
+        return "each market's sanctions_discount_usd_per_t"
     return ""
