@@ -170,6 +170,56 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the results as JUnit XML (for CI).",
+)
+@_set_option
+@_guard
+def check(paths: tuple[str, ...], junit: Path | None, overrides: tuple[str, ...]) -> None:
+    """Validate scenario files (or folders), run each once at point values and assert the
+    `expect:` list each may carry. Exit 0 all pass, 1 an expectation failed, 2 a file is
+    invalid."""
+    from potashsim.analysis.check import Outcome, RunCache, check_file
+    from potashsim.cli.junit import write_junit
+    from potashsim.errors import Problem
+    from potashsim.scenario.loader import discover
+
+    files = discover(paths)
+    if not files:
+        _fail(f"no scenario files found in {', '.join(paths)}", 2)
+    outcomes: list[Outcome] = []
+    invalid: dict[str, list[Problem]] = {}
+    cache: RunCache = {}
+    for f in files:
+        try:
+            found = check_file(f, overrides, cache)
+        except ScenarioError as err:
+            invalid[str(f)] = err.problems
+            for p in err.problems:
+                click.echo(str(p))
+            continue
+        outcomes += found
+        for o in found:
+            click.echo(f"{o.file}: {o.name}: " + ("ok" if o.passed else f"FAILED ({o.message})"))
+    failed = sum(not o.passed for o in outcomes)
+    click.echo(
+        f"{len(files)} file(s): {len(outcomes) - failed} check(s) passed, {failed} failed, "
+        f"{len(invalid)} file(s) invalid"
+    )
+    if junit is not None:
+        write_junit(junit, outcomes, invalid)
+        click.echo(f"junit: {junit}")
+    if invalid:
+        sys.exit(2)
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("scenario")
 @click.option(
     "--parameters",

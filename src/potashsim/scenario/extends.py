@@ -183,6 +183,8 @@ class Merged:
     """Events before this index come from files above the one that set the horizon."""
     sets: list[SetEntry] = field(default_factory=list)
     events: list[tuple[dict[str, Any], Origin]] = field(default_factory=list)
+    expect: tuple[sc.Expectation, ...] = ()
+    """The named file's own expectations (not inherited)."""
 
     def take(self, link: Link) -> None:
         """Merge the next file down the chain into this."""
@@ -197,6 +199,7 @@ class Merged:
             f"Extends {self.name}: {self.description}" if self.description else ""
         )
         self.name = f.name
+        self.expect = f.expect  # a child's outcomes differ: expectations are not inherited
         self.network_ref = (link.doc, f.network) if f.network else self.network_ref
         self.sets += [
             (key, value, Origin(link.doc, ("set", key), prefix="set."))

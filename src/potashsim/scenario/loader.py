@@ -123,6 +123,7 @@ def _resolve(merged: Merged, problems: list[Problem]) -> sc.Scenario:
         events=tuple(events),
         uncertain={k: v["dist"] for k, v in meta.items() if v.get("dist") is not None},
         provenance={k: v["cite"] for k, v in meta.items() if v.get("cite")},
+        expect=merged.expect,
     )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "BorderSpec",
     "Distribution",
     "Event",
+    "Expectation",
     "Horizon",
     "IceSpec",
     "LaneSpec",
@@ -682,6 +683,47 @@ Event = Annotated[
 SetValue = float | int | str | bool | dt.date | Distribution | dict[str, Any] | list[Any] | None
 
 
+EXPECT_METRICS = (
+    "exported_t",
+    "revenue_usd",
+    "netback_usd",
+    "logistics_cost_usd",
+    "discount_usd",
+    "produced_t",
+    "curtailed_t",
+)
+
+
+class Expectation(Strict):
+    """What a scenario's run must show, checked by ``potashsim check``: a total (or one year's)
+    between ``min`` and ``max``, or, with ``vs``, the difference from another scenario's run."""
+
+    metric: Literal[
+        "exported_t",
+        "revenue_usd",
+        "netback_usd",
+        "logistics_cost_usd",
+        "discount_usd",
+        "produced_t",
+        "curtailed_t",
+    ]
+    year: Annotated[int, Field(ge=1900, le=2200)] | None = None
+    """One calendar year of the horizon; none: the whole horizon."""
+    vs: str | None = None
+    """Another scenario (shipped name or path relative to this file): the expectation is on this
+    scenario's value minus that one's, both run at point values with this scenario's seed."""
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Expectation:
+        if self.min is None and self.max is None:
+            raise ValueError("an expectation needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        return self
+
+
 class ScenarioFile(Strict):
     """One scenario file as written by a user (before ``extends`` and ``set`` are resolved)."""
 
@@ -702,6 +744,9 @@ class ScenarioFile(Strict):
     set: dict[str, SetValue] = Field(default_factory=dict)
     """Parameter overrides by dotted path, e.g. ``ports.klaipeda.handling_usd_per_t: 11``."""
     events: tuple[Event, ...] = ()
+    expect: tuple[Expectation, ...] = ()
+    """What ``potashsim check`` asserts about this scenario's run; not inherited by files that
+    extend this one (their outcomes differ)."""
 
 
 class Scenario(Strict):
@@ -718,6 +763,10 @@ class Scenario(Strict):
     """Parameters drawn per replication, by dotted path into ``network``."""
     provenance: dict[str, str] = Field(default_factory=dict)
     """``source: <row>`` or ``estimate: <reasoning>`` by dotted path into ``network``."""
+    # not part of the dump: what a check asserts does not change what a run computes, so it must
+    # not change the scenario's hash (the run folder's name) either
+    expect: tuple[Expectation, ...] = Field(default=(), exclude=True)
+    """The named file's own expectations (``potashsim check``)."""
 
     @model_validator(mode="after")
     def _events(self) -> Scenario:
