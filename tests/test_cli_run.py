@@ -64,6 +64,17 @@ def test_run_writes_the_results_contract_and_prints_the_folder_last(
         < 1
     )
     assert set(summary["by_year"]) == {"2021", "2022", "2023"}
+    # each year's routes and markets add up to the year: shares per year need no other file
+    for year in summary["by_year"].values():
+        for part in ("by_route", "by_market"):
+            total = sum(v["exported_t"] for v in year[part].values())
+            assert total == pytest.approx(year["exported_t"])
+            assert sum(v["netback_usd"] for v in year[part].values()) == pytest.approx(
+                year["netback_usd"]
+            )
+    # routes that carried nothing that year are left out: Klaipeda after the ban
+    assert summary["by_year"]["2021"]["by_route"]["klaipeda"]["exported_t"] > 0
+    assert "klaipeda" not in summary["by_year"]["2023"]["by_route"]
     monthly = pd.read_csv(folder / "monthly.csv")
     assert monthly["exported_t"].sum() == pytest.approx(t["exported_t"])
     assert {"month", "route", "market", "revenue_usd", "netback_usd"} <= set(monthly.columns)

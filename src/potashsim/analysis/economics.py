@@ -139,7 +139,9 @@ def _year_of(cal_start: dt.date, days: int) -> np.ndarray:
 
 
 def summarize(trace: RunTrace, deliveries: pd.DataFrame) -> dict[str, Any]:
-    """Totals and breakdowns (``by_year``, ``by_route``, ``by_market``) with unit-named keys."""
+    """Totals and breakdowns (``by_year``, ``by_route``, ``by_market``) with unit-named keys; each
+    year also holds its own ``by_route`` and ``by_market`` (tonnes and money of that year's
+    exports), so route and market shares per year need no other file."""
     money_cols = ["exported_t", *MONEY]
     zero_stock = {"initial_stock_t": 0.0, "end_stock_t": 0.0, "in_transit_t": 0.0}
 
@@ -156,16 +158,19 @@ def summarize(trace: RunTrace, deliveries: pd.DataFrame) -> dict[str, Any]:
         **money(deliveries),
     }
     years = _year_of(trace.start, trace.days)
-    by_year: dict[str, dict[str, float]] = {}
+    by_year: dict[str, dict[str, Any]] = {}
     sale_year = deliveries["date"].dt.year if not deliveries.empty else pd.Series(dtype=int)
     for y in sorted(set(years.tolist())):
         mask = years == y
+        sold = deliveries[sale_year == y] if not deliveries.empty else deliveries
         by_year[str(y)] = {
             "produced_t": float(np.asarray(trace.produced_t)[mask].sum()),
             "curtailed_t": float(np.asarray(trace.curtailed_t)[mask].sum()),
             "domestic_t": float(np.asarray(trace.domestic_t)[mask].sum()),
             **zero_stock,
-            **money(deliveries[sale_year == y] if not deliveries.empty else deliveries),
+            **money(sold),
+            "by_route": {str(k): money(g) for k, g in sold.groupby("route")},
+            "by_market": {str(k): money(g) for k, g in sold.groupby("market")},
         }
     zero_flow = {"produced_t": 0.0, "curtailed_t": 0.0, "domestic_t": 0.0, **zero_stock}
     by_route = {str(k): {**zero_flow, **money(g)} for k, g in deliveries.groupby("route")}
