@@ -56,6 +56,8 @@ def _provenance_rows(
         rows: list[dict[str, object]] = [
             {
                 "Scenario": s,
+                "Horizon": "{start}..{end}".format(**meta["horizons"][s]),
+                "Overrides": ", ".join(bundle.overrides.get(s, [])),
                 "Scenario SHA-256": meta["scenario_hashes"].get(s),
                 "Seed": meta["seed"],
                 "Replications": meta["replications"],
@@ -63,7 +65,12 @@ def _provenance_rows(
             }
             for s in bundle.scenarios
         ]
-        return rows, {"Command": meta["command"], "Folder": str(bundle.folder)}
+        window = "{start}..{end}".format(**meta["window"])
+        return rows, {
+            "Window": f"{window} (the statistics count the exports of these days)",
+            "Command": meta["command"],
+            "Folder": str(bundle.folder),
+        }
     man = bundle.manifest
     raw_versions = man.get("versions")
     versions: dict[str, Any] = raw_versions if isinstance(raw_versions, dict) else {}

@@ -29,7 +29,10 @@ __all__ = [
 
 # Keys added to the contract after folders were first written: a folder without them is stale,
 # not damaged, and the message says how to write it again.
-_ADDED_LATER = {c.NETWORK: ("routes",)}
+_ADDED_LATER = {
+    c.NETWORK: ("routes",),
+    c.COMPARISON: ("window", "shared_window", "horizons", "overrides"),
+}
 
 
 class _Bundle:
@@ -76,22 +79,27 @@ class ComparisonResults(_Bundle):
 
     Attributes:
         folder: the comparison folder.
-        base: the base scenario; ``scenarios`` lists all of them, base first.
+        base: the base scenario; ``scenarios`` lists all of them, base first, by label (the
+            name, marked ``*`` where ``--set`` or ``--set-for`` changed the scenario).
         meta: ``comparison.json`` as parsed.
+        window: first and last day of the window the statistics count (both included).
+        overrides: ``{label: ["KEY=VALUE", ...]}``, the overrides each scenario was loaded with.
         stats: tidy ``stats``: ``scenario``, ``metric``, ``mean``, ``diff_mean``,
-            ``diff_ci_low``, ``diff_ci_high`` (USD or t, totals over the horizon).
+            ``diff_ci_low``, ``diff_ci_high`` (USD or t, totals over ``window``).
         decomposition: ``scenario``, ``volume_usd``, ``mix_usd``, ``price_usd``, ``discount_usd``,
             ``logistics_usd``,
             ``total_usd``.
         comparison, replications, decomposition_by_year, monthly_revenue, monthly_routes: the
             CSV files.
-        runs: ``{scenario: RunResults}`` from ``runs/<scenario>/``.
+        runs: ``{label: RunResults}`` from ``runs/<name>/``.
     """
 
     folder: Path
     base: str
     scenarios: list[str]
     meta: dict[str, Any]
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    overrides: dict[str, list[str]]
     stats: pd.DataFrame
     decomposition: pd.DataFrame
     comparison: pd.DataFrame
@@ -209,15 +217,23 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
     for name, frame in (("stats", stats), ("decomposition", decomposition)):
         if frame.drop(columns="scenario").isna().any().any():
             raise ResultsError(f"{folder / c.COMPARISON}: {name} has missing values")
+    try:
+        window = (pd.Timestamp(meta["window"]["start"]), pd.Timestamp(meta["window"]["end"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ResultsError(
+            f"{folder / c.COMPARISON}: window is not {{start, end}} in ISO dates"
+        ) from exc
     return ComparisonResults(
         folder=folder,
         base=str(meta["base"]),
         scenarios=scenarios,
         meta=meta,
+        window=window,
+        overrides={s: [str(o) for o in meta["overrides"].get(s, [])] for s in scenarios},
         stats=stats,
         decomposition=decomposition,
         **_read_csvs(folder, c.COMPARISON_FILES),
-        runs={s: load_run(folder / c.RUNS / s) for s in scenarios},
+        runs={s: load_run(folder / c.RUNS / c.scenario_of_label(s)) for s in scenarios},
     )
 
 
