@@ -75,7 +75,7 @@ def scenario_of_label(label: str) -> str:
     return label.removesuffix(CHANGED_MARK)
 
 
-#: Every file of ``results/compare/<id>/`` (besides ``runs/<scenario>/``).
+#: Every file of ``results/compare/<id>/`` (besides ``runs/<name>/``).
 COMPARISON_FILES = (
     COMPARISON,
     COMPARISON_TABLE,

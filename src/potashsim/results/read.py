@@ -139,6 +139,12 @@ def _read_json(folder: Path, name: str) -> dict[str, Any]:
     return data
 
 
+def _dict(meta: dict[str, Any], key: str) -> dict[str, Any]:
+    """``meta[key]``, which the contract makes an object."""
+    value = meta[key]
+    return value if isinstance(value, dict) else {}
+
+
 def _read_csv(folder: Path, name: str) -> pd.DataFrame:
     path = folder / name
     columns = c.COLUMNS[name]
@@ -191,7 +197,7 @@ def load_run(folder: Path | str) -> RunResults:
 
 
 def load_comparison(folder: Path | str) -> ComparisonResults:
-    """Read a comparison folder ``results/compare/<id>/`` and its ``runs/<scenario>/`` folders.
+    """Read a comparison folder ``results/compare/<id>/`` and its ``runs/<name>/`` folders.
 
     Raises:
         ResultsError: the folder, one of :data:`potashsim.contract.COMPARISON_FILES` or a
@@ -214,7 +220,11 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
         [{"scenario": s, **parts} for s, parts in meta["decomposition"].items()],
         columns=["scenario", *c.DECOMPOSITION],
     )
-    for name, frame in (("stats", stats), ("decomposition", decomposition)):
+    # the intervals alone may be missing: one replication gives none
+    for name, frame in (
+        ("stats", stats.drop(columns=["diff_ci_low", "diff_ci_high"])),
+        ("decomposition", decomposition),
+    ):
         if frame.drop(columns="scenario").isna().any().any():
             raise ResultsError(f"{folder / c.COMPARISON}: {name} has missing values")
     try:
@@ -229,7 +239,7 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
         scenarios=scenarios,
         meta=meta,
         window=window,
-        overrides={s: [str(o) for o in meta["overrides"].get(s, [])] for s in scenarios},
+        overrides={s: [str(o) for o in _dict(meta, "overrides").get(s) or []] for s in scenarios},
         stats=stats,
         decomposition=decomposition,
         **_read_csvs(folder, c.COMPARISON_FILES),
