@@ -16,6 +16,7 @@ from conftest import make_scenario, tiny_network
 from potashsim import report
 from potashsim.analysis.experiment import compare
 from potashsim.cli import main
+from potashsim.errors import ResultsError
 from potashsim.report.html import provenance_section
 from potashsim.report.sections import comparison_sections, palette
 from potashsim.results.write import save_comparison, scenario_hash
@@ -244,3 +245,16 @@ def test_horizons_that_share_no_day_are_refused(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "share no day" in res.output and "early 2021-01-01..2021-06-30" in res.output
     assert not (tmp_path / "r").exists()
+
+
+def test_a_comparison_folder_written_before_the_window_was_recorded_says_to_rewrite_it(
+    mismatched: list[Scenario], tmp_path: Path
+) -> None:
+    folder = save_comparison(compare(mismatched, replications=1, seed=3), tmp_path)
+    path = folder / "comparison.json"
+    doc = json.loads(path.read_text())
+    for key in ("window", "shared_window", "horizons", "overrides"):
+        del doc[key]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ResultsError, match="written by an older potashsim"):
+        report.load_comparison(folder)

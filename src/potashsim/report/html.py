@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from potashsim.errors import ReportError
-from potashsim.report.sections import Chart, Section
+from potashsim.report.sections import Chart, Section, span
 from potashsim.results.read import ComparisonResults, RunResults
 
 _PLOT_CONFIG = {
@@ -56,7 +56,7 @@ def _provenance_rows(
         rows: list[dict[str, object]] = [
             {
                 "Scenario": s,
-                "Horizon": "{start}..{end}".format(**meta["horizons"][s]),
+                "Horizon": span(bundle.horizons[s]),
                 "Overrides": ", ".join(bundle.overrides.get(s, [])),
                 "Scenario SHA-256": meta["scenario_hashes"].get(s),
                 "Seed": meta["seed"],
@@ -65,9 +65,8 @@ def _provenance_rows(
             }
             for s in bundle.scenarios
         ]
-        window = "{start}..{end}".format(**meta["window"])
         return rows, {
-            "Window": f"{window} (the statistics count the exports of these days)",
+            "Window": f"{span(bundle.window)} (the statistics count the exports of these days)",
             "Command": meta["command"],
             "Folder": str(bundle.folder),
         }

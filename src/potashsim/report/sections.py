@@ -273,23 +273,22 @@ def comparison_sections(
     return sections
 
 
-def _day(t: pd.Timestamp) -> str:
-    return f"{t:%Y-%m-%d}"
+def span(window: tuple[pd.Timestamp, pd.Timestamp]) -> str:
+    """``2021-01-01..2022-06-30``: first and last day, both included."""
+    return f"{window[0]:%Y-%m-%d}..{window[1]:%Y-%m-%d}"
 
 
 def window_sentence(comp: ComparisonResults) -> str:
     """Which days a comparison's totals and charts count, and each scenario's own horizon."""
-    start, end = comp.window
-    shared = comp.meta["shared_window"]
     which = (
         "the days all scenarios' horizons share"
-        if (_day(start), _day(end)) == (shared["start"], shared["end"])
-        else f"chosen inside {shared['start']}..{shared['end']}, the days all horizons share"
+        if comp.window == comp.shared_window
+        else f"chosen inside {span(comp.shared_window)}, the days all horizons share"
     )
-    horizons = "; ".join(f"{s} {h['start']}..{h['end']}" for s, h in comp.meta["horizons"].items())
+    horizons = "; ".join(f"{s} {span(h)}" for s, h in comp.horizons.items())
     return (
-        f"Counted over {_day(start)}..{_day(end)} ({which}): exports by their export date in "
-        f"that window only (horizons: {horizons})."
+        f"Counted over {span(comp.window)} ({which}): exports by their export date in that "
+        f"window only (horizons: {horizons})."
     )
 
 

@@ -83,6 +83,8 @@ class ComparisonResults(_Bundle):
             name, marked ``*`` where ``--set`` or ``--set-for`` changed the scenario).
         meta: ``comparison.json`` as parsed.
         window: first and last day of the window the statistics count (both included).
+        shared_window: the days all the scenarios' horizons share.
+        horizons: ``{label: (first day, last day)}``, each scenario's own horizon.
         overrides: ``{label: ["KEY=VALUE", ...]}``, the overrides each scenario was loaded with.
         stats: tidy ``stats``: ``scenario``, ``metric``, ``mean``, ``diff_mean``,
             ``diff_ci_low``, ``diff_ci_high`` (USD or t, totals over ``window``).
@@ -99,6 +101,8 @@ class ComparisonResults(_Bundle):
     scenarios: list[str]
     meta: dict[str, Any]
     window: tuple[pd.Timestamp, pd.Timestamp]
+    shared_window: tuple[pd.Timestamp, pd.Timestamp]
+    horizons: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
     overrides: dict[str, list[str]]
     stats: pd.DataFrame
     decomposition: pd.DataFrame
@@ -143,6 +147,18 @@ def _dict(meta: dict[str, Any], key: str) -> dict[str, Any]:
     """``meta[key]``, which the contract makes an object."""
     value = meta[key]
     return value if isinstance(value, dict) else {}
+
+
+def _span(value: Any, path: Path, key: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A ``{"start", "end"}`` object of ISO dates as a pair of Timestamps.
+
+    Raises:
+        ResultsError: it is not one (the message names the file and the key).
+    """
+    try:
+        return pd.Timestamp(value["start"]), pd.Timestamp(value["end"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ResultsError(f"{path}: {key} is not {{start, end}} in ISO dates") from exc
 
 
 def _read_csv(folder: Path, name: str) -> pd.DataFrame:
@@ -227,18 +243,16 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
     ):
         if frame.drop(columns="scenario").isna().any().any():
             raise ResultsError(f"{folder / c.COMPARISON}: {name} has missing values")
-    try:
-        window = (pd.Timestamp(meta["window"]["start"]), pd.Timestamp(meta["window"]["end"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ResultsError(
-            f"{folder / c.COMPARISON}: window is not {{start, end}} in ISO dates"
-        ) from exc
+    path = folder / c.COMPARISON
+    horizons = _dict(meta, "horizons")
     return ComparisonResults(
         folder=folder,
         base=str(meta["base"]),
         scenarios=scenarios,
         meta=meta,
-        window=window,
+        window=_span(meta.get("window"), path, "window"),
+        shared_window=_span(meta.get("shared_window"), path, "shared_window"),
+        horizons={s: _span(horizons.get(s), path, f"horizons.{s}") for s in scenarios},
         overrides={s: [str(o) for o in _dict(meta, "overrides").get(s) or []] for s in scenarios},
         stats=stats,
         decomposition=decomposition,
