@@ -116,8 +116,10 @@ def test_a_report_of_a_horizon_mismatch_draws_no_month_beyond_the_window(
 # --------------------------------------------------------------------------- the command
 
 
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+def compare_files(files: dict[str, Path], out: Path, *args: str) -> Result:
+    """``potashsim compare long short`` with one replication in this process, and ``args``."""
+    command = ["compare", str(files["long"]), str(files["short"]), "-n", "1", "-j", "1"]
+    return CliRunner().invoke(main, [*command, *args, "--out", str(out)])
 
 
 @pytest.fixture
@@ -136,18 +138,11 @@ def test_compare_prints_the_shared_window_and_labels_the_scenario_set_for_change
     files: dict[str, Path], tmp_path: Path
 ) -> None:
     klaipeda = "ports.klaipeda.handling_usd_per_t=20"
-    res = invoke(
-        "compare",
-        str(files["long"]),
-        str(files["short"]),
-        "-n",
-        "1",
-        "-j",
-        "1",
+    res = compare_files(
+        files,
+        tmp_path / "r",
         "--set-for",
         f"long:{klaipeda}",
-        "--out",
-        str(tmp_path / "r"),
         "--report",
         str(tmp_path / "report.html"),
     )
@@ -186,20 +181,13 @@ def test_compare_prints_the_shared_window_and_labels_the_scenario_set_for_change
 def test_set_labels_every_scenario_and_a_chosen_window_is_printed(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    res = invoke(
-        "compare",
-        str(files["long"]),
-        str(files["short"]),
-        "-n",
-        "1",
-        "-j",
-        "1",
+    res = compare_files(
+        files,
+        tmp_path / "r",
         "--set",
         "ports.klaipeda.handling_usd_per_t=20",
         "--window",
         "2021-02-01..2021-03-31",
-        "--out",
-        str(tmp_path / "r"),
     )
     assert res.exit_code == 0, res.output
     assert "Totals 2021-02-01..2021-03-31, chosen with --window inside 2021-01-01..2021-06-30" in (
@@ -225,9 +213,7 @@ def test_set_labels_every_scenario_and_a_chosen_window_is_printed(
 def test_bad_window_and_set_for_values_stop_before_anything_runs(
     files: dict[str, Path], tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    res = CliRunner().invoke(
-        main, ["compare", str(files["long"]), str(files["short"]), *args, "--out", str(tmp_path)]
-    )
+    res = compare_files(files, tmp_path, *args)
     assert res.exit_code == 2, res.output
     assert message in res.output
     assert "Traceback" not in res.output
