@@ -89,6 +89,8 @@ def test_a_chosen_window_counts_only_its_days(mismatched: list[Scenario]) -> Non
     beyond = (dt.date(2020, 6, 1), dt.date(2020, 9, 1))
     with pytest.raises(ValueError, match=r"not inside 2020-01-01\.\.2020-07-18"):
         compare(mismatched, replications=1, seed=3, window=beyond)
+    with pytest.raises(ValueError, match="not a compared scenario"):
+        compare(mismatched, replications=1, seed=3, overrides={"other": ["x=1"]})
 
 
 def test_a_report_of_a_horizon_mismatch_draws_no_month_beyond_the_window(

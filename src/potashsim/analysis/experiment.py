@@ -85,7 +85,10 @@ def run(scenario: Scenario, *, seed: int | None = None) -> RunResult:
 
 @dataclass
 class Comparison:
-    """Paired replications of a base scenario and others, and their statistics."""
+    """Paired replications of a base scenario and others, and their statistics.
+
+    Every table and statistic counts the exports inside ``window`` only, and names each scenario
+    by its label (:attr:`labels`)."""
 
     scenarios: list[Scenario]
     replications: int
@@ -238,7 +241,8 @@ def compare(
             loaded with; recorded, and a scenario with any is labelled ``name*``.
 
     Raises:
-        ValueError: the horizons share no day, or ``window`` is not inside every horizon.
+        ValueError: the horizons share no day, ``window`` is not inside every horizon, or
+            ``overrides`` names a scenario that is not compared.
     """
     t0 = time.perf_counter()
     shared = shared_window(scenarios)
@@ -247,6 +251,12 @@ def compare(
         raise ValueError(
             f"window {window[0]}..{window[1]} is not inside {shared[0]}..{shared[1]}, "
             "the days every scenario simulates"
+        )
+    unknown = sorted(set(overrides or {}) - {s.name for s in scenarios})
+    if unknown:
+        raise ValueError(
+            f"overrides name {', '.join(unknown)}, which is not a compared scenario "
+            f"({', '.join(s.name for s in scenarios)})"
         )
     applied = {s.name: list((overrides or {}).get(s.name, ())) for s in scenarios}
     labels = [label_of(s.name, applied[s.name]) for s in scenarios]
