@@ -13,6 +13,7 @@ Units follow the names: ``_t`` tonnes, ``_usd`` US dollars, ``_days`` days, ``_k
 from __future__ import annotations
 
 __all__ = [
+    "CHANGED_MARK",
     "COLUMNS",
     "COMPARISON",
     "COMPARISON_FILES",
@@ -38,6 +39,7 @@ __all__ = [
     "TIMELINE",
     "UNITS",
     "UTILISATION",
+    "scenario_of_label",
 ]
 
 # --------------------------------------------------------------------------- a run folder
@@ -62,7 +64,18 @@ MONTHLY_ROUTES = "monthly_routes.csv"
 DECOMPOSITION_TABLE = "decomposition_by_year.csv"
 #: The sub-folder of a comparison that holds a full run folder per scenario.
 RUNS = "runs"
-#: Every file of ``results/compare/<id>/`` (besides ``runs/<scenario>/``).
+#: Appended to a scenario's name where a comparison changed it with ``--set`` or ``--set-for``
+#: (``history*``): its label in ``comparison.json``, in every CSV and in the report. Its run folder
+#: is ``runs/<name>/``, without the mark (scenario names never hold it).
+CHANGED_MARK = "*"
+
+
+def scenario_of_label(label: str) -> str:
+    """The scenario name behind a comparison label (``history*`` -> ``history``)."""
+    return label.removesuffix(CHANGED_MARK)
+
+
+#: Every file of ``results/compare/<id>/`` (besides ``runs/<name>/``).
 COMPARISON_FILES = (
     COMPARISON,
     COMPARISON_TABLE,
@@ -162,6 +175,10 @@ JSON_KEYS: dict[str, tuple[str, ...]] = {
         "scenario_hashes",
         "stats",
         "decomposition",
+        "window",
+        "shared_window",
+        "horizons",
+        "overrides",
     ),
 }
 

@@ -3,15 +3,20 @@
 Replication *i* of every scenario runs with the same seed, so each difference is taken within a
 pair and the interval is on the difference itself. Replications may run in worker processes; the
 results do not depend on how many (each depends only on its scenario and seed).
+
+Scenarios may run over different horizons; a comparison then counts only what every scenario
+simulated: the deliveries exported inside one window (by default the days all horizons share).
+Each run still simulates its own horizon; only the accounts are cut.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,14 +26,17 @@ from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS, decompose_years
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
 from potashsim.analysis.executors import run_tasks
-from potashsim.contract import METRICS
+from potashsim.contract import CHANGED_MARK, METRICS
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.engine import simulate
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import RunTrace
 from potashsim.sim.streams import replication_seeds
 
-__all__ = ["Comparison", "RunResult", "compare", "run"]
+__all__ = ["Comparison", "RunResult", "Window", "compare", "run", "shared_window"]
+
+#: First and last day of a period, both included.
+Window = tuple[dt.date, dt.date]
 
 
 @dataclass
@@ -77,7 +85,10 @@ def run(scenario: Scenario, *, seed: int | None = None) -> RunResult:
 
 @dataclass
 class Comparison:
-    """Paired replications of a base scenario and others, and their statistics."""
+    """Paired replications of a base scenario and others, and their statistics.
+
+    Every table and statistic counts the exports inside ``window`` only, and names each scenario
+    by its label (:attr:`labels`)."""
 
     scenarios: list[Scenario]
     replications: int
@@ -95,17 +106,69 @@ class Comparison:
     """scenario, year, market, the EFFECTS and total_usd: mean of the replication pairs (USD)."""
     wall_s: float
     representative: dict[str, RunResult]
-    """Replication 0 of each scenario, in full (for the map, timeline and bottleneck charts)."""
+    """Replication 0 of each scenario by label, in full over its own horizon (for the map,
+    timeline and bottleneck charts)."""
+    window: Window = (dt.date.min, dt.date.max)
+    """The days whose exports every statistic, table and decomposition counts."""
+    overrides: dict[str, list[str]] = field(default_factory=dict)
+    """``KEY=VALUE`` overrides applied to each scenario when it was loaded, by scenario name."""
+
+    @property
+    def labels(self) -> list[str]:
+        """Each scenario's label, base first: its name, marked ``*`` where overrides changed it.
+        The statistics, the tables and ``representative`` are keyed by label."""
+        return [label_of(s.name, self.overrides.get(s.name)) for s in self.scenarios]
 
     @property
     def base(self) -> str:
-        """Name of the base scenario."""
-        return self.scenarios[0].name
+        """Label of the base scenario."""
+        return self.labels[0]
+
+    @property
+    def shared_window(self) -> Window:
+        """The days every scenario's horizon covers."""
+        return shared_window(self.scenarios)
+
+    @property
+    def horizons(self) -> dict[str, Window]:
+        """Each scenario's own horizon, by label."""
+        return {
+            label: (s.horizon.start, s.horizon.end)
+            for label, s in zip(self.labels, self.scenarios, strict=True)
+        }
 
 
-def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
-    """What a comparison keeps of one replication (small, so it crosses processes cheaply);
-    replication 0 also keeps its full run, saved as the scenario's representative run."""
+def label_of(name: str, overrides: Sequence[str] | None) -> str:
+    """A scenario's label in a comparison: ``name``, or ``name*`` when ``overrides`` changed it."""
+    return f"{name}{CHANGED_MARK}" if overrides else name
+
+
+def shared_window(scenarios: Sequence[Scenario]) -> Window:
+    """The days all ``scenarios`` simulate: the latest start to the earliest end.
+
+    Raises:
+        ValueError: the horizons do not overlap (the message lists them).
+    """
+    start = max(s.horizon.start for s in scenarios)
+    end = min(s.horizon.end for s in scenarios)
+    if start > end:
+        horizons = ", ".join(f"{s.name} {s.horizon.start}..{s.horizon.end}" for s in scenarios)
+        raise ValueError(f"the scenarios' horizons share no day ({horizons})")
+    return start, end
+
+
+def _in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """The deliveries exported from the first day of ``window`` to its last, both included."""
+    if d.empty:
+        return d
+    start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1]) + pd.Timedelta(days=1)
+    return d[(d["date"] >= start) & (d["date"] < end)]
+
+
+def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) -> dict[str, Any]:
+    """What a comparison keeps of one replication (small, so it crosses processes cheaply):
+    the exports inside ``window``, under ``label``; replication 0 also keeps its full run, saved
+    as the scenario's representative run."""
     full: RunResult | None = None
     if rep == 0:
         full = run(scenario, seed=seed)
@@ -113,6 +176,7 @@ def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
     else:
         trace, net, cal = simulate(scenario, seed=seed)
         d = deliveries_table(trace, net, cal)
+    d = _in_window(d, window)
     cols = [*METRICS, "discount_usd"]
     if d.empty:
         yearly = pd.DataFrame(columns=["year", *cols])
@@ -135,8 +199,9 @@ def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
         )
     for frame in (yearly, by_market, month_rev, month_route):
         frame.insert(0, "replication", rep)
-        frame.insert(0, "scenario", scenario.name)
+        frame.insert(0, "scenario", label)
     return {
+        "label": label,
         "yearly": yearly,
         "by_market": by_market,
         "month_rev": month_rev,
@@ -145,7 +210,7 @@ def _one(scenario: Scenario, rep: int, seed: int) -> dict[str, Any]:
     }
 
 
-def _task(args: tuple[Scenario, int, int]) -> dict[str, Any]:
+def _task(args: tuple[Scenario, str, int, int, Window]) -> dict[str, Any]:
     return _one(*args)
 
 
@@ -157,6 +222,8 @@ def compare(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    window: Window | None = None,
+    overrides: Mapping[str, Sequence[str]] | None = None,
 ) -> Comparison:
     """Run every scenario ``replications`` times with paired seeds; the first is the base.
 
@@ -168,33 +235,59 @@ def compare(
         scheduler: None (local processes), ``"local"`` (a Dask LocalCluster) or the address
             of a Dask scheduler; see ``potashsim.analysis.executors.run_tasks``.
         progress: called with (done, total) after each replication.
+        window: the days whose exports are counted (both included); default
+            :func:`shared_window`. Each run still simulates its own horizon.
+        overrides: ``{scenario name: ["KEY=VALUE", ...]}``, the overrides each scenario was
+            loaded with; recorded, and a scenario with any is labelled ``name*``.
+
+    Raises:
+        ValueError: the horizons share no day, ``window`` is not inside every horizon, or
+            ``overrides`` names a scenario that is not compared.
     """
     t0 = time.perf_counter()
+    shared = shared_window(scenarios)
+    window = shared if window is None else window
+    if not shared[0] <= window[0] <= window[1] <= shared[1]:
+        raise ValueError(
+            f"window {window[0]}..{window[1]} is not inside {shared[0]}..{shared[1]}, "
+            "the days every scenario simulates"
+        )
+    unknown = sorted(set(overrides or {}) - {s.name for s in scenarios})
+    if unknown:
+        raise ValueError(
+            f"overrides name {', '.join(unknown)}, which is not a compared scenario "
+            f"({', '.join(s.name for s in scenarios)})"
+        )
+    applied = {s.name: list((overrides or {}).get(s.name, ())) for s in scenarios}
+    labels = [label_of(s.name, applied[s.name]) for s in scenarios]
     seeds = replication_seeds(seed, replications)
-    tasks = [(s, i, seeds[i]) for i in range(replications) for s in scenarios]
+    tasks = [
+        (s, label, i, seeds[i], window)
+        for i in range(replications)
+        for s, label in zip(scenarios, labels, strict=True)
+    ]
     results = run_tasks(_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
     yearly = pd.concat([r["yearly"] for r in results], ignore_index=True)
     month_rev = pd.concat([r["month_rev"] for r in results], ignore_index=True)
     month_route = pd.concat([r["month_route"] for r in results], ignore_index=True)
-    names = [s.name for s in scenarios]
     totals = (
         yearly.groupby(["scenario", "replication"])[list(METRICS)]
         .sum()
-        .reindex(pd.MultiIndex.from_product([names, range(replications)]), fill_value=0.0)
+        .reindex(pd.MultiIndex.from_product([labels, range(replications)]), fill_value=0.0)
     )
-    stats = {name: _stats(totals, names[0], name) for name in names}
+    stats = {name: _stats(totals, labels[0], name) for name in labels}
     by_market = pd.concat([r["by_market"] for r in results], ignore_index=True)
-    by_year = _decompose(by_market, names, replications)
+    by_year = _decompose(by_market, labels, replications)
     decomposition = {
         name: {
             e: float(by_year.loc[by_year["scenario"] == name, e].sum())
             for e in (*EFFECTS, "total_usd")
         }
-        for name in names[1:]
+        for name in labels[1:]
     }
     routes = month_route.groupby(["scenario", "month", "route"], as_index=False)["exported_t"].sum()
     routes["exported_t"] /= replications
-    representative = {r["run"].scenario.name: r["run"] for r in results if r["run"] is not None}
+    representative = {r["label"]: r["run"] for r in results if r["run"] is not None}
     return Comparison(
         list(scenarios),
         replications,
@@ -208,6 +301,8 @@ def compare(
         by_year,
         time.perf_counter() - t0,
         representative,
+        window,
+        applied,
     )
 
 

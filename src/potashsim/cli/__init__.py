@@ -113,17 +113,41 @@ def _load(ref: str, overrides: tuple[str, ...]) -> Any:
     return scenario
 
 
-def _load_all(refs: tuple[str, ...], overrides: tuple[str, ...]) -> list[Any]:
-    """Load every scenario, reporting the problems of all of them before stopping."""
-    scenarios, problems = [], []
+def _collect(refs: tuple[str, ...], load: Callable[[str], Any]) -> list[Any]:
+    """``load(ref)`` for every ref, reporting the problems of all of them before stopping."""
+    loaded, problems = [], []
     for ref in refs:
         try:
-            scenarios.append(_load(ref, overrides))
+            loaded.append(load(ref))
         except ScenarioError as err:
             problems.extend(err.problems)
     if problems:
         raise ScenarioError(problems)
-    return scenarios
+    return loaded
+
+
+def _load_all(refs: tuple[str, ...], overrides: tuple[str, ...]) -> list[Any]:
+    """Load every scenario, reporting the problems of all of them before stopping."""
+    return _collect(refs, lambda ref: _load(ref, overrides))
+
+
+def _load_compared(
+    refs: tuple[str, ...], overrides: tuple[str, ...], set_for: tuple[str, ...]
+) -> tuple[list[Any], dict[str, list[str]]]:
+    """The scenarios of a comparison, each loaded with ``--set`` then its own ``--set-for``
+    overrides, and ``{name: overrides applied}`` (empty for a scenario nothing changed)."""
+    if not set_for:
+        loaded = _load_all(refs, overrides)
+        return loaded, {s.name: list(overrides) for s in loaded}
+    from potashsim.cli.compare_options import parse_set_for
+    from potashsim.scenario.loader import load_scenario
+
+    # the names first, quietly: the notes are printed once, by the load below
+    quiet = _collect(refs, lambda ref: load_scenario(ref, overrides=list(overrides)))
+    name_of = {ref: s.name for ref, s in zip(refs, quiet, strict=True)}
+    own = parse_set_for(set_for, list(name_of.values()))
+    loaded = _collect(refs, lambda ref: _load(ref, (*overrides, *own.get(name_of[ref], ()))))
+    return loaded, {s.name: [*overrides, *own.get(s.name, ())] for s in loaded}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -338,7 +362,24 @@ def run_cmd(
     "an address (tcp://host:8786) uses a running scheduler. Needs the 'dist' "
     "extra. Results are the same as with local processes.",
 )
+@click.option(
+    "--window",
+    "window_text",
+    default=None,
+    metavar="START..END",
+    help="Count the exports of these days only (ISO dates, inside every scenario's horizon) "
+    "[default: the days all scenarios' horizons share].",
+)
 @_set_option
+@click.option(
+    "--set-for",
+    "set_for",
+    multiple=True,
+    metavar="NAME:KEY=VALUE",
+    help="Override a parameter of scenario NAME only, e.g. "
+    "history:ports.klaipeda.handling_usd_per_t=20 (repeatable). Changed scenarios are "
+    "labelled NAME* in the tables and the report.",
+)
 @_guard
 def compare(
     base: str,
@@ -349,9 +390,12 @@ def compare(
     out: Path,
     report_path: Path | None,
     scheduler: str | None,
+    window_text: str | None,
     overrides: tuple[str, ...],
+    set_for: tuple[str, ...],
 ) -> None:
-    """Compare scenarios against BASE over paired replications (common random numbers)."""
+    """Compare scenarios against BASE over paired replications (common random numbers), over
+    the days all their horizons share (or --window)."""
     if replications < 1:
         raise click.BadParameter("must be 1 or more", param_hint="--replications")
     if workers is not None and workers < 1:
@@ -359,13 +403,15 @@ def compare(
     _check_seed(seed)
     from potashsim.analysis.experiment import compare as run_compare
     from potashsim.analysis.experiment import default_workers
+    from potashsim.cli.compare_options import choose_window
     from potashsim.cli.tables import comparison_table
     from potashsim.results.write import save_comparison
 
-    loaded = _load_all((base, *others), overrides)
+    loaded, applied = _load_compared((base, *others), overrides, set_for)
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
         _fail(f"scenario names must differ, got {', '.join(names)}", 2)
+    window = choose_window(window_text, loaded)
     workers = workers or min(default_workers(), replications)
     total = replications * len(loaded)
     where = f"Dask ({scheduler})" if scheduler else f"{workers} worker(s)"
@@ -381,6 +427,8 @@ def compare(
             workers=workers,
             scheduler=scheduler,
             progress=tick,
+            window=window,
+            overrides=applied,
         )
     click.echo(comparison_table(cmp))
     folder = save_comparison(cmp, out, command=_command_line())

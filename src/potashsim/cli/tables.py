@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from potashsim.analysis.decomposition import EFFECTS
@@ -32,19 +34,48 @@ def _ci(v: dict[str, float | None], scale: float) -> str:
     return f"[{lo / scale:+.2f}, {hi / scale:+.2f}]"
 
 
+def _span(start: dt.date, end: dt.date) -> str:
+    """A horizon in years where it runs whole years (``2019..2030``), else in days."""
+    whole = (start.month, start.day, end.month, end.day) == (1, 1, 12, 31)
+    return f"{start.year}..{end.year}" if whole else f"{start}..{end}"
+
+
+def window_header(cmp: Comparison) -> str:
+    """The first line of the table: which days the totals count, and why those."""
+    (first, last), shared = cmp.window, cmp.shared_window
+    which = (
+        "the window all scenarios share"
+        if cmp.window == shared
+        else f"chosen with --window inside {shared[0]}..{shared[1]}, the window all scenarios share"
+    )
+    horizons = ", ".join(f"{label} {_span(*h)}" for label, h in cmp.horizons.items())
+    return (
+        f"Totals {first}..{last}, {which}; horizons: {horizons}. "
+        f"Mean of {cmp.replications} paired replication(s):"
+    )
+
+
+def overrides_lines(cmp: Comparison) -> list[str]:
+    """One line per scenario changed by --set or --set-for, with its overrides."""
+    return [
+        f"{label}: changed with {', '.join(cmp.overrides[s.name])}"
+        for label, s in zip(cmp.labels, cmp.scenarios, strict=True)
+        if cmp.overrides.get(s.name)
+    ]
+
+
 def comparison_table(cmp: Comparison) -> str:
-    """Totals over the horizon with differences against the base and 95% intervals, then the
-    decomposition of the netback change."""
-    first, last = cmp.scenarios[0].horizon.start, cmp.scenarios[0].horizon.end
+    """Totals over the comparison's window with differences against the base and 95% intervals,
+    the overrides of every changed scenario, then the decomposition of the netback change."""
     rows = []
-    for s in cmp.scenarios:
-        row: list[object] = [s.name]
+    for label in cmp.labels:
+        row: list[object] = [label]
         for metric, (_, scale, _unit) in _UNITS.items():
-            v = cmp.stats[s.name][metric]
+            v = cmp.stats[label][metric]
             row.append(f"{_given(v, 'mean') / scale:.2f}")
             row.append(
                 "base"
-                if s.name == cmp.base
+                if label == cmp.base
                 else f"{_given(v, 'diff_mean') / scale:+.2f} {_ci(v, scale)}"
             )
         rows.append(row)
@@ -57,8 +88,9 @@ def comparison_table(cmp: Comparison) -> str:
     ]
     return "\n".join(
         [
-            f"Totals {first}..{last}, mean of {cmp.replications} paired replication(s):",
+            window_header(cmp),
             text_table(headers, rows),
+            *overrides_lines(cmp),
             "",
             f"Change in netback against {cmp.base}, bn USD, decomposed year by year and market by "
             "market:",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from potashsim.errors import ReportError
-from potashsim.report.sections import Chart, Section
+from potashsim.report.sections import Chart, Section, span
 from potashsim.results.read import ComparisonResults, RunResults
 
 _PLOT_CONFIG = {
@@ -56,6 +56,8 @@ def _provenance_rows(
         rows: list[dict[str, object]] = [
             {
                 "Scenario": s,
+                "Horizon": span(bundle.horizons[s]),
+                "Overrides": ", ".join(bundle.overrides.get(s, [])),
                 "Scenario SHA-256": meta["scenario_hashes"].get(s),
                 "Seed": meta["seed"],
                 "Replications": meta["replications"],
@@ -63,7 +65,11 @@ def _provenance_rows(
             }
             for s in bundle.scenarios
         ]
-        return rows, {"Command": meta["command"], "Folder": str(bundle.folder)}
+        return rows, {
+            "Window": f"{span(bundle.window)} (the statistics count the exports of these days)",
+            "Command": meta["command"],
+            "Folder": str(bundle.folder),
+        }
     man = bundle.manifest
     raw_versions = man.get("versions")
     versions: dict[str, Any] = raw_versions if isinstance(raw_versions, dict) else {}

@@ -106,9 +106,12 @@ def run_sections(
     prefix: str,
     *,
     with_routes: bool,
+    label: str | None = None,
 ) -> list[Section]:
-    """Exports by route (when ``with_routes``), maps, policy timeline and bottlenecks of a run."""
-    scen, colour = run.scenario, pal.scenarios.get(run.scenario, charts.BASE_COLOUR)
+    """Exports by route (when ``with_routes``), maps, policy timeline and bottlenecks of a run,
+    under ``label`` (default the run's scenario name; a comparison's ``history*``)."""
+    scen = label or run.scenario
+    colour = pal.scenarios.get(scen, charts.BASE_COLOUR)
     slug = f"{prefix}{scen}"
     sections = []
     if with_routes:
@@ -148,7 +151,7 @@ def run_sections(
             [Chart(f"{slug}-map-{_period_slug(p)}", f) for p, f in zip(chosen, maps, strict=True)],
         )
     )
-    sections.append(_timeline_section(run, pal, slug))
+    sections.append(_timeline_section(run, pal, slug, scen))
     bottlenecks = charts.bottleneck_chart(run.utilisation, scenario=scen, colours=pal.facilities)
     sections.append(
         Section(
@@ -166,22 +169,24 @@ def run_sections(
 
 
 def _one_run_note(run: RunResults) -> str:
-    """Say which single run a chart shows, so that its numbers can be reproduced."""
+    """Say which single run a chart shows (with its overrides), so that its numbers can be
+    reproduced."""
     seed = run.manifest.get("seed")
     if seed is None:
         return ""
+    sets = "".join(f" --set {o}" for o in run.manifest.get("overrides") or [])
     return (
         f' This chart shows one run (seed {seed}: "potashsim run {run.scenario} '
-        f'--seed {seed}" reproduces it), not the mean of the replications.'
+        f'--seed {seed}{sets}" reproduces it), not the mean of the replications.'
     )
 
 
-def _timeline_section(run: RunResults, pal: Palette, slug: str) -> Section:
-    title = f"Policy timeline: {run.scenario}"
+def _timeline_section(run: RunResults, pal: Palette, slug: str, scen: str) -> Section:
+    title = f"Policy timeline: {scen}"
     if charts.policy_intervals(run.timeline).empty:
         return Section(title, charts.NO_POLICY)
     figure = charts.policy_timeline_chart(
-        run.timeline, scenario=run.scenario, horizon=run.horizon, actors=pal.actors
+        run.timeline, scenario=scen, horizon=run.horizon, actors=pal.actors
     )
     return Section(
         title,
@@ -202,14 +207,16 @@ def _period_slug(period: charts.Period) -> str:
 def comparison_sections(
     comp: ComparisonResults, pal: Palette, periods: Sequence[charts.Period] | None, prefix: str
 ) -> list[Section]:
-    """The comparison charts, then each scenario's run sections (base first)."""
+    """The comparison charts over the comparison's window, then each scenario's run sections
+    (base first, over its own horizon)."""
     base, col = comp.base, pal.scenarios
     n = int(comp.meta["replications"])
+    window = window_sentence(comp)
     sections = [
         Section(
             "Revenue and netback against the base",
-            f"Change in total export revenue and netback over the horizon against {base}, "
-            f"mean of {n} paired replications with its 95% t-interval (USD bn).",
+            f"Change in total export revenue and netback against {base}, mean of {n} paired "
+            f"replications with its 95% t-interval (USD bn). {window}{changed_sentence(comp)}",
             [
                 Chart(
                     f"{prefix}revenue-netback",
@@ -222,7 +229,7 @@ def comparison_sections(
             "The netback change decomposed year by year and market by market, then summed: "
             "selling a different volume, in a different market mix, at a different world price "
             "(which answers Belarusian supply), with a different discount (sanctions and market "
-            "depth), at different logistics costs; the last bar is the total.",
+            f"depth), at different logistics costs; the last bar is the total. {window}",
             [
                 Chart(
                     f"{prefix}netback-waterfall",
@@ -233,7 +240,7 @@ def comparison_sections(
         Section(
             "Cumulative revenue",
             "Export revenue accumulated month by month: the line is the mean over "
-            "replications, the band spans the 2.5th to 97.5th percentile.",
+            f"replications, the band spans the 2.5th to 97.5th percentile. {window}",
             [
                 Chart(
                     f"{prefix}cumulative-revenue",
@@ -244,7 +251,8 @@ def comparison_sections(
         Section(
             "Exports by route",
             "Mean tonnes exported each month over replications, stacked by the terminal "
-            "where the cargo left the rail network, one panel per scenario on one scale.",
+            "where the cargo left the rail network, one panel per scenario on one scale. "
+            f"{window}",
             [
                 Chart(
                     f"{prefix}routes",
@@ -259,5 +267,34 @@ def comparison_sections(
         ),
     ]
     for scen in comp.scenarios:
-        sections += run_sections(comp.runs[scen], pal, periods, prefix, with_routes=False)
+        sections += run_sections(
+            comp.runs[scen], pal, periods, prefix, with_routes=False, label=scen
+        )
     return sections
+
+
+def span(window: tuple[pd.Timestamp, pd.Timestamp]) -> str:
+    """``2021-01-01..2022-06-30``: first and last day, both included."""
+    return f"{window[0]:%Y-%m-%d}..{window[1]:%Y-%m-%d}"
+
+
+def window_sentence(comp: ComparisonResults) -> str:
+    """Which days a comparison's totals and charts count, and each scenario's own horizon."""
+    which = (
+        "the days all scenarios' horizons share"
+        if comp.window == comp.shared_window
+        else f"chosen inside {span(comp.shared_window)}, the days all horizons share"
+    )
+    horizons = "; ".join(f"{s} {span(h)}" for s, h in comp.horizons.items())
+    return (
+        f"Counted over {span(comp.window)} ({which}): exports by their export date in that "
+        f"window only (horizons: {horizons})."
+    )
+
+
+def changed_sentence(comp: ComparisonResults) -> str:
+    """The overrides of every scenario that --set or --set-for changed (marked *), or ''."""
+    changed = [f"{s}: {', '.join(o)}" for s, o in comp.overrides.items() if o]
+    if not changed:
+        return ""
+    return " Scenarios marked * were changed on the command line: " + "; ".join(changed) + "."

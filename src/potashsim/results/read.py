@@ -29,7 +29,10 @@ __all__ = [
 
 # Keys added to the contract after folders were first written: a folder without them is stale,
 # not damaged, and the message says how to write it again.
-_ADDED_LATER = {c.NETWORK: ("routes",)}
+_ADDED_LATER = {
+    c.NETWORK: ("routes",),
+    c.COMPARISON: ("window", "shared_window", "horizons", "overrides"),
+}
 
 
 class _Bundle:
@@ -76,22 +79,31 @@ class ComparisonResults(_Bundle):
 
     Attributes:
         folder: the comparison folder.
-        base: the base scenario; ``scenarios`` lists all of them, base first.
+        base: the base scenario; ``scenarios`` lists all of them, base first, by label (the
+            name, marked ``*`` where ``--set`` or ``--set-for`` changed the scenario).
         meta: ``comparison.json`` as parsed.
+        window: first and last day of the window the statistics count (both included).
+        shared_window: the days all the scenarios' horizons share.
+        horizons: ``{label: (first day, last day)}``, each scenario's own horizon.
+        overrides: ``{label: ["KEY=VALUE", ...]}``, the overrides each scenario was loaded with.
         stats: tidy ``stats``: ``scenario``, ``metric``, ``mean``, ``diff_mean``,
-            ``diff_ci_low``, ``diff_ci_high`` (USD or t, totals over the horizon).
+            ``diff_ci_low``, ``diff_ci_high`` (USD or t, totals over ``window``).
         decomposition: ``scenario``, ``volume_usd``, ``mix_usd``, ``price_usd``, ``discount_usd``,
             ``logistics_usd``,
             ``total_usd``.
         comparison, replications, decomposition_by_year, monthly_revenue, monthly_routes: the
             CSV files.
-        runs: ``{scenario: RunResults}`` from ``runs/<scenario>/``.
+        runs: ``{label: RunResults}`` from ``runs/<name>/``.
     """
 
     folder: Path
     base: str
     scenarios: list[str]
     meta: dict[str, Any]
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    shared_window: tuple[pd.Timestamp, pd.Timestamp]
+    horizons: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
+    overrides: dict[str, list[str]]
     stats: pd.DataFrame
     decomposition: pd.DataFrame
     comparison: pd.DataFrame
@@ -129,6 +141,24 @@ def _read_json(folder: Path, name: str) -> dict[str, Any]:
         )
         raise ResultsError(f"{path}: missing key(s) {', '.join(missing)}{hint}")
     return data
+
+
+def _dict(meta: dict[str, Any], key: str) -> dict[str, Any]:
+    """``meta[key]``, which the contract makes an object."""
+    value = meta[key]
+    return value if isinstance(value, dict) else {}
+
+
+def _span(value: Any, path: Path, key: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A ``{"start", "end"}`` object of ISO dates as a pair of Timestamps.
+
+    Raises:
+        ResultsError: it is not one (the message names the file and the key).
+    """
+    try:
+        return pd.Timestamp(value["start"]), pd.Timestamp(value["end"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ResultsError(f"{path}: {key} is not {{start, end}} in ISO dates") from exc
 
 
 def _read_csv(folder: Path, name: str) -> pd.DataFrame:
@@ -183,7 +213,7 @@ def load_run(folder: Path | str) -> RunResults:
 
 
 def load_comparison(folder: Path | str) -> ComparisonResults:
-    """Read a comparison folder ``results/compare/<id>/`` and its ``runs/<scenario>/`` folders.
+    """Read a comparison folder ``results/compare/<id>/`` and its ``runs/<name>/`` folders.
 
     Raises:
         ResultsError: the folder, one of :data:`potashsim.contract.COMPARISON_FILES` or a
@@ -206,18 +236,28 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
         [{"scenario": s, **parts} for s, parts in meta["decomposition"].items()],
         columns=["scenario", *c.DECOMPOSITION],
     )
-    for name, frame in (("stats", stats), ("decomposition", decomposition)):
+    # the intervals alone may be missing: one replication gives none
+    for name, frame in (
+        ("stats", stats.drop(columns=["diff_ci_low", "diff_ci_high"])),
+        ("decomposition", decomposition),
+    ):
         if frame.drop(columns="scenario").isna().any().any():
             raise ResultsError(f"{folder / c.COMPARISON}: {name} has missing values")
+    path = folder / c.COMPARISON
+    horizons = _dict(meta, "horizons")
     return ComparisonResults(
         folder=folder,
         base=str(meta["base"]),
         scenarios=scenarios,
         meta=meta,
+        window=_span(meta.get("window"), path, "window"),
+        shared_window=_span(meta.get("shared_window"), path, "shared_window"),
+        horizons={s: _span(horizons.get(s), path, f"horizons.{s}") for s in scenarios},
+        overrides={s: [str(o) for o in _dict(meta, "overrides").get(s) or []] for s in scenarios},
         stats=stats,
         decomposition=decomposition,
         **_read_csvs(folder, c.COMPARISON_FILES),
-        runs={s: load_run(folder / c.RUNS / s) for s in scenarios},
+        runs={s: load_run(folder / c.RUNS / c.scenario_of_label(s)) for s in scenarios},
     )
 
 

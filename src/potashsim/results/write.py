@@ -197,36 +197,52 @@ def _check_same(folder: Path, summary: dict[str, Any]) -> None:
         )
 
 
+def _window_json(window: tuple[Any, Any]) -> dict[str, str]:
+    return {"start": window[0].isoformat(), "end": window[1].isoformat()}
+
+
 def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
     """Write ``cmp`` to ``root/compare/<id>/`` with a representative run per scenario.
 
-    The representative run of each scenario is replication 0 (its seed is ``cmp.seeds[0]``),
-    saved whole under ``runs/<scenario>/`` for the map, timeline and bottleneck charts. It is
-    taken from ``cmp.representative``: results are written from what was run, never re-run.
+    Scenarios are named by their labels (``history*`` where overrides changed one) in
+    ``comparison.json`` and in every CSV file; the window the statistics count, each scenario's
+    horizon and its overrides are recorded in ``comparison.json``. The representative run of each
+    scenario is replication 0 (its seed is ``cmp.seeds[0]``), saved whole under
+    ``runs/<name>/`` (the name without the mark) for the map, timeline and bottleneck charts. It
+    is taken from ``cmp.representative``: results are written from what was run, never re-run.
 
     Raises:
         ResultsError: ``cmp`` lacks the representative run of a scenario, or the folder exists
             with different statistics (it is left untouched).
     """
-    missing = [s.name for s in cmp.scenarios if s.name not in cmp.representative]
+    labels = dict(zip(cmp.labels, cmp.scenarios, strict=True))
+    missing = [label for label in labels if label not in cmp.representative]
     if missing:
         raise ResultsError(
             f"the comparison holds no representative run of {', '.join(missing)}; save the "
             "Comparison that potashsim.compare returned"
         )
-    hashes = {s.name: scenario_hash(s) for s in cmp.scenarios}
+    hashes = {label: scenario_hash(s) for label, s in labels.items()}
+    overrides = {label: cmp.overrides.get(s.name, []) for label, s in labels.items()}
+    window = _window_json(cmp.window)
     ver = versions()
-    key = json.dumps([hashes, cmp.replications, cmp.seed, ver["potashsim"]], sort_keys=True)
+    key = json.dumps(
+        [hashes, cmp.replications, cmp.seed, ver["potashsim"], window, overrides], sort_keys=True
+    )
     folder = root / "compare" / hashlib.sha256(key.encode()).hexdigest()[:12]
     doc = {
         "base": cmp.base,
-        "scenarios": [s.name for s in cmp.scenarios],
+        "scenarios": cmp.labels,
         "replications": cmp.replications,
         "seed": cmp.seed,
         "command": command,
         "potashsim_version": ver["potashsim"],
         "versions": ver,
         "scenario_hashes": hashes,
+        "window": window,
+        "shared_window": _window_json(cmp.shared_window),
+        "horizons": {label: _window_json(h) for label, h in cmp.horizons.items()},
+        "overrides": overrides,
         "stats": cmp.stats,
         "decomposition": cmp.decomposition,
         "wall_time_s": round(cmp.wall_s, 3),
@@ -252,7 +268,8 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
             (c.MONTHLY_ROUTES, cmp.monthly_routes),
         ):
             _write_csv(tmp, name, frame.assign(month=pd.to_datetime(frame["month"]).dt.date))
-        for s in cmp.scenarios:
-            result = cmp.representative[s.name]
-            _write_run(tmp / c.RUNS / s.name, result, _manifest(result, command, []))
+        for label, s in labels.items():
+            result = cmp.representative[label]
+            manifest = _manifest(result, command, overrides[label])
+            _write_run(tmp / c.RUNS / s.name, result, manifest)
     return folder

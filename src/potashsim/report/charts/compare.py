@@ -34,7 +34,7 @@ def revenue_netback_chart(
 
     Args:
         stats: tidy ``comparison.json`` stats, columns ``scenario``, ``metric``, ``mean``,
-            ``diff_mean``, ``diff_ci_low``, ``diff_ci_high`` (USD totals over the horizon).
+            ``diff_mean``, ``diff_ci_low``, ``diff_ci_high`` (USD totals over the compared window).
         base: the base scenario; it is left out (its difference is zero by definition).
         colours: scenario colour map, see :func:`~potashsim.report.charts.style.scenario_colours`.
 
@@ -86,7 +86,7 @@ def revenue_netback_chart(
     return style(
         fig,
         f"Change in export revenue and netback against {base}, "
-        "USD bn over the horizon (95% interval)",
+        "USD bn over the compared window (95% interval)",
         460,
     )
 
