@@ -102,7 +102,7 @@ scheduler_option = click.option(
 
 def check_outputs(out: Path | None = None, report_path: Path | None = None) -> None:
     """Check that the results root ``out`` and the report file (each when given) can be written,
-    before anything runs.
+    before anything runs; nothing is created.
 
     Raises:
         ResultsError: naming the path and the reason (a file in the way, a read-only or

@@ -140,21 +140,24 @@ def writing_to(path: Path) -> Iterator[None]:
 
 
 def check_writable(path: Path, *, folder: bool) -> None:
-    """Check before any work that ``path`` can be written: its folder can be created and holds a
-    new file, and ``path`` is not something else (``/dev/null``, a file where a folder goes).
+    """Check before any work that ``path`` can be written, creating nothing: the nearest existing
+    folder on its way is a folder and takes a new file, and ``path`` is not something else
+    (``/dev/null``, a file where a folder goes).
 
     Args:
         path: the results folder (``folder=True``) or the file to write (``folder=False``).
 
     Raises:
-        ResultsError: naming ``path`` and the reason; the folder may have been created.
+        ResultsError: naming ``path`` and the reason.
     """
     if folder and path.exists() and not path.is_dir():
         raise ResultsError(f"cannot write {path}: it exists and is not a folder")
     if not folder and path.exists() and not path.is_file():
         raise ResultsError(f"cannot write {path}: it exists and is not a regular file")
-    where = path if folder else path.parent
-    with writing_to(path):
-        where.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=where):
-            pass
+    nearest = path if folder else path.parent
+    while not nearest.exists() and nearest != nearest.parent:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise ResultsError(f"cannot write {path}: {nearest} is not a folder")
+    with writing_to(path), tempfile.TemporaryFile(dir=nearest):
+        pass  # the file system's own answer: permissions, read-only, /proc and /sys
