@@ -3,6 +3,7 @@
     PotashsimError
     ├── ScenarioError      a scenario or data file is invalid (carries every problem found)
     ├── SimulationError    the engine met a state it cannot continue from
+    │   └── SchedulerError the Dask scheduler cannot be reached, or it lost every worker
     ├── ResultsError       a results folder is missing, incomplete or would be overwritten
     └── ReportError        a chart or report cannot be made (e.g. no Chromium for PNG export)
 
@@ -19,6 +20,7 @@ __all__ = [
     "ReportError",
     "ResultsError",
     "ScenarioError",
+    "SchedulerError",
     "SimulationError",
 ]
 
@@ -58,6 +60,11 @@ class ScenarioError(PotashsimError):
 
 class SimulationError(PotashsimError):
     """The engine reached a state it cannot continue from."""
+
+
+class SchedulerError(SimulationError):
+    """The Dask scheduler cannot be reached, or no worker is left to run the replications; the
+    message names the scheduler's address."""
 
 
 class MarketError(PotashsimError):

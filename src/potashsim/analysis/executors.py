@@ -2,21 +2,74 @@
 
 Every task is a pure function of its arguments, so the results are the same wherever they run;
 only the wall time changes. Results come back in task order.
+
+Bounded in every direction: never more local processes than CPUs, a scheduler address is checked
+before anything starts, an unreachable scheduler fails after :data:`CONNECT_TIMEOUT_S`, and a
+cluster without a single worker for :data:`NO_WORKERS_TIMEOUT_S` fails rather than waits forever.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import re
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from typing import Any, TypeVar
 
-from potashsim.errors import SimulationError
+from potashsim.errors import SchedulerError, SimulationError
 
-__all__ = ["run_tasks"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "NO_WORKERS_TIMEOUT_S",
+    "check_scheduler_address",
+    "max_workers",
+    "run_tasks",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: Seconds to wait for a Dask scheduler to answer: a scheduler on the network answers in well under
+#: a second, so a few seconds tell a wrong address from a slow one without a long wait.
+CONNECT_TIMEOUT_S = 5.0
+
+#: Seconds a Dask cluster may have no worker at all before the run fails. Long enough for a
+#: nanny to restart a killed worker (a second or two), short enough that a lost cluster is
+#: reported rather than waited on forever.
+NO_WORKERS_TIMEOUT_S = 20.0
+
+# How often (seconds) to look at the cluster while waiting for a result.
+_POLL_S = 1.0
+
+# tcp://host:port or host:port; host a name, an IPv4 address or a bracketed IPv6 address
+_ADDRESS = re.compile(
+    r"(?:tcp://)?(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})"
+)
+
+
+def max_workers() -> int:
+    """The most local worker processes worth starting: the machine's CPUs (more only queue)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def check_scheduler_address(scheduler: str) -> None:
+    """Check the form of a ``scheduler`` argument of :func:`run_tasks` (not that it answers).
+
+    Raises:
+        ValueError: it is neither ``local``, ``tcp://host:port`` nor ``host:port`` with a port
+            from 1 to 65535; the message says which forms are accepted.
+    """
+    if scheduler == "local":
+        return
+    m = _ADDRESS.fullmatch(scheduler)
+    if m is None or not 1 <= int(m["port"]) <= 65535:
+        raise ValueError(
+            f"{scheduler!r} is not a scheduler address: use 'local', tcp://HOST:PORT or HOST:PORT "
+            "(e.g. tcp://127.0.0.1:8786)"
+        )
 
 
 def _ignore_sigint() -> None:
@@ -58,13 +111,16 @@ def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int, scheduler: str
         client = Client(cluster)
     else:
         try:
-            client = Client(scheduler, timeout=30)
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
         except OSError as err:
-            raise SimulationError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
+            raise SchedulerError(
+                f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT_S:g} s "
+                f"({err}); check the address and that the scheduler is running"
+            ) from err
     try:
         futures = client.map(fn, list(tasks), pure=False)
         for future in futures:
-            yield future.result()
+            yield _wait(client, future, scheduler)
     except BaseException:
         client.cancel(futures) if "futures" in locals() else None
         raise
@@ -72,6 +128,46 @@ def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int, scheduler: str
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _wait(client: Any, future: Any, scheduler: str) -> Any:
+    """``future``'s result; fails when the cluster has had no worker for NO_WORKERS_TIMEOUT_S.
+
+    Dask itself would wait for a worker forever: tasks simply stay queued.
+
+    Raises:
+        SchedulerError: no worker left, the scheduler lost, or a replication's workers kept dying.
+    """
+    from distributed import KilledWorker
+
+    idle_since: float | None = None
+    while True:
+        try:
+            return future.result(timeout=_POLL_S)
+        except TimeoutError:
+            pass
+        except KilledWorker as err:
+            raise SchedulerError(
+                f"the Dask workers at {scheduler} died again and again running a replication "
+                f"({err}); check their memory and logs"
+            ) from err
+        except CancelledError as err:
+            raise SchedulerError(f"lost the Dask scheduler at {scheduler}; rerun") from err
+        try:
+            workers = len(client.nthreads())
+        except OSError as err:
+            raise SchedulerError(f"lost the Dask scheduler at {scheduler} ({err}); rerun") from err
+        now = time.monotonic()
+        if workers:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = now
+        elif now - idle_since > NO_WORKERS_TIMEOUT_S:
+            raise SchedulerError(
+                f"the Dask scheduler at {scheduler} has had no worker for "
+                f"{NO_WORKERS_TIMEOUT_S:g} s, so the replications cannot run; start workers and "
+                "rerun"
+            )
 
 
 def run_tasks(
@@ -87,12 +183,20 @@ def run_tasks(
     Args:
         fn: a picklable top-level function.
         tasks: its arguments, one per call.
-        workers: local processes (1 runs here); for ``scheduler="local"``, Dask workers.
+        workers: local processes (1 runs here); for ``scheduler="local"``, Dask workers; at most
+            :func:`max_workers` either way (more is quietly reduced).
         scheduler: None for local processes; ``"local"`` for a Dask LocalCluster on this
             machine; or a Dask scheduler address such as ``tcp://127.0.0.1:8786``.
         progress: called with (done, total) after each result.
+
+    Raises:
+        ValueError: ``scheduler`` is not of an accepted form (:func:`check_scheduler_address`).
+        SchedulerError: the scheduler cannot be reached within CONNECT_TIMEOUT_S, or the cluster
+            lost every worker.
     """
+    workers = min(workers, max_workers())
     if scheduler is not None:
+        check_scheduler_address(scheduler)
         results: Iterator[R] = _dask(fn, tasks, workers, scheduler)
     elif workers <= 1:
         results = map(fn, tasks)

@@ -1,8 +1,9 @@
 """The ``potashsim`` command: the only module that prints, exits or maps errors to exit codes.
 
-Exit status: 0 success, 2 invalid input (scenario, option or results folder), 1 internal error,
-130 interrupted. Tracebacks only with ``--debug``. Heavy libraries are imported inside the
-commands so that ``potashsim --help`` starts fast.
+Exit status: 0 success, 2 invalid input (scenario, option, results folder or report path, a
+Dask scheduler that cannot be reached or has no workers), 1 internal error, 130 interrupted.
+Tracebacks only with ``--debug``. Heavy libraries are imported inside the commands so that
+``potashsim --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from typing import Any
 
 import click
 
+from potashsim.cli import limits
 from potashsim.errors import (
     MarketError,
     PotashsimError,
     ReportError,
     ResultsError,
     ScenarioError,
+    SchedulerError,
 )
 
 __all__ = ["main"]
@@ -49,7 +52,7 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             for p in err.problems:
                 click.echo(str(p), err=True)
             _fail(f"{len(err.problems)} problem(s); nothing was run or written.", 2)
-        except (ResultsError, ReportError, MarketError) as err:
+        except (ResultsError, ReportError, MarketError, SchedulerError) as err:
             if _DEBUG:
                 raise
             _fail(f"error: {err}", 2)
@@ -306,6 +309,7 @@ def run_cmd(
     from potashsim.results.write import save_run
 
     loaded = _load_all(scenarios, overrides)
+    limits.check_outputs(out)
     folders = []
     for s in loaded:
         result = run(s, seed=seed)
@@ -354,13 +358,12 @@ def run_cmd(
     help="Results root folder.",
 )
 @_report_option("Also write the HTML report here.")
+@limits.scheduler_option
 @click.option(
-    "--scheduler",
-    default=None,
-    metavar="local|ADDRESS",
-    help="Run replications on Dask: 'local' starts a LocalCluster on this machine; "
-    "an address (tcp://host:8786) uses a running scheduler. Needs the 'dist' "
-    "extra. Results are the same as with local processes.",
+    "--yes",
+    is_flag=True,
+    help=f"Run even more than {limits.MAX_RUNS:,} runs, or an estimated "
+    f"{limits.MAX_SECONDS / 60:.0f} min or more (refused without it).",
 )
 @click.option(
     "--window",
@@ -391,6 +394,7 @@ def compare(
     report_path: Path | None,
     scheduler: str | None,
     window_text: str | None,
+    yes: bool,
     overrides: tuple[str, ...],
     set_for: tuple[str, ...],
 ) -> None:
@@ -402,7 +406,6 @@ def compare(
         raise click.BadParameter("must be 1 or more", param_hint="--workers")
     _check_seed(seed)
     from potashsim.analysis.experiment import compare as run_compare
-    from potashsim.analysis.experiment import default_workers
     from potashsim.cli.compare_options import choose_window
     from potashsim.cli.tables import comparison_table
     from potashsim.results.write import save_comparison
@@ -412,7 +415,8 @@ def compare(
     if len(set(names)) != len(names):
         _fail(f"scenario names must differ, got {', '.join(names)}", 2)
     window = choose_window(window_text, loaded)
-    workers = workers or min(default_workers(), replications)
+    workers = _check_limits(loaded, replications, workers, scheduler, yes)
+    limits.check_outputs(out, report_path)
     total = replications * len(loaded)
     where = f"Dask ({scheduler})" if scheduler else f"{workers} worker(s)"
     with click.progressbar(length=total, label=f"{total} runs on {where}", file=sys.stderr) as bar:
@@ -440,6 +444,27 @@ def compare(
     click.echo(str(folder))
 
 
+def _check_limits(
+    scenarios: list[Any], replications: int, workers: int | None, scheduler: str | None, yes: bool
+) -> int:
+    """The workers to use; notes on stderr; exit 2 for too many or too long runs without --yes."""
+    workers, note = limits.cap_workers(workers, replications, scheduler)
+    if note:
+        click.secho(note, fg="yellow", err=True)
+    years = [((s.horizon.end - s.horizon.start).days + 1) / 365.25 for s in scenarios]
+    line, stop = limits.budget_problem(
+        replications * len(scenarios),
+        limits.estimate_s(years, replications, workers),
+        workers,
+        yes=yes,
+    )
+    if stop:
+        _fail(line, 2)
+    if line:
+        click.secho(line, fg="yellow", err=True)
+    return workers
+
+
 @main.command()
 @click.option("--replications", "-n", type=int, default=10, show_default=True)
 @click.option("--seed", type=int, default=2019, show_default=True)
@@ -459,6 +484,7 @@ def backtest(
     from potashsim.cli.tables import backtest_table
 
     scenario = _load("history", overrides)
+    limits.check_outputs(report_path=report_path)
     table = run_backtest(
         scenario, replications=replications, seed=seed, observations=load_observations()
     )
@@ -497,6 +523,7 @@ def report(results: tuple[Path, ...], out: Path, fmt: str) -> None:
     """Build the offline HTML report from comparison or run folders (never re-runs anything)."""
     from potashsim.report import build_report, export_images
 
+    limits.check_outputs(report_path=out)
     path = build_report(list(results), out, command=_command_line())
     click.echo(f"report: {path}")
     if fmt != "html":

@@ -23,7 +23,7 @@ import yaml
 from potashsim import contract as c
 from potashsim.analysis.experiment import Comparison, RunResult
 from potashsim.errors import ResultsError
-from potashsim.results.atomic import replacing
+from potashsim.results.atomic import replacing, writing_to
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
@@ -169,7 +169,9 @@ def save_run(
     """Write ``result`` to ``root/<scenario>/<run-id>/`` and return the folder.
 
     Raises:
-        ResultsError: the folder exists with a different summary (it is left untouched).
+        ResultsError: the folder exists with a different summary (it is left untouched), or it
+            cannot be written (full disk, read-only file system, a file in the way): the message
+            names the folder and the reason, and nothing is left half-written.
     """
     manifest = _manifest(result, command, overrides or [])
     key = f"{manifest['scenario_sha256']}:{result.seed}:{manifest['versions']['potashsim']}"
@@ -177,7 +179,7 @@ def save_run(
     if folder.exists():
         _check_same(folder, result.summary)
         return folder
-    with replacing(folder, keep_existing=True) as tmp:
+    with writing_to(folder), replacing(folder, keep_existing=True) as tmp:
         _write_run(tmp, result, manifest)
     return folder
 
@@ -213,7 +215,8 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
 
     Raises:
         ResultsError: ``cmp`` lacks the representative run of a scenario, or the folder exists
-            with different statistics (it is left untouched).
+            with different statistics (it is left untouched), or it cannot be written (as for
+            :func:`save_run`).
     """
     labels = dict(zip(cmp.labels, cmp.scenarios, strict=True))
     missing = [label for label in labels if label not in cmp.representative]
@@ -257,7 +260,7 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         for s, metrics in cmp.stats.items()
         for m, v in metrics.items()
     ]
-    with replacing(folder, keep_existing=True) as tmp:
+    with writing_to(folder), replacing(folder, keep_existing=True) as tmp:
         tmp.mkdir()
         _dump_json(tmp / c.COMPARISON, doc)
         _write_csv(tmp, c.COMPARISON_TABLE, pd.DataFrame(rows))
