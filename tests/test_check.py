@@ -86,3 +86,13 @@ def test_expectations_do_not_change_a_run_or_its_folder_name() -> None:
     history = load_scenario("history")
     assert history.expect  # the shipped file carries some
     assert scenario_hash(history) == scenario_hash(history.model_copy(update={"expect": ()}))
+
+
+def test_a_junit_path_that_cannot_be_written_is_refused_before_running(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    path = short(tmp_path, "fine", "  - {metric: netback_usd, min: 0}\n")
+    result = cli("check", str(path), "--junit", str(blocker / "check.xml"))
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {blocker / 'check.xml'}" in result.output
+    assert "ok" not in result.output  # nothing ran

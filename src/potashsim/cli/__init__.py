@@ -218,6 +218,7 @@ def check(paths: tuple[str, ...], junit: Path | None, overrides: tuple[str, ...]
     files = discover(paths)
     if not files:
         _fail(f"no scenario files found in {', '.join(paths)}", 2)
+    limits.check_outputs(report_path=junit)  # before anything runs: a bad path is exit 2
     outcomes: list[Outcome] = []
     invalid: dict[str, list[Problem]] = {}
     cache: RunCache = {}
