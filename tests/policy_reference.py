@@ -1,7 +1,10 @@
-"""The policy calendar as first written: every change day re-reads every event (quadratic).
+"""The policy calendar as first written: every change day re-reads every event, and every
+measure scans every event for the one that withdraws it (quadratic).
 
 Kept as the reference that the O(events · log events) walk in ``potashsim.sim.policy`` is
-checked against on random event lists (tests/test_policy_walk.py). Not used by potashsim.
+checked against on random event lists (tests/test_policy_walk.py). Only the parts that walk
+changed are re-implemented here; the calendar with no events, the data's closures and the
+layout of the intervals are potashsim's own. Not used by potashsim.
 """
 
 from __future__ import annotations
@@ -10,10 +13,9 @@ import datetime as dt
 import itertools
 from typing import Any
 
-import numpy as np
-
 from potashsim.scenario.schema import NetworkSpec, Scenario
-from potashsim.sim.policy import Calendar, Interval
+from potashsim.sim import policy
+from potashsim.sim.policy import Calendar
 
 __all__ = ["build_calendar", "ineffective_events"]
 
@@ -83,40 +85,12 @@ def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[str]:
 def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Calendar:
     """Compute the day-by-day policy state of ``scenario`` (optionally on a realised network)."""
     net = network or scenario.network
-    start, end = scenario.horizon.start, scenario.horizon.end
-    days = (end - start).days + 1
-    cal = Calendar(start=start, days=days)
+    cal, _, _ = policy._base_calendar(scenario, net)
+    start, days = cal.start, cal.days
+    end = cal.date_of(days - 1)
     events = tuple(sorted(scenario.events, key=lambda e: e.date))
     change_days = sorted({start, *(e.date for e in events if start <= e.date <= end)})
     bounds = [*[(d - start).days for d in change_days], days]
-
-    base_cap: dict[str, float] = {
-        f"link:{k}": v.capacity_trains_per_day for k, v in net.links.items()
-    }
-    base_cap |= {f"port:{k}": v.capacity_t_per_year for k, v in net.ports.items()}
-    base_cap |= {f"border:{k}": v.capacity_t_per_year for k, v in net.borders.items()}
-    base_cost: dict[str, float] = {f"link:{k}": v.tariff_usd_per_t for k, v in net.links.items()}
-    base_cost |= {f"port:{k}": v.handling_usd_per_t for k, v in net.ports.items()}
-    base_cost |= {f"border:{k}": v.handling_usd_per_t for k, v in net.borders.items()}
-    base_cost |= {
-        f"lane:{r}.{m}": lane.freight_usd_per_t
-        for r, lanes in net.lanes.items()
-        for m, lane in lanes.items()
-    }
-    targets = [
-        *base_cap,
-        *(f"lane:{r}.{m}" for r, ls in net.lanes.items() for m in ls),
-        *(f"market:{m}" for m in net.markets),
-        *(f"mine:{m}" for m in net.mines),
-    ]
-    for t in targets:
-        cal.open[t] = np.ones(days, dtype=bool)
-    for t, v in base_cap.items():
-        cal.capacity[t] = np.full(days, float(v))
-    for t, v in base_cost.items():
-        cal.cost[t] = np.full(days, float(v))
-    for m in net.markets:
-        cal.discount_usd_per_t[m] = np.zeros(days)
 
     for (a, b), day in zip(itertools.pairwise(bounds), change_days, strict=True):
         active = _in_force(events, day)
@@ -139,16 +113,9 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
                         value = net.markets[k].sanctions_discount_usd_per_t
                     cal.discount_usd_per_t[k][a:b] += value
 
-    for kind, items in (("port", net.ports), ("border", net.borders)):
-        for k, item in items.items():
-            if not getattr(item, "built", True):
-                cal.open[f"{kind}:{k}"][:] = False
-            elif item.opens_on is not None:
-                cal.open[f"{kind}:{k}"][: max(0, min(days, (item.opens_on - start).days))] = False
-    for k, mine in net.mines.items():
-        first = (mine.output_schedule[0].from_date - start).days
-        cal.open[f"mine:{k}"][: max(0, min(days, first))] = False
-    cal.intervals = _intervals(cal, events, net)
+    policy._finish(
+        cal, events, net, lambda m: next((ev.date for ev in events if _revoked(m, ev)), None)
+    )
     return cal
 
 
@@ -166,64 +133,3 @@ def _revoked(m: Any, ev: Any) -> bool:
     return (
         ev.action == m.action and m.action in ("set_capacity", "set_cost") and ev.target == m.target
     )
-
-
-def _intervals(cal: Calendar, events: tuple[Any, ...], net: NetworkSpec) -> list[Interval]:
-    """One interval per measure while it is in force, plus closures that come from the data
-    (terminals not built or not yet open)."""
-    end = cal.date_of(cal.days - 1)
-    out: list[Interval] = []
-    state = {
-        "close": "closed",
-        "set_capacity": "capacity",
-        "set_cost": "cost",
-        "discount": "discount",
-    }
-    for m in events:
-        if m.action not in state or m.date > end:
-            continue
-        stop = next((ev.date for ev in events if _revoked(m, ev)), None)
-        last = min(end, stop - dt.timedelta(days=1)) if stop else end
-        value = (
-            m.value
-            if m.action == "set_capacity"
-            else m.cost_usd_per_t
-            if m.action == "set_cost"
-            else m.discount_usd_per_t
-            if m.action == "discount"
-            else None
-        )
-        kind, _, ident = m.target.partition(":")
-        out.append(
-            Interval(
-                kind,
-                ident,
-                max(m.date, cal.start),
-                last,
-                state[m.action],
-                None if value is None else float(value),
-                m.actor,
-                m.action,
-                m.source or "",
-            )
-        )
-    for kind, items in (("port", net.ports), ("border", net.borders)):
-        for k, item in items.items():
-            if not getattr(item, "built", True):
-                out.append(Interval(kind, k, cal.start, end, "closed", None, "", "not built", ""))
-            elif item.opens_on is not None and item.opens_on > cal.start:
-                out.append(
-                    Interval(
-                        kind,
-                        k,
-                        cal.start,
-                        min(end, item.opens_on - dt.timedelta(days=1)),
-                        "closed",
-                        None,
-                        "",
-                        "opens later",
-                        "",
-                    )
-                )
-    out.sort(key=lambda i: (i.start, i.kind, i.target, i.actor))
-    return out

@@ -25,6 +25,7 @@ import bisect
 import datetime as dt
 import itertools
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,11 +83,21 @@ class Calendar:
 def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Calendar:
     """Compute the day-by-day policy state of ``scenario`` (optionally on a realised network)."""
     net = network or scenario.network
+    events = tuple(sorted(scenario.events, key=lambda e: e.date))
+    cal, base_cap, base_cost = _base_calendar(scenario, net)
+    _Walk(cal, events, net, base_cap, base_cost).run()
+    _finish(cal, events, net, _withdrawals(events))
+    return cal
+
+
+def _base_calendar(
+    scenario: Scenario, net: NetworkSpec
+) -> tuple[Calendar, dict[str, float], dict[str, float]]:
+    """The calendar with no events: everything open, the network's capacities and costs; and
+    those capacities and costs by target."""
     start, end = scenario.horizon.start, scenario.horizon.end
     days = (end - start).days + 1
     cal = Calendar(start=start, days=days)
-    events = tuple(sorted(scenario.events, key=lambda e: e.date))
-
     base_cap: dict[str, float] = {
         f"link:{k}": v.capacity_trains_per_day for k, v in net.links.items()
     }
@@ -114,9 +125,19 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
         cal.cost[t] = np.full(days, float(v))
     for m in net.markets:
         cal.discount_usd_per_t[m] = np.zeros(days)
+    return cal, base_cap, base_cost
 
-    _Walk(cal, events, net, base_cap, base_cost).run()
 
+def _finish(
+    cal: Calendar,
+    events: tuple[Any, ...],
+    net: NetworkSpec,
+    withdrawn: Callable[[Any], dt.date | None],
+) -> None:
+    """Close what the data keeps closed (terminals not built or not open yet, mines before their
+    first output) and list the intervals; ``withdrawn(m)`` is the date measure ``m`` ends, if
+    any."""
+    start, days = cal.start, cal.days
     for kind, items in (("port", net.ports), ("border", net.borders)):
         for k, item in items.items():
             if not getattr(item, "built", True):
@@ -126,8 +147,7 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
     for k, mine in net.mines.items():
         first = (mine.output_schedule[0].from_date - start).days
         cal.open[f"mine:{k}"][: max(0, min(days, first))] = False
-    cal.intervals = _intervals(cal, events, net)
-    return cal
+    cal.intervals = _intervals(cal, events, net, withdrawn)
 
 
 class _Walk:
@@ -277,14 +297,35 @@ class _Walk:
         self.dirty.clear()
 
 
-def _intervals(cal: Calendar, events: tuple[Any, ...], net: NetworkSpec) -> list[Interval]:
-    """One interval per measure while it is in force, plus closures that come from the data
-    (terminals not built or not yet open).
+def _withdrawals(events: tuple[Any, ...]) -> Callable[[Any], dt.date | None]:
+    """For ``events`` in date order: the date each measure ends, if it does. A measure ends with
+    the first later event of its actor that withdraws it: a lift, a reopen of a closed target, a
+    removal of a discount, or a new setting of the same kind on the same target."""
+    ending = {"close": "reopen", "discount": "remove_discount"}
+    enders: dict[tuple[str, str, str | None], list[dt.date]] = defaultdict(list)
+    for ev in events:  # date order, so each list is sorted
+        if ev.action not in ("note", "close", "discount"):
+            enders[(ev.actor, ev.action, getattr(ev, "target", None))].append(ev.date)
 
-    A measure ends the day before the first later event of its actor that withdraws it: a lift,
-    a reopen of a closed target, a removal of a discount, or a new setting of the same kind on
-    the same target.
-    """
+    def withdrawn(m: Any) -> dt.date | None:
+        keys = [(m.actor, "lift", None), (m.actor, ending.get(m.action, m.action), m.target)]
+        later = [enders[key] for key in keys if key in enders]
+        return min(
+            (dates[n] for dates in later if (n := bisect.bisect_right(dates, m.date)) < len(dates)),
+            default=None,
+        )
+
+    return withdrawn
+
+
+def _intervals(
+    cal: Calendar,
+    events: tuple[Any, ...],
+    net: NetworkSpec,
+    withdrawn: Callable[[Any], dt.date | None],
+) -> list[Interval]:
+    """One interval per measure while it is in force, plus closures that come from the data
+    (terminals not built or not yet open)."""
     end = cal.date_of(cal.days - 1)
     out: list[Interval] = []
     state = {
@@ -293,20 +334,10 @@ def _intervals(cal: Calendar, events: tuple[Any, ...], net: NetworkSpec) -> list
         "set_cost": "cost",
         "discount": "discount",
     }
-    ending = {"close": "reopen", "discount": "remove_discount"}
-    enders: dict[tuple[str, str, str | None], list[dt.date]] = defaultdict(list)
-    for ev in events:  # date order, so each list is sorted
-        if ev.action not in ("note", "close", "discount"):
-            enders[(ev.actor, ev.action, getattr(ev, "target", None))].append(ev.date)
     for m in events:
         if m.action not in state or m.date > end:
             continue
-        keys = [(m.actor, "lift", None), (m.actor, ending.get(m.action, m.action), m.target)]
-        later = [enders[key] for key in keys if key in enders]
-        stop = min(
-            (dates[n] for dates in later if (n := bisect.bisect_right(dates, m.date)) < len(dates)),
-            default=None,
-        )
+        stop = withdrawn(m)
         last = min(end, stop - dt.timedelta(days=1)) if stop else end
         value = (
             m.value
