@@ -142,3 +142,22 @@ def test_an_unknown_excluded_id_lists_the_inherited_ids_when_none_is_near(tmp_pa
         "name: x\nextends: history\nexclude_events: [eu_2022_transit_latvia]\n", encoding="utf-8"
     )
     assert "did you mean `eu_2022_transit_lv`?" in cli("validate", str(near)).stdout
+
+
+def test_a_withdrawal_of_the_wrong_target_names_the_target_to_withdraw() -> None:
+    from pydantic import TypeAdapter
+
+    from potashsim.scenario.schema import Event
+    from potashsim.sim.policy import ineffective_events
+
+    history = load_scenario("history")
+    wrong = TypeAdapter(Event).validate_python(
+        {"date": "2024-01-01", "actor": "US", "action": "remove_discount", "target": "market:eu"}
+    )
+    (warning,) = ineffective_events((*history.events, wrong))
+    assert warning.is_warning
+    assert warning.text == (
+        "2024-01-01 US remove_discount market:eu: changes nothing (the US has no discount of "
+        "market:eu in force); the US's discount of market:all from 2022-04-01 still holds; add a "
+        "US remove_discount of market:all, or exclude_events: [us_2022_discount]"
+    )

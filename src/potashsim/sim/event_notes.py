@@ -120,16 +120,22 @@ def _what(ev: Any) -> str:
 def _changes_nothing(ev: Any, walk: _InForce) -> EventNote:
     if ev.action == "lift":
         return EventNote(
-            CHANGES_NOTHING, f"{_what(ev)}: changes nothing ({ev.actor} has no measure in force)"
+            CHANGES_NOTHING,
+            f"{_what(ev)}: changes nothing ({_named(ev.actor)} has no measure in force)",
         )
     measure = _WITHDRAWS[ev.action]
     noun = _NOUN[measure]
-    text = f"{_what(ev)}: changes nothing ({ev.actor} has no {noun} of {ev.target} in force)"
+    text = (
+        f"{_what(ev)}: changes nothing ({_named(ev.actor)} has no {noun} of {ev.target} in force)"
+    )
     holders = walk.holding(measure, ev.target)
     if holders:
         named = _listed([f"{_owner(h.actor)} {noun} of {h.target} from {h.date}" for h in holders])
-        actors = list(dict.fromkeys(h.actor for h in holders))
-        fix = " or ".join(f"{_article(a)} {a} {ev.action}" for a in actors[:_SHOWN])
+        fixes = list(dict.fromkeys((h.actor, h.target) for h in holders))
+        fix = " or ".join(
+            f"{_article(a)} {a} {ev.action}" + (f" of {t}" if t != ev.target else "")
+            for a, t in fixes[:_SHOWN]
+        )
         ids = [h.id for h in holders if h.id]
         text += f"; {named} still {'holds' if len(holders) == 1 else 'hold'}; add {fix}"
         if ids:
@@ -144,8 +150,12 @@ def _listed(items: list[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
+def _named(actor: str) -> str:
+    return f"the {actor}" if actor in ("EU", "US", "UK") else actor
+
+
 def _owner(actor: str) -> str:
-    return f"the {actor}'s" if actor in ("EU", "US", "UK") else f"{actor}'s"
+    return f"{_named(actor)}'s"
 
 
 def _article(actor: str) -> str:
