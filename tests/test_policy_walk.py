@@ -70,7 +70,7 @@ def scenarios(draw: Any) -> Scenario:
     )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_the_calendar_is_exactly_the_reference_calendar(scenario: Scenario) -> None:
     got, want = build_calendar(scenario), reference.build_calendar(scenario)
@@ -88,7 +88,7 @@ def test_the_calendar_is_exactly_the_reference_calendar(scenario: Scenario) -> N
     assert got.intervals == want.intervals
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_the_same_events_change_nothing_as_before(scenario: Scenario) -> None:
     def changing_nothing(texts: list[str]) -> list[str]:
