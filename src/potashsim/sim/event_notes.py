@@ -10,6 +10,7 @@ events in date order, O(events · log events).
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
@@ -69,9 +70,9 @@ def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[EventNote]:
         for m in taken:
             walk.add(m)
         for what, m in ended_closures:
-            others = walk.holding("close", m.target)
+            others, count = walk.holding("close", m.target)
             if others:
-                held = _listed([f"{o.actor} since {o.date}" for o in others])
+                held = _listed([f"{o.actor} since {o.date}" for o in others], count)
                 found.append(EventNote(STAYS_CLOSED, f"{what}: {m.target} stays closed, by {held}"))
     return found
 
@@ -104,12 +105,15 @@ class _InForce:
             self.by_target[(m.action, m.target)].pop(n, None)
         return list(ended.values())
 
-    def holding(self, action: str, target: str) -> list[Any]:
-        """Measures of ``action`` in force on ``target`` (for a market, ``market:all`` too)."""
-        found = dict(self.by_target.get((action, target), {}))
+    def holding(self, action: str, target: str) -> tuple[list[Any], int]:
+        """The first few measures of ``action`` in force on ``target`` (for a market,
+        ``market:all`` too), in date order, and how many there are: without copying them all,
+        so that thousands of measures on one target cost no more than a few."""
+        groups = [self.by_target.get((action, target), {})]
         if target.startswith("market:") and target != "market:all":
-            found |= self.by_target.get((action, "market:all"), {})
-        return [found[n] for n in sorted(found)]
+            groups.append(self.by_target.get((action, "market:all"), {}))
+        first = heapq.merge(*(itertools.islice(g.items(), _SHOWN) for g in groups))
+        return [m for _, m in itertools.islice(first, _SHOWN)], sum(len(g) for g in groups)
 
 
 def _what(ev: Any) -> str:
@@ -128,25 +132,27 @@ def _changes_nothing(ev: Any, walk: _InForce) -> EventNote:
     text = (
         f"{_what(ev)}: changes nothing ({_named(ev.actor)} has no {noun} of {ev.target} in force)"
     )
-    holders = walk.holding(measure, ev.target)
+    holders, count = walk.holding(measure, ev.target)
     if holders:
-        named = _listed([f"{_owner(h.actor)} {noun} of {h.target} from {h.date}" for h in holders])
+        named = _listed(
+            [f"{_owner(h.actor)} {noun} of {h.target} from {h.date}" for h in holders], count
+        )
         fixes = list(dict.fromkeys((h.actor, h.target) for h in holders))
         fix = " or ".join(
             f"{_article(a)} {a} {ev.action}" + (f" of {t}" if t != ev.target else "")
             for a, t in fixes[:_SHOWN]
         )
         ids = [h.id for h in holders if h.id]
-        text += f"; {named} still {'holds' if len(holders) == 1 else 'hold'}; add {fix}"
+        text += f"; {named} still {'holds' if count == 1 else 'hold'}; add {fix}"
         if ids:
             text += f", or exclude_events: [{', '.join(ids[:_SHOWN])}]"
     return EventNote(CHANGES_NOTHING, text)
 
 
-def _listed(items: list[str]) -> str:
-    """The first few items, and how many more."""
+def _listed(items: list[str], count: int) -> str:
+    """The first few of ``count`` items, and how many more."""
     shown = ", ".join(items[:_SHOWN])
-    more = len(items) - _SHOWN
+    more = count - len(items[:_SHOWN])
     return f"{shown} and {more} more" if more > 0 else shown
 
 

@@ -15,8 +15,8 @@ The result is a day-indexed calendar (numpy arrays over the horizon) for the eng
 accounts, and a list of intervals for ``explain`` and the timeline chart.
 
 Cost: one walk over the events in date order that updates only the targets an event touches, so
-O(events · log events) plus the arrays themselves (targets × days); withdrawing one of many
-discounts on a market re-adds the later ones, to keep their order of summation.
+O(events · log events) plus the arrays themselves (targets × days); a withdrawal of discounts
+re-adds the later discounts on the market once, to keep their order of summation.
 """
 
 from __future__ import annotations
@@ -210,12 +210,10 @@ class _Walk:
         if ev.action in _MEASURES:
             self._start(i, ev)
         elif ev.action == "lift":
-            for j in list(self.by_actor[ev.actor]):
-                self._end(j)
+            self._end(list(self.by_actor[ev.actor]))
         elif ev.action in ("reopen", "remove_discount"):
-            for j in self.withdrawable.pop((ev.actor, ev.action, ev.target), []):
-                if self.alive[j]:
-                    self._end(j)
+            ended = self.withdrawable.pop((ev.actor, ev.action, ev.target), [])
+            self._end([j for j in ended if self.alive[j]])
 
     def _start(self, i: int, m: Any) -> None:
         self.alive[i] = True
@@ -237,25 +235,35 @@ class _Walk:
             self.settings[(table, m.target)].append(i)
             self.dirty.add((table, m.target))
 
-    def _end(self, i: int) -> None:
-        m = self.events[i]
-        self.alive[i] = False
-        del self.by_actor[m.actor][i]
-        if m.action == "close":
-            self.closures[m.target] -= 1
-            self._touch_open(m.target)
-        elif m.action == "discount":
-            for k in self._markets(m.target):
-                ids, values, sums = self.discounts[k]
-                pos = bisect.bisect_left(ids, i)
-                del ids[pos], values[pos], sums[pos]
-                total = sums[pos - 1] if pos else 0.0
-                for n in range(pos, len(ids)):  # re-add the later ones, in their order
-                    total += values[n]
-                    sums[n] = total
-                self.dirty.add(("discount_usd_per_t", k))
-        else:
-            self.dirty.add(("capacity" if m.action == "set_capacity" else "cost", m.target))
+    def _end(self, ended: list[int]) -> None:
+        """End the measures ``ended`` (in force, in date order), withdrawn by one event."""
+        gone: dict[str, set[int]] = defaultdict(set)  # discounts ended, by market
+        for i in ended:
+            m = self.events[i]
+            self.alive[i] = False
+            del self.by_actor[m.actor][i]
+            if m.action == "close":
+                self.closures[m.target] -= 1
+                self._touch_open(m.target)
+            elif m.action == "discount":
+                for k in self._markets(m.target):
+                    gone[k].add(i)
+            else:
+                self.dirty.add(("capacity" if m.action == "set_capacity" else "cost", m.target))
+        for k, out in gone.items():
+            # drop them in one pass and re-add the later ones in their order, so that the sum is
+            # what adding the remaining discounts one by one gives
+            ids, values, sums = self.discounts[k]
+            pos = bisect.bisect_left(ids, min(out))
+            kept = [(n, v) for n, v in zip(ids[pos:], values[pos:], strict=True) if n not in out]
+            del ids[pos:], values[pos:], sums[pos:]
+            total = sums[-1] if sums else 0.0
+            for n, v in kept:
+                total += v
+                ids.append(n)
+                values.append(v)
+                sums.append(total)
+            self.dirty.add(("discount_usd_per_t", k))
 
     def _touch_open(self, target: str) -> None:
         if target.startswith("market:"):
