@@ -2,7 +2,8 @@
 
 Times ``build_calendar`` and ``ineffective_events`` on a 2-year horizon (2021-2022) of the
 shipped network with N random close/reopen events (transit links, several actors), against
-the same N note events, which change nothing and cost next to nothing; and, for the largest
+the same N note events, which change nothing and cost next to nothing, and N discounts and
+their removals on markets (the costliest to withdraw); and, for the largest
 N a scenario file may hold, ``potashsim validate`` on such a file in a fresh process.
 
 Prints figures only; nothing here asserts on time. Run from the repository root::
@@ -26,39 +27,48 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common
+from pydantic import TypeAdapter
 
 from potashsim.scenario.loader import load_scenario
-from potashsim.scenario.schema import CloseEvent, Horizon, NoteEvent, ReopenEvent
+from potashsim.scenario.schema import Event, Horizon
 from potashsim.sim.policy import build_calendar, ineffective_events
 
 START, END = dt.date(2021, 1, 1), dt.date(2022, 12, 31)
 TARGETS = ["link:lt_transit", "link:lv_transit", "link:pl_transit", "link:ua_transit"]
 ACTORS = ["EU", "Lithuania", "Latvia", "Poland"]
+MARKETS = ["market:all", "market:eu", "market:brazil", "market:china"]
 
 
-def event_dicts(n: int, *, seed: int = 1, notes: bool = False) -> list[dict[str, Any]]:
-    """``n`` events on random days of the horizon: closes and reopens, or notes only."""
+def event_dicts(n: int, *, seed: int = 1, kind: str = "close/reopen") -> list[dict[str, Any]]:
+    """``n`` events on random days of the horizon: closes and reopens of transit links, notes,
+    or discounts and their removals on markets (``market:all`` among them)."""
     rng = random.Random(seed)
     days = (END - START).days + 1
     out = []
     for _ in range(n):
         date = START + dt.timedelta(days=rng.randrange(days))
-        actor, target = rng.choice(ACTORS), rng.choice(TARGETS)
-        action = "note" if notes else rng.choice(["close", "reopen"])
-        ev: dict[str, Any] = {"date": date, "actor": actor, "action": action, "target": target}
-        if notes:
+        ev: dict[str, Any] = {"date": date, "actor": rng.choice(ACTORS)}
+        if kind == "discount":
+            ev["target"] = rng.choice(MARKETS)
+            ev["action"] = rng.choice(["discount", "discount", "remove_discount"])
+            if ev["action"] == "discount":
+                ev["discount_usd_per_t"] = rng.choice([0.1, 0.2, 0.3])
+        else:
+            ev["target"] = rng.choice(TARGETS)
+            ev["action"] = "note" if kind == "note" else rng.choice(["close", "reopen"])
+        if kind == "note":
             ev["note"] = "x"
         out.append(ev)
     return sorted(out, key=lambda e: e["date"])
 
 
 def scenario_with(events: list[dict[str, Any]]) -> Any:
-    kinds = {"close": CloseEvent, "reopen": ReopenEvent, "note": NoteEvent}
+    event = TypeAdapter(Event)
     base = load_scenario("baseline")
     return base.model_copy(
         update={
             "horizon": Horizon(start=START, end=END),
-            "events": tuple(kinds[e["action"]].model_validate(e) for e in events),
+            "events": tuple(event.validate_python(e) for e in events),
         }
     )
 
@@ -97,8 +107,8 @@ def main() -> None:
     sizes = [1_000, 2_000] if args.quick else [1_000, 5_000, 10_000]
     repeats = 1 if args.quick else 3
     for n in sizes:
-        for label, notes in (("close/reopen", False), ("note", True)):
-            scenario = scenario_with(event_dicts(n, notes=notes))
+        for label in ("close/reopen", "note", "discount"):
+            scenario = scenario_with(event_dicts(n, kind=label))
             cal_t, _ = _common.timed(lambda s=scenario: build_calendar(s), repeats=repeats)
             warn_t, warnings = _common.timed(
                 lambda s=scenario: ineffective_events(s.events), repeats=repeats
