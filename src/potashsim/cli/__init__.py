@@ -108,12 +108,22 @@ _set_option = click.option(
 
 def _load(ref: str, overrides: tuple[str, ...]) -> Any:
     from potashsim.scenario.loader import load_scenario
-    from potashsim.sim.policy import ineffective_events
 
     scenario = load_scenario(ref, overrides=list(overrides))
-    for note in ineffective_events(scenario.events):
-        click.secho(f"{ref}: note: {note}", fg="yellow", err=True)
+    _print_event_notes(ref, scenario)
     return scenario
+
+
+def _print_event_notes(ref: str, scenario: Any) -> int:
+    """Print the warnings and notes about ``scenario``'s events on stderr, the first few of each
+    kind and a count of the rest; return the number of warnings (events that change nothing)."""
+    from potashsim.cli.event_lines import event_lines
+    from potashsim.sim.policy import ineffective_events
+
+    notes = ineffective_events(scenario.events)
+    for line, is_warning in event_lines(ref, notes):
+        click.secho(line, fg="red" if is_warning else "yellow", err=True)
+    return sum(n.is_warning for n in notes)
 
 
 def _collect(refs: tuple[str, ...], load: Callable[[str], Any]) -> list[Any]:
@@ -173,27 +183,44 @@ def main(debug: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @_set_option
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when a valid file has warnings (events that change nothing), so that CI can "
+    "make them fatal.",
+)
 @_guard
-def validate(paths: tuple[str, ...], overrides: tuple[str, ...]) -> None:
-    """Check scenario files (or folders of them): schema, references, the network they use."""
-    from potashsim.scenario.loader import discover
+def validate(paths: tuple[str, ...], overrides: tuple[str, ...], strict: bool) -> None:
+    """Check scenario files (or folders of them): schema, references, the network they use.
+
+    Exit status: 0 all valid, 2 a file is invalid, 1 with --strict when a valid file has
+    warnings.
+    """
+    from potashsim.scenario.loader import discover, load_scenario
 
     files = discover(paths)
     if not files:
         _fail(f"no scenario files found in {', '.join(paths)}", 2)
-    bad = 0
+    bad = warned = 0
     for f in files:
         try:
-            _load(str(f), overrides)
+            scenario = load_scenario(str(f), overrides=list(overrides))
         except ScenarioError as err:
             bad += 1
             for p in err.problems:
                 click.echo(str(p))
         else:
-            click.echo(f"{f}: ok")
-    click.echo(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} invalid")
+            warnings = _print_event_notes(str(f), scenario)
+            warned += warnings > 0
+            click.echo(f"{f}: ok" + (f" ({warnings} warning(s))" if warnings else ""))
+    with_warnings = f", {warned} with warnings" if warned else ""
+    click.echo(
+        f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} invalid{with_warnings}"
+    )
     if bad:
         sys.exit(2)
+    if strict and warned:
+        _fail(f"--strict: {warned} file(s) with warnings", 1)
 
 
 @main.command()

@@ -218,12 +218,20 @@ def merge_chain(chain: list[Link], problems: list[Problem]) -> Merged:
     return merged
 
 
+def _ids_there_are(ids: list[str], shown: int = 12) -> str:
+    """``; the inherited ids are: …`` (the first ``shown``, in file order, and how many more)."""
+    if not ids:
+        return "; there are no inherited ids"
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return f"; the inherited ids are: {', '.join(ids[:shown])}{more}"
+
+
 def _not_excluded(
     link: Link, events: list[tuple[dict[str, Any], Origin]], problems: list[Problem]
 ) -> list[tuple[dict[str, Any], Origin]]:
     """The inherited ``events`` that ``link`` keeps (not excluded by actor or by id)."""
     doc, f = link.doc, link.file
-    known_ids = {e.get("id") for e, _ in events}
+    known_ids = [k for k in dict.fromkeys(e.get("id") for e, _ in events) if k]
     for i, event_id in enumerate(f.exclude_events):
         if event_id not in known_ids:
             problems.append(
@@ -232,7 +240,7 @@ def _not_excluded(
                     doc.line(("exclude_events", i)),
                     f"exclude_events.{i}",
                     f"no inherited event has id {event_id!r}"
-                    + did_you_mean(event_id, [k for k in known_ids if k]),
+                    + (did_you_mean(event_id, known_ids) or _ids_there_are(known_ids)),
                 )
             )
     actors, ids = set(f.exclude_actors), set(f.exclude_events)

@@ -683,15 +683,9 @@ Event = Annotated[
 SetValue = float | int | str | bool | dt.date | Distribution | dict[str, Any] | list[Any] | None
 
 
-EXPECT_METRICS = (
-    "exported_t",
-    "revenue_usd",
-    "netback_usd",
-    "logistics_cost_usd",
-    "discount_usd",
-    "produced_t",
-    "curtailed_t",
-)
+MAX_EVENTS = 5_000
+"""Events one scenario file may hold: far more than any policy history needs, and a bound on the
+time and on the warnings a file can cost."""
 
 
 class Expectation(Strict):
@@ -743,10 +737,23 @@ class ScenarioFile(Strict):
     """Drop the inherited events with these ids (e.g. one measure that was never taken)."""
     set: dict[str, SetValue] = Field(default_factory=dict)
     """Parameter overrides by dotted path, e.g. ``ports.klaipeda.handling_usd_per_t: 11``."""
-    events: tuple[Event, ...] = ()
+    events: tuple[Event, ...] = Field(default=(), json_schema_extra={"maxItems": MAX_EVENTS})
+    """At most :data:`MAX_EVENTS`."""
+
     expect: tuple[Expectation, ...] = ()
     """What ``potashsim check`` asserts about this scenario's run; not inherited by files that
     extend this one (their outcomes differ)."""
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _not_too_many(cls, events: Any) -> Any:
+        # counted before the events are validated, so that a huge list costs no time
+        if isinstance(events, list | tuple) and len(events) > MAX_EVENTS:
+            raise ValueError(
+                f"{len(events):,} events; a scenario file may hold at most {MAX_EVENTS:,} "
+                "(split them over files that extend one another)"
+            )
+        return events
 
 
 class Scenario(Strict):

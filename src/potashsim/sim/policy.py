@@ -13,20 +13,28 @@ Rules (the scenario language's semantics):
 
 The result is a day-indexed calendar (numpy arrays over the horizon) for the engine and the
 accounts, and a list of intervals for ``explain`` and the timeline chart.
+
+Cost: one walk over the events in date order that updates only the targets an event touches, so
+O(events · log events) plus the arrays themselves (targets × days); a withdrawal of discounts
+re-adds the later discounts on the market once, to keep their order of summation.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.sim.event_notes import EventNote, ineffective_events
 
-__all__ = ["Calendar", "Interval", "build_calendar", "ineffective_events"]
+__all__ = ["Calendar", "EventNote", "Interval", "build_calendar", "ineffective_events"]
 
 _MEASURES = ("close", "set_capacity", "set_cost", "discount")
 
@@ -72,76 +80,24 @@ class Calendar:
         return self.start + dt.timedelta(days=day)
 
 
-def _in_force(events: tuple[Any, ...], day: dt.date) -> list[Any]:
-    """Measures in force on ``day``, in date order."""
-    active: list[Any] = []
-    for ev in events:
-        if ev.date > day:
-            break
-        if ev.action in _MEASURES:
-            active.append(ev)
-        elif ev.action == "lift":
-            active = [m for m in active if m.actor != ev.actor]
-        elif ev.action == "reopen":
-            active = [
-                m
-                for m in active
-                if not (m.actor == ev.actor and m.action == "close" and m.target == ev.target)
-            ]
-        elif ev.action == "remove_discount":
-            active = [
-                m
-                for m in active
-                if not (m.actor == ev.actor and m.action == "discount" and m.target == ev.target)
-            ]
-    return active
-
-
-def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[str]:
-    """Events that change less than they seem to, each with the reason: a withdrawal with no
-    measure to withdraw, or a reopening while another actor's closure of the same target holds
-    (checked at the end of the day, so simultaneous lifts count together).
-
-    These are legal (the scenario is valid); they are worth a note because they are often not
-    what the author meant.
-    """
-    notes: list[str] = []
-    active: list[Any] = []
-    ordered = sorted(events, key=lambda e: e.date)
-    for day in sorted({e.date for e in ordered}):
-        ended_today: list[tuple[str, Any]] = []
-        for ev in (e for e in ordered if e.date == day):
-            what = f"{ev.date} {ev.actor} {ev.action}" + (
-                f" {ev.target}" if getattr(ev, "target", None) else ""
-            )
-            if ev.action in _MEASURES:
-                active.append(ev)
-            elif ev.action != "note":
-                ended = [m for m in active if _revoked(m, ev)]
-                if not ended:
-                    notes.append(
-                        f"{what}: changes nothing ({ev.actor} has no such measure in force)"
-                    )
-                active = [m for m in active if m not in ended]
-                ended_today += [(what, m) for m in ended if m.action == "close"]
-        for what, m in ended_today:
-            others = [o for o in active if o.action == "close" and o.target == m.target]
-            if others:
-                held = ", ".join(f"{o.actor} since {o.date}" for o in others)
-                notes.append(f"{what}: {m.target} stays closed, by {held}")
-    return notes
-
-
 def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Calendar:
     """Compute the day-by-day policy state of ``scenario`` (optionally on a realised network)."""
     net = network or scenario.network
+    events = tuple(sorted(scenario.events, key=lambda e: e.date))
+    cal, base_cap, base_cost = _base_calendar(scenario, net)
+    _Walk(cal, events, net, base_cap, base_cost).run()
+    _finish(cal, events, net, _withdrawals(events))
+    return cal
+
+
+def _base_calendar(
+    scenario: Scenario, net: NetworkSpec
+) -> tuple[Calendar, dict[str, float], dict[str, float]]:
+    """The calendar with no events: everything open, the network's capacities and costs; and
+    those capacities and costs by target."""
     start, end = scenario.horizon.start, scenario.horizon.end
     days = (end - start).days + 1
     cal = Calendar(start=start, days=days)
-    events = tuple(sorted(scenario.events, key=lambda e: e.date))
-    change_days = sorted({start, *(e.date for e in events if start <= e.date <= end)})
-    bounds = [*[(d - start).days for d in change_days], days]
-
     base_cap: dict[str, float] = {
         f"link:{k}": v.capacity_trains_per_day for k, v in net.links.items()
     }
@@ -169,28 +125,19 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
         cal.cost[t] = np.full(days, float(v))
     for m in net.markets:
         cal.discount_usd_per_t[m] = np.zeros(days)
+    return cal, base_cap, base_cost
 
-    for (a, b), day in zip(itertools.pairwise(bounds), change_days, strict=True):
-        active = _in_force(events, day)
-        for m in active:
-            if m.action == "close":
-                if m.target == "market:all":
-                    for k in net.markets:
-                        cal.open[f"market:{k}"][a:b] = False
-                else:
-                    cal.open[m.target][a:b] = False
-            elif m.action == "set_capacity":
-                cal.capacity[m.target][a:b] = m.value
-            elif m.action == "set_cost":
-                cal.cost[m.target][a:b] = m.cost_usd_per_t
-            elif m.action == "discount":
-                markets = list(net.markets) if m.target == "market:all" else [m.target[7:]]
-                for k in markets:
-                    value = m.discount_usd_per_t
-                    if value is None:  # the market's own sourced discount (drawn per replication)
-                        value = net.markets[k].sanctions_discount_usd_per_t
-                    cal.discount_usd_per_t[k][a:b] += value
 
+def _finish(
+    cal: Calendar,
+    events: tuple[Any, ...],
+    net: NetworkSpec,
+    withdrawn: Callable[[Any], dt.date | None],
+) -> None:
+    """Close what the data keeps closed (terminals not built or not open yet, mines before their
+    first output) and list the intervals; ``withdrawn(m)`` is the date measure ``m`` ends, if
+    any."""
+    start, days = cal.start, cal.days
     for kind, items in (("port", net.ports), ("border", net.borders)):
         for k, item in items.items():
             if not getattr(item, "built", True):
@@ -200,27 +147,191 @@ def build_calendar(scenario: Scenario, network: NetworkSpec | None = None) -> Ca
     for k, mine in net.mines.items():
         first = (mine.output_schedule[0].from_date - start).days
         cal.open[f"mine:{k}"][: max(0, min(days, first))] = False
-    cal.intervals = _intervals(cal, events, net)
-    return cal
+    cal.intervals = _intervals(cal, events, net, withdrawn)
 
 
-def _revoked(m: Any, ev: Any) -> bool:
-    """Whether event ``ev`` ends measure ``m``."""
-    if ev.actor != m.actor or ev.date <= m.date:
-        return False
-    if ev.action == "lift":
-        return True
-    if ev.action == "reopen":
-        return bool(m.action == "close" and m.target == ev.target)
-    if ev.action == "remove_discount":
-        return bool(m.action == "discount" and m.target == ev.target)
-    # a later setting of the same kind on the same target supersedes it
-    return (
-        ev.action == m.action and m.action in ("set_capacity", "set_cost") and ev.target == m.target
-    )
+class _Walk:
+    """The measures in force, updated event by event in date order, written into ``cal``.
+
+    Each event touches only its own target's state (a lift, its actor's measures), and the
+    arrays of a target are written once per change of its state, so the walk costs
+    O(events · log events) whatever the number of change days. The state on a day is the state
+    after every event dated up to that day, in date order and within a date in file order: what
+    re-reading all the events up to each change day gives, computed once.
+    """
+
+    def __init__(
+        self,
+        cal: Calendar,
+        events: tuple[Any, ...],
+        net: NetworkSpec,
+        base_cap: dict[str, float],
+        base_cost: dict[str, float],
+    ) -> None:
+        self.cal, self.events, self.net = cal, events, net
+        self.base = {"capacity": base_cap, "cost": base_cost}
+        self.alive = [False] * len(events)
+        self.by_actor: dict[str, dict[int, None]] = defaultdict(dict)  # in date order
+        self.withdrawable: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        self.closures: Counter[str] = Counter()  # closures in force by target
+        # settings by target in date order; the last one in force wins (dead ones popped lazily)
+        self.settings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        # discounts in force by market, in date order, with their running sum: the calendar's
+        # discount is that sum taken in this order, as adding them one by one gives it
+        self.discounts: dict[str, tuple[list[int], list[float], list[float]]] = {
+            k: ([], [], []) for k in net.markets
+        }
+        self.dirty: set[tuple[str, str]] = set()
+        self.changes: dict[tuple[str, str], list[tuple[int, Any]]] = defaultdict(list)
+
+    def run(self) -> None:
+        """Walk the events, then write every target's changes into the calendar's arrays."""
+        cal = self.cal
+        end = cal.date_of(cal.days - 1)
+        index = 0
+        for date, group in itertools.groupby(self.events, key=lambda e: e.date):
+            if date > end:
+                break
+            if date >= cal.start and self.dirty:
+                self._flush(0)  # measures taken before the start hold from day 0
+            for ev in group:
+                self._apply(index, ev)
+                index += 1
+            if date >= cal.start:
+                self._flush(cal.day_of(date))
+        if self.dirty:
+            self._flush(0)
+        for (table, key), points in self.changes.items():
+            array = getattr(cal, table)[key]
+            for (a, value), (b, _) in itertools.pairwise([*points, (cal.days, None)]):
+                array[a:b] = value
+
+    def _apply(self, i: int, ev: Any) -> None:
+        if ev.action in _MEASURES:
+            self._start(i, ev)
+        elif ev.action == "lift":
+            self._end(list(self.by_actor[ev.actor]))
+        elif ev.action in ("reopen", "remove_discount"):
+            ended = self.withdrawable.pop((ev.actor, ev.action, ev.target), [])
+            self._end([j for j in ended if self.alive[j]])
+
+    def _start(self, i: int, m: Any) -> None:
+        self.alive[i] = True
+        self.by_actor[m.actor][i] = None
+        if m.action == "close":
+            self.closures[m.target] += 1
+            self.withdrawable[(m.actor, "reopen", m.target)].append(i)
+            self._touch_open(m.target)
+        elif m.action == "discount":
+            self.withdrawable[(m.actor, "remove_discount", m.target)].append(i)
+            for k in self._markets(m.target):
+                ids, values, sums = self.discounts[k]
+                ids.append(i)
+                values.append(self._discount(m, k))
+                sums.append((sums[-1] if sums else 0.0) + values[-1])
+                self.dirty.add(("discount_usd_per_t", k))
+        else:
+            table = "capacity" if m.action == "set_capacity" else "cost"
+            self.settings[(table, m.target)].append(i)
+            self.dirty.add((table, m.target))
+
+    def _end(self, ended: list[int]) -> None:
+        """End the measures ``ended`` (in force, in date order), withdrawn by one event."""
+        gone: dict[str, set[int]] = defaultdict(set)  # discounts ended, by market
+        for i in ended:
+            m = self.events[i]
+            self.alive[i] = False
+            del self.by_actor[m.actor][i]
+            if m.action == "close":
+                self.closures[m.target] -= 1
+                self._touch_open(m.target)
+            elif m.action == "discount":
+                for k in self._markets(m.target):
+                    gone[k].add(i)
+            else:
+                self.dirty.add(("capacity" if m.action == "set_capacity" else "cost", m.target))
+        for k, out in gone.items():
+            # drop them in one pass and re-add the later ones in their order, so that the sum is
+            # what adding the remaining discounts one by one gives
+            ids, values, sums = self.discounts[k]
+            pos = bisect.bisect_left(ids, min(out))
+            kept = [(n, v) for n, v in zip(ids[pos:], values[pos:], strict=True) if n not in out]
+            del ids[pos:], values[pos:], sums[pos:]
+            total = sums[-1] if sums else 0.0
+            for n, v in kept:
+                total += v
+                ids.append(n)
+                values.append(v)
+                sums.append(total)
+            self.dirty.add(("discount_usd_per_t", k))
+
+    def _touch_open(self, target: str) -> None:
+        if target.startswith("market:"):
+            self.dirty.update(("open", f"market:{k}") for k in self._markets(target))
+        else:
+            self.dirty.add(("open", target))
+
+    def _markets(self, target: str) -> list[str]:
+        return list(self.net.markets) if target == "market:all" else [target[7:]]
+
+    def _discount(self, m: Any, market: str) -> float:
+        if m.discount_usd_per_t is None:  # the market's own sourced discount (drawn per run)
+            return float(self.net.markets[market].sanctions_discount_usd_per_t)
+        return float(m.discount_usd_per_t)
+
+    def _value(self, table: str, key: str) -> Any:
+        """The state of ``key`` in ``table`` after the events walked so far."""
+        if table == "open":
+            return not (
+                self.closures[key] or (key.startswith("market:") and self.closures["market:all"])
+            )
+        if table == "discount_usd_per_t":
+            sums = self.discounts[key][2]
+            return sums[-1] if sums else 0.0
+        stack = self.settings[(table, key)]
+        while stack and not self.alive[stack[-1]]:
+            stack.pop()
+        if not stack:
+            return float(self.base[table][key])
+        m = self.events[stack[-1]]
+        return m.value if table == "capacity" else m.cost_usd_per_t
+
+    def _flush(self, day: int) -> None:
+        for table, key in self.dirty:
+            points = self.changes[(table, key)]
+            if points and points[-1][0] == day:
+                points.pop()
+            points.append((day, self._value(table, key)))
+        self.dirty.clear()
 
 
-def _intervals(cal: Calendar, events: tuple[Any, ...], net: NetworkSpec) -> list[Interval]:
+def _withdrawals(events: tuple[Any, ...]) -> Callable[[Any], dt.date | None]:
+    """For ``events`` in date order: the date each measure ends, if it does. A measure ends with
+    the first later event of its actor that withdraws it: a lift, a reopen of a closed target, a
+    removal of a discount, or a new setting of the same kind on the same target."""
+    ending = {"close": "reopen", "discount": "remove_discount"}
+    enders: dict[tuple[str, str, str | None], list[dt.date]] = defaultdict(list)
+    for ev in events:  # date order, so each list is sorted
+        if ev.action not in ("note", "close", "discount"):
+            enders[(ev.actor, ev.action, getattr(ev, "target", None))].append(ev.date)
+
+    def withdrawn(m: Any) -> dt.date | None:
+        keys = [(m.actor, "lift", None), (m.actor, ending.get(m.action, m.action), m.target)]
+        later = [enders[key] for key in keys if key in enders]
+        return min(
+            (dates[n] for dates in later if (n := bisect.bisect_right(dates, m.date)) < len(dates)),
+            default=None,
+        )
+
+    return withdrawn
+
+
+def _intervals(
+    cal: Calendar,
+    events: tuple[Any, ...],
+    net: NetworkSpec,
+    withdrawn: Callable[[Any], dt.date | None],
+) -> list[Interval]:
     """One interval per measure while it is in force, plus closures that come from the data
     (terminals not built or not yet open)."""
     end = cal.date_of(cal.days - 1)
@@ -234,7 +345,7 @@ def _intervals(cal: Calendar, events: tuple[Any, ...], net: NetworkSpec) -> list
     for m in events:
         if m.action not in state or m.date > end:
             continue
-        stop = next((ev.date for ev in events if _revoked(m, ev)), None)
+        stop = withdrawn(m)
         last = min(end, stop - dt.timedelta(days=1)) if stop else end
         value = (
             m.value
