@@ -775,3 +775,29 @@ def test_run_without_deliveries_still_gives_a_report(
         pd.read_csv(run / name).iloc[0:0].to_csv(run / name, index=False)
     html = report.build_report([run], tmp_path / "r.html").read_text(encoding="utf-8")
     assert "No exports recorded" in html and "No utilisation data" in html
+
+
+def test_the_report_says_what_each_scenario_changes_against_the_base(
+    comp: report.ComparisonResults,
+) -> None:
+    from potashsim.report.sections import comparison_sections, palette
+
+    sections = comparison_sections(comp, palette([comp], None), None, "")
+    (what,) = [s for s in sections if s.title == "What each scenario is"]
+    history = comp.runs["history"].resolved
+    assert history["description"].split()[0] in what.html  # each scenario's description
+    # history's measures are events the baseline lacks, each listed with its actor and target
+    assert "<td>added</td><td>2022-02-01</td><td>Lithuania</td><td>close</td>" in what.html
+    assert "link:lt_transit" in what.html
+    assert "potashsim run history --seed" in what.html
+
+
+def test_parameter_differences_list_every_changed_input() -> None:
+    from potashsim.report.scenario_diff import parameter_differences
+
+    base = {"seed": 1, "network": {"ports": {"klaipeda": {"handling_usd_per_t": 10.0}}}}
+    other = {"seed": 1, "network": {"ports": {"klaipeda": {"handling_usd_per_t": 20.0}}}}
+    assert parameter_differences(base, other) == [
+        {"parameter": "network.ports.klaipeda.handling_usd_per_t", "base": 10.0, "scenario": 20.0}
+    ]
+    assert parameter_differences(base, base) == []

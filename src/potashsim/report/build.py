@@ -23,7 +23,7 @@ import pandas as pd
 
 from potashsim.errors import ReportError
 from potashsim.report import charts
-from potashsim.report.html import provenance_section, provenance_table, render_html, topojson_dir
+from potashsim.report.html import provenance_section, render_html, topojson_dir
 from potashsim.report.sections import (
     Chart,
     Section,
@@ -31,6 +31,7 @@ from potashsim.report.sections import (
     palette,
     run_sections,
 )
+from potashsim.report.table import provenance_table
 from potashsim.results.atomic import write_bytes
 from potashsim.results.read import (
     ComparisonResults,

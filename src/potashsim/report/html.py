@@ -11,6 +11,7 @@ from typing import Any
 
 from potashsim.errors import ReportError
 from potashsim.report.sections import Chart, Section, span
+from potashsim.report.table import cell, provenance_table
 from potashsim.results.read import ComparisonResults, RunResults
 
 _PLOT_CONFIG = {
@@ -18,26 +19,6 @@ _PLOT_CONFIG = {
     "responsive": True,
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
-
-
-def provenance_table(rows: Sequence[Mapping[str, object]]) -> str:
-    """An HTML ``<table>`` of provenance rows; columns are the keys of the first row.
-
-    Values are escaped; ``None`` shows as an empty cell. Returns ``""`` for no rows.
-    """
-    if not rows:
-        return ""
-    cols = list(rows[0])
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(c, r.get(c))}</td>" for c in cols) + "</tr>" for r in rows
-    )
-    return f'<table class="provenance"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _cell(column: str, value: object) -> str:
-    text = "" if value is None else html.escape(str(value))
-    return f"<code>{text}</code>" if column in ("Scenario SHA-256", "Command") and text else text
 
 
 def _manifest_get(manifest: Mapping[str, Any], *keys: str) -> object:
@@ -103,7 +84,7 @@ def provenance_section(bundle: ComparisonResults | RunResults, command: str | No
     shared["Report"] = f"built by potashsim {_report_version()}" + (
         f" with: {command}" if command else ""
     )
-    facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{_cell(k, v)}</dd>" for k, v in shared.items())
+    facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{cell(k, v)}</dd>" for k, v in shared.items())
     return Section(
         "Provenance",
         "Which scenarios, seeds and code produced the numbers above; rerunning the "

@@ -4,6 +4,7 @@ for a comparison or a run, and the colours every chart of one report shares.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +13,8 @@ import plotly.graph_objects as go  # type: ignore[import-untyped]
 
 from potashsim.report import charts
 from potashsim.report.charts.style import ACTOR_PALETTE, ROUTE_PALETTE, palette_map
+from potashsim.report.scenario_diff import event_differences, parameter_differences
+from potashsim.report.table import provenance_table
 from potashsim.results.read import ComparisonResults, RunResults, all_runs
 
 Bundle = ComparisonResults | RunResults
@@ -266,11 +269,53 @@ def comparison_sections(
             ],
         ),
     ]
+    sections.append(_scenarios_section(comp))
     for scen in comp.scenarios:
         sections += run_sections(
             comp.runs[scen], pal, periods, prefix, with_routes=False, label=scen
         )
     return sections
+
+
+def _scenarios_section(comp: ComparisonResults) -> Section:
+    """Each scenario's description, and its parameter and event differences from the base."""
+    base = comp.runs[comp.base].resolved
+    parts: list[str] = []
+    for scen in comp.scenarios:
+        run = comp.runs[scen]
+        text = str(run.resolved.get("description", "")).strip()
+        sets = " ".join(f"--set {o}" for o in run.manifest.get("overrides") or [])
+        parts.append(
+            f"<h4>{html.escape(scen)}</h4><p>{html.escape(text)}</p>"
+            + f"<p>Reproduce one run: <code>{html.escape(_run_command(run, sets))}</code></p>"
+        )
+        if scen == comp.base:
+            continue
+        params = parameter_differences(base, run.resolved)
+        events = event_differences(base, run.resolved)
+        parts.append(
+            f"<p>Against {html.escape(comp.base)}: {len(params)} parameter(s) and "
+            f"{len(events)} event(s) differ.</p>"
+            + provenance_table(params)
+            + provenance_table(events)
+        )
+    return Section(
+        "What each scenario is",
+        "Each scenario's description, the command that reproduces one of its runs, and what it "
+        f"changes against {comp.base}: every input or setting whose value differs and every "
+        "event only one of them has (from the resolved scenarios the runs saved).",
+        [],
+        "".join(parts),
+    )
+
+
+def _run_command(run: RunResults, sets: str) -> str:
+    seed = run.manifest.get("seed")
+    return (
+        f"potashsim run {run.scenario}"
+        + (f" --seed {seed}" if seed is not None else "")
+        + (f" {sets}" if sets else "")
+    )
 
 
 def span(window: tuple[pd.Timestamp, pd.Timestamp]) -> str:

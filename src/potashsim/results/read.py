@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from potashsim import contract as c
 from potashsim.errors import ResultsError
@@ -60,6 +61,7 @@ class RunResults(_Bundle):
         horizon: first and last day of the simulated horizon.
         summary, network, manifest: the parsed JSON files.
         monthly, utilisation, timeline: the CSV files (columns as in the contract).
+        resolved: ``scenario.resolved.yaml`` as parsed: the scenario exactly as it ran.
     """
 
     folder: Path
@@ -71,6 +73,7 @@ class RunResults(_Bundle):
     monthly: pd.DataFrame
     utilisation: pd.DataFrame
     timeline: pd.DataFrame
+    resolved: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,16 @@ def _read_csvs(folder: Path, names: Sequence[str]) -> dict[str, pd.DataFrame]:
     return {n.removesuffix(".csv"): _read_csv(folder, n) for n in names if n.endswith(".csv")}
 
 
+def _read_yaml(folder: Path, name: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ResultsError(f"{folder / name}: cannot be read ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ResultsError(f"{folder / name}: not a resolved scenario")
+    return data
+
+
 def load_run(folder: Path | str) -> RunResults:
     """Read a run folder ``results/<scenario>/<run-id>/``.
 
@@ -208,6 +221,7 @@ def load_run(folder: Path | str) -> RunResults:
         summary=summary,
         network=_read_json(folder, c.NETWORK),
         manifest=_read_json(folder, c.MANIFEST),
+        resolved=_read_yaml(folder, c.SCENARIO),
         **_read_csvs(folder, c.RUN_FILES),
     )
 
