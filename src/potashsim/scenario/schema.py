@@ -808,7 +808,8 @@ def lag_problems(net: NetworkSpec, horizon: Horizon) -> list[tuple[str, str]]:
     return [
         (
             f"markets.{key}.{field}",
-            f"{getattr(market, field)} days is longer than the horizon ({days} days)",
+            f"{getattr(market, field)} days is longer than the horizon "
+            f"({days} day{'s' if days != 1 else ''})",
         )
         for key, market in net.markets.items()
         for field in ("spot_lag_days", "contract_lag_days")
