@@ -94,8 +94,14 @@ def _resolve(merged: Merged, problems: list[Problem]) -> sc.Scenario:
         raise ScenarioError(_ordered(problems))
     tree, meta = split_params(net_doc.data)
     origins = apply_sets(tree, meta, merged.sets, problems)
-    problems += param_problems(meta, origins, net_doc)
-    network = _validate_network(tree, net_doc, origins, problems)
+    bad_params = param_problems(meta, origins, net_doc)
+    problems += bad_params
+    # A bad distribution ({dist: normal, mean: .nan}) leaves a bad point value at its key: say
+    # what is wrong once, as the distribution's problem.
+    said = {(p.file, p.line, p.key) for p in bad_params}
+    network_problems: list[Problem] = []
+    network = _validate_network(tree, net_doc, origins, network_problems)
+    problems += [p for p in network_problems if (p.file, p.line, p.key) not in said]
     # Events are checked even when the network or horizon is broken, so that every problem is
     # reported in one run: targets against the ids the network has, dates only against a
     # horizon that is valid.
