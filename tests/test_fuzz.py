@@ -1,18 +1,24 @@
-"""Fuzz: random ``--set`` changes to a shipped scenario never crash potashsim (issue 11).
+"""Fuzz: random ``--set`` changes, and random changes to shipped scenario files, never crash
+potashsim (issue 11).
 
-Each example changes one to three parameters (paths from ``explain --parameters``, plus whole
-sections and paths that do not exist) to values of every kind: zero, negatives, huge numbers,
-``.inf``, ``.nan``, dates real and impossible, text, nested mappings and lists. It is validated
-through the command line; a valid one is run on a seven-month horizon with point values. The
-test fails on any exit status but 0 and 2, any traceback or internal error, a run that breaks
-mass balance, or ``run`` reporting other problems than ``validate`` for the same input.
+Each ``--set`` example changes one to three parameters (paths from ``explain --parameters``,
+plus whole sections and paths that do not exist) to values of every kind: zero, negatives, huge
+numbers, ``.inf``, ``.nan``, dates real and impossible, text, nested mappings and lists. It is
+validated through the command line; a valid one is run on a seven-month horizon with point
+values. The test fails on any exit status but 0 and 2, any traceback or internal error, a run
+that breaks mass balance, or ``run`` reporting other problems than ``validate`` for the same
+input.
 
-CI runs a few examples (well under a minute); ``POTASHSIM_FUZZ_EXAMPLES=2000`` runs a long
-campaign.
+Each file example takes a shipped scenario on the same horizon and replaces one to three of its
+values (a key, a list item, an event field, the horizon) by values of every kind.
+
+CI runs a few fixed examples of each (well under a minute, the same ones every time, so that a
+red CI is a change, not luck); ``POTASHSIM_FUZZ_EXAMPLES=2000`` runs a long random campaign.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -28,6 +34,7 @@ from hypothesis import strategies as st
 from potashsim.cli import main
 
 EXAMPLES = int(os.environ.get("POTASHSIM_FUZZ_EXAMPLES", "15"))
+LONG = "POTASHSIM_FUZZ_EXAMPLES" in os.environ
 
 SCENARIO = """\
 name: fuzz
@@ -167,6 +174,7 @@ def problem_lines(text: str) -> list[str]:
 
 @settings(
     max_examples=EXAMPLES,
+    derandomize=not LONG,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -176,25 +184,92 @@ def test_random_set_changes_validate_and_run_without_a_crash(options: list[str])
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "fuzz.yaml"
         scenario.write_text(SCENARIO, encoding="utf-8")
-        checked = invoke("validate", str(scenario), *sets)
-        ran = invoke("run", str(scenario), *sets, "--out", str(Path(tmp) / "out"))
-        event("invalid" if checked.exit_code == 2 else f"valid, run exit {ran.exit_code}")
-        if checked.exit_code == 2:
-            assert ran.exit_code == 2, ran.output
-            # validate prints its problems on stdout, run on stderr: the same problems
-            assert problem_lines(ran.stderr) == problem_lines(checked.stdout)
-            assert not (Path(tmp) / "out").exists()
-            return
-        if ran.exit_code == 2:  # a run may stop on a runaway price response, with a message
-            assert ran.stderr.startswith("error: "), ran.output
-            return
-        [summary_file] = (Path(tmp) / "out").glob("fuzz/*/summary.json")
-        totals = json.loads(summary_file.read_text(encoding="utf-8"))["totals"]
-        supplied = totals["initial_stock_t"] + totals["produced_t"]
-        used = (
-            totals["exported_t"]
-            + totals["domestic_t"]
-            + totals["end_stock_t"]
-            + totals["in_transit_t"]
-        )
-        assert abs(supplied - used) <= 1.0 + 1e-9 * supplied, (options, totals)
+        validate_and_run(scenario, sets, Path(tmp) / "out")
+
+
+def validate_and_run(scenario: Path, sets: list[str], out: Path) -> None:
+    """Validate ``scenario`` with ``sets``, run it into ``out``, check the run is consistent."""
+    checked = invoke("validate", str(scenario), *sets)
+    ran = invoke("run", str(scenario), *sets, "--out", str(out))
+    event("invalid" if checked.exit_code == 2 else f"valid, run exit {ran.exit_code}")
+    if checked.exit_code == 2:
+        assert ran.exit_code == 2, ran.output
+        # validate prints its problems on stdout, run on stderr: the same problems
+        assert problem_lines(ran.stderr) == problem_lines(checked.stdout)
+        assert not out.exists()
+        return
+    if ran.exit_code == 2:  # a run may stop on a runaway price response, with a message
+        assert ran.stderr.startswith("error: "), ran.output
+        return
+    [summary_file] = out.glob("fuzz/*/summary.json")
+    totals = json.loads(summary_file.read_text(encoding="utf-8"))["totals"]
+    supplied = totals["initial_stock_t"] + totals["produced_t"]
+    used = (
+        totals["exported_t"] + totals["domestic_t"] + totals["end_stock_t"] + totals["in_transit_t"]
+    )
+    assert abs(supplied - used) <= 1.0 + 1e-9 * supplied, (sets, totals)
+
+
+# --- scenario files mutated at random ------------------------------------------------------------
+
+SHIPPED = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+SHORT_HORIZON = {"start": "2021-06-01", "end": "2021-12-31"}
+
+
+def _places(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every key path of a YAML tree (mappings and lists), the root left out."""
+    found: list[tuple[object, ...]] = [path] if path else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            found += _places(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found += _places(v, (*path, i))
+    return found
+
+
+FILE_VALUES = st.one_of(
+    NESTED,
+    st.sampled_from(
+        [
+            "2020-02-30",
+            "9999-12-31",
+            {"start": "2021-06-01", "end": "2021-06-01"},
+            {"start": "2021-06-01"},
+            ["US", "EU"],
+            [{"date": "2021-07-01", "actor": "EU", "action": "lift"}],
+            {"date": "2021-07-01", "actor": "EU", "action": "close", "target": "link:nope"},
+            "link:lt_transit",
+            "../../etc/passwd",
+            "x" * 100,
+        ]
+    ),
+)
+
+
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=not LONG,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_random_changes_to_a_scenario_file_validate_and_run_without_a_crash(
+    data: st.DataObject,
+) -> None:
+    source = data.draw(st.sampled_from(SHIPPED))
+    tree = yaml.safe_load(source.read_text(encoding="utf-8"))
+    tree.update(name="fuzz", stochastic=False, horizon=dict(SHORT_HORIZON))
+    tree.pop("exclude_events", None)  # ids of the parent: valid only beside it
+    if isinstance(tree.get("extends"), str):
+        tree["extends"] = Path(tree["extends"]).stem  # a shipped name, not a path beside it
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(_places(tree)))
+        parent = tree
+        for key in path[:-1]:
+            parent = parent[key]  # type: ignore[index]
+        parent[path[-1]] = copy.deepcopy(data.draw(FILE_VALUES))  # type: ignore[index]
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = Path(tmp) / "fuzz.yaml"
+        scenario.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")
+        validate_and_run(scenario, [], Path(tmp) / "out")
