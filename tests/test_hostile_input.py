@@ -307,3 +307,14 @@ def test_an_infinite_distance_is_reported_as_such_not_as_an_unreachable_border()
         "--set: links.ru_zabaikalsk.distance_km: should be a finite number, not .inf or .nan "
         "(got inf)"
     ]
+
+
+def test_paths_too_long_for_the_file_system_are_problems_not_crashes(tmp_path: Path) -> None:
+    long = "a" * 5000
+    path = write(tmp_path, "ext.yaml", f"name: ext\nextends: {long}\n")
+    [line] = problems(cli("validate", str(path)))
+    assert line.startswith(f"{path}:2: extends: cannot find 'aaaa")
+    for args in (["validate", long], ["run", long, "--out", str(tmp_path / "out")]):
+        result = cli(*args)
+        assert result.exit_code == 2
+        assert "no such file or shipped scenario" in result.output
