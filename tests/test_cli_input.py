@@ -144,7 +144,7 @@ CASES = [
         "name: bad\nhorizon: {start: 2021-01-01, end: 2020-01-01}\n",
         2,
         "horizon",
-        ["end (2020-01-01) must be after start (2021-01-01)"],
+        ["end (2020-01-01) is before start (2021-01-01)"],
     ),
     (
         "event_after_the_horizon",

@@ -184,7 +184,7 @@ def test_the_decomposition_sums_exactly_year_by_year_and_market_by_market():
     [
         ("world.demand_elasticity", "0.2", "must be negative"),
         ("markets.china.contract_share", "1.5", "less than or equal to 1"),
-        ("markets.brazil.spot_lag_days", "9000", "longer than the horizon"),
+        ("markets.brazil.spot_lag_days", "400", "longer than the horizon (365 days)"),
         ("world.spot_market", "atlantis", "unknown market 'atlantis'"),
     ],
 )
@@ -194,7 +194,11 @@ def test_bad_market_inputs_name_the_file_line_and_key(tmp_path, key, value, says
     from potashsim.cli import main
 
     path = tmp_path / "bad.yaml"
-    path.write_text(f"name: bad\nextends: history\nset:\n  {key}: {value}\n", encoding="utf-8")
+    path.write_text(
+        f"name: bad\nextends: history\nset:\n  {key}: {value}\n"
+        "horizon: {start: 2021-01-01, end: 2021-12-31}\n",
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     assert f"bad.yaml:4: set.{key}: " in result.output

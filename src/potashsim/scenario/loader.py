@@ -94,8 +94,14 @@ def _resolve(merged: Merged, problems: list[Problem]) -> sc.Scenario:
         raise ScenarioError(_ordered(problems))
     tree, meta = split_params(net_doc.data)
     origins = apply_sets(tree, meta, merged.sets, problems)
-    problems += param_problems(meta, origins, net_doc)
-    network = _validate_network(tree, net_doc, origins, problems)
+    bad_params = param_problems(meta, origins, net_doc)
+    problems += bad_params
+    # A bad distribution ({dist: normal, mean: .nan}) leaves a bad point value at its key: say
+    # what is wrong once, as the distribution's problem.
+    said = {(p.file, p.line, p.key) for p in bad_params}
+    network_problems: list[Problem] = []
+    network = _validate_network(tree, net_doc, origins, network_problems)
+    problems += [p for p in network_problems if (p.file, p.line, p.key) not in said]
     # Events are checked even when the network or horizon is broken, so that every problem is
     # reported in one run: targets against the ids the network has, dates only against a
     # horizon that is valid.
@@ -105,6 +111,7 @@ def _resolve(merged: Merged, problems: list[Problem]) -> sc.Scenario:
         None if merged.horizon_broken else merged.horizon,
         merged.inherited,
         problems,
+        unchecked=frozenset() if network is not None else _broken_tables(tree),
     )
     if network is not None and merged.horizon is not None:
         for dotted, message in sc.lag_problems(network, merged.horizon):
@@ -195,6 +202,18 @@ def _ids_only(tree: Any) -> sc.NetworkSpec:
     return sc.NetworkSpec.model_construct(**fields)
 
 
+def _broken_tables(tree: Any) -> frozenset[str]:
+    """Target kinds (``link``) whose table in a network that failed validation is not even a
+    mapping (``--set links=2``): events aimed at them cannot be checked, and saying every one of
+    them aims at nothing would blame the events for the override's mistake."""
+    tree = tree if isinstance(tree, dict) else {}
+    return frozenset(
+        kind
+        for kind in sc.TARGET_KINDS
+        if f"{kind}s" in tree and not isinstance(tree[f"{kind}s"], dict)
+    )
+
+
 _EVENT: TypeAdapter[Any] = TypeAdapter(sc.Event)
 
 
@@ -204,16 +223,20 @@ def _validate_events(
     horizon: sc.Horizon | None,
     inherited: int,
     problems: list[Problem],
+    unchecked: frozenset[str] = frozenset(),
 ) -> list[Any]:
     """Check events; the first ``inherited`` come from files above the one that set the
     horizon: a child may shorten the horizon, so those are kept if earlier (they are in force
-    from the start) and dropped if later, instead of being errors."""
+    from the start) and dropped if later, instead of being errors. Targets of the kinds in
+    ``unchecked`` (a table that is broken) are not looked up."""
     events = [_EVENT.validate_python(raw) for raw, _ in raw_events]
     if horizon is None:  # no valid horizon: check targets only
         horizon = sc.Horizon.model_construct(start=dt.date.min, end=dt.date.max)
     keep = [i for i, e in enumerate(events) if i >= inherited or e.date <= horizon.end]
     for i, fld, msg in sc.event_problems(events, network, horizon):
         if i < inherited and fld == "date":
+            continue
+        if fld == "target" and events[i].target.partition(":")[0] in unchecked:
             continue
         origin = raw_events[i][1]
         problems.append(origin.problem(f"{dotted(origin.path)}.{fld}", msg))

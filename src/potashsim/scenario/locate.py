@@ -35,21 +35,30 @@ def find_scenario(ref: str | Path, *, relative_to: Path | None = None) -> Path |
     # Relative to the working folder, keep the path as typed so that problems name the file the
     # way the user wrote it.
     candidate = Path(ref_s) if relative_to is None or Path(ref_s).is_absolute() else base / ref_s
-    if candidate.exists():
+    if _exists(candidate):
         return candidate
     if "/" not in ref_s and not ref_s.endswith((".yaml", ".yml")):
         for folder in ([base] if relative_to else []) + shipped_scenario_dirs():
             named = folder / f"{ref_s}.yaml"
-            if named.exists():
+            if _exists(named):
                 return named
     return None
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; a path the system cannot even look up (a name over 255 bytes, a
+    NUL byte) does not."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
     """Scenario files named by ``paths``: files as given, folders searched for ``*.yaml``."""
     found: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if _exists(p) and p.is_dir():
             found.extend(sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml"))))
         else:
             found.append(p)

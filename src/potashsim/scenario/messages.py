@@ -7,6 +7,7 @@ says what is wrong in one plain sentence, with a "did you mean" where one helps.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -165,8 +166,14 @@ def one_of(choices: Sequence[str], got: Any) -> str:
 
 
 def _got(value: Any) -> str:
-    """`` (got 'x')`` for a single value; nothing for a mapping or list."""
-    return "" if isinstance(value, dict | list) else f" (got {value!r})"
+    """`` (got 'x')`` for a single value; nothing for a mapping or list; a long text cut short."""
+    if isinstance(value, dict | list):
+        return ""
+    if isinstance(value, dt.date):
+        return f" (got {value})"
+    if isinstance(value, str) and len(value) > 40:
+        return f" (got {value[:30]!r}... of {len(value):,} characters)"
+    return f" (got {value!r})"
 
 
 def _shown(e: ErrorDetails) -> str:
@@ -229,6 +236,22 @@ def _pattern(e: ErrorDetails, model: Any, path: KeyPath) -> str | None:
     return None
 
 
+def _date_bound(e: ErrorDetails, model: Any, path: KeyPath) -> str | None:
+    """``should be on or before 2199-12-31`` for a date out of range; numbers keep pydantic's
+    ``should be less than or equal to 1000``."""
+    ctx = e.get("ctx") or {}
+    words = {"le": "on or before", "lt": "before", "ge": "on or after", "gt": "after"}
+    op = next((k for k in words if k in ctx), None)
+    if op is None or not isinstance(e.get("input"), dt.date):
+        return None
+    return f"should be {words[op]} {ctx[op]}{_shown(e)}"
+
+
+def _too_long(e: ErrorDetails, model: Any, path: KeyPath) -> str:
+    n = (e.get("ctx") or {}).get("max_length")
+    return f"should be at most {n} characters{_shown(e)}"
+
+
 def _too_short(e: ErrorDetails, model: Any, path: KeyPath) -> str:
     n = (e.get("ctx") or {}).get("min_length", 1)
     return f"should have at least {n} item{'s' if n != 1 else ''}"
@@ -242,6 +265,11 @@ _SPECIAL: dict[str, Callable[[ErrorDetails, Any, KeyPath], str | None]] = {
     "literal_error": _literal,
     "string_pattern_mismatch": _pattern,
     "too_short": _too_short,
+    "string_too_long": _too_long,
+    "less_than_equal": _date_bound,
+    "less_than": _date_bound,
+    "greater_than_equal": _date_bound,
+    "greater_than": _date_bound,
 }
 """Error types whose sentence depends on the error; None falls back to the plain ones below."""
 
@@ -251,6 +279,7 @@ _MESSAGES = {
     "int_from_float": "should be a whole number",
     "float_parsing": "should be a number",
     "float_type": "should be a number",
+    "finite_number": "should be a finite number, not .inf or .nan",
     "bool_parsing": "should be true or false",
     "bool_type": "should be true or false",
     "string_type": "should be text",

@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from potashsim.errors import Problem
 from potashsim.scenario import schema as sc
 from potashsim.scenario.introspect import allowed_keys
 from potashsim.scenario.messages import Origin
 from potashsim.scenario.params import is_param, split_params
 from potashsim.scenario.paths import KeyPath, dotted, key_path, slot, walk
-from potashsim.scenario.yamlio import Document
+from potashsim.scenario.yamlio import Document, parse_value
 from potashsim.text import did_you_mean
 
 __all__ = [
@@ -39,10 +37,9 @@ def parse_set_option(text: str) -> tuple[str, Any] | Problem:
         return Problem(
             "--set", None, text, "expected key=value, e.g. ports.klaipeda.handling_usd_per_t=11"
         )
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        value = raw
+    value = parse_value(raw, "--set")
+    if isinstance(value, Problem):  # e.g. 2020-02-30: the same words as in a file
+        return Problem("--set", None, key, value.message)
     return key, value
 
 

@@ -96,5 +96,5 @@ def _distribution(node: dict[str, Any]) -> sc.Distribution | None:
 def _distribution_problem(node: dict[str, Any], err: ValidationError) -> str:
     msg = distribution_message(err, _distribution_fields(node) or {})
     if "dist" not in node:  # {value, low, high}: the value is the distribution's mode
-        msg = msg.replace("mode (", "value (")
+        msg = msg.replace("mode (", "value (").replace("mode should", "value should")
     return f"bad uncertain parameter: {msg}"

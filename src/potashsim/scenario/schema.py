@@ -79,16 +79,52 @@ TARGET_KINDS = ("link", "port", "border", "market", "lane", "mine")
 
 _ID = r"[a-z][a-z0-9_]*"
 ID_PATTERN = f"^{_ID}$"
-Id = Annotated[str, Field(pattern=ID_PATTERN, description="lower_snake_case identifier")]
+MAX_ID_LENGTH = 64
+"""Longest id or scenario name: a name becomes a results folder, and file systems cap a name at
+255 bytes."""
+Id = Annotated[
+    str,
+    Field(pattern=ID_PATTERN, max_length=MAX_ID_LENGTH, description="lower_snake_case identifier"),
+]
+
+# Every number is finite (``Strict`` refuses .inf and .nan); where a unit makes a bound obvious,
+# a generous one keeps a typo (or a fuzzer) from reaching the engine as an absurd run. The
+# bounds are listed in docs/security.md.
+MAX_DAYS = 3650
+"""Longest transit, voyage, onward journey or price lag: ten years."""
+MAX_TRAINS_PER_DAY = 1000
+"""Most trains a day on one link (a busy double-track line runs about 100)."""
+MAX_USD_PER_T = 100_000
+"""Highest price, tariff, fee, freight or discount, USD a tonne (potash sells at 200-1,000)."""
+MAX_TONNES = 1e9
+"""Most tonnes a year (output, capacity, demand, market size) or in store: about fifteen times
+the world's potash trade."""
+MAX_COUNT = 1000
+"""Most berths at a port or wagons in a train."""
+MAX_KM = 50_000
+"""Longest link: more than once round the Earth."""
+
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
+Days = Annotated[float, Field(gt=0, le=MAX_DAYS)]
+DaysOrZero = Annotated[float, Field(ge=0, le=MAX_DAYS)]
+LagDays = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+TrainsPerDay = Annotated[float, Field(gt=0, le=MAX_TRAINS_PER_DAY)]
+TrainsPerDayOrZero = Annotated[float, Field(ge=0, le=MAX_TRAINS_PER_DAY)]
+UsdPerT = Annotated[float, Field(ge=0, le=MAX_USD_PER_T)]
+PriceUsdPerT = Annotated[float, Field(gt=0, le=MAX_USD_PER_T)]
+Tonnes = Annotated[float, Field(ge=0, le=MAX_TONNES)]
+PositiveTonnes = Annotated[float, Field(gt=0, le=MAX_TONNES)]
+Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
 class Strict(BaseModel):
     """Base of every schema model: unknown keys rejected, immutable, attribute docs in schema."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 class _DistributionBase(Strict):
@@ -166,17 +202,37 @@ Distribution = Annotated[
 """An uncertain number, drawn once per replication from the run's seed; ``dist`` picks the kind."""
 
 
-class Horizon(Strict):
-    """The simulated period, both dates included."""
+MAX_HORIZON_YEARS = 50
+"""Longest horizon: a run simulates every day, so a horizon to 9999 would run for hours."""
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2199, 12, 31)
+"""A horizon lies between these (the engine looks back from the start by the price lags)."""
 
-    start: dt.date
-    end: dt.date
+
+class Horizon(Strict):
+    """The simulated period, both dates included: ``start == end`` is a one-day horizon."""
+
+    start: Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
+    end: Annotated[dt.date, Field(ge=FIRST_DATE, le=LAST_DATE)]
 
     @model_validator(mode="after")
     def _order(self) -> Horizon:
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if self.end >= _add_years(self.start, MAX_HORIZON_YEARS):
+            raise ValueError(
+                f"{self.start}..{self.end} is longer than {MAX_HORIZON_YEARS} years, the longest "
+                "horizon potashsim runs"
+            )
         return self
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 class NodeSpec(Strict):
@@ -191,7 +247,7 @@ class OutputStep(Strict):
     """Planned mine output from a date on (until the next step)."""
 
     from_date: dt.date
-    output_t_per_year: NonNegative
+    output_t_per_year: Tonnes
 
 
 class MineSpec(Strict):
@@ -201,9 +257,9 @@ class MineSpec(Strict):
     node: Id
     output_schedule: tuple[OutputStep, ...] = Field(min_length=1)
     """Planned output in tonnes of KCl product a year, by date; zero before the first step."""
-    storage_t: Positive
+    storage_t: PositiveTonnes
     """Mine warehouse capacity, tonnes."""
-    initial_stock_t: NonNegative = 0.0
+    initial_stock_t: Tonnes = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> MineSpec:
@@ -227,12 +283,12 @@ class LinkSpec(Strict):
     from_node: Id
     to_node: Id
     country: str
-    distance_km: Positive
-    transit_days: Positive
+    distance_km: Annotated[float, Field(gt=0, le=MAX_KM)]
+    transit_days: Days
     """Mean running time, days; each train's time varies by ``model.transit_spread``."""
-    capacity_trains_per_day: Positive
+    capacity_trains_per_day: TrainsPerDay
     """Trains that may enter the section per day (for Belarusian potash)."""
-    tariff_usd_per_t: NonNegative
+    tariff_usd_per_t: UsdPerT
 
 
 class IceSpec(Strict):
@@ -242,7 +298,7 @@ class IceSpec(Strict):
     """First day of the season, ``MM-DD``; a season may run over New Year."""
     end_month_day: str
     """Last day of the season, ``MM-DD``."""
-    turnaround_factor: Annotated[float, Field(ge=1)]
+    turnaround_factor: Annotated[float, Field(ge=1, le=100)]
     """Berth time and effective throughput divisor during the season (1.2 = 20% slower)."""
 
     @field_validator("start_month_day", "end_month_day")
@@ -259,19 +315,19 @@ class PortSpec(Strict):
     name: str
     node: Id
     sea_region: Id
-    capacity_t_per_year: NonNegative
+    capacity_t_per_year: Tonnes
     """Throughput available to Belarusian cargo, tonnes a year."""
-    storage_t: Positive
-    berths: Annotated[int, Field(ge=1)]
-    loading_t_per_day: Positive
+    storage_t: PositiveTonnes
+    berths: Count
+    loading_t_per_day: PositiveTonnes
     """Loading rate of one berth, tonnes a day."""
-    handling_usd_per_t: NonNegative
+    handling_usd_per_t: UsdPerT
     opens_on: dt.date | None = None
     """First day the terminal can take Belarusian cargo; None = open from the start."""
     built: bool = True
     """False for an announced terminal that this scenario does not build (it never opens)."""
     ice: IceSpec | None = None
-    initial_stock_t: NonNegative = 0.0
+    initial_stock_t: Tonnes = 0.0
 
     @model_validator(mode="after")
     def _stock(self) -> PortSpec:
@@ -285,10 +341,10 @@ class BorderSpec(Strict):
     name: str
     node: Id
     market: Id
-    capacity_t_per_year: NonNegative
-    handling_usd_per_t: NonNegative
+    capacity_t_per_year: Tonnes
+    handling_usd_per_t: UsdPerT
     """Transshipment and onward rail inside the buyer's country, USD a tonne."""
-    onward_days: NonNegative
+    onward_days: DaysOrZero
     opens_on: dt.date | None = None
 
 
@@ -296,7 +352,7 @@ class PricePoint(Strict):
     """A market price from a date on."""
 
     date: dt.date
-    usd_per_t: Positive
+    usd_per_t: PriceUsdPerT
 
 
 class MarketSpec(Strict):
@@ -310,16 +366,16 @@ class MarketSpec(Strict):
     name: str
     lat: float
     lon: float
-    demand_t_per_year: NonNegative
+    demand_t_per_year: Tonnes
     """Belarusian tonnes a year this market takes at the quoted price (its 2021 purchases). With
     the price response on, more can be sold at a deepening discount (``size_t_per_year``); with it
     off, this is a hard cap."""
     prices: tuple[PricePoint, ...] = Field(min_length=1)
     interpolation: Literal["step", "linear"] = "step"
     """``step`` for annual contracts; ``linear`` between spot quotes."""
-    price_after_last_usd_per_t: Positive | None = None
+    price_after_last_usd_per_t: PriceUsdPerT | None = None
     """Assumed price after the last quote; None keeps the last quote."""
-    size_t_per_year: Positive | None = None
+    size_t_per_year: PositiveTonnes | None = None
     """The market's potash imports from every origin, t a year: how deep it is. Pushing an extra
     tonne of Belarusian potash into it lowers the price there by 1 / (switching elasticity × size)
     in log terms. Needed when the price response is on."""
@@ -327,13 +383,13 @@ class MarketSpec(Strict):
     """What the observed series is: ``spot`` quotes, or the ``contract`` price in force."""
     contract_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     """Share of the market's tonnes bought on annual (term) contracts; the rest buys spot."""
-    spot_lag_days: Annotated[int, Field(ge=0)] = 0
+    spot_lag_days: LagDays = 0
     """Days from a spot deal to delivery: a spot tonne delivered on day t pays the spot price of
     day t − lag."""
-    contract_lag_days: Annotated[int, Field(ge=1)] = 1
+    contract_lag_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 1
     """How far a term contract's price trails the spot series it is negotiated from, in days (the
     contract pays the mean spot price over that many days; for a ``spot`` basis series only)."""
-    sanctions_discount_usd_per_t: NonNegative = 0.0
+    sanctions_discount_usd_per_t: UsdPerT = 0.0
     """Discount buyers here demand for sanctioned potash while a ``discount`` measure without its
     own value is in force (USD a tonne)."""
 
@@ -355,7 +411,7 @@ class WorldMarketSpec(Strict):
     supply + Belarusian supply around the observed point.
     """
 
-    size_t_per_year: Positive
+    size_t_per_year: PositiveTonnes
     """World potash (KCl) sales, t a year."""
     belarus_share: Annotated[float, Field(gt=0, lt=1)]
     """Belarus's share of world supply before 2022; rivals supply the rest."""
@@ -394,21 +450,22 @@ class WorldMarketSpec(Strict):
 class LaneSpec(Strict):
     """A sea lane from a port region to a market."""
 
-    freight_usd_per_t: NonNegative
-    voyage_days: Positive
+    freight_usd_per_t: UsdPerT
+    voyage_days: Days
 
 
 class ModelSpec(Strict):
     """Settings of the model that are not places."""
 
-    wagons_per_train: Annotated[int, Field(ge=1)]
-    wagon_payload_t: Positive
-    ship_lot_t: Positive
+    wagons_per_train: Count
+    wagon_payload_t: Annotated[float, Field(gt=0, le=MAX_COUNT)]
+    """Tonnes one wagon carries (a potash hopper carries about 70)."""
+    ship_lot_t: PositiveTonnes
     dispatch_interval_days: Annotated[int, Field(ge=1, le=31)] = 7
     dispatcher: Literal["greedy", "lp"] = "greedy"
     """``lp``: optimal netback each period (scipy HiGHS); ``greedy``: best pairs first, about
     three times faster and checked against the LP in the tests."""
-    domestic_t_per_year: NonNegative = 0.0
+    domestic_t_per_year: Tonnes = 0.0
     """Sales to Belarus and its land neighbours, taken from mine stock before export."""
     transit_spread: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """Each train's running time is the link's mean × U(1 − spread, 1 + spread)."""
@@ -591,8 +648,8 @@ class SetCapacityEvent(_EventBase):
 
     action: Literal["set_capacity"]
     target: Target
-    capacity_trains_per_day: NonNegative | None = None
-    capacity_t_per_year: NonNegative | None = None
+    capacity_trains_per_day: TrainsPerDayOrZero | None = None
+    capacity_t_per_year: Tonnes | None = None
 
     @model_validator(mode="after")
     def _one(self) -> SetCapacityEvent:
@@ -621,7 +678,7 @@ class SetCostEvent(_EventBase):
 
     action: Literal["set_cost"]
     target: Target
-    cost_usd_per_t: NonNegative
+    cost_usd_per_t: UsdPerT
 
     @model_validator(mode="after")
     def _kind(self) -> SetCostEvent:
@@ -638,7 +695,7 @@ class DiscountEvent(_EventBase):
 
     action: Literal["discount"]
     target: Target
-    discount_usd_per_t: NonNegative | None = None
+    discount_usd_per_t: UsdPerT | None = None
 
     @model_validator(mode="after")
     def _kind(self) -> DiscountEvent:
@@ -680,7 +737,18 @@ Event = Annotated[
     Field(discriminator="action"),
 ]
 
-SetValue = float | int | str | bool | dt.date | Distribution | dict[str, Any] | list[Any] | None
+SetValue = (
+    # .inf and .nan pass here so that the network check reports them at the key they set
+    Annotated[float, Field(allow_inf_nan=True)]
+    | int
+    | str
+    | bool
+    | dt.date
+    | Distribution
+    | dict[str, Any]
+    | list[Any]
+    | None
+)
 
 
 MAX_EVENTS = 5_000
@@ -796,7 +864,8 @@ def lag_problems(net: NetworkSpec, horizon: Horizon) -> list[tuple[str, str]]:
     return [
         (
             f"markets.{key}.{field}",
-            f"{getattr(market, field)} days is longer than the horizon ({days} days)",
+            f"{getattr(market, field)} days is longer than the horizon "
+            f"({days} day{'s' if days != 1 else ''})",
         )
         for key, market in net.markets.items()
         for field in ("spot_lag_days", "contract_lag_days")

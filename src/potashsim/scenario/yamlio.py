@@ -1,11 +1,15 @@
 """Read a YAML file safely into plain data, keeping the line of every key, or say what is wrong.
 
-The only module besides ``results`` that touches YAML files. Refuses files that are too large,
-binary or not UTF-8 before parsing, so a bad path never hangs or dumps a traceback.
+The only module besides ``results`` that touches YAML files. Refuses what is not a regular file
+(a device such as ``/dev/zero``, a named pipe, a socket), files that are too large, binary or not
+UTF-8 before parsing, and values nested deeper than any scenario needs, so a bad path or a hostile
+file never hangs, eats memory or dumps a traceback.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +19,25 @@ import yaml
 from potashsim.errors import Problem
 from potashsim.scenario.paths import KeyPath
 
-__all__ = ["MAX_FILE_BYTES", "MAX_NODES", "Document", "KeyPath", "parse_yaml", "read_yaml"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "Document",
+    "KeyPath",
+    "parse_value",
+    "parse_yaml",
+    "read_yaml",
+]
 
 MAX_FILE_BYTES = 1_000_000
-"""Scenario and network files larger than this are refused (a scenario is a few kB)."""
+"""Scenario and network files larger than this are refused (a scenario is a few kB, the shipped
+network about 30 kB). Enforced while reading, not from ``stat`` alone: a device reports 0 bytes."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of mappings and lists a file or a ``--set`` value may have (the shipped
+network needs 5: ``markets.brazil.prices.0.date``). Deeper input is refused before anything
+recursive (``deepcopy``, validation) can overflow the stack."""
 
 
 @dataclass(frozen=True)
@@ -41,23 +60,9 @@ class Document:
 def read_yaml(path: Path, *, label: str | None = None) -> Document | Problem:
     """Read ``path`` as YAML; return a Document, or the one Problem that stops reading it."""
     file = label or str(path)
-    try:
-        if not path.exists():
-            return Problem(file, None, "", "no such file")
-        if path.is_dir():
-            return Problem(file, None, "", "is a folder, not a YAML file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Problem(
-                file,
-                None,
-                "",
-                f"file is {size:,} bytes, over the "
-                f"{MAX_FILE_BYTES:,}-byte limit for scenario and network files",
-            )
-        raw = path.read_bytes()
-    except OSError as err:
-        return Problem(file, None, "", f"cannot read: {err.strerror or err}")
+    raw = _read_bytes(path)
+    if isinstance(raw, str):
+        return Problem(file, None, "", raw)
     if b"\x00" in raw:
         return Problem(file, None, "", "binary file (contains NUL bytes), not YAML text")
     try:
@@ -70,12 +75,86 @@ def read_yaml(path: Path, *, label: str | None = None) -> Document | Problem:
     return parse_yaml(text, file)
 
 
+def _read_bytes(path: Path) -> bytes | str:
+    """The bytes of a regular file of at most ``MAX_FILE_BYTES``, or why it cannot be used.
+
+    The file is opened without blocking (a named pipe would otherwise wait for a writer), checked
+    on the open descriptor (no race with a file swapped in between) and read with a hard limit.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return "no such file"
+    except IsADirectoryError:
+        return "is a folder, not a YAML file"
+    except OSError as err:
+        return f"cannot read: {err.strerror or err}"
+    try:
+        info = os.fstat(fd)
+        mode = info.st_mode
+        if stat.S_ISDIR(mode):
+            return "is a folder, not a YAML file"
+        if not stat.S_ISREG(mode):
+            return (
+                f"is not a regular file (a {_kind(mode)}); "
+                "scenario and network files must be ordinary files"
+            )
+        if info.st_size > MAX_FILE_BYTES:  # refused unread
+            return _too_large(f"is {info.st_size:,} bytes")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        return f"cannot read: {err.strerror or err}"
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:  # it grew while being read
+        return _too_large(f"has more than {MAX_FILE_BYTES:,} bytes")
+    return raw
+
+
+def _too_large(size: str) -> str:
+    return f"file {size}, over the {MAX_FILE_BYTES:,}-byte limit for scenario and network files"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
+def parse_value(text: str, label: str) -> Any | Problem:
+    """One value written on the command line (``--set key=VALUE``) as YAML: ``11``,
+    ``2030-01-01``, ``{value: 7, source: C6}``.
+
+    Text that is not valid YAML syntax is taken as the text itself (what the shell user wrote);
+    a value that cannot be built (``2020-02-30``) or is nested too deeply is a Problem of
+    ``label``.
+    """
+    if not text.strip():
+        return None
+    doc = _parse(text, label, syntax_is_problem=False)
+    if doc is None:
+        return text
+    return doc if isinstance(doc, Problem) else doc.data
+
+
 def parse_yaml(text: str, file: str) -> Document | Problem:
+    """Parse YAML text with the safe loader; duplicate keys are errors, not silent overwrites."""
+    doc = _parse(text, file, syntax_is_problem=True)
+    assert doc is not None  # a syntax error is a Problem here
+    return doc
+
+
+def _parse(text: str, file: str, *, syntax_is_problem: bool) -> Document | Problem | None:
     """Parse YAML text with the safe loader; duplicate keys are errors, not silent overwrites."""
     try:
         node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as err:
-        return Problem(file, _line(err), "", _syntax_message(err))
+        return Problem(file, _line(err), "", _syntax_message(err)) if syntax_is_problem else None
     except yaml.YAMLError as err:
         return Problem(file, None, "", f"YAML error: {_first_line(err)}")
     except RecursionError:
@@ -85,6 +164,13 @@ def parse_yaml(text: str, file: str) -> Document | Problem:
     lines: dict[KeyPath, int] = {(): node.start_mark.line + 1}
     try:
         dup = _walk(node, (), lines, [MAX_NODES])
+    except _TooDeep as err:
+        return Problem(
+            file,
+            err.line,
+            "",
+            f"nested more than {MAX_DEPTH} levels deep; too deep for a scenario or network file",
+        )
     except _TooBig:
         return Problem(
             file,
@@ -120,6 +206,11 @@ MAX_NODES = 200_000
 
 class _TooBig(Exception):
     pass
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
 
 
 class _Loader(yaml.SafeLoader):
@@ -168,6 +259,8 @@ def _walk(
     budget[0] -= 1
     if budget[0] < 0:
         raise _TooBig
+    if len(path) > MAX_DEPTH:
+        raise _TooDeep(node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
