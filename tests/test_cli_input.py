@@ -745,3 +745,12 @@ def test_the_installed_command_validates_the_shipped_folder_with_exit_0() -> Non
     assert all(": note: " in line for line in proc.stderr.splitlines()), proc.stderr
     n = len(list(SCENARIOS.glob("*.yaml")))
     assert proc.stdout.splitlines()[-1] == f"{n} file(s) checked: {n} valid, 0 invalid"
+
+
+def test_a_set_written_with_a_space_explains_the_key_value_form() -> None:
+    result = CliRunner().invoke(
+        main, ["explain", "history", "--set", "ports.klaipeda.handling_usd_per_t", "11"]
+    )
+    assert result.exit_code == 2
+    assert "--set takes KEY=VALUE as one word" in result.output
+    assert "Traceback" not in result.output

@@ -163,6 +163,26 @@ def _load_compared(
     return loaded, {s.name: [*overrides, *own.get(s.name, ())] for s in loaded}
 
 
+class _Command(click.Command):
+    """A command whose "unexpected extra argument" error explains the ``--set KEY=VALUE`` form
+    when the extra argument came from a ``--set KEY VALUE`` written with a space."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes ``args``
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as err:
+            if "unexpected extra argument" in str(err) and any(
+                a in ("--set", "--set-for") for a in given
+            ):
+                raise click.UsageError(
+                    f"{err.message}\n--set takes KEY=VALUE as one word, without spaces around "
+                    "'=': e.g. --set ports.klaipeda.handling_usd_per_t=11",
+                    ctx,
+                ) from err
+            raise
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="potashsim")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
@@ -178,6 +198,10 @@ def main(debug: bool) -> None:
     """
     global _DEBUG
     _DEBUG = debug
+
+
+# every command below explains a `--set KEY VALUE` written with a space
+main.command_class = _Command
 
 
 @main.command()
