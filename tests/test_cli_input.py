@@ -754,3 +754,23 @@ def test_a_set_written_with_a_space_explains_the_key_value_form() -> None:
     assert result.exit_code == 2
     assert "--set takes KEY=VALUE as one word" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_unknown_target_with_no_near_name_lists_the_ids_there_are(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "lv.yaml",
+        "name: lv\nextends: history\nevents:\n"
+        '  - {date: 2029-01-01, actor: Latvia, action: reopen, target: "link:latvia"}\n',
+    )
+    result = cli("validate", str(path))
+    assert result.exit_code == 2
+    assert "no link 'latvia' in the network; the links are: link:by_east," in result.stdout
+    assert "link:lv_transit" in result.stdout
+
+
+def test_a_missing_horizon_is_reported_at_a_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "ex.yaml", "name: ex\nextend: history\n")
+    result = cli("validate", str(path))
+    assert f"{path}:1: horizon: no horizon in this file or any it extends" in result.stdout
+    assert f"{path}:2: extend: unknown key; did you mean `extends`?" in result.stdout

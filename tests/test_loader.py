@@ -328,7 +328,8 @@ def test_a_custom_network_file_is_used_and_its_own_problems_name_it(tmp_path: Pa
 def test_a_missing_horizon_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "nohorizon.yaml", "name: nohorizon\n")
     [problem] = problems_of(path)
-    assert str(problem) == f"{path}: horizon: no horizon in this file or any it extends"
+    # at the file's top, where a horizon (or the extends: that brings one) would go
+    assert str(problem) == f"{path}:1: horizon: no horizon in this file or any it extends"
 
 
 def test_a_missing_parent_names_the_file_that_extends_it(tmp_path: Path) -> None:

@@ -87,7 +87,8 @@ def _resolve(merged: Merged, problems: list[Problem]) -> sc.Scenario:
     """The merged chain and overrides, applied to the network and checked, as a Scenario."""
     if merged.horizon is None and not merged.horizon_broken:
         problems.append(
-            Problem(merged.leaf.file, None, "horizon", "no horizon in this file or any it extends")
+            # line 1: the file's top, where a horizon (or the `extends:` that brings one) goes
+            Problem(merged.leaf.file, 1, "horizon", "no horizon in this file or any it extends")
         )
     net_doc = _network_document(merged.network_ref, problems)
     if net_doc is None:

@@ -587,6 +587,16 @@ def _market_problems(net: NetworkSpec) -> list[tuple[str, str]]:
     return problems
 
 
+def _known(kind: str, ids: list[str], most: int = 12) -> str:
+    """``; the links are: a, b, ...``: what a misspelt target could have been, when no single id
+    is close enough to suggest."""
+    if not ids:
+        return f"; the network has no {kind}s"
+    shown = ", ".join(f"{kind}:{i}" for i in sorted(ids)[:most])
+    more = f" and {len(ids) - most} more" if len(ids) > most else ""
+    return f"; the {kind}s are: {shown}{more}"
+
+
 def event_problems(
     events: tuple[Any, ...] | list[Any], net: NetworkSpec, horizon: Horizon
 ) -> list[tuple[int, str, str]]:
@@ -602,7 +612,8 @@ def event_problems(
             continue
         kind, _, ident = target.partition(":")
         if not has_target(net, kind, ident):
-            hint = did_you_mean(ident, target_ids(net, kind), prefix=f"{kind}:")
+            ids = target_ids(net, kind)
+            hint = did_you_mean(ident, ids, prefix=f"{kind}:") or _known(kind, ids)
             problems.append((i, "target", f"no {kind} {ident!r} in the network{hint}"))
     return problems
 
