@@ -26,8 +26,9 @@ CLOSABLE = ["link:lt_transit", "port:klaipeda", "lane:baltic_lt.eu", "market:eu"
 CAPACITY = {"link:lt_transit": "capacity_trains_per_day", "port:klaipeda": "capacity_t_per_year"}
 COSTED = ["link:lt_transit", "port:klaipeda", "lane:baltic_lt.eu"]
 MARKETS = ["market:eu", "market:brazil", "market:all"]
-# values whose sums depend on the order of addition
-AMOUNTS = [0.0, 0.1, 0.2, 0.3, 1 / 3, 1e-17, 30.0, 1e16]
+# values whose sums depend on the order of addition, inside every bound a scenario allows
+# (at most 1,000 trains a day, 100,000 USD/t)
+AMOUNTS = [0.0, 0.1, 0.2, 0.3, 1 / 3, 1e-13, 30.0, 1000.0]
 _EVENT = TypeAdapter(Event)
 
 
