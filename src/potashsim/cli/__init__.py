@@ -96,6 +96,14 @@ def _report_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..
     )
 
 
+_out_option = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Results root folder.",
+)
+
 _set_option = click.option(
     "--set",
     "overrides",
@@ -343,13 +351,7 @@ def _check_seed(seed: int | None) -> None:
 @main.command("run")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Results root folder.",
-)
+@_out_option
 @_set_option
 @_guard
 def run_cmd(
@@ -402,13 +404,7 @@ def run_cmd(
     default=None,
     help="Root seed of the replications [default: the base scenario's].",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Results root folder.",
-)
+@_out_option
 @_report_option("Also write the HTML report here.")
 @limits.scheduler_option
 @click.option(

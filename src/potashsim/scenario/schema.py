@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -45,21 +45,6 @@ __all__ = [
     "WorldMarketSpec",
 ]
 
-ACTORS = (
-    "US",
-    "EU",
-    "UK",
-    "Lithuania",
-    "Ukraine",
-    "Latvia",
-    "Poland",
-    "Belarus",
-    "Russia",
-    "Kazakhstan",
-    "China",
-    "Canada",
-    "Other",
-)
 Actor = Literal[
     "US",
     "EU",
@@ -75,6 +60,7 @@ Actor = Literal[
     "Canada",
     "Other",
 ]
+ACTORS: tuple[str, ...] = get_args(Actor)  # the one list of actors is the Literal above
 TARGET_KINDS = ("link", "port", "border", "market", "lane", "mine")
 
 _ID = r"[a-z][a-z0-9_]*"
