@@ -136,7 +136,9 @@ def expected_price(
     to ``day`` (index ``pad + day``) are read, so later quotes cannot leak into a plan.
     """
     end = pad + day + 1
-    own = own_usd_per_t[:end] * factor[:end]
+    # only the days a contract averages over are read: the dispatcher calls this every period
+    start = max(0, end - market.contract_lag_days)
+    own = own_usd_per_t[start:end] * factor[start:end]
     c = market.contract_share
     if market.price_basis == "spot":
         spot_now = float(own[-1])
