@@ -15,6 +15,7 @@ from potashsim.sim.processes import (
     Rail,
     build_terminals,
     dispatcher,
+    ice_factors,
     mines,
     record_port_stocks,
 )
@@ -56,10 +57,11 @@ def simulate(
     routes = {r.id: r for r in network.routes(net)}
     yard = MineYard.build(net, cal)
     rail = Rail.build(net, cal, seed, routes)
-    terminals = build_terminals(env, net, cal)
+    ice = ice_factors(net, cal)
+    terminals = build_terminals(env, net, ice)
     book = PriceBook(net, cal.start, cal.days, _reference(scenario, net, seed, hold_world_price))
     trace.exported_t = book.exported_t  # the run records its exports where the prices read them
-    desk = DispatchDesk.build(net, cal, routes, planner or net.model.dispatcher, book)
+    desk = DispatchDesk.build(net, cal, routes, planner or net.model.dispatcher, book, ice)
 
     # the order processes start in is the order of their first events
     env.process(mines(env, yard))

@@ -43,10 +43,14 @@ __all__ = [
     "Rail",
     "Storage",
     "Uniforms",
+    "board",
     "build_terminals",
     "dispatcher",
+    "ice_factors",
     "lead_days",
+    "lots_to_release",
     "mines",
+    "plan_departures",
     "record_port_stocks",
 ]
 
@@ -74,6 +78,8 @@ class MineYard:
     produced_t: list[float]
     curtailed_t: list[float]
     domestic_t: list[float]
+    output_lists: dict[str, list[float]] = field(default_factory=dict)
+    """``output_t_per_day`` as lists, read one value at a time by :meth:`produce`."""
 
     @classmethod
     def build(cls, net: NetworkSpec, cal: Calendar) -> MineYard:
@@ -88,6 +94,20 @@ class MineYard:
             curtailed_t=[0.0] * days,
             domestic_t=[0.0] * days,
         )
+
+    def produce(self, day: int) -> None:
+        """One day at the mines: every mine produces into its storage (curtailing what does not
+        fit), then domestic buyers take their share, largest stock first."""
+        if not self.output_lists:
+            self.output_lists = {k: v.tolist() for k, v in self.output_t_per_day.items()}
+        stock, output = self.stock_t, self.output_lists
+        for mid, cap in self.storage_t.items():
+            planned = output[mid][day]
+            made = min(planned, max(0.0, cap - stock[mid]))
+            stock[mid] += made
+            self.produced_t[day] += made
+            self.curtailed_t[day] += planned - made
+        self.domestic_t[day] = self.take(self.domestic_t_per_day)
 
     def take(self, tonnes: float) -> float:
         """Take up to ``tonnes`` from the mines, largest stock first; return what was taken."""
@@ -126,19 +146,9 @@ def _daily_output(net: NetworkSpec, cal: Calendar, mine_id: str) -> np.ndarray:
 
 
 def mines(env: simpy.Environment, yard: MineYard) -> Generator[Any, Any, None]:
-    """Each day: every mine produces into its storage (curtailing what does not fit), then
-    domestic buyers take their share, largest stock first."""
-    output = {k: v.tolist() for k, v in yard.output_t_per_day.items()}
-    stock, storage, domestic_per_day = yard.stock_t, yard.storage_t, yard.domestic_t_per_day
-    produced, curtailed, domestic = yard.produced_t, yard.curtailed_t, yard.domestic_t
-    for day in range(len(produced)):
-        for mid, cap in storage.items():
-            planned = output[mid][day]
-            made = min(planned, max(0.0, cap - stock[mid]))
-            stock[mid] += made
-            produced[day] += made
-            curtailed[day] += planned - made
-        domestic[day] = yard.take(domestic_per_day)
+    """Each day: the mines' day (:meth:`MineYard.produce`)."""
+    for day in range(len(yard.produced_t)):
+        yard.produce(day)
         yield env.timeout(1)
 
 
@@ -314,9 +324,10 @@ class Border:
 
 
 def build_terminals(
-    env: simpy.Environment, net: NetworkSpec, cal: Calendar
+    env: simpy.Environment, net: NetworkSpec, ice: dict[str, np.ndarray]
 ) -> dict[str, Port | Border]:
-    """Every port (storage at its initial stock, its berths) and border crossing, by id."""
+    """Every port (storage at its initial stock, its berths) and border crossing, by id;
+    ``ice`` is each port's loading-time factor by day (:func:`ice_factors`)."""
     terminals: dict[str, Port | Border] = {}
     for k, p in net.ports.items():
         terminals[k] = Port(
@@ -324,7 +335,7 @@ def build_terminals(
             Storage(env, p.storage_t, p.initial_stock_t),
             simpy.Resource(env, capacity=p.berths),
             p.loading_t_per_day,
-            _ice(net, cal, k),
+            ice[k],
             p.sea_region,
             {m: lane.voyage_days for m, lane in net.lanes[p.sea_region].items()},
             net.model.ship_lot_t,
@@ -339,6 +350,11 @@ def record_port_stocks(terminals: dict[str, Port | Border], trace: RunTrace) -> 
     trace.end_stock_by_place_t |= {
         f"port:{k}": p.storage.level for k, p in terminals.items() if isinstance(p, Port)
     }
+
+
+def ice_factors(net: NetworkSpec, cal: Calendar) -> dict[str, np.ndarray]:
+    """Each port's loading-time factor by day (:func:`_ice`)."""
+    return {k: _ice(net, cal, k) for k in net.ports}
 
 
 def _ice(net: NetworkSpec, cal: Calendar, port_id: str) -> np.ndarray:
@@ -398,16 +414,28 @@ def _release_lots(
     """Start a ship for every full lot pending for ``market``. Part-lots of several markets could
     fill the storage and block every train for good; when the next train (``payload_t``) would
     not fit, the largest part-lot sails as it is."""
-    pending, lot = port.pending_t, port.lot_t
-    while pending[market] >= lot - _EPS:
-        pending[market] -= lot
-        env.process(_ship(env, port, trace, market, lot, dispatch_day, int(env.now)))
-    if port.storage.capacity - port.storage.level < payload_t:
-        part_market = max(pending, key=pending.__getitem__)
-        part = pending[part_market]
+    room = port.storage.capacity - port.storage.level
+    for lot_market, lot in lots_to_release(port.pending_t, market, port.lot_t, room, payload_t):
+        env.process(_ship(env, port, trace, lot_market, lot, dispatch_day, int(env.now)))
+
+
+def lots_to_release(
+    pending_t: dict[str, float], market: str, lot_t: float, room_t: float, payload_t: float
+) -> list[tuple[str, float]]:
+    """The ship lots a port starts after a train for ``market`` unloaded: every full lot pending
+    for ``market``, then, when the next train (``payload_t``) would not fit in the ``room_t``
+    left in storage, the largest part-lot as it is. Takes them out of ``pending_t``."""
+    lots: list[tuple[str, float]] = []
+    while pending_t[market] >= lot_t - _EPS:
+        pending_t[market] -= lot_t
+        lots.append((market, lot_t))
+    if room_t < payload_t:
+        part_market = max(pending_t, key=pending_t.__getitem__)
+        part = pending_t[part_market]
         if part > _EPS:
-            pending[part_market] = 0.0
-            env.process(_ship(env, port, trace, part_market, part, dispatch_day, int(env.now)))
+            pending_t[part_market] = 0.0
+            lots.append((part_market, part))
+    return lots
 
 
 def _ship(
@@ -474,6 +502,12 @@ class DispatchDesk:
     tranches: dict[str, list[tuple[float, float]]]
     """Each market's demand curve for one period, (tonnes, marginal revenue factor) steps; empty
     with the price response off, when each market is a cap at its demand_t_per_year."""
+    berth_t_per_day: dict[str, float]
+    """Each port's loading rate with every berth busy, t a day outside the ice season."""
+    ice_factor: dict[str, np.ndarray]
+    """Each port's loading-time factor by day."""
+    sea_region: dict[str, str]
+    """Each port's sea region (its lanes to the markets)."""
     committed_t: float = 0.0
     carry_t: Plan = field(default_factory=dict)
 
@@ -485,8 +519,10 @@ class DispatchDesk:
         routes: dict[str, Route],
         planner: str,
         book: PriceBook,
+        ice: dict[str, np.ndarray],
     ) -> DispatchDesk:
-        """The dispatcher at the start: nothing committed; ``planner`` is ``lp`` or ``greedy``."""
+        """The dispatcher at the start: nothing committed; ``planner`` is ``lp`` or ``greedy``;
+        ``ice`` is each port's loading-time factor by day (:func:`ice_factors`)."""
         route_open: dict[str, list[bool]] = {}
         leads: dict[tuple[str, str], int] = {}
         for r in routes.values():
@@ -514,6 +550,9 @@ class DispatchDesk:
                 m: tranches(s, net.world, net.model.dispatch_interval_days)
                 for m, s in net.markets.items()
             },
+            berth_t_per_day={k: p.berths * p.loading_t_per_day for k, p in net.ports.items()},
+            ice_factor=ice,
+            sea_region={k: p.sea_region for k, p in net.ports.items()},
         )
 
 
@@ -528,21 +567,15 @@ def lead_days(net: NetworkSpec, route: Route, market: str) -> int:
 
 
 def _problem(
-    day: int,
-    period: int,
-    cal: Calendar,
-    desk: DispatchDesk,
-    yard: MineYard,
-    rail: Rail,
-    terminals: dict[str, Port | Border],
+    day: int, period: int, cal: Calendar, desk: DispatchDesk, yard: MineYard, rail: Rail
 ) -> DispatchProblem:
     """The dispatch problem for ``period`` days from ``day``, from the policy in force today."""
     supply = _supply_t(day, period, cal.days, yard) - desk.committed_t
     return DispatchProblem(
-        _pairs(day, cal, desk, terminals),
+        _pairs(day, cal, desk),
         max(0.0, supply),
         _link_t(day, period, cal, rail, desk.payload_t),
-        _terminal_t(day, period, cal, desk.routes, terminals),
+        _terminal_t(day, period, cal, desk),
         _market_t(period, desk),
     )
 
@@ -563,9 +596,7 @@ def _known_prices(day: int, desk: DispatchDesk) -> dict[str, float] | None:
     return {m: desk.book.expected(m, day, factor) for m in desk.demand_t_per_year}
 
 
-def _pairs(
-    day: int, cal: Calendar, desk: DispatchDesk, terminals: dict[str, Port | Border]
-) -> tuple[Pair, ...]:
+def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> tuple[Pair, ...]:
     """Every open (route, market) with its netback: the price less today's discount, rail and
     terminal costs, and the sea freight. With fixed prices, the price of the sale date; with the
     price response on, the price known today, once per step of the market's demand curve at its
@@ -577,13 +608,13 @@ def _pairs(
         if not desk.route_open[r.id][day]:
             continue
         rail = sum(cal.cost[f"link:{k}"][day] for k in r.links) + cal.cost[f"{r.kind}:{r.id}"][day]
-        terminal = terminals[r.id]
+        sea_region = desk.sea_region.get(r.id)
         for m in r.markets:
             if not cal.open[f"market:{m}"][day]:
                 continue
             freight = 0.0
-            if isinstance(terminal, Port):
-                lane_key = f"lane:{terminal.sea_region}.{m}"
+            if sea_region is not None:
+                lane_key = f"lane:{sea_region}.{m}"
                 if not cal.open[lane_key][day]:
                     continue
                 freight = cal.cost[lane_key][day]
@@ -625,22 +656,16 @@ def _link_t(day: int, period: int, cal: Calendar, rail: Rail, payload_t: float) 
     return links
 
 
-def _terminal_t(
-    day: int,
-    period: int,
-    cal: Calendar,
-    routes: dict[str, Route],
-    terminals: dict[str, Port | Border],
-) -> dict[str, float]:
+def _terminal_t(day: int, period: int, cal: Calendar, desk: DispatchDesk) -> dict[str, float]:
     """Tonnes each route's terminal can take in the period: its policy capacity, and for a port
     no more than its berths can load (less in the ice season)."""
     limits: dict[str, float] = {}
-    for r in routes.values():
+    for r in desk.routes.values():
         cap = float(cal.capacity[f"{r.kind}:{r.id}"][day]) * period / 365.0
-        port = terminals[r.id]
-        if isinstance(port, Port):
-            berth_cap = port.berths.capacity * port.loading_t_per_day * period
-            cap = min(cap, berth_cap) / float(port.ice_factor[day])
+        berth_t_per_day = desk.berth_t_per_day.get(r.id)
+        if berth_t_per_day is not None:
+            berth_cap = berth_t_per_day * period
+            cap = min(cap, berth_cap) / float(desk.ice_factor[r.id][day])
         limits[r.id] = cap
     return limits
 
@@ -655,20 +680,30 @@ def dispatcher(
     trace: RunTrace,
 ) -> Generator[Any, Any, None]:
     """Every ``period_days``: plan the period, then start whole trains spread over it."""
-    period, payload = desk.period_days, desk.payload_t
     while True:
         day = int(env.now)
         if day >= cal.days:
             return
-        plan = desk.planner(_problem(day, period, cal, desk, yard, rail, terminals))
-        trains = _whole_trains(plan, desk.carry_t, payload)
-        spacing = period / max(1, len(trains))
-        for i, (route, market) in enumerate(_interleave(trains)):
-            desk.committed_t += payload
-            start = day + i * spacing
+        for route, market, start in plan_departures(day, cal, desk, yard, rail):
             terminal = terminals[route]
             env.process(_train(env, desk, yard, rail, terminal, trace, route, market, start))
-        yield env.timeout(period)
+        yield env.timeout(desk.period_days)
+
+
+def plan_departures(
+    day: int, cal: Calendar, desk: DispatchDesk, yard: MineYard, rail: Rail
+) -> list[tuple[str, str, float]]:
+    """Plan the period from ``day`` and commit its whole trains: (route, market, departure time
+    in days), spread evenly over the period. Both movement layers start what this returns."""
+    period, payload = desk.period_days, desk.payload_t
+    plan = desk.planner(_problem(day, period, cal, desk, yard, rail))
+    trains = _whole_trains(plan, desk.carry_t, payload)
+    spacing = period / max(1, len(trains))
+    departures = []
+    for i, (route, market) in enumerate(_interleave(trains)):
+        desk.committed_t += payload
+        departures.append((route, market, day + i * spacing))
+    return departures
 
 
 def _whole_trains(plan: Plan, carry_t: Plan, payload_t: float) -> list[tuple[str, str]]:
@@ -697,6 +732,18 @@ def _interleave(trains: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [k for _, k in slots][:total]
 
 
+def board(desk: DispatchDesk, yard: MineYard, trace: RunTrace, route_id: str, day: int) -> bool:
+    """A train due to leave on ``day`` with its payload in stock: load it if its route is still
+    open (True), or cancel it (False: the route closed before departure; the cargo stays home).
+    Either way its tonnes are no longer committed."""
+    desk.committed_t -= desk.payload_t
+    if not desk.route_open[route_id][day]:
+        return False
+    yard.take(desk.payload_t)
+    trace.in_transit_t += desk.payload_t
+    return True
+
+
 def _train(
     env: simpy.Environment,
     desk: DispatchDesk,
@@ -720,11 +767,8 @@ def _train(
             return
         yield env.timeout(math.floor(env.now) + 1 - env.now)
     dispatch_day = int(env.now)
-    desk.committed_t -= payload  # loaded or cancelled now, either way no longer committed
-    if not desk.route_open[route_id][dispatch_day]:
-        return  # the route closed before departure: the cargo stays home
-    yard.take(payload)
-    trace.in_transit_t += payload
+    if not board(desk, yard, trace, route_id, dispatch_day):
+        return
     yield from _rail_leg(env, rail, route_id)
     if isinstance(terminal, Border):
         _cross_border(env, terminal, trace, market, payload, dispatch_day)
