@@ -455,6 +455,11 @@ class ModelSpec(Strict):
     """Sales to Belarus and its land neighbours, taken from mine stock before export."""
     transit_spread: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """Each train's running time is the link's mean × U(1 − spread, 1 + spread)."""
+    granularity: Literal["train", "fast"] = "train"
+    """How potash moves: ``train``, one SimPy process per train and per ship (the model of
+    record); ``fast``, daily batches of trains and a daily loading step per port, with the same
+    calendar, dispatcher, prices, random streams and accounts (:mod:`potashsim.sim.flows`),
+    several times faster, for ensembles and sweeps."""
     price_response: Literal["on", "off"] = "on"
     """``on``: prices answer Belarusian supply (``world``), markets take tonnes along a demand
     curve, buyers pay contract and spot prices as they were set, and the dispatcher plans on the

@@ -7,6 +7,7 @@ import simpy
 
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim import network
+from potashsim.sim.flows import run_flows
 from potashsim.sim.market import PriceBook
 from potashsim.sim.policy import Calendar, build_calendar
 from potashsim.sim.processes import (
@@ -17,7 +18,7 @@ from potashsim.sim.processes import (
     dispatcher,
     ice_factors,
     mines,
-    record_port_stocks,
+    port_stocks,
 )
 from potashsim.sim.records import RunTrace
 
@@ -52,25 +53,29 @@ def simulate(
     seed = scenario.seed if seed is None else seed
     net, cal = prepare(scenario, seed)
 
-    env = simpy.Environment()
     trace = _empty_trace(net, cal, seed)
     routes = {r.id: r for r in network.routes(net)}
     yard = MineYard.build(net, cal)
     rail = Rail.build(net, cal, seed, routes)
     ice = ice_factors(net, cal)
-    terminals = build_terminals(env, net, ice)
     book = PriceBook(net, cal.start, cal.days, _reference(scenario, net, seed, hold_world_price))
     trace.exported_t = book.exported_t  # the run records its exports where the prices read them
     desk = DispatchDesk.build(net, cal, routes, planner or net.model.dispatcher, book, ice)
 
-    # the order processes start in is the order of their first events
-    env.process(mines(env, yard))
-    env.process(dispatcher(env, cal, desk, yard, rail, terminals, trace))
-    env.run(until=cal.days)
+    if net.model.granularity == "fast":
+        stocks = run_flows(net, cal, desk, yard, rail, ice, trace)
+    else:
+        env = simpy.Environment()
+        terminals = build_terminals(env, net, ice)
+        # the order processes start in is the order of their first events
+        env.process(mines(env, yard))
+        env.process(dispatcher(env, cal, desk, yard, rail, terminals, trace))
+        env.run(until=cal.days)
+        stocks = port_stocks(terminals)
 
     yard.record(trace)
     rail.record(trace)
-    record_port_stocks(terminals, trace)
+    trace.end_stock_by_place_t |= {f"port:{k}": v for k, v in stocks.items()}
     trace.end_stock_t = sum(trace.end_stock_by_place_t.values())
     trace.world_factor = book.factor()[book.pad :]
     return trace, net, cal
@@ -83,10 +88,10 @@ def _reference(scenario: Scenario, net: NetworkSpec, seed: int, hold: bool) -> n
     # the reference runs this engine, so it is imported here, not at the top
     from potashsim.sim.reference import reference_exports, reference_scenario
 
-    name, h = net.world.reference_scenario, scenario.horizon
-    if scenario == reference_scenario(name, h, scenario.stochastic):
+    name, h, granularity = net.world.reference_scenario, scenario.horizon, net.model.granularity
+    if scenario == reference_scenario(name, h, scenario.stochastic, granularity):
         return None  # the reference itself pays the observed prices by definition
-    return reference_exports(name, h.start, h.end, seed, scenario.stochastic)
+    return reference_exports(name, h.start, h.end, seed, scenario.stochastic, granularity)
 
 
 def _empty_trace(net: NetworkSpec, cal: Calendar, seed: int) -> RunTrace:

@@ -51,7 +51,7 @@ __all__ = [
     "lots_to_release",
     "mines",
     "plan_departures",
-    "record_port_stocks",
+    "port_stocks",
 ]
 
 _EPS = 1e-6
@@ -345,11 +345,9 @@ def build_terminals(
     return terminals
 
 
-def record_port_stocks(terminals: dict[str, Port | Border], trace: RunTrace) -> None:
-    """Write each port's stock in storage at the end (``port:<id>``) to ``trace``."""
-    trace.end_stock_by_place_t |= {
-        f"port:{k}": p.storage.level for k, p in terminals.items() if isinstance(p, Port)
-    }
+def port_stocks(terminals: dict[str, Port | Border]) -> dict[str, float]:
+    """Each port's stock in storage now, t."""
+    return {k: p.storage.level for k, p in terminals.items() if isinstance(p, Port)}
 
 
 def ice_factors(net: NetworkSpec, cal: Calendar) -> dict[str, np.ndarray]:
@@ -508,6 +506,8 @@ class DispatchDesk:
     """Each port's loading-time factor by day."""
     sea_region: dict[str, str]
     """Each port's sea region (its lanes to the markets)."""
+    options: list[PairOption]
+    """Every (route, market) the network offers, with its days open and its costs by day."""
     committed_t: float = 0.0
     carry_t: Plan = field(default_factory=dict)
 
@@ -553,7 +553,52 @@ class DispatchDesk:
             berth_t_per_day={k: p.berths * p.loading_t_per_day for k, p in net.ports.items()},
             ice_factor=ice,
             sea_region={k: p.sea_region for k, p in net.ports.items()},
+            options=_options(net, cal, routes, route_open, leads),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PairOption:
+    """A (route, market) with what the dispatcher reads of it each period, by day: whether the
+    route, the market and (for a port) its sea lane are open, and the cost of a tonne (discount,
+    rail, terminal, freight: USD a tonne)."""
+
+    route: str
+    market: str
+    links: tuple[str, ...]
+    open: list[bool]
+    cost_usd_per_t: list[float]
+    lead_days: int
+
+
+def _options(
+    net: NetworkSpec,
+    cal: Calendar,
+    routes: dict[str, Route],
+    route_open: dict[str, list[bool]],
+    leads: dict[tuple[str, str], int],
+) -> list[PairOption]:
+    """Every (route, market) pair in the order the dispatcher lists them, its costs summed once
+    for the whole horizon (in the order the dispatcher adds them, so each day's sum is the same
+    number as adding that day's costs)."""
+    options: list[PairOption] = []
+    for r in routes.values():
+        rail = cal.cost[f"link:{r.links[0]}"] if r.links else np.zeros(cal.days)
+        for k in r.links[1:]:
+            rail = rail + cal.cost[f"link:{k}"]
+        rail = rail + cal.cost[f"{r.kind}:{r.id}"]
+        usable = np.asarray(route_open[r.id], dtype=bool)
+        for m in r.markets:
+            open_ = usable & cal.open[f"market:{m}"]
+            cost = cal.discount_usd_per_t[m] + rail
+            if r.kind == "port":
+                lane_key = f"lane:{net.ports[r.id].sea_region}.{m}"
+                open_ = open_ & cal.open[lane_key]
+                cost = cost + cal.cost[lane_key]
+            options.append(
+                PairOption(r.id, m, r.links, open_.tolist(), cost.tolist(), leads[(r.id, m)])
+            )
+    return options
 
 
 def lead_days(net: NetworkSpec, route: Route, market: str) -> int:
@@ -604,33 +649,23 @@ def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> tuple[Pair, ...]:
     last = cal.days - 1
     pairs: list[Pair] = []
     known = _known_prices(day, desk)
-    for r in desk.routes.values():
-        if not desk.route_open[r.id][day]:
+    for o in desk.options:
+        if not o.open[day]:
             continue
-        rail = sum(cal.cost[f"link:{k}"][day] for k in r.links) + cal.cost[f"{r.kind}:{r.id}"][day]
-        sea_region = desk.sea_region.get(r.id)
-        for m in r.markets:
-            if not cal.open[f"market:{m}"][day]:
-                continue
-            freight = 0.0
-            if sea_region is not None:
-                lane_key = f"lane:{sea_region}.{m}"
-                if not cal.open[lane_key][day]:
-                    continue
-                freight = cal.cost[lane_key][day]
-            cost = cal.discount_usd_per_t[m][day] + rail + freight
-            if known is None:
-                sale = min(last, day + desk.leads[(r.id, m)])
-                pairs.append(Pair(r.id, m, float(desk.prices_usd_per_t[m][sale] - cost), r.links))
-                continue
-            for step, (_width, mr) in enumerate(desk.tranches[m]):
-                netback = (
-                    known[m] - cost + COMMITTED_PRIORITY_USD_PER_T
-                    if mr == COMMITTED
-                    else known[m] * mr - cost
-                )
-                if netback > 0:  # the planner never uses the others; not building them is faster
-                    pairs.append(Pair(r.id, m, float(netback), r.links, f"{m}#{step}"))
+        m, cost = o.market, o.cost_usd_per_t[day]
+        if known is None:
+            sale = min(last, day + o.lead_days)
+            pairs.append(Pair(o.route, m, float(desk.prices_usd_per_t[m][sale] - cost), o.links))
+            continue
+        price = known[m]
+        for step, (_width, mr) in enumerate(desk.tranches[m]):
+            netback = (
+                price - cost + COMMITTED_PRIORITY_USD_PER_T
+                if mr == COMMITTED
+                else price * mr - cost
+            )
+            if netback > 0:  # the planner never uses the others; not building them is faster
+                pairs.append(Pair(o.route, m, float(netback), o.links, f"{m}#{step}"))
     return tuple(pairs)
 
 

@@ -28,14 +28,24 @@ def _shipped(name: str) -> Scenario:
     return load_scenario(name)
 
 
-def reference_scenario(name: str, horizon: Horizon, stochastic: bool) -> Scenario:
-    """The reference scenario ``name`` as shipped, over ``horizon``."""
-    return _shipped(name).model_copy(update={"horizon": horizon, "stochastic": stochastic})
+def reference_scenario(
+    name: str, horizon: Horizon, stochastic: bool, granularity: str = "train"
+) -> Scenario:
+    """The reference scenario ``name`` as shipped, over ``horizon``, moved at ``granularity``
+    (a run's reference moves its potash as the run does, so that the reference itself pays
+    exactly the observed prices at either granularity)."""
+    shipped = _shipped(name)
+    update: dict[str, object] = {"horizon": horizon, "stochastic": stochastic}
+    if granularity != shipped.network.model.granularity:
+        net = shipped.network
+        model = net.model.model_copy(update={"granularity": granularity})
+        update["network"] = net.model_copy(update={"model": model})
+    return shipped.model_copy(update=update)
 
 
 @functools.lru_cache(maxsize=8)
 def reference_exports(
-    name: str, start: dt.date, end: dt.date, seed: int, stochastic: bool
+    name: str, start: dt.date, end: dt.date, seed: int, stochastic: bool, granularity: str = "train"
 ) -> np.ndarray:
     """Tonnes the reference scenario exports on each day of ``start``..``end`` (read-only).
 
@@ -43,7 +53,7 @@ def reference_exports(
     """
     from potashsim.sim.engine import simulate
 
-    scenario = reference_scenario(name, Horizon(start=start, end=end), stochastic)
+    scenario = reference_scenario(name, Horizon(start=start, end=end), stochastic, granularity)
     trace, _, _ = simulate(scenario, seed=seed, hold_world_price=True)
     out = trace.exported_t.copy()
     out.flags.writeable = False
