@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,9 +20,11 @@ Plan = dict[tuple[str, str], float]
 """Tonnes for the period by (route, market)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Pair:
-    """A (route, market) option with its netback and the limits it draws on."""
+class Pair(NamedTuple):
+    """A (route, market) option with its netback and the limits it draws on.
+
+    A named tuple, not a dataclass: the dispatcher builds tens of thousands a run, and a tuple
+    is built in about half the time."""
 
     route: str
     market: str
@@ -102,10 +105,14 @@ def plan_greedy(problem: DispatchProblem) -> Plan:
     market_left = dict(problem.market_t)
     plan: Plan = {}
     order = sorted(_useful(problem), key=lambda i: -problem.pairs[i].netback_usd_per_t)
+    # terminals with room left: once none has any, no remaining pair can get any
+    terminals_open = sum(1 for v in term_left.values() if v > 1e-6)
     for i in order:
-        if left_supply <= 1e-6:
+        if left_supply <= 1e-6 or terminals_open == 0:
             break  # nothing left to place: the remaining pairs would all get nothing
         p = problem.pairs[i]
+        if term_left.get(p.route, 0.0) <= 1e-6 or market_left.get(p.market_limit, 0.0) <= 1e-6:
+            continue  # the room below would be no more than this: skip the links
         room = min(
             left_supply,
             term_left.get(p.route, 0.0),
@@ -117,6 +124,8 @@ def plan_greedy(problem: DispatchProblem) -> Plan:
         plan[(p.route, p.market)] = plan.get((p.route, p.market), 0.0) + room
         left_supply -= room
         term_left[p.route] -= room
+        if term_left[p.route] <= 1e-6:
+            terminals_open -= 1
         market_left[p.market_limit] -= room
         for link in p.links:
             link_left[link] -= room

@@ -126,10 +126,10 @@ def run_flows(
     days, period, payload = cal.days, desk.period_days, desk.payload_t
     ports = {k: PortFlow.build(net, k, ice[k]) for k in net.ports}
     onward = {k: round(b.onward_days) for k, b in net.borders.items()}
-    # departures by day: [route, market, trains, first departure time]
-    due: dict[int, dict[tuple[str, str], list[float]]] = {}
-    # trains reaching their terminal by day: (terminal, market, trains, dispatch day)
-    arriving: dict[int, list[tuple[str, str, int, int]]] = {}
+    # each day's batches by route: [first departure time, {market: trains}]
+    due: dict[int, dict[str, Batch]] = {}
+    # batches reaching their terminal by day: (terminal, {market: trains}, dispatch day)
+    arriving: dict[int, list[tuple[str, dict[str, int], int]]] = {}
     queued = {k: [0] * (days + 1) for k in rail.gates}  # trains waiting at each entry, by day
     legs = {
         r.id: tuple(zip(rail.sections[r.id], (queued[k] for k in r.links), strict=True))
@@ -141,8 +141,8 @@ def run_flows(
         for k, gate in rail.gates.items():
             gate.waiting = queued[k][day]
         for route, market, start in plan_departures(day, cal, desk, yard, rail):
-            batch = due.setdefault(int(start), {}).setdefault((route, market), [0, start])
-            batch[0] += 1
+            batch = due.setdefault(int(start), {}).setdefault(route, Batch(start))
+            batch.trains[market] = batch.trains.get(market, 0) + 1
 
     for day in range(days):
         if day % period == 0 and day > 0:
@@ -152,21 +152,24 @@ def run_flows(
             plan(day)
         batches = due.pop(day, None)
         if batches:
-            for (route, market), (n, start) in batches.items():
-                _depart(
-                    day, route, market, int(n), start, desk, yard, legs[route], rail.spread,
-                    trace, due, arriving,
-                )  # fmt: skip
+            for route, batch in batches.items():
+                sent = _board(day, route, batch, desk, yard, trace, due)
+                if sent:
+                    start = max(batch.start, float(day))
+                    t = _rail_leg(legs[route], rail.spread, sum(sent.values()), start, days)
+                    if t < days:
+                        arriving.setdefault(int(t), []).append((route, sent, day))
         arrivals = arriving.pop(day, None)
         if arrivals:
-            for terminal, market, n, dispatch_day in arrivals:
+            for terminal, sent, dispatch_day in arrivals:
                 port = ports.get(terminal)
                 if port is None:
-                    _cross_border(day, terminal, onward[terminal], market, n * payload,
-                                  dispatch_day, trace)  # fmt: skip
+                    for market, n in sent.items():
+                        _cross_border(day, terminal, onward[terminal], market, n * payload,
+                                      dispatch_day, trace)  # fmt: skip
                     continue
-                for _ in range(n):
-                    port.trains.append((market, dispatch_day))
+                for market, n in sent.items():
+                    port.trains.extend([(market, dispatch_day)] * n)
                 _unload(day, port, payload, trace)
                 active.add(terminal)
         for k in list(active):
@@ -178,40 +181,43 @@ def run_flows(
     return {k: port.level_t for k, port in ports.items()}
 
 
-def _depart(
+@dataclass(slots=True)
+class Batch:
+    """The trains of one route due to leave on one day: from ``start`` (days), by market."""
+
+    start: float
+    trains: dict[str, int] = field(default_factory=dict)
+
+
+def _board(
     day: int,
     route: str,
-    market: str,
-    n: int,
-    start: float,
+    batch: Batch,
     desk: DispatchDesk,
     yard: MineYard,
-    leg: tuple[tuple[LinkGate, list[int]], ...],
-    spread: float,
     trace: RunTrace,
-    due: dict[int, dict[tuple[str, str], list[float]]],
-    arriving: dict[int, list[tuple[str, str, int, int]]],
-) -> None:
-    """Board the batch's trains that have a payload in stock; the rest wait for tomorrow's
-    output (and never leave if tomorrow is past the horizon). Send the boarded ones."""
+    due: dict[int, dict[str, Batch]],
+) -> dict[str, int]:
+    """Board the batch's trains that have a payload in stock, markets in the order planned; the
+    rest wait for tomorrow's output (and never leave if tomorrow is past the horizon). Return
+    the trains that left, by market (none if the route has closed)."""
     payload, days = desk.payload_t, trace.days
-    stock = yard.stock_t
-    boarded = 0
-    for i in range(n):
-        if sum(stock.values()) < payload - _EPS:
-            left = n - i
+    in_stock = int((sum(yard.stock_t.values()) + _EPS) // payload)
+    sent: dict[str, int] = {}
+    for market, n in batch.trains.items():
+        k = min(n, in_stock)
+        in_stock -= k
+        if k:
+            sent[market] = k
+        if k < n:
             if day + 1 >= days:
-                desk.committed_t -= payload * left
+                desk.committed_t -= payload * (n - k)
             else:
-                later = due.setdefault(day + 1, {}).setdefault((route, market), [0, day + 1.0])
-                later[0] += left
-            break
-        if board(desk, yard, trace, route, day):
-            boarded += 1
-    if boarded:
-        t = _rail_leg(leg, spread, boarded, max(start, float(day)), days)
-        if t < days:
-            arriving.setdefault(int(t), []).append((route, market, boarded, day))
+                later = due.setdefault(day + 1, {}).setdefault(route, Batch(day + 1.0))
+                later.trains[market] = later.trains.get(market, 0) + n - k
+    if not sent or not board(desk, yard, trace, route, day, sum(sent.values())):
+        return {}
+    return sent
 
 
 def _rail_leg(
@@ -221,25 +227,28 @@ def _rail_leg(
     count of trains waiting at the entry by day); return when the last of them reaches the
     terminal (``days`` or later if they are still on the rail at the horizon's end).
 
-    At each section the trains take tokens in order, waiting whole days for them, as at train
-    level; the batch then runs the section in one transit time drawn from its stream.
+    At each section the trains take tokens, waiting whole days for them, as at train level; the
+    batch then runs the section in one transit time drawn from its stream.
     """
     for gate, waits in leg:
         arrived = t
-        day = int(t)
+        day = first = int(t)
         if day < gate.day:  # the section is booked up to its clock: wait for it
             day = gate.day
-        entered = t
-        for _ in range(n):
-            while not gate.try_enter(day):
-                day += 1
-                if day >= days:
-                    return float(days)  # waits at the entry beyond the horizon
-            entered = t if day == int(t) else float(day)
-            gate.entered[day] += 1
-            gate.wait_days[day] += entered - arrived
-        for d in range(int(arrived), day):
-            waits[d] += n
+        left = n
+        while True:
+            k = gate.admit(day, left)
+            if k:
+                entered = t if day == first else float(day)
+                gate.entered[day] += k
+                gate.wait_days[day] += k * (entered - arrived)
+                left -= k
+                if not left:
+                    break
+            waits[day] += left
+            day += 1
+            if day >= days:
+                return float(days)  # waits at the entry beyond the horizon
         factor = 1.0 + spread * (2.0 * gate.rng.next() - 1.0) if spread else 1.0
         t = entered + gate.transit_days * factor
         if t >= days:

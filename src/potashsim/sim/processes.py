@@ -192,6 +192,18 @@ class LinkGate:
     waiting: int = 0
     """Trains at the entry now, waiting for a slot."""
 
+    def admit(self, day: int, trains: int) -> int:
+        """Take up to ``trains`` tokens on ``day``; return how many were there (as many calls of
+        :meth:`try_enter`)."""
+        if day != self.day:
+            cap = self.capacity[min(day, len(self.capacity) - 1)]
+            gap = day - self.day if self.day >= 0 else 1
+            self.tokens = min(max(1.0, cap), self.tokens + cap * gap)
+            self.day = day
+        n = min(trains, int(self.tokens + 1e-9))
+        self.tokens -= n
+        return n
+
     def try_enter(self, day: int) -> bool:
         """Take a token on ``day`` if one is there."""
         if day != self.day:
@@ -767,15 +779,18 @@ def _interleave(trains: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [k for _, k in slots][:total]
 
 
-def board(desk: DispatchDesk, yard: MineYard, trace: RunTrace, route_id: str, day: int) -> bool:
-    """A train due to leave on ``day`` with its payload in stock: load it if its route is still
-    open (True), or cancel it (False: the route closed before departure; the cargo stays home).
-    Either way its tonnes are no longer committed."""
-    desk.committed_t -= desk.payload_t
+def board(
+    desk: DispatchDesk, yard: MineYard, trace: RunTrace, route_id: str, day: int, trains: int = 1
+) -> bool:
+    """``trains`` due to leave on ``day`` with their payloads in stock: load them if their route
+    is still open (True), or cancel them (False: the route closed before departure; the cargo
+    stays home). Either way their tonnes are no longer committed."""
+    tonnes = desk.payload_t * trains
+    desk.committed_t -= tonnes
     if not desk.route_open[route_id][day]:
         return False
-    yard.take(desk.payload_t)
-    trace.in_transit_t += desk.payload_t
+    yard.take(tonnes)
+    trace.in_transit_t += tonnes
     return True
 
 
