@@ -104,6 +104,25 @@ _out_option = click.option(
     help="Results root folder.",
 )
 
+_granularity_option = click.option(
+    "--granularity",
+    type=click.Choice(["train", "fast"]),
+    default=None,
+    help="How potash moves: train (one process per train and per ship, the model of record) or "
+    "fast (daily batches, several times faster and within about 2% of train level a year: for "
+    "ensembles) [default: the scenario's model.granularity, train as shipped].",
+)
+
+
+def _moved(scenarios: list[Any], granularity: str | None) -> list[Any]:
+    """``scenarios`` at ``granularity`` (as they are when it is None)."""
+    if granularity is None:
+        return scenarios
+    from potashsim.scenario.granularity import with_granularity
+
+    return [with_granularity(s, granularity) for s in scenarios]
+
+
 _set_option = click.option(
     "--set",
     "overrides",
@@ -353,16 +372,21 @@ def _check_seed(seed: int | None) -> None:
 @click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
 @_out_option
 @_set_option
+@_granularity_option
 @_guard
 def run_cmd(
-    scenarios: tuple[str, ...], seed: int | None, out: Path, overrides: tuple[str, ...]
+    scenarios: tuple[str, ...],
+    seed: int | None,
+    out: Path,
+    overrides: tuple[str, ...],
+    granularity: str | None,
 ) -> None:
     """Run scenarios once each; print each run folder's path (last lines of the output)."""
     _check_seed(seed)
     from potashsim.analysis.experiment import run
     from potashsim.results.write import save_run
 
-    loaded = _load_all(scenarios, overrides)
+    loaded = _moved(_load_all(scenarios, overrides), granularity)
     limits.check_outputs(out)
     folders = []
     for s in loaded:
@@ -431,6 +455,7 @@ def run_cmd(
     "history:ports.klaipeda.handling_usd_per_t=20 (repeatable). Changed scenarios are "
     "labelled NAME* in the tables and the report.",
 )
+@_granularity_option
 @_guard
 def compare(
     base: str,
@@ -445,6 +470,7 @@ def compare(
     yes: bool,
     overrides: tuple[str, ...],
     set_for: tuple[str, ...],
+    granularity: str | None,
 ) -> None:
     """Compare scenarios against BASE over paired replications (common random numbers), over
     the days all their horizons share (or --window)."""
@@ -459,6 +485,7 @@ def compare(
     from potashsim.results.write import save_comparison
 
     loaded, applied = _load_compared((base, *others), overrides, set_for)
+    loaded = _moved(loaded, granularity)
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
         _fail(f"scenario names must differ, got {', '.join(names)}", 2)

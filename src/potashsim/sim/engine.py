@@ -58,7 +58,8 @@ def simulate(
     yard = MineYard.build(net, cal)
     rail = Rail.build(net, cal, seed, routes)
     ice = ice_factors(net, cal)
-    book = PriceBook(net, cal.start, cal.days, _reference(scenario, net, seed, hold_world_price))
+    reference, is_reference = _reference(scenario, net, seed, hold_world_price)
+    book = PriceBook(net, cal.start, cal.days, reference)
     trace.exported_t = book.exported_t  # the run records its exports where the prices read them
     desk = DispatchDesk.build(net, cal, routes, planner or net.model.dispatcher, book, ice)
 
@@ -78,20 +79,30 @@ def simulate(
     trace.end_stock_by_place_t |= {f"port:{k}": v for k, v in stocks.items()}
     trace.end_stock_t = sum(trace.end_stock_by_place_t.values())
     trace.world_factor = book.factor()[book.pad :]
+    if is_reference:  # the scenarios compared with it need its exports: keep them
+        from potashsim.sim.reference import remember
+
+        assert net.world is not None  # only a world market has a reference
+        h = scenario.horizon
+        key = (net.world.reference_scenario, h.start, h.end, seed, scenario.stochastic)
+        remember((*key, net.model.granularity), trace.exported_t)
     return trace, net, cal
 
 
-def _reference(scenario: Scenario, net: NetworkSpec, seed: int, hold: bool) -> np.ndarray | None:
-    """The reference exports this run's world price answers to (None: prices held observed)."""
+def _reference(
+    scenario: Scenario, net: NetworkSpec, seed: int, hold: bool
+) -> tuple[np.ndarray | None, bool]:
+    """The reference exports this run's world price answers to (None: prices held observed),
+    and whether this run is the reference itself (which pays the observed prices)."""
     if hold or net.model.price_response == "off" or net.world is None:
-        return None
+        return None, False
     # the reference runs this engine, so it is imported here, not at the top
     from potashsim.sim.reference import reference_exports, reference_scenario
 
     name, h, granularity = net.world.reference_scenario, scenario.horizon, net.model.granularity
     if scenario == reference_scenario(name, h, scenario.stochastic, granularity):
-        return None  # the reference itself pays the observed prices by definition
-    return reference_exports(name, h.start, h.end, seed, scenario.stochastic, granularity)
+        return None, True  # the reference itself pays the observed prices by definition
+    return reference_exports(name, h.start, h.end, seed, scenario.stochastic, granularity), False
 
 
 def _empty_trace(net: NetworkSpec, cal: Calendar, seed: int) -> RunTrace:

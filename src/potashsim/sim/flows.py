@@ -242,12 +242,15 @@ def _rail_leg(
                 entered = t if day == first else float(day)
                 gate.entered[day] += k
                 gate.wait_days[day] += k * (entered - arrived)
+                for d in range(first, day):  # they were at the entry, waiting, on these days
+                    waits[d] += k
                 left -= k
                 if not left:
                     break
-            waits[day] += left
             day += 1
             if day >= days:
+                for d in range(first, days):
+                    waits[d] += left
                 return float(days)  # waits at the entry beyond the horizon
         factor = 1.0 + spread * (2.0 * gate.rng.next() - 1.0) if spread else 1.0
         t = entered + gate.transit_days * factor

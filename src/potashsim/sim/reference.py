@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import OrderedDict
 
 import numpy as np
 
+from potashsim.scenario.granularity import with_granularity
 from potashsim.scenario.schema import Horizon, Scenario
 
-__all__ = ["reference_exports", "reference_scenario"]
+__all__ = ["reference_exports", "reference_scenario", "remember"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -34,27 +36,42 @@ def reference_scenario(
     """The reference scenario ``name`` as shipped, over ``horizon``, moved at ``granularity``
     (a run's reference moves its potash as the run does, so that the reference itself pays
     exactly the observed prices at either granularity)."""
-    shipped = _shipped(name)
-    update: dict[str, object] = {"horizon": horizon, "stochastic": stochastic}
-    if granularity != shipped.network.model.granularity:
-        net = shipped.network
-        model = net.model.model_copy(update={"granularity": granularity})
-        update["network"] = net.model_copy(update={"model": model})
-    return shipped.model_copy(update=update)
+    shipped = _shipped(name).model_copy(update={"horizon": horizon, "stochastic": stochastic})
+    return with_granularity(shipped, granularity)
 
 
-@functools.lru_cache(maxsize=8)
+_Key = tuple[str, dt.date, dt.date, int, bool, str]
+# A comparison's scenarios share one reference run per seed; a few seeds' worth is plenty.
+_CACHE_SIZE = 8
+_cache: OrderedDict[_Key, np.ndarray] = OrderedDict()
+
+
 def reference_exports(
     name: str, start: dt.date, end: dt.date, seed: int, stochastic: bool, granularity: str = "train"
 ) -> np.ndarray:
     """Tonnes the reference scenario exports on each day of ``start``..``end`` (read-only).
 
-    Cached per process: the scenarios of one replication share one reference run.
+    Cached per process: the scenarios of one replication share one reference run, and a run of
+    the reference itself leaves its exports here (:func:`remember`).
     """
+    key = (name, start, end, seed, stochastic, granularity)
+    found = _cache.get(key)
+    if found is not None:
+        _cache.move_to_end(key)
+        return found
     from potashsim.sim.engine import simulate
 
     scenario = reference_scenario(name, Horizon(start=start, end=end), stochastic, granularity)
     trace, _, _ = simulate(scenario, seed=seed, hold_world_price=True)
-    out = trace.exported_t.copy()
+    return remember(key, trace.exported_t)
+
+
+def remember(key: _Key, exported_t: np.ndarray) -> np.ndarray:
+    """Keep a read-only copy of the reference's exports under ``key`` (name, start, end, seed,
+    stochastic, granularity) and return it."""
+    out = exported_t.copy()
     out.flags.writeable = False
+    _cache[key] = out
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
     return out
