@@ -13,6 +13,7 @@ import pytest
 from conftest import make_scenario, shortened, tiny_network
 from potashsim.analysis.economics import deliveries_table, summarize
 from potashsim.analysis.experiment import compare, run
+from potashsim.scenario.granularity import GRANULARITIES, with_granularity
 from potashsim.scenario.loader import discover, load_scenario
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim import dispatch
@@ -46,8 +47,11 @@ def assert_capacities_respected(trace: RunTrace, net: NetworkSpec, cal: Calendar
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_every_shipped_scenario_balances_to_the_tonne_and_respects_capacities(name: str) -> None:
-    scenario = load_scenario(name)
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_every_shipped_scenario_balances_to_the_tonne_and_respects_capacities(
+    name: str, granularity: str
+) -> None:
+    scenario = with_granularity(load_scenario(name), granularity)
     trace, net, cal = simulate(scenario)
     assert balance_gap_t(trace) < 1.0
     assert_capacities_respected(trace, net, cal)
@@ -96,11 +100,15 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(history_short: 
         assert cmp.stats["twin"][metric]["diff_ci_low"] == 0.0
 
 
-# --- known answers on the tiny network ---------------------------------------------------------
+# --- known answers on the tiny network, at both granularities: the fast layer must give the
+# train level's answers wherever they do not depend on one train's timing ---------------------
 
 
-def test_one_route_exports_the_rail_bottleneck_times_the_horizon_to_within_one_train() -> None:
-    scenario = make_scenario(tiny_network(), days=365)
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_one_route_exports_the_rail_bottleneck_times_the_horizon_to_within_one_train(
+    granularity: str,
+) -> None:
+    scenario = with_granularity(make_scenario(tiny_network(), days=365), granularity)
     trace, net, _cal = simulate(scenario)
     exported = sum(d.tonnes for d in trace.deliveries)
     payload = net.model.train_payload_t
@@ -112,8 +120,9 @@ def test_one_route_exports_the_rail_bottleneck_times_the_horizon_to_within_one_t
     assert exported <= bound
 
 
-def test_netback_per_tonne_is_price_minus_each_cost_item_exactly() -> None:
-    scenario = make_scenario(tiny_network(), days=120)
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_netback_per_tonne_is_price_minus_each_cost_item_exactly(granularity: str) -> None:
+    scenario = with_granularity(make_scenario(tiny_network(), days=120), granularity)
     trace, net, cal = simulate(scenario)
     d = deliveries_table(trace, net, cal)
     assert len(d) > 50
@@ -121,14 +130,19 @@ def test_netback_per_tonne_is_price_minus_each_cost_item_exactly() -> None:
     assert np.allclose(per_t, 300 - 10 - 5 - 40, rtol=0, atol=1e-9)
 
 
-def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails() -> None:
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails(
+    granularity: str,
+) -> None:
     close = {
         "date": dt.date(2020, 3, 1),
         "actor": "Lithuania",
         "action": "close",
         "target": "link:rail",
     }
-    scenario = make_scenario(tiny_network(), days=200, events=(close,))
+    scenario = with_granularity(
+        make_scenario(tiny_network(), days=200, events=(close,)), granularity
+    )
     trace, _net, cal = simulate(scenario)
     closed_day = cal.day_of(dt.date(2020, 3, 1))
     last_export = max(d.load_day for d in trace.deliveries)
@@ -140,7 +154,10 @@ def test_closing_the_only_route_stops_exports_then_fills_the_mine_then_curtails(
     assert trace.curtailed_t[: closed_day - 30].sum() == 0
 
 
-def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds() -> None:
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds(
+    granularity: str,
+) -> None:
     events = (
         {
             "date": dt.date(2020, 2, 1),
@@ -157,7 +174,7 @@ def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds()
             "target": "link:rail",
         },
     )
-    scenario = make_scenario(tiny_network(), days=200, events=events)
+    scenario = with_granularity(make_scenario(tiny_network(), days=200, events=events), granularity)
     trace, _net, cal = simulate(scenario)
     open_ = cal.open["link:rail"]
     assert not open_[cal.day_of(dt.date(2020, 4, 15))], "Lithuania's closure outlives the EU's"
@@ -169,7 +186,10 @@ def test_a_reopened_route_carries_again_and_another_actors_closure_still_holds()
     assert any(x > cal.day_of(dt.date(2020, 5, 3)) for x in loads)
 
 
-def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_exceeds_it() -> None:
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_exceeds_it(
+    granularity: str,
+) -> None:
     # two routes through a shared trunk; the port on the cheap route is the binding limit
     net = tiny_network(
         **{
@@ -180,7 +200,7 @@ def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_excee
             ],
         }
     )
-    scenario = make_scenario(net, days=730)
+    scenario = with_granularity(make_scenario(net, days=730), granularity)
     trace, netspec, _cal = simulate(scenario)
     exported = sum(d.tonnes for d in trace.deliveries)
     bound = min(3_650_000 / 365, 5 * 1_000, 1_095_000 / 365) * 730
@@ -188,14 +208,18 @@ def test_saturated_throughput_reaches_95_percent_of_the_lp_bound_and_never_excee
     assert exported >= 0.95 * bound
 
 
-def test_an_ice_season_halves_what_a_berth_bound_port_ships() -> None:
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_an_ice_season_halves_what_a_berth_bound_port_ships(granularity: str) -> None:
     # the berth (1,200 t a day) binds, not the rail (1,000 t a day at most); ice doubles the
     # ship cycle, so the port ships about 600 t a day
     ice = {"start_month_day": "01-01", "end_month_day": "12-31", "turnaround_factor": 2.0}
     kw = {"ports.p1.loading_t_per_day": 1_200, "links.rail.capacity_trains_per_day": 2}
     base = make_scenario(tiny_network(**kw), days=365)
     icy = make_scenario(tiny_network(**kw, **{"ports.p1.ice": ice}), days=365)
-    shipped = [sum(d.tonnes for d in simulate(s)[0].deliveries) for s in (base, icy)]
+    shipped = [
+        sum(d.tonnes for d in simulate(with_granularity(s, granularity))[0].deliveries)
+        for s in (base, icy)
+    ]
     assert shipped[0] == pytest.approx(1_200 * 365, rel=0.05)
     assert shipped[1] == pytest.approx(600 * 365, rel=0.05)
 
@@ -247,8 +271,9 @@ def test_us_lift_removes_the_discount_but_the_eu_and_lithuania_keep_klaipeda_shu
     assert not cal.open["market:eu"][day]
 
 
-def test_klaipeda_carries_nothing_after_the_ban_while_lithuania_holds() -> None:
-    result = run(load_scenario("us_eu_lifted_lithuania_holds"))
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_klaipeda_carries_nothing_after_the_ban_while_lithuania_holds(granularity: str) -> None:
+    result = run(with_granularity(load_scenario("us_eu_lifted_lithuania_holds"), granularity))
     d = result.deliveries
     after = d[(d["route"] == "klaipeda") & (d["date"] > "2022-02-15")]
     # ships loaded from the port's last stock sailed by 10 Feb 2022 in reality (R14)

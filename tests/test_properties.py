@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_scenario
+from potashsim.scenario.granularity import GRANULARITIES, with_granularity
 from potashsim.scenario.schema import Scenario
 from potashsim.sim.engine import simulate
 from test_engine import assert_capacities_respected, balance_gap_t
@@ -137,7 +138,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             ev["target"] = draw(st.sampled_from([t for t in targets if t.startswith("market")]))
             ev["discount_usd_per_t"] = draw(st.floats(0, 100))
         events.append(ev)
-    return make_scenario(net, days=days, events=tuple(events), seed=draw(st.integers(0, 2**31)))
+    scenario = make_scenario(net, days=days, events=tuple(events), seed=draw(st.integers(0, 2**31)))
+    # the invariants hold for either movement layer
+    return with_granularity(scenario, draw(st.sampled_from(GRANULARITIES)))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
