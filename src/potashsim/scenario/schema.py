@@ -462,6 +462,12 @@ class ModelSpec(Strict):
     at ``demand_t_per_year``, the dispatcher pricing each sale at its date (the model before the
     price response, kept for comparison)."""
 
+    @field_validator("price_response", mode="before")
+    @classmethod
+    def _on_off(cls, v: Any) -> Any:
+        # YAML reads a bare on/off as true/false: `price_response: off` means "off"
+        return ("on" if v else "off") if isinstance(v, bool) else v
+
     @property
     def train_payload_t(self) -> float:
         """Tonnes one train carries."""
