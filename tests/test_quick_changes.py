@@ -205,3 +205,14 @@ def test_a_setting_in_a_file_s_set_still_says_where_it_belongs(tmp_path: Path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert "write it at the top level" in err.value.problems[0].message
+
+
+def test_the_readme_s_quick_changes_load_as_written():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Quick changes need no file", 1)[1].split("```shell\n", 1)[1]
+    lines = [line.split("#")[0].split() for line in block.split("```", 1)[0].splitlines()]
+    assert len(lines) == 3
+    for words in lines:
+        sets = [words[i + 1] for i, w in enumerate(words) if w == "--set"]
+        for name in [w for w in words[2:] if not w.startswith("-") and w not in sets]:
+            load_scenario(name, overrides=sets)
