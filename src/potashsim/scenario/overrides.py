@@ -56,7 +56,8 @@ def parse_set_option(text: str) -> tuple[str, Any] | Problem:
         return Problem(
             "--set", None, text, "expected key=value, e.g. ports.klaipeda.handling_usd_per_t=11"
         )
-    value = parse_value(raw, "--set")
+    # a colour ("#332288") is text here: on the command line a # starts no comment
+    value = raw.strip() if raw.lstrip().startswith("#") else parse_value(raw, "--set")
     if isinstance(value, Problem):  # e.g. 2020-02-30: the same words as in a file
         return Problem("--set", None, key, value.message)
     return key, value
