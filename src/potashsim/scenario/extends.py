@@ -18,23 +18,18 @@ from potashsim.errors import Problem
 from potashsim.scenario import schema as sc
 from potashsim.scenario.locate import find_scenario, scenario_names, shipped_scenario_dirs
 from potashsim.scenario.messages import Origin, problems_from
-from potashsim.scenario.overrides import SetEntry
+from potashsim.scenario.overrides import COMMAND_LINE_SETTINGS, SetEntry
 from potashsim.scenario.paths import KeyPath, dotted
 from potashsim.scenario.yamlio import Document, read_yaml
 from potashsim.text import did_you_mean
 
 __all__ = [
-    "COMMAND_LINE_SETTINGS",
     "Link",
     "Merged",
     "command_line_settings",
     "merge_chain",
     "read_chain",
 ]
-
-COMMAND_LINE_SETTINGS = ("horizon", "stochastic")
-"""Scenario settings (not network parameters) that ``--set`` may change: ``horizon.start``,
-``horizon.end``, ``horizon`` and ``stochastic``."""
 
 
 @dataclass

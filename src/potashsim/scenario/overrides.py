@@ -28,6 +28,7 @@ from potashsim.text import did_you_mean
 
 __all__ = [
     "ALL_MARKETS",
+    "COMMAND_LINE_SETTINGS",
     "PRICE_SCALE",
     "SetEntry",
     "apply_set",
@@ -41,10 +42,14 @@ __all__ = [
 SetEntry = tuple[str, Any, Origin]
 """One override: dotted path, value as written (parameters with provenance allowed), origin."""
 
+COMMAND_LINE_SETTINGS = ("horizon", "stochastic")
+"""Scenario settings (not network parameters) that ``--set`` on the command line may change:
+``horizon.start``, ``horizon.end``, ``horizon`` and ``stochastic``."""
 ALL_MARKETS = "all"
 """``markets.all.FIELD`` sets ``FIELD`` of every market (as the event target ``market:all``)."""
 PRICE_SCALE = "price_scale"
 """``markets.ID.price_scale``: a factor on the market's whole price series, not a stored value."""
+_SETTING_KEYS = ("horizon.start", "horizon.end", "stochastic")
 _SCALED_PRICE_FIELDS = ("low", "high", "mode", "mean", "sd")
 
 
@@ -210,7 +215,8 @@ def _unknown(node: Any, seg: str, path: list[str]) -> str:
             if seg in sc.ScenarioFile.model_fields:
                 return (
                     f"`{seg}` is a scenario setting, not a network parameter: write it at "
-                    "the top level of a scenario file"
+                    "the top level of a scenario file (on the command line, --set takes "
+                    f"{', '.join(_SETTING_KEYS)})"
                 )
             return (
                 f"no such parameter `{where}`; a path starts with one of: "
