@@ -13,6 +13,7 @@ Units follow the names: ``_t`` tonnes, ``_usd`` US dollars, ``_days`` days, ``_k
 from __future__ import annotations
 
 __all__ = [
+    "BASE_COLOUR",
     "CHANGED_MARK",
     "COLUMNS",
     "COMPARISON",
@@ -33,6 +34,7 @@ __all__ = [
     "RUNS",
     "RUN_FILES",
     "SCENARIO",
+    "SCENARIO_PALETTE",
     "STATS",
     "SUMMARY",
     "TEXT_COLUMNS",
@@ -68,6 +70,13 @@ RUNS = "runs"
 #: (``history*``): its label in ``comparison.json``, in every CSV and in the report. Its run folder
 #: is ``runs/<name>/``, without the mark (scenario names never hold it).
 CHANGED_MARK = "*"
+
+BASE_COLOUR = "#000000"
+SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+"""The colours that mean "a scenario" in every chart: the baseline black, the others the
+Okabe-Ito colours in order (colour-blind safe; yellow last, as it is faint on white). A route's
+or a market's ``colour`` in the network data (``network.json``) must be none of these, so that
+no route ever looks like a scenario."""
 
 
 def scenario_of_label(label: str) -> str:

@@ -58,9 +58,9 @@ def default_periods(horizon: tuple[pd.Timestamp, pd.Timestamp]) -> list[int]:
 def palette(bundles: Sequence[Bundle], periods: Sequence[charts.Period] | None) -> Palette:
     """Scenario, route, actor and facility colours, and the map's full-width flow, for a report.
 
-    Routes are coloured by the tonnes they carried over all runs (busiest first); a port or
-    border crossing in the bottleneck chart takes its route's colour, and links take the
-    route colours that no drawn terminal uses.
+    A route takes the colour its run's network gives it (the same in every report); one without
+    takes a free colour, busiest first. A port or border crossing in the bottleneck chart takes
+    its route's colour, and links take the route colours that no drawn terminal uses.
     """
     bases = [b.base for b in bundles if isinstance(b, ComparisonResults)]
     names = [
@@ -74,7 +74,7 @@ def palette(bundles: Sequence[Bundle], periods: Sequence[charts.Period] | None) 
     routes = set(tonnes.index).union(
         *(set(b.monthly_routes["route"]) for b in bundles if isinstance(b, ComparisonResults))
     )
-    route_map = charts.route_colours(routes, tonnes=tonnes)
+    route_map = charts.route_colours(routes, tonnes=tonnes, networks=[r.network for r in runs])
     actors = pd.concat([charts.policy_intervals(r.timeline) for r in runs]).sort_values("start")
     flows = [
         float(charts.link_flows(r.network, r.monthly, p).max())

@@ -69,6 +69,9 @@ def _write_csv(folder: Path, name: str, frame: pd.DataFrame) -> None:
 def network_json(net: NetworkSpec) -> dict[str, Any]:
     """Nodes, links, ports, borders, markets and lanes with coordinates, and routes: for the map.
 
+    Ports, borders and markets carry their ``colour`` from the network data (None where it
+    gives none), so that a report draws a route or a market in the same colour every time.
+
     Each route's rail links are those the model ran (:func:`potashsim.sim.network.routes`), so
     that the report draws the flows where the cargo went and never works the paths out again.
     """
@@ -96,12 +99,22 @@ def network_json(net: NetworkSpec) -> dict[str, Any]:
             for k, v in net.links.items()
         ],
         "ports": [
-            {"id": k, "name": v.name, "node": v.node, "sea_region": v.sea_region}
+            {
+                "id": k,
+                "name": v.name,
+                "node": v.node,
+                "sea_region": v.sea_region,
+                "colour": v.colour,
+            }
             for k, v in net.ports.items()
         ],
-        "borders": [{"id": k, "node": v.node, "market": v.market} for k, v in net.borders.items()],
+        "borders": [
+            {"id": k, "node": v.node, "market": v.market, "colour": v.colour}
+            for k, v in net.borders.items()
+        ],
         "markets": [
-            {"id": k, "name": v.name, "lat": v.lat, "lon": v.lon} for k, v in net.markets.items()
+            {"id": k, "name": v.name, "lat": v.lat, "lon": v.lon, "colour": v.colour}
+            for k, v in net.markets.items()
         ],
         "lanes": [
             {

@@ -12,7 +12,8 @@ This module is the public face of the charts; the work is done in modules by job
 Nothing here reads or writes files; :mod:`potashsim.report` loads the saved results and assembles
 them. Every function documents the columns it needs (names as in docs/results-contract.md) and the
 units it draws. Colours are passed in as ``{name: "#rrggbb"}`` maps so that a scenario keeps one
-colour across every chart of a report; :func:`scenario_colours` makes such a map.
+colour across every chart of a report; :func:`scenario_colours` makes such a map, and
+:func:`route_colours` and :func:`market_colours` one from the colours the network data gives.
 """
 
 from __future__ import annotations
@@ -39,7 +40,12 @@ from potashsim.report.charts.run import (
     policy_intervals,
     policy_timeline_chart,
 )
-from potashsim.report.charts.style import BASE_COLOUR, route_colours, scenario_colours
+from potashsim.report.charts.style import (
+    BASE_COLOUR,
+    market_colours,
+    route_colours,
+    scenario_colours,
+)
 
 __all__ = [
     "BASE_COLOUR",
@@ -53,6 +59,7 @@ __all__ = [
     "flow_map",
     "flow_maps",
     "link_flows",
+    "market_colours",
     "netback_waterfall",
     "period_bounds",
     "policy_intervals",
