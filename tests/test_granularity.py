@@ -7,11 +7,11 @@ test_properties.py; benchmarks/agreement.py gives the full table over every ship
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from conftest import shortened
@@ -66,7 +66,7 @@ def test_the_command_line_runs_a_scenario_fast_and_records_it(tmp_path: Path) ->
     res = CliRunner().invoke(main, [*args, "--granularity", "fast"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     folder = Path(res.output.strip().splitlines()[-1])
-    recorded = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+    recorded = yaml.safe_load((folder / "scenario.resolved.yaml").read_text(encoding="utf-8"))
     assert recorded["network"]["model"]["granularity"] == "fast"
     train = CliRunner().invoke(main, args, catch_exceptions=False)
     assert Path(train.output.strip().splitlines()[-1]) != folder  # a different run, its own folder
