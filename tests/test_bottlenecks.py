@@ -11,13 +11,9 @@ import pytest
 
 from conftest import make_scenario, tiny_network
 from potashsim.analysis.experiment import run
-from potashsim.analysis.shadow_prices import (
-    PER_MT_A_YEAR,
-    PER_TRAIN_A_DAY,
-    period_duals,
-    shadow_price_table,
-    yearly_ranking,
-)
+from potashsim.analysis.shadow_prices import period_duals, shadow_price_table
+from potashsim.contract import PER_MT_A_YEAR, PER_TRAIN_A_DAY
+from potashsim.report.charts import shadow_price_ranking
 from potashsim.scenario.loader import load_scenario
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim.dispatch import DispatchProblem, Pair
@@ -97,7 +93,7 @@ def test_a_run_values_its_binding_rail_link_at_the_route_netback() -> None:
     assert (table["shadow_usd_per_t"] >= 0).all()
     others = table[table["kind"].isin(["port", "market"])]
     assert (others["shadow_usd_per_t"] == 0).all()
-    ranking = yearly_ranking(table, kinds=["link", "port"])
+    ranking = shadow_price_ranking(table)
     top = ranking[ranking["rank"].eq(1) & ranking["per"].eq(PER_TRAIN_A_DAY)].iloc[0]
     assert top["constraint"] == "rail"
     # about 245 USD/t x 1,000 t x 365 days: one more train a day all year

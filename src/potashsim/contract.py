@@ -30,6 +30,8 @@ __all__ = [
     "MONTHLY_ROUTES",
     "NETWORK",
     "OPTIONAL_RUN_FILES",
+    "PER_MT_A_YEAR",
+    "PER_TRAIN_A_DAY",
     "REPLICATIONS",
     "RUNS",
     "RUN_FILES",
@@ -165,6 +167,10 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     MONTHLY_REVENUE: ("month",),
     MONTHLY_ROUTES: ("month",),
 }
+#: ``shadow_prices.csv`` ``per``: a rail link's ``value_usd`` is per one more train a day, that of
+#: a terminal, the mines' supply or a market per one more Mt a year.
+PER_TRAIN_A_DAY = "train/day"
+PER_MT_A_YEAR = "Mt/yr"
 #: Id and label columns: text even when a value looks like a number (a facility called "2022").
 TEXT_COLUMNS = (
     "route",

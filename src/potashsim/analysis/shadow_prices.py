@@ -10,9 +10,10 @@ at its netback, so a dual is money, never the priority.
 In user units (``value_usd``, per period): a rail link's dual × train payload × period days is
 the netback of one more train a day on that link for the period; a terminal's, the supply's or a
 market's dual × 1e6 × period days / 365 is that of one more Mt a year. Summed over a year's
-periods (:func:`yearly_ranking`) it is the netback a year of one more train a day (or Mt a year)
-held all year. A limit that does not bind has a dual of 0. When two limits bind at once on the
-same flow (a link and its port both full), the LP is degenerate and may put the value on either.
+periods (``potashsim.report.charts.shadow_price_ranking``) it is the netback a year of one more
+train a day (or Mt a year) held all year. A limit that does not bind has a dual of 0. When two
+limits bind at once on the same flow (a link and its port both full), the LP is degenerate and
+may put the value on either.
 """
 
 from __future__ import annotations
@@ -24,26 +25,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from potashsim.contract import COLUMNS, SHADOW_PRICES
+from potashsim.contract import COLUMNS, PER_MT_A_YEAR, PER_TRAIN_A_DAY, SHADOW_PRICES
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim.dispatch import DispatchProblem, linear_program
 from potashsim.sim.market import COMMITTED, tranches
 from potashsim.sim.processes import COMMITTED_PRIORITY_USD_PER_T
 from potashsim.sim.records import RunTrace
 
-__all__ = [
-    "PER_MT_A_YEAR",
-    "PER_TRAIN_A_DAY",
-    "Dual",
-    "period_duals",
-    "shadow_price_table",
-    "yearly_ranking",
-]
+__all__ = ["Dual", "period_duals", "shadow_price_table", "shadow_prices"]
 
-#: ``per`` of a rail link's value: USD of netback per extra train a day.
-PER_TRAIN_A_DAY = "train/day"
-#: ``per`` of a terminal's, the supply's or a market's value: USD per extra Mt a year.
-PER_MT_A_YEAR = "Mt/yr"
 _MT = 1e6
 # Duals below this (USD a tonne) are solver noise: the limit does not bind.
 _TOL_USD_PER_T = 1e-7
@@ -135,7 +125,7 @@ def shadow_price_table(
         ``border``, ``market``), ``constraint`` (the id; a market's demand step is
         ``market#step`` with the price response on), ``limit_t`` and ``planned_t`` (t in the
         period), ``shadow_usd_per_t``, ``value_usd`` (netback in the period of one more ``per``)
-        and ``per`` (:data:`PER_TRAIN_A_DAY` for links, :data:`PER_MT_A_YEAR` otherwise).
+        and ``per`` (``train/day`` for links, ``Mt/yr`` otherwise; :mod:`potashsim.contract`).
     """
     period = net.model.dispatch_interval_days
     payload = net.model.train_payload_t
@@ -167,35 +157,3 @@ def shadow_price_table(
 def shadow_prices(trace: RunTrace, net: NetworkSpec) -> pd.DataFrame:
     """:func:`shadow_price_table` of every period a run recorded."""
     return shadow_price_table(trace.dispatch_problems, net, trace.start)
-
-
-def yearly_ranking(table: pd.DataFrame, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:
-    """Limits ranked within each year by the netback one more unit would have earned.
-
-    Args:
-        table: ``shadow_prices.csv`` (``period_start`` as a date or datetime).
-        kinds: keep only these kinds (default all).
-
-    Returns:
-        ``year``, ``kind``, ``constraint``, ``per``, ``value_usd`` (summed over the periods
-        starting in the year: USD a year of one more train a day or Mt a year held all year),
-        ``binding_periods`` (periods with a positive dual), ``periods`` and ``rank`` (1 = worth
-        most; limits are ranked within their ``per``, as trains and Mt do not compare).
-    """
-    cols = ["year", "kind", "constraint", "per", "value_usd", "binding_periods", "periods", "rank"]
-    frame = table if kinds is None else table[table["kind"].isin(list(kinds))]
-    if frame.empty:
-        return pd.DataFrame(columns=cols)
-    frame = frame.assign(
-        year=pd.to_datetime(frame["period_start"]).dt.year,
-        binding=frame["shadow_usd_per_t"] > 0,
-    )
-    out = frame.groupby(["year", "kind", "constraint", "per"], as_index=False).agg(
-        value_usd=("value_usd", "sum"),
-        binding_periods=("binding", "sum"),
-        periods=("binding", "size"),
-    )
-    out["rank"] = (
-        out.groupby(["year", "per"])["value_usd"].rank(method="first", ascending=False).astype(int)
-    )
-    return out.sort_values(["year", "per", "rank"], ignore_index=True)[cols]
