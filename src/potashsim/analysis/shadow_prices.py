@@ -22,12 +22,11 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from potashsim.contract import COLUMNS, PER_MT_A_YEAR, PER_TRAIN_A_DAY, SHADOW_PRICES
 from potashsim.scenario.schema import NetworkSpec
-from potashsim.sim.dispatch import DispatchProblem, linear_program
+from potashsim.sim.dispatch import DispatchProblem, linear_program, solve_lp
 from potashsim.sim.market import COMMITTED, tranches
 from potashsim.sim.processes import COMMITTED_PRIORITY_USD_PER_T
 from potashsim.sim.records import RunTrace
@@ -57,18 +56,15 @@ def period_duals(problem: DispatchProblem) -> list[Dual]:
     HiGHS minimises, so the LP is ``min −netback·x``; its ``ineqlin.marginals`` are
     d(−netback)/d(limit) ≤ 0, and the shadow price is their negative.
     """
-    from scipy.optimize import linprog  # slow to import; only the re-solve needs it
-
     lp = linear_program(problem)
     if lp is None:
         return []
-    res = linprog(
-        -lp.netback_usd_per_t, A_ub=lp.a_ub, b_ub=lp.b_ub, bounds=(0, None), method="highs"
-    )
-    if res.status != 0 or res.x is None:  # x = 0 is feasible and the LP bounded: never happens
-        raise RuntimeError(f"the period's LP was not solved: {res.message}")
-    duals = -np.asarray(res.ineqlin.marginals, dtype=float)
-    planned = lp.a_ub @ res.x
+    solved = solve_lp(lp)
+    if solved is None:  # x = 0 is feasible and the LP bounded: never happens
+        raise RuntimeError("a dispatch period's LP was not solved")
+    x, marginals = solved
+    duals = -marginals
+    planned = lp.a_ub @ x
     return [
         Dual(row, float(b), float(u), float(d) if d > _TOL_USD_PER_T else 0.0)
         for row, b, u, d in zip(lp.rows, lp.b_ub, planned, duals, strict=True)

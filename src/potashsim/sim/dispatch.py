@@ -21,6 +21,7 @@ __all__ = [
     "linear_program",
     "plan_greedy",
     "plan_lp",
+    "solve_lp",
 ]
 
 Plan = dict[tuple[str, str], float]
@@ -126,22 +127,29 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
     )
 
 
-def plan_lp(problem: DispatchProblem) -> Plan:
-    """Optimal tonnes per (route, market) for the period (an empty dict if nothing pays)."""
+def solve_lp(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
+    """Solve ``lp`` with scipy's HiGHS: the optimal tonnes per pair and each row's marginal
+    d(−netback)/d(limit) (≤ 0: HiGHS minimises ``−netback·x``); None if it was not solved."""
     from scipy.optimize import linprog  # scipy is slow to import; only dispatch needs it
 
-    lp = linear_program(problem)
-    if lp is None:
-        return {}
     res = linprog(
         -lp.netback_usd_per_t, A_ub=lp.a_ub, b_ub=lp.b_ub, bounds=(0, None), method="highs"
     )
     if res.status != 0:  # cannot happen for a bounded feasible LP with x = 0 feasible
-        return {}
+        return None
     if res.x is None:  # HiGHS always returns x with status 0
         raise RuntimeError("linprog reported success without a solution")
+    return np.asarray(res.x, dtype=float), np.asarray(res.ineqlin.marginals, dtype=float)
+
+
+def plan_lp(problem: DispatchProblem) -> Plan:
+    """Optimal tonnes per (route, market) for the period (an empty dict if nothing pays)."""
+    lp = linear_program(problem)
+    solved = None if lp is None else solve_lp(lp)
+    if lp is None or solved is None:
+        return {}
     plan: dict[tuple[str, str], float] = {}
-    for p, x in zip(lp.pairs, res.x, strict=True):
+    for p, x in zip(lp.pairs, solved[0], strict=True):
         if x > 1e-6:  # tranches of one market add up to its pair's tonnes
             plan[(p.route, p.market)] = plan.get((p.route, p.market), 0.0) + float(x)
     return plan
