@@ -30,11 +30,15 @@ __all__ = [
     "MONTHLY_REVENUE",
     "MONTHLY_ROUTES",
     "NETWORK",
+    "OPTIONAL_RUN_FILES",
+    "PER_MT_A_YEAR",
+    "PER_TRAIN_A_DAY",
     "REPLICATIONS",
     "RUNS",
     "RUN_FILES",
     "SCENARIO",
     "SCENARIO_PALETTE",
+    "SHADOW_PRICES",
     "STATS",
     "SUMMARY",
     "TEXT_COLUMNS",
@@ -53,8 +57,12 @@ TIMELINE = "timeline.csv"
 NETWORK = "network.json"
 MANIFEST = "manifest.json"
 SCENARIO = "scenario.resolved.yaml"
-#: Every file of ``results/<scenario>/<run-id>/``.
+SHADOW_PRICES = "shadow_prices.csv"
+#: Every file of ``results/<scenario>/<run-id>/`` (besides :data:`OPTIONAL_RUN_FILES`).
 RUN_FILES = (SUMMARY, MONTHLY, UTILISATION, TIMELINE, NETWORK, MANIFEST, SCENARIO)
+#: Files a run folder holds when they were computed: the shadow prices, written for the runs of a
+#: comparison and by ``potashsim run --shadow-prices`` (they cost about as much as the run).
+OPTIONAL_RUN_FILES = (SHADOW_PRICES,)
 
 # --------------------------------------------------------------------------- a comparison folder
 
@@ -138,6 +146,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "capacity",
         "utilisation",
         "mean_wait_days",
+        "available",
+        "utilisation_available",
+    ),
+    SHADOW_PRICES: (
+        "period_start",
+        "period_days",
+        "kind",
+        "constraint",
+        "limit_t",
+        "planned_t",
+        "shadow_usd_per_t",
+        "value_usd",
+        "per",
     ),
     TIMELINE: ("kind", "target", "start", "end", "state", "value", "actor", "action", "source"),
     COMPARISON_TABLE: ("scenario", "metric", *STATS, "unit"),
@@ -150,16 +171,23 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     MONTHLY: ("month",),
     UTILISATION: ("month",),
+    SHADOW_PRICES: ("period_start",),
     TIMELINE: ("start", "end"),
     MONTHLY_REVENUE: ("month",),
     MONTHLY_ROUTES: ("month",),
 }
+#: ``shadow_prices.csv`` ``per``: a rail link's ``value_usd`` is per one more train a day, that of
+#: a terminal, the mines' supply or a market per one more Mt a year.
+PER_TRAIN_A_DAY = "train/day"
+PER_MT_A_YEAR = "Mt/yr"
 #: Id and label columns: text even when a value looks like a number (a facility called "2022").
 TEXT_COLUMNS = (
     "route",
     "market",
     "kind",
     "facility",
+    "constraint",
+    "per",
     "target",
     "state",
     "actor",
@@ -210,6 +238,13 @@ UNITS: dict[str, str] = {
     "capacity": "trains (link) or t (port, border)",
     "utilisation": "share, 0..1",
     "mean_wait_days": "days",
+    "available": "trains (link) or t (port, border)",
+    "utilisation_available": "share, 0..1",
+    "period_days": "days",
+    "limit_t": "t",
+    "planned_t": "t",
+    "shadow_usd_per_t": "USD/t",
+    "value_usd": "USD",  # of netback in the period, per one more `per` (train/day or Mt/yr)
     "value": "as the state: t/yr, trains/day or USD/t",
     "distance_km": "km",
 }

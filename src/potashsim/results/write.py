@@ -23,7 +23,7 @@ import yaml
 from potashsim import contract as c
 from potashsim.analysis.experiment import Comparison, RunResult
 from potashsim.errors import ResultsError
-from potashsim.results.atomic import replacing, writing_to
+from potashsim.results.atomic import replacing, write_bytes, writing_to
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
@@ -154,6 +154,8 @@ def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> Non
     _write_csv(folder, c.MONTHLY, result.monthly)
     _write_csv(folder, c.UTILISATION, result.utilisation)
     _write_csv(folder, c.TIMELINE, timeline_table(result.calendar))
+    if result.shadow_prices is not None:
+        _write_csv(folder, c.SHADOW_PRICES, result.shadow_prices)
     _dump_json(folder / c.NETWORK, network_json(result.network))
     _dump_json(folder / c.MANIFEST, manifest)
     (folder / c.SCENARIO).write_text(
@@ -191,10 +193,22 @@ def save_run(
     folder = root / result.scenario.name / hashlib.sha256(key.encode()).hexdigest()[:12]
     if folder.exists():
         _check_same(folder, result.summary)
+        _add_shadow_prices(folder, result)
         return folder
     with writing_to(folder), replacing(folder, keep_existing=True) as tmp:
         _write_run(tmp, result, manifest)
     return folder
+
+
+def _add_shadow_prices(folder: Path, result: RunResult) -> None:
+    """Add the shadow prices to a run folder written without them (the same run, first saved
+    by ``potashsim run`` without ``--shadow-prices``)."""
+    path = folder / c.SHADOW_PRICES
+    if result.shadow_prices is None or path.exists():
+        return
+    columns = list(c.COLUMNS[c.SHADOW_PRICES])
+    with writing_to(path):
+        write_bytes(path, result.shadow_prices.to_csv(columns=columns, index=False).encode())
 
 
 def _check_same(folder: Path, summary: dict[str, Any]) -> None:

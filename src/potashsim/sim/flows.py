@@ -140,7 +140,7 @@ def run_flows(
     def plan(day: int) -> None:
         for k, gate in rail.gates.items():
             gate.waiting = queued[k][day]
-        for route, market, start in plan_departures(day, cal, desk, yard, rail):
+        for route, market, start in plan_departures(day, cal, desk, yard, rail, trace):
             batch = due.setdefault(int(start), {}).setdefault(route, Batch(start))
             batch.trains[market] = batch.trains.get(market, 0) + 1
 

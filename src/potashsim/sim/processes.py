@@ -731,19 +731,22 @@ def dispatcher(
         day = int(env.now)
         if day >= cal.days:
             return
-        for route, market, start in plan_departures(day, cal, desk, yard, rail):
+        for route, market, start in plan_departures(day, cal, desk, yard, rail, trace):
             terminal = terminals[route]
             env.process(_train(env, desk, yard, rail, terminal, trace, route, market, start))
         yield env.timeout(desk.period_days)
 
 
 def plan_departures(
-    day: int, cal: Calendar, desk: DispatchDesk, yard: MineYard, rail: Rail
+    day: int, cal: Calendar, desk: DispatchDesk, yard: MineYard, rail: Rail, trace: RunTrace
 ) -> list[tuple[str, str, float]]:
     """Plan the period from ``day`` and commit its whole trains: (route, market, departure time
-    in days), spread evenly over the period. Both movement layers start what this returns."""
+    in days), spread evenly over the period. Both movement layers start what this returns.
+    The period's problem goes into ``trace`` (re-solved for shadow prices)."""
     period, payload = desk.period_days, desk.payload_t
-    plan = desk.planner(_problem(day, period, cal, desk, yard, rail))
+    problem = _problem(day, period, cal, desk, yard, rail)
+    trace.dispatch_problems.append((day, problem))
+    plan = desk.planner(problem)
     trains = _whole_trains(plan, desk.carry_t, payload)
     spacing = period / max(1, len(trains))
     departures = []

@@ -7,7 +7,8 @@ This module is the public face of the charts; the work is done in modules by job
   route;
 * :mod:`.flows` and :mod:`.map`: route paths, link flows and the rail-flow map
   (:mod:`.map_layout` places its markers and labels);
-* :mod:`.run`: the policy timeline and the bottlenecks of one run.
+* :mod:`.run`: the policy timeline and the bottlenecks of one run;
+* :mod:`.shadow`: the shadow prices of one run's limits, ranked year by year.
 
 Nothing here reads or writes files; :mod:`potashsim.report` loads the saved results and assembles
 them. Every function documents the columns it needs (names as in docs/results-contract.md) and the
@@ -40,6 +41,13 @@ from potashsim.report.charts.run import (
     policy_intervals,
     policy_timeline_chart,
 )
+from potashsim.report.charts.shadow import (
+    CAPACITY_KINDS,
+    PER_TEXT,
+    limit_label,
+    shadow_price_chart,
+    shadow_price_ranking,
+)
 from potashsim.report.charts.style import (
     BASE_COLOUR,
     market_colours,
@@ -49,7 +57,9 @@ from potashsim.report.charts.style import (
 
 __all__ = [
     "BASE_COLOUR",
+    "CAPACITY_KINDS",
     "NO_POLICY",
+    "PER_TEXT",
     "Period",
     "backtest_chart",
     "bottleneck_chart",
@@ -58,6 +68,7 @@ __all__ = [
     "cumulative_revenue_chart",
     "flow_map",
     "flow_maps",
+    "limit_label",
     "link_flows",
     "market_colours",
     "netback_waterfall",
@@ -69,4 +80,6 @@ __all__ = [
     "route_colours",
     "route_links",
     "scenario_colours",
+    "shadow_price_chart",
+    "shadow_price_ranking",
 ]
