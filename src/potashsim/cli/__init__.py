@@ -533,7 +533,13 @@ def _check_limits(
     workers, note = limits.cap_workers(workers, replications, scheduler)
     if note:
         click.secho(note, fg="yellow", err=True)
-    years = [((s.horizon.end - s.horizon.start).days + 1) / 365.25 for s in scenarios]
+    # a year at the fast granularity costs a fraction of one at train level
+    years = [
+        ((s.horizon.end - s.horizon.start).days + 1)
+        / 365.25
+        * limits.COST_SHARE[s.network.model.granularity]
+        for s in scenarios
+    ]
     line, stop = limits.budget_problem(
         replications * len(scenarios),
         limits.estimate_s(years, replications, workers),

@@ -13,6 +13,7 @@ from potashsim.analysis.executors import check_scheduler_address, max_workers
 from potashsim.results.atomic import check_writable
 
 __all__ = [
+    "COST_SHARE",
     "MAX_RUNS",
     "MAX_SECONDS",
     "RUN_S_PER_YEAR",
@@ -31,6 +32,9 @@ MAX_SECONDS = 15 * 60.0
 #: Seconds one CPU takes to simulate one year of a scenario (measured on the shipped scenarios,
 #: 0.15-0.3 s; the upper end, so that the estimate rather errs long).
 RUN_S_PER_YEAR = 0.3
+#: The cost of a simulated year at each granularity, as a share of one at train level (the fast
+#: layer executes about half the instructions: benchmarks/bench_instructions.py).
+COST_SHARE = {"train": 1.0, "fast": 0.5}
 
 
 def cap_workers(requested: int | None, replications: int, scheduler: str | None) -> tuple[int, str]:
