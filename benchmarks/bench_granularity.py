@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import cut, fmt_s, print_machine, spread, write_figures
+from _common import cut, fmt_s, print_machine, write_figures
 
 from potashsim.analysis.experiment import run
 from potashsim.scenario.granularity import with_granularity
@@ -67,14 +67,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 times[g]["run_wall"].append(w)
                 times[g]["run_cpu"].append(c)
         print(f"\n{title} (median of {args.rounds} interleaved rounds)")
-        print(f"{'':14}{'train':>22}{'fast':>22}{'train/fast':>12}")
+        print(f"{'':14}{'train [min..max]':>28}{'fast [min..max]':>28}{'ratio':>8}")
         case: dict[str, Any] = {}
         for key in ("simulate_wall", "simulate_cpu", "run_wall", "run_cpu"):
             med = {g: statistics.median(times[g][key]) for g in by}
             ratio = med["train"] / med["fast"]
+            rng = {g: f"{fmt_s(min(times[g][key]))}..{fmt_s(max(times[g][key]))}" for g in by}
             print(
-                f"{key:<14}{fmt_s(med['train']):>10} ({spread(times['train'][key])})"
-                f"{fmt_s(med['fast']):>10} ({spread(times['fast'][key])}){ratio:>10.2f}"
+                f"{key:<14}{fmt_s(med['train']):>9} [{rng['train']}]"
+                f"{fmt_s(med['fast']):>9} [{rng['fast']}]{ratio:>8.2f}"
             )
             case[key] = {**med, "ratio": ratio}
         out["cases"][title] = case
