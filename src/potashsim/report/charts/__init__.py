@@ -31,7 +31,7 @@ from potashsim.report.charts.flows import (
     period_bounds,
     route_links,
 )
-from potashsim.report.charts.map import flow_map, flow_maps
+from potashsim.report.charts.map import flow_map, flow_map_slider, flow_maps
 from potashsim.report.charts.run import (
     NO_POLICY,
     bottleneck_chart,
@@ -51,6 +51,7 @@ __all__ = [
     "closed_fraction",
     "cumulative_revenue_chart",
     "flow_map",
+    "flow_map_slider",
     "flow_maps",
     "link_flows",
     "netback_waterfall",

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
+from potashsim.errors import ReportError
 from potashsim.report.charts.flows import (
     Period,
     closed_fraction,
@@ -20,6 +21,7 @@ from potashsim.report.charts.flows import (
     period_label,
     state_text,
 )
+from potashsim.report.charts.geography import GEOGRAPHY_TRACES, add_geography
 from potashsim.report.charts.map_layout import (
     MAP_LAT,
     MAP_LON,
@@ -76,6 +78,7 @@ def flow_map(
     top = max_flow_t if max_flow_t else max(float(flows.max()), 1.0)
     nodes = {str(n["id"]): n for n in network["nodes"]}
     fig = go.Figure()
+    add_geography(fig, MAP_LON, MAP_LAT)
     for link in network["links"]:
         link_id = str(link["id"])
         flow, fraction = float(flows[link_id]), closed.get(link_id, 0.0)
@@ -89,16 +92,6 @@ def flow_map(
         lonaxis_range=list(MAP_LON),
         lataxis_range=list(MAP_LAT),
         resolution=110,
-        showcountries=True,
-        countrycolor="#b5b5b5",
-        showland=True,
-        landcolor="#f4f4f1",
-        showocean=True,
-        oceancolor="#e4eef6",
-        showlakes=True,
-        lakecolor="#e4eef6",
-        coastlinecolor="#9fb3c8",
-        showframe=False,
     )
     title = f"Rail exports by link, {scenario}, {period_label(period)} (width = Mt carried)"
     style(fig, title, 760)
@@ -128,7 +121,8 @@ def flow_maps(
 ) -> list[go.Figure]:
     """One :func:`flow_map` per period, with line widths on one common scale.
 
-    Separate figures rather than a slider so that every period exports to its own image.
+    Separate figures, so that every period exports to its own image; :func:`flow_map_slider`
+    puts them in one figure.
 
     Args:
         network, monthly, timeline, scenario, colour: as for :func:`flow_map`.
@@ -149,6 +143,75 @@ def flow_maps(
         )
         for p in periods
     ]
+
+
+def flow_map_slider(
+    network: Mapping[str, Any],
+    monthly: pd.DataFrame,
+    timeline: pd.DataFrame,
+    periods: Sequence[Period],
+    *,
+    scenario: str,
+    colour: str = BASE_COLOUR,
+    max_flow_t: float | None = None,
+) -> go.Figure:
+    """One map with a slider over ``periods``: one animation frame per period.
+
+    The figure shows the first period; each frame redraws the links, terminals, title and market
+    box of its period (the geography stays), all on one width scale.
+
+    Args:
+        network, monthly, timeline, scenario, colour, max_flow_t: as for :func:`flow_maps`.
+        periods: e.g. every year of the horizon, ``range(2019, 2031)``.
+
+    Returns:
+        The first period's :func:`flow_map` with ``frames`` named by :func:`period_label`, in
+        the order of ``periods``, and one slider whose steps show those frames.
+
+    Raises:
+        ReportError: ``periods`` is empty.
+    """
+    periods = list(periods)
+    if not periods:
+        raise ReportError("a map slider needs at least one period")
+    maps = flow_maps(
+        network, monthly, timeline, periods, scenario=scenario, colour=colour, max_flow_t=max_flow_t
+    )
+    fig, first = go.Figure(maps[0]), GEOGRAPHY_TRACES
+    changing = list(range(first, len(fig.data)))
+    labels = [period_label(p) for p in periods]
+    fig.frames = [
+        go.Frame(
+            name=label,
+            data=list(m.data[first:]),
+            traces=changing,
+            layout={"title": m.layout.title, "annotations": m.layout.annotations},
+        )
+        for label, m in zip(labels, maps, strict=True)
+    ]
+    show = {
+        "mode": "immediate",
+        "frame": {"duration": 0, "redraw": True},
+        "transition": {"duration": 0},
+    }
+    fig.update_layout(
+        height=(fig.layout.height or 760) + 70,
+        margin={"b": 80},
+        sliders=[
+            {
+                "active": 0,
+                "currentvalue": {"prefix": "Period: ", "font": {"size": 14}},
+                "pad": {"t": 10, "b": 10},
+                "len": _GEO_RIGHT,
+                "x": 0.0,
+                "steps": [
+                    {"label": label, "method": "animate", "args": [[label], show]}
+                    for label in labels
+                ],
+            }
+        ],
+    )
+    return fig
 
 
 # --------------------------------------------------------------------------- links
