@@ -31,6 +31,7 @@ from potashsim.report.charts.map_layout import (
     short_name,
     terminal_groups,
 )
+from potashsim.report.charts.source import Source, run_inputs
 from potashsim.report.charts.style import BASE_COLOUR, CLOSED_COLOUR, MT, style
 
 #: The map takes the left part of the figure; the market box and the line key sit to its right.
@@ -41,12 +42,12 @@ _MIN_WIDTH, _MAX_WIDTH = 1.5, 14.0
 
 
 def flow_map(
-    network: Mapping[str, Any],
-    monthly: pd.DataFrame,
-    timeline: pd.DataFrame,
-    period: Period,
+    network: Source,
+    monthly: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    period: Period | None = None,
     *,
-    scenario: str,
+    scenario: str | None = None,
     colour: str = BASE_COLOUR,
     max_flow_t: float | None = None,
 ) -> go.Figure:
@@ -59,20 +60,26 @@ def flow_map(
     exports by market in the period are listed in a box beside the map.
 
     Args:
-        network: the parsed ``network.json``.
+        network: the parsed ``network.json``; or, with ``monthly`` and ``timeline`` left out, a
+            run, a comparison (the run of ``scenario``, default the base) or a results folder:
+            ``flow_map(run, period=2022)``.
         monthly: ``monthly.csv`` (``month`` datetime, ``route``, ``market``, ``exported_t``).
         timeline: ``timeline.csv`` (``kind``, ``target``, ``start``, ``end`` datetimes, ``state``).
         period: a year or an inclusive ``(start, end)`` pair.
-        scenario: scenario name for the title.
+        scenario: scenario name for the title (and which of a comparison's runs).
         colour: the scenario's colour.
         max_flow_t: the flow drawn at full width (pass the maximum over several maps to make
             their widths comparable); default the largest flow in this map.
 
     Returns:
-        A ``go.Scattergeo`` figure on the vendored ``world_110m`` topojson: one trace per link
+        A ``go.Scattergeo`` figure that draws the vendored ``world_110m`` topojson itself (its
+        first :data:`GEOGRAPHY_TRACES` traces, so it needs no network): one trace per link
         (``meta`` = ``{"link", "flow_t", "state"}``), then node markers (terminals with
         ``meta`` = ``{"node", "flow_t", "closed"}``) and legend keys.
     """
+    network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
+    if period is None:
+        raise ReportError("flow_map draws one period: give period=2022 or period=(start, end)")
     flows = link_flows(network, monthly, period)
     closed = closed_fraction(timeline, "link", period)
     top = max_flow_t if max_flow_t else max(float(flows.max()), 1.0)
@@ -110,12 +117,12 @@ def flow_map(
 
 
 def flow_maps(
-    network: Mapping[str, Any],
-    monthly: pd.DataFrame,
-    timeline: pd.DataFrame,
-    periods: Sequence[Period],
+    network: Source,
+    monthly: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    periods: Sequence[Period] | None = None,
     *,
-    scenario: str,
+    scenario: str | None = None,
     colour: str = BASE_COLOUR,
     max_flow_t: float | None = None,
 ) -> list[go.Figure]:
@@ -126,12 +133,14 @@ def flow_maps(
 
     Args:
         network, monthly, timeline, scenario, colour: as for :func:`flow_map`.
-        periods: e.g. ``[2021, 2023, 2027]``.
+        periods: e.g. ``[2021, 2023, 2027]``; default every year with a month in ``monthly``.
         max_flow_t: the flow drawn at full width; default the largest link flow over all periods.
 
     Returns:
         Figures in the order of ``periods``.
     """
+    network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
+    periods = list(periods) if periods is not None else years_of(monthly)
     if max_flow_t is None:
         max_flow_t = (
             max((float(link_flows(network, monthly, p).max()) for p in periods), default=0.0)
@@ -146,12 +155,12 @@ def flow_maps(
 
 
 def flow_map_slider(
-    network: Mapping[str, Any],
-    monthly: pd.DataFrame,
-    timeline: pd.DataFrame,
-    periods: Sequence[Period],
+    network: Source,
+    monthly: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    periods: Sequence[Period] | None = None,
     *,
-    scenario: str,
+    scenario: str | None = None,
     colour: str = BASE_COLOUR,
     max_flow_t: float | None = None,
 ) -> go.Figure:
@@ -161,8 +170,10 @@ def flow_map_slider(
     box of its period (the geography stays), all on one width scale.
 
     Args:
-        network, monthly, timeline, scenario, colour, max_flow_t: as for :func:`flow_maps`.
-        periods: e.g. every year of the horizon, ``range(2019, 2031)``.
+        network, monthly, timeline, scenario, colour, max_flow_t: as for :func:`flow_map`
+            (``flow_map_slider(run)`` draws a run, ``flow_map_slider(cmp, scenario="history")``
+            one scenario of a comparison).
+        periods: e.g. ``range(2019, 2031)``; default every year with a month in ``monthly``.
 
     Returns:
         The first period's :func:`flow_map` with ``frames`` named by :func:`period_label`, in
@@ -171,9 +182,10 @@ def flow_map_slider(
     Raises:
         ReportError: ``periods`` is empty.
     """
-    periods = list(periods)
+    network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
+    periods = list(periods) if periods is not None else years_of(monthly)
     if not periods:
-        raise ReportError("a map slider needs at least one period")
+        raise ReportError("a map slider needs at least one period (no exports recorded?)")
     maps = flow_maps(
         network, monthly, timeline, periods, scenario=scenario, colour=colour, max_flow_t=max_flow_t
     )
@@ -212,6 +224,11 @@ def flow_map_slider(
         ],
     )
     return fig
+
+
+def years_of(monthly: pd.DataFrame) -> list[Period]:
+    """Every calendar year with a month in ``monthly``, in order."""
+    return [int(y) for y in sorted(set(pd.to_datetime(monthly["month"]).dt.year))]
 
 
 # --------------------------------------------------------------------------- links
