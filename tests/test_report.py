@@ -860,3 +860,38 @@ def test_parameter_differences_list_every_changed_input() -> None:
         {"parameter": "network.ports.klaipeda.handling_usd_per_t", "base": 10.0, "scenario": 20.0}
     ]
     assert parameter_differences(base, base) == []
+
+
+# ----------------------------------------------------------------------------- --map-years
+
+
+def _frames(html: str) -> list[str]:
+    """The names of the map frames in a report (a frame lists the traces it redraws)."""
+    return re.findall(r'"name":"([^"]+)","traces":\[2,', html)
+
+
+def test_map_years_option_chooses_the_slider_frames(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from potashsim.cli import main
+
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(
+        main, ["report", str(folders["run"]), "--out", str(out), "--map-years", "2022"]
+    )
+    assert res.exit_code == 0, res.output
+    assert _frames(out.read_text(encoding="utf-8")) == ["2022"]
+    res = CliRunner().invoke(
+        main, ["report", str(folders["run"]), "--out", str(out), "--map-years", "all"]
+    )
+    assert _frames(out.read_text(encoding="utf-8")) == ["2021", "2022"]
+    bad = CliRunner().invoke(
+        main, ["report", str(folders["run"]), "--out", str(out), "--map-years", "22,x"]
+    )
+    assert bad.exit_code == 2 and "e.g. 2022,2027,2029, or all" in bad.output
+    late = CliRunner().invoke(
+        main, ["report", str(folders["run"]), "--out", str(out), "--map-years", "2022,2027"]
+    )
+    assert late.exit_code == 2 and "2027 outside the horizon of history (2021..2022)" in late.output
