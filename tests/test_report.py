@@ -683,7 +683,7 @@ def test_report_embeds_plotly_once(report_html: str) -> None:
     assert report_html.count("plotly.js v") == 1  # the bundle's banner
     assert report_html.index("plotly.js v") < report_html.index("</head>")
     # the maps carry their geography as traces: plotly.js has no map file to fetch or be given
-    assert "PlotlyGeoAssets" not in report_html
+    assert "PlotlyGeoAssets={topojson:{world_110m" not in report_html
     assert "include_plotlyjs" not in report_html and "cdn.plot.ly/plotly" not in report_html
 
 
