@@ -10,11 +10,14 @@ the charts all use these, so a table has one shape wherever it comes from.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from potashsim import contract as c
-from potashsim.sim.policy import Calendar
+
+if TYPE_CHECKING:  # the charts import this module; they need not load the simulation
+    from potashsim.sim.policy import Calendar
 
 __all__ = [
     "decomposition_table",

@@ -1,12 +1,18 @@
 """Plotly figures of potashsim results: one pure function per chart, tidy DataFrames in, Figure out.
 
+Every chart also takes a result object in place of its table: a ``RunResult``, a ``Comparison``,
+a loaded run or comparison folder (``potashsim.load``) or its path; :func:`tidy` (in
+:mod:`.source`) turns each into the table, e.g. ``revenue_netback_chart(cmp)``.
+
 This module is the public face of the charts; the work is done in modules by job:
 
 * :mod:`.style`: colours per scenario, route and actor, and the shared layout;
 * :mod:`.compare`: revenue/netback bars, the netback waterfall, cumulative revenue and exports by
   route;
-* :mod:`.flows` and :mod:`.map`: route paths, link flows and the rail-flow map
-  (:mod:`.map_layout` places its markers and labels);
+* :mod:`.flows` and :mod:`.map`: route paths, link flows and the rail-flow map, one period or
+  a slider over periods (:mod:`.map_layout` places its markers and labels, :mod:`.geography`
+  draws the vendored land and borders so that a map needs no network);
+* :mod:`.source`: what a chart accepts, turned into its tidy table;
 * :mod:`.run`: the policy timeline and the bottlenecks of one run.
 
 Nothing here reads or writes files; :mod:`potashsim.report` loads the saved results and assembles
@@ -39,6 +45,7 @@ from potashsim.report.charts.run import (
     policy_intervals,
     policy_timeline_chart,
 )
+from potashsim.report.charts.source import tidy
 from potashsim.report.charts.style import BASE_COLOUR, route_colours, scenario_colours
 
 __all__ = [
@@ -63,4 +70,5 @@ __all__ = [
     "route_colours",
     "route_links",
     "scenario_colours",
+    "tidy",
 ]
