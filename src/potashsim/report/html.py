@@ -122,6 +122,7 @@ def _figure_html(chart: Chart, index: int) -> str:
             div_id=f"chart-{index}",
             default_width="100%",
             default_height=f"{height}px",
+            auto_play=False,  # a map slider opens on its first period, not playing them all
         )
     )
 
