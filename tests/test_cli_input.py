@@ -461,7 +461,8 @@ SET_CASES = [
         "a_scenario_setting",
         "seed=3",
         "--set: seed: `seed` is a scenario setting, not a network parameter: write it at the top "
-        "level of a scenario file",
+        "level of a scenario file (on the command line, --set takes horizon.start, horizon.end, "
+        "stochastic)",
     ),
 ]
 

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from potashsim.cli import main
+from potashsim.contract import COLUMNS, PER_MT_A_YEAR, PER_TRAIN_A_DAY, SHADOW_PRICES
 
 SHORT = """name: {name}
 extends: {parent}
@@ -214,3 +215,19 @@ def test_ctrl_c_during_compare_stops_it_leaving_no_folder_and_no_traceback(tmp_p
     assert "interrupted" in err
     leftovers = list(tmp_path.rglob("*"))
     assert leftovers == [], leftovers
+
+
+def test_run_writes_shadow_prices_only_when_asked_and_adds_them_to_the_same_run(
+    short_scenarios: dict[str, Path], tmp_path: Path
+) -> None:
+    args = ("run", str(short_scenarios["h"]), "--out", str(tmp_path / "r"), "--seed", "3")
+    plain = Path(invoke(*args).output.strip().splitlines()[-1])
+    assert not (plain / "shadow_prices.csv").exists()
+    res = invoke(*args, "--shadow-prices")
+    assert res.exit_code == 0, res.output
+    folder = Path(res.output.strip().splitlines()[-1])
+    assert folder == plain  # the same run: its folder gains the file
+    table = pd.read_csv(folder / "shadow_prices.csv")
+    assert tuple(table.columns) == COLUMNS[SHADOW_PRICES]
+    assert (table["shadow_usd_per_t"] >= 0).all()
+    assert set(table["per"]) == {PER_TRAIN_A_DAY, PER_MT_A_YEAR}

@@ -612,6 +612,9 @@ def test_busiest_facilities_leave_out_small_ones() -> None:
     # tiny is the most utilised (225%) but carries under 5% of the tonnes
     assert charts.busiest_facilities(util) == {"link": [], "terminal": ["mid", "big"]}
     assert charts.busiest_facilities(util, min_share=0.0, top=1)["terminal"] == ["tiny"]
+    # against the capacity really available, big is the busiest
+    available = util.assign(utilisation_available=lambda f: f["used"] / 950.0)
+    assert charts.busiest_facilities(available)["terminal"] == ["big", "mid"]
 
 
 def test_bottlenecks_plot_rolling_utilisation_and_waits(hist_run: report.RunResults) -> None:
@@ -623,19 +626,22 @@ def test_bottlenecks_plot_rolling_utilisation_and_waits(hist_run: report.RunResu
     lt = [t for t in fig.data if t.legendgroup == "lt_transit"]
     assert len(lt) == 2  # utilisation row and waiting row
     expected = util[util["facility"].eq("lt_transit")].sort_values("month")
-    raw = expected["utilisation"].to_numpy() * 100
+    # drawn against the capacity available (closures, ice, the dispatcher's plan)
+    raw = expected["utilisation_available"].to_numpy() * 100
     y = np.asarray(lt[0].y, dtype=float)
     # a centred 3-month mean of the months with capacity
     assert y[5] == pytest.approx(raw[4:7].mean())
     assert y[12] == pytest.approx(raw[11:13].mean())  # Jan 2022: the link is closed from Feb 2022
-    np.testing.assert_allclose(np.asarray(lt[0].customdata, dtype=float), raw)
+    hover = np.asarray(lt[0].customdata, dtype=float)
+    np.testing.assert_allclose(hover[:, 0], raw)
+    np.testing.assert_allclose(hover[:, 1], expected["utilisation"].to_numpy() * 100)
     closed = np.isnan(raw)
     assert closed[-1] and np.isnan(y[closed]).all()  # closed: a gap, not a zero
     waits = np.asarray(lt[1].y, dtype=float)
     assert np.isnan(waits[closed]).all()
     np.testing.assert_allclose(waits[~closed], expected["mean_wait_days"].to_numpy()[~closed])
-    assert fig.layout.yaxis.title.text == "Utilisation, %"
-    assert "3-month rolling mean" in fig.layout.annotations[0].text
+    assert fig.layout.yaxis.title.text == "% of available capacity"
+    assert "available capacity (3-month rolling mean)" in fig.layout.annotations[0].text
     assert fig.layout.yaxis3.title.text == "Mean wait, days"
     few = charts.bottleneck_chart(util, scenario="x", top=2)
     assert len({t.legendgroup for t in few.data}) == 4  # 2 links + 2 ports/borders
@@ -690,9 +696,10 @@ def test_report_embeds_plotly_once(report_html: str) -> None:
 def test_report_sections_and_captions(report_html: str, comp: report.ComparisonResults) -> None:
     n = report_html.count('class="plotly-graph-div"')
     seed = comp.runs["history"].manifest["seed"]  # replication 0's, not the root seed
-    # comparison: 4 charts, baseline map + bottlenecks (no measures: no timeline),
-    # history map + timeline + bottlenecks; run: routes + map + timeline + bottlenecks
-    assert n == 4 + 2 + 3 + 4
+    # comparison: 4 charts, baseline map + bottlenecks + shadow prices (no measures: no
+    # timeline), history map + timeline + bottlenecks + shadow prices; run: routes + map +
+    # timeline + bottlenecks + shadow prices
+    assert n == 4 + 3 + 4 + 5
     for text in (
         "Revenue and netback against the base",
         "What drives the netback change",
@@ -701,6 +708,8 @@ def test_report_sections_and_captions(report_html: str, comp: report.ComparisonR
         "Rail flows on the map: baseline",
         "Policy timeline: history",
         "Bottlenecks: history",
+        "What one more train or Mt would earn: history",
+        "<th>USD m a year</th>",
         'Policy timeline: baseline</h3><p class="caption">No policy measures in this scenario.',
         "Provenance",
         comp.meta["scenario_hashes"]["baseline"],
@@ -754,7 +763,8 @@ def test_one_report_keeps_colours_across_charts(folders: dict[str, Path]) -> Non
 def test_run_folder_alone_gives_the_run_charts(folders: dict[str, Path], tmp_path: Path) -> None:
     out = report.build_report([folders["run"]], tmp_path / "run.html")
     html = out.read_text(encoding="utf-8")
-    assert html.count('class="plotly-graph-div"') == 4  # routes, map, timeline, bottlenecks
+    # routes, map, timeline, bottlenecks, shadow prices
+    assert html.count('class="plotly-graph-div"') == 5
     assert "Cumulative revenue" not in html and "netback change" not in html
     sha = report.load_run(folders["run"]).manifest["scenario_sha256"]
     assert sha in html
@@ -785,7 +795,9 @@ def test_custom_periods_are_the_frames_of_one_map(folders: dict[str, Path], tmp_
     periods: list[charts.Period] = [2021, ("2022-02-01", "2022-12-31")]
     out = report.build_report([folders["run"]], tmp_path / "r.html", periods=periods)
     html = out.read_text(encoding="utf-8")
-    assert html.count('class="plotly-graph-div"') == 4  # routes, map, timeline, bottlenecks
+    assert (
+        html.count('class="plotly-graph-div"') == 5
+    )  # routes, map, timeline, bottlenecks, shadow prices
     assert '"name":"01 Feb 2022 - 31 Dec 2022"' in html and '"name":"2021"' in html
 
 
@@ -825,6 +837,54 @@ def test_unwritable_output_is_a_report_error(folders: dict[str, Path], tmp_path:
     with pytest.raises(ReportError, match="cannot write"):
         report.build_report([folders["run"]], target)
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_a_run_folder_from_before_available_capacity_says_to_run_again(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    run = _copy(folders["run"], tmp_path)
+    util = pd.read_csv(run / "utilisation.csv")
+    util.drop(columns=["available", "utilisation_available"]).to_csv(
+        run / "utilisation.csv", index=False
+    )
+    with pytest.raises(ResultsError, match="written by an older potashsim"):
+        report.load_run(run)
+
+
+def test_shadow_price_chart_shows_each_binding_limit_by_year(hist_run: report.RunResults) -> None:
+    table = hist_run.shadow_prices
+    assert table is not None
+    ranking = charts.shadow_price_ranking(table)
+    assert (ranking["value_usd"] > 0).all()  # only limits that bound are ranked
+    fig = charts.shadow_price_chart(table, scenario="history")
+    links, others = fig.data
+    # Lithuania's transit binds until it closes in February 2022
+    assert "lt_transit (link)" in links.y
+    totals = ranking[ranking["per"].eq("train/day")].groupby("constraint")["value_usd"].sum()
+    assert links.y[-1] == f"{totals.idxmax()} (link)"  # the top row: worth most over the run
+    value = ranking.set_index(["constraint", "year"])["value_usd"] / 1e6
+    for heat in (links, others):
+        for i, label in enumerate(heat.y):
+            name = "supply" if label == "mines' supply" else label.split(" (")[0]
+            for j, year in enumerate(heat.x):
+                cell = heat.z[i][j]
+                expected = value.get((name, int(year)))
+                assert (
+                    (cell is None or np.isnan(cell))
+                    if expected is None
+                    else (cell == pytest.approx(expected))
+                )
+
+
+def test_a_run_saved_without_shadow_prices_says_how_to_get_them(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    run = _copy(folders["run"], tmp_path)
+    (run / "shadow_prices.csv").unlink()
+    assert report.load_run(run).shadow_prices is None
+    html = report.build_report([run], tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "--shadow-prices" in html
+    assert html.count('class="plotly-graph-div"') == 4  # routes, map, timeline, bottlenecks
 
 
 def test_run_without_deliveries_still_gives_a_report(

@@ -181,6 +181,7 @@ def test_export_images_writes_png_and_svg(
         "02-history-map-2022.png",
         "03-history-timeline.png",
         "04-history-bottlenecks.png",
+        "05-history-shadow-prices.png",
     ]
     for path in pngs:
         data = path.read_bytes()

@@ -13,6 +13,7 @@ Units follow the names: ``_t`` tonnes, ``_usd`` US dollars, ``_days`` days, ``_k
 from __future__ import annotations
 
 __all__ = [
+    "BASE_COLOUR",
     "CHANGED_MARK",
     "COLUMNS",
     "COMPARISON",
@@ -29,10 +30,15 @@ __all__ = [
     "MONTHLY_REVENUE",
     "MONTHLY_ROUTES",
     "NETWORK",
+    "OPTIONAL_RUN_FILES",
+    "PER_MT_A_YEAR",
+    "PER_TRAIN_A_DAY",
     "REPLICATIONS",
     "RUNS",
     "RUN_FILES",
     "SCENARIO",
+    "SCENARIO_PALETTE",
+    "SHADOW_PRICES",
     "STATS",
     "SUMMARY",
     "TEXT_COLUMNS",
@@ -51,8 +57,12 @@ TIMELINE = "timeline.csv"
 NETWORK = "network.json"
 MANIFEST = "manifest.json"
 SCENARIO = "scenario.resolved.yaml"
-#: Every file of ``results/<scenario>/<run-id>/``.
+SHADOW_PRICES = "shadow_prices.csv"
+#: Every file of ``results/<scenario>/<run-id>/`` (besides :data:`OPTIONAL_RUN_FILES`).
 RUN_FILES = (SUMMARY, MONTHLY, UTILISATION, TIMELINE, NETWORK, MANIFEST, SCENARIO)
+#: Files a run folder holds when they were computed: the shadow prices, written for the runs of a
+#: comparison and by ``potashsim run --shadow-prices`` (they cost about as much as the run).
+OPTIONAL_RUN_FILES = (SHADOW_PRICES,)
 
 # --------------------------------------------------------------------------- a comparison folder
 
@@ -68,6 +78,13 @@ RUNS = "runs"
 #: (``history*``): its label in ``comparison.json``, in every CSV and in the report. Its run folder
 #: is ``runs/<name>/``, without the mark (scenario names never hold it).
 CHANGED_MARK = "*"
+
+BASE_COLOUR = "#000000"
+SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+"""The colours that mean "a scenario" in every chart: the baseline black, the others the
+Okabe-Ito colours in order (colour-blind safe; yellow last, as it is faint on white). A route's
+or a market's ``colour`` in the network data (``network.json``) must be none of these, so that
+no route ever looks like a scenario."""
 
 
 def scenario_of_label(label: str) -> str:
@@ -129,6 +146,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "capacity",
         "utilisation",
         "mean_wait_days",
+        "available",
+        "utilisation_available",
+    ),
+    SHADOW_PRICES: (
+        "period_start",
+        "period_days",
+        "kind",
+        "constraint",
+        "limit_t",
+        "planned_t",
+        "shadow_usd_per_t",
+        "value_usd",
+        "per",
     ),
     TIMELINE: ("kind", "target", "start", "end", "state", "value", "actor", "action", "source"),
     COMPARISON_TABLE: ("scenario", "metric", *STATS, "unit"),
@@ -141,16 +171,23 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     MONTHLY: ("month",),
     UTILISATION: ("month",),
+    SHADOW_PRICES: ("period_start",),
     TIMELINE: ("start", "end"),
     MONTHLY_REVENUE: ("month",),
     MONTHLY_ROUTES: ("month",),
 }
+#: ``shadow_prices.csv`` ``per``: a rail link's ``value_usd`` is per one more train a day, that of
+#: a terminal, the mines' supply or a market per one more Mt a year.
+PER_TRAIN_A_DAY = "train/day"
+PER_MT_A_YEAR = "Mt/yr"
 #: Id and label columns: text even when a value looks like a number (a facility called "2022").
 TEXT_COLUMNS = (
     "route",
     "market",
     "kind",
     "facility",
+    "constraint",
+    "per",
     "target",
     "state",
     "actor",
@@ -201,6 +238,13 @@ UNITS: dict[str, str] = {
     "capacity": "trains (link) or t (port, border)",
     "utilisation": "share, 0..1",
     "mean_wait_days": "days",
+    "available": "trains (link) or t (port, border)",
+    "utilisation_available": "share, 0..1",
+    "period_days": "days",
+    "limit_t": "t",
+    "planned_t": "t",
+    "shadow_usd_per_t": "USD/t",
+    "value_usd": "USD",  # of netback in the period, per one more `per` (train/day or Mt/yr)
     "value": "as the state: t/yr, trains/day or USD/t",
     "distance_km": "km",
 }

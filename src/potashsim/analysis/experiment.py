@@ -26,6 +26,7 @@ from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS, decompose_years
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
 from potashsim.analysis.executors import run_tasks
+from potashsim.analysis.shadow_prices import shadow_prices as shadow_price_table
 from potashsim.analysis.tables import (
     decomposition_table,
     revenue_by_month,
@@ -60,6 +61,8 @@ class RunResult:
     utilisation: pd.DataFrame
     summary: dict[str, Any]
     wall_s: float
+    shadow_prices: pd.DataFrame | None = None
+    """The contract's ``shadow_prices.csv`` when asked for (:func:`run`), else None."""
 
     @property
     def label(self) -> str:
@@ -82,8 +85,12 @@ class RunResult:
         return revenue_by_month(self.monthly, self.label)
 
 
-def run(scenario: Scenario, *, seed: int | None = None) -> RunResult:
-    """Simulate ``scenario`` once with ``seed`` (default: the scenario's); settle the accounts."""
+def run(scenario: Scenario, *, seed: int | None = None, shadow_prices: bool = False) -> RunResult:
+    """Simulate ``scenario`` once with ``seed`` (default: the scenario's); settle the accounts.
+
+    With ``shadow_prices``, also re-solve each dispatch period as an LP for its shadow prices
+    (:mod:`potashsim.analysis.shadow_prices`; about as long again as the run itself).
+    """
     t0 = time.perf_counter()
     seed = scenario.seed if seed is None else seed
     trace, net, cal = simulate(scenario, seed=seed)
@@ -96,6 +103,7 @@ def run(scenario: Scenario, *, seed: int | None = None) -> RunResult:
         "horizon_end": scenario.horizon.end.isoformat(),
         **summary,
     }
+    duals = shadow_price_table(trace, net) if shadow_prices else None
     return RunResult(
         scenario,
         seed,
@@ -107,6 +115,7 @@ def run(scenario: Scenario, *, seed: int | None = None) -> RunResult:
         utilisation_table(trace, net, cal),
         summary,
         time.perf_counter() - t0,
+        duals,
     )
 
 
@@ -212,8 +221,8 @@ def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) ->
     the exports inside ``window``, under ``label``; replication 0 also keeps its full run, saved
     as the scenario's representative run."""
     full: RunResult | None = None
-    if rep == 0:
-        full = run(scenario, seed=seed)
+    if rep == 0:  # the run the report shows: with its shadow prices
+        full = run(scenario, seed=seed, shadow_prices=True)
         d = full.deliveries
     else:
         trace, net, cal = simulate(scenario, seed=seed)

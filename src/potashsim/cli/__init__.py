@@ -377,11 +377,21 @@ def _check_seed(seed: int | None) -> None:
 @main.command("run")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
+@click.option(
+    "--shadow-prices",
+    is_flag=True,
+    help="Also write shadow_prices.csv: what one more train a day or Mt a year of each limit "
+    "would earn, period by period (takes about as long again as the run).",
+)
 @_out_option
 @_set_option
 @_guard
 def run_cmd(
-    scenarios: tuple[str, ...], seed: int | None, out: Path, overrides: tuple[str, ...]
+    scenarios: tuple[str, ...],
+    seed: int | None,
+    shadow_prices: bool,
+    out: Path,
+    overrides: tuple[str, ...],
 ) -> None:
     """Run scenarios once each; print each run folder's path (last lines of the output)."""
     _check_seed(seed)
@@ -392,7 +402,7 @@ def run_cmd(
     limits.check_outputs(out)
     folders = []
     for s in loaded:
-        result = run(s, seed=seed)
+        result = run(s, seed=seed, shadow_prices=shadow_prices)
         t = result.summary["totals"]
         click.echo(
             f"{s.name}: exported {t['exported_t'] / 1e6:.2f} Mt, revenue "

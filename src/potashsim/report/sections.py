@@ -96,9 +96,9 @@ def map_periods(
 def palette(bundles: Sequence[Bundle], periods: MapPeriods) -> Palette:
     """Scenario, route, actor and facility colours, and the map's full-width flow, for a report.
 
-    Routes are coloured by the tonnes they carried over all runs (busiest first); a port or
-    border crossing in the bottleneck chart takes its route's colour, and links take the
-    route colours that no drawn terminal uses.
+    A route takes the colour its run's network gives it (the same in every report); one without
+    takes a free colour, busiest first. A port or border crossing in the bottleneck chart takes
+    its route's colour, and links take the route colours that no drawn terminal uses.
     """
     bases = [b.base for b in bundles if isinstance(b, ComparisonResults)]
     names = [
@@ -112,7 +112,7 @@ def palette(bundles: Sequence[Bundle], periods: MapPeriods) -> Palette:
     routes = set(tonnes.index).union(
         *(set(b.monthly_routes["route"]) for b in bundles if isinstance(b, ComparisonResults))
     )
-    route_map = charts.route_colours(routes, tonnes=tonnes)
+    route_map = charts.route_colours(routes, tonnes=tonnes, networks=[r.network for r in runs])
     actors = pd.concat([charts.policy_intervals(r.timeline) for r in runs]).sort_values("start")
     flows = [
         float(charts.link_flows(r.network, r.monthly, p).max())
@@ -205,16 +205,56 @@ def run_sections(
     sections.append(
         Section(
             f"Bottlenecks: {scen}",
-            "Capacity utilisation of the rail links, ports and border crossings that carried at "
-            "least 5% of the flow and were the most used, as a centred 3-month rolling mean "
-            "(small terminals, where one ship lot fills a month, are left out), and the mean "
-            "time trains and ships waited each month; gaps are months with no capacity. A port "
-            "can run above 100% for a few months: its capacity is a yearly allowance, and ship "
-            "lots sail in lumps." + one_run,
+            "How much of the capacity really available the rail links, ports and border "
+            "crossings used: the links and terminals that carried at least 5% of the flow and "
+            "were the most used, as a centred 3-month rolling mean (small terminals, where one "
+            "ship lot fills a month, are left out), and the mean time trains and ships waited "
+            "each month. Available means open, at the pace the berths load in the ice season, "
+            "and within what the dispatcher offered its plan (a link's trains less those already "
+            "queued); the hover also gives the share of the nominal capacity. Gaps are months "
+            "with nothing available. A port can run above 100% in a month by a ship lot, "
+            "counted when it finishes loading." + one_run,
             [Chart(f"{slug}-bottlenecks", bottlenecks)],
         )
     )
+    sections.append(_shadow_section(run, slug, scen, one_run))
     return sections
+
+
+def _shadow_section(run: RunResults, slug: str, scen: str, one_run: str) -> Section:
+    """The shadow prices of a run's limits, ranked by year: a chart and the top three a year."""
+    title = f"What one more train or Mt would earn: {scen}"
+    if run.shadow_prices is None:
+        return Section(
+            title,
+            "This run was saved without its shadow prices; "
+            f'"potashsim run {run.scenario} --shadow-prices" writes them (a comparison always '
+            "does for the runs it shows).",
+        )
+    ranking = charts.shadow_price_ranking(run.shadow_prices)
+    rows = [
+        {
+            "Year": str(r["year"]),
+            "Rank": str(r["rank"]),
+            "Limit": charts.limit_label(str(r["constraint"]), str(r["kind"])),
+            "USD m a year": f"{float(r['value_usd']) / 1e6:,.1f}",
+            "From": charts.PER_TEXT[str(r["per"])],
+            "Bound in periods": f"{r['binding_periods']} of {r['periods']}",
+        }
+        for r in ranking[ranking["rank"] <= 3].to_dict("records")
+    ]
+    figure = charts.shadow_price_chart(run.shadow_prices, scenario=scen)
+    return Section(
+        title,
+        "Shadow prices: the netback a year that one more train a day on a rail link, or one more "
+        "Mt a year of port, border or mine capacity, would have added, summed over the year's "
+        "dispatch periods. Each week's plan is solved again as a linear program at the prices "
+        "the dispatcher used; a limit that did not bind is worth nothing, and only limits that "
+        "bound are ranked. The table gives the top three of each kind a year. See docs/report.md "
+        "for how to read them." + one_run,
+        [Chart(f"{slug}-shadow-prices", figure)],
+        provenance_table(rows) if rows else "<p>No capacity limit bound in any period.</p>",
+    )
 
 
 def _one_run_note(run: RunResults) -> str:

@@ -39,7 +39,19 @@ __all__ = [
 _ADDED_LATER = {
     c.NETWORK: ("routes",),
     c.COMPARISON: ("window", "shared_window", "horizons", "overrides"),
+    c.UTILISATION: ("available", "utilisation_available"),
 }
+
+
+def _stale_hint(folder: Path, name: str, missing: Sequence[str]) -> str:
+    """Why ``missing`` keys or columns of file ``name`` may be absent: an older potashsim wrote
+    the folder (when all of them were added later), with what to do; else ''."""
+    if not set(missing) <= set(_ADDED_LATER.get(name, ())):
+        return ""
+    return (
+        f"; {folder} was written by an older potashsim: move it away and run the scenario "
+        "again (potashsim run or potashsim compare) to rewrite it"
+    )
 
 
 class _Bundle:
@@ -68,6 +80,8 @@ class RunResults(_Bundle):
         summary, network, manifest: the parsed JSON files.
         monthly, utilisation, timeline: the CSV files (columns as in the contract).
         resolved: ``scenario.resolved.yaml`` as parsed: the scenario exactly as it ran.
+        shadow_prices: ``shadow_prices.csv``, or None when the run did not compute them
+            (``potashsim run`` without ``--shadow-prices``).
     """
 
     folder: Path
@@ -80,6 +94,7 @@ class RunResults(_Bundle):
     utilisation: pd.DataFrame
     timeline: pd.DataFrame
     resolved: dict[str, Any]
+    shadow_prices: pd.DataFrame | None = None
 
     @property
     def label(self) -> str:
@@ -171,13 +186,7 @@ def _read_json(folder: Path, name: str) -> dict[str, Any]:
         raise ResultsError(f"{path}: expected a JSON object")
     missing = [k for k in c.JSON_KEYS[name] if k not in data]
     if missing:
-        stale = set(missing) <= set(_ADDED_LATER.get(name, ()))
-        hint = (
-            f"; {folder} was written by an older potashsim: move it away and run the scenario "
-            "again (potashsim run or potashsim compare) to rewrite it"
-            if stale
-            else ""
-        )
+        hint = _stale_hint(folder, name, missing)
         raise ResultsError(f"{path}: missing key(s) {', '.join(missing)}{hint}")
     return data
 
@@ -209,7 +218,8 @@ def _read_csv(folder: Path, name: str) -> pd.DataFrame:
         raise ResultsError(f"{path}: cannot be read as CSV ({exc})") from exc
     missing = [col for col in columns if col not in frame.columns]
     if missing:
-        raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}")
+        hint = _stale_hint(folder, name, missing)
+        raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}{hint}")
     for col in c.DATE_COLUMNS.get(name, ()):
         try:
             frame[col] = pd.to_datetime(frame[col], format="ISO8601")
@@ -259,6 +269,7 @@ def load_run(folder: Path | str) -> RunResults:
         manifest=_read_json(folder, c.MANIFEST),
         resolved=_read_yaml(folder, c.SCENARIO),
         **_read_csvs(folder, c.RUN_FILES),
+        **_read_csvs(folder, [n for n in c.OPTIONAL_RUN_FILES if (folder / n).is_file()]),
     )
 
 

@@ -24,7 +24,7 @@ from potashsim import contract as c
 from potashsim.analysis.experiment import Comparison, RunResult
 from potashsim.analysis.tables import timeline_table
 from potashsim.errors import ResultsError
-from potashsim.results.atomic import replacing, writing_to
+from potashsim.results.atomic import replacing, write_bytes, writing_to
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.network import routes
 
@@ -69,6 +69,9 @@ def _write_csv(folder: Path, name: str, frame: pd.DataFrame) -> None:
 def network_json(net: NetworkSpec) -> dict[str, Any]:
     """Nodes, links, ports, borders, markets and lanes with coordinates, and routes: for the map.
 
+    Ports, borders and markets carry their ``colour`` from the network data (None where it
+    gives none), so that a report draws a route or a market in the same colour every time.
+
     Each route's rail links are those the model ran (:func:`potashsim.sim.network.routes`), so
     that the report draws the flows where the cargo went and never works the paths out again.
     """
@@ -96,12 +99,22 @@ def network_json(net: NetworkSpec) -> dict[str, Any]:
             for k, v in net.links.items()
         ],
         "ports": [
-            {"id": k, "name": v.name, "node": v.node, "sea_region": v.sea_region}
+            {
+                "id": k,
+                "name": v.name,
+                "node": v.node,
+                "sea_region": v.sea_region,
+                "colour": v.colour,
+            }
             for k, v in net.ports.items()
         ],
-        "borders": [{"id": k, "node": v.node, "market": v.market} for k, v in net.borders.items()],
+        "borders": [
+            {"id": k, "node": v.node, "market": v.market, "colour": v.colour}
+            for k, v in net.borders.items()
+        ],
         "markets": [
-            {"id": k, "name": v.name, "lat": v.lat, "lon": v.lon} for k, v in net.markets.items()
+            {"id": k, "name": v.name, "lat": v.lat, "lon": v.lon, "colour": v.colour}
+            for k, v in net.markets.items()
         ],
         "lanes": [
             {
@@ -133,6 +146,8 @@ def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> Non
     _write_csv(folder, c.MONTHLY, result.monthly)
     _write_csv(folder, c.UTILISATION, result.utilisation)
     _write_csv(folder, c.TIMELINE, timeline_table(result.calendar))
+    if result.shadow_prices is not None:
+        _write_csv(folder, c.SHADOW_PRICES, result.shadow_prices)
     _dump_json(folder / c.NETWORK, network_json(result.network))
     _dump_json(folder / c.MANIFEST, manifest)
     (folder / c.SCENARIO).write_text(
@@ -170,10 +185,22 @@ def save_run(
     folder = root / result.scenario.name / hashlib.sha256(key.encode()).hexdigest()[:12]
     if folder.exists():
         _check_same(folder, result.summary)
+        _add_shadow_prices(folder, result)
         return folder
     with writing_to(folder), replacing(folder, keep_existing=True) as tmp:
         _write_run(tmp, result, manifest)
     return folder
+
+
+def _add_shadow_prices(folder: Path, result: RunResult) -> None:
+    """Add the shadow prices to a run folder written without them (the same run, first saved
+    by ``potashsim run`` without ``--shadow-prices``)."""
+    path = folder / c.SHADOW_PRICES
+    if result.shadow_prices is None or path.exists():
+        return
+    columns = list(c.COLUMNS[c.SHADOW_PRICES])
+    with writing_to(path):
+        write_bytes(path, result.shadow_prices.to_csv(columns=columns, index=False).encode())
 
 
 def _check_same(folder: Path, summary: dict[str, Any]) -> None:

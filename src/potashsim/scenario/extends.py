@@ -18,12 +18,18 @@ from potashsim.errors import Problem
 from potashsim.scenario import schema as sc
 from potashsim.scenario.locate import find_scenario, scenario_names, shipped_scenario_dirs
 from potashsim.scenario.messages import Origin, problems_from
-from potashsim.scenario.overrides import SetEntry
+from potashsim.scenario.overrides import COMMAND_LINE_SETTINGS, SetEntry
 from potashsim.scenario.paths import KeyPath, dotted
 from potashsim.scenario.yamlio import Document, read_yaml
 from potashsim.text import did_you_mean
 
-__all__ = ["Link", "Merged", "merge_chain", "read_chain"]
+__all__ = [
+    "Link",
+    "Merged",
+    "command_line_settings",
+    "merge_chain",
+    "read_chain",
+]
 
 
 @dataclass
@@ -245,3 +251,45 @@ def _not_excluded(
             )
     actors, ids = set(f.exclude_actors), set(f.exclude_events)
     return [(e, o) for e, o in events if e["actor"] not in actors and e.get("id") not in ids]
+
+
+def command_line_settings(
+    merged: Merged, entries: list[SetEntry], problems: list[Problem]
+) -> list[SetEntry]:
+    """Apply the ``--set`` entries that change a scenario setting (:data:`COMMAND_LINE_SETTINGS`)
+    to ``merged``, as if one more file extended the named one; return the other entries.
+
+    The entries of one setting are applied together and then checked as the same key in a file
+    would be (a date is a date, the end not before the start), so that ``horizon.start`` and
+    ``horizon.end`` may come in either order; a problem names ``--set`` and the key. A horizon
+    set here lets go of the events after its end and keeps those before its start in force from
+    the first day, as a child file's shorter horizon does.
+    """
+    rest: list[SetEntry] = []
+    given: dict[str, Any] = {}
+    for key, value, origin in entries:
+        head, _, sub = key.partition(".")
+        if origin.doc is not None or head not in COMMAND_LINE_SETTINGS:
+            rest.append((key, value, origin))
+        elif head == "horizon" and sub:
+            if not isinstance(given.get(head), dict):
+                given[head] = merged.horizon.model_dump() if merged.horizon is not None else {}
+            given[head][sub] = value
+        else:
+            given[head] = value
+    if not given:
+        return rest
+    try:
+        parsed = sc.ScenarioFile.model_validate({"name": "set", **given})
+    except ValidationError as err:
+
+        def origin_of(path: KeyPath) -> tuple[Origin, str]:
+            return Origin(None, path), dotted(path)
+
+        problems.extend(problems_from(err, given, origin_of, sc.ScenarioFile))
+        return rest
+    if parsed.horizon is not None:
+        merged.horizon, merged.inherited = parsed.horizon, len(merged.events)
+    if parsed.stochastic is not None:
+        merged.stochastic = parsed.stochastic
+    return rest

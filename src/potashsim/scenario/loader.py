@@ -6,7 +6,8 @@ Resolution order, each later step overriding the earlier:
 2. the ``extends`` chain from the root scenario down to the named file: ``set`` entries applied in
    that order, events concatenated (``exclude_actors`` drops inherited events of those actors,
    ``exclude_events`` those with the given ids);
-3. ``--set key=value`` overrides from the command line.
+3. ``--set key=value`` overrides from the command line: of the network, or of the settings
+   ``horizon.start``, ``horizon.end`` and ``stochastic``.
 
 The merged result is validated once more, so an override can never smuggle in an invalid value.
 Problems are ``file:line: key.path: message``; a ``ScenarioError`` carries all of them. The steps
@@ -25,7 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from potashsim.errors import Problem, ScenarioError
 from potashsim.scenario import schema as sc
-from potashsim.scenario.extends import Merged, merge_chain, read_chain
+from potashsim.scenario.extends import Merged, command_line_settings, merge_chain, read_chain
 from potashsim.scenario.locate import (
     PACKAGE_NETWORK,
     discover,
@@ -79,7 +80,7 @@ def load_scenario(ref: str | Path, *, overrides: Sequence[str] = ()) -> sc.Scena
     if chain is None:
         raise ScenarioError(_ordered(problems))
     merged = merge_chain(chain, problems)
-    merged.sets += command_line_sets(overrides, problems)
+    merged.sets += command_line_settings(merged, command_line_sets(overrides, problems), problems)
     return _resolve(merged, problems)
 
 

@@ -1,10 +1,21 @@
 """``set:`` entries and ``--set key=value`` options: a value put at a dotted path of the network,
-remembering where each came from so a problem with the merged network names the right line."""
+remembering where each came from so a problem with the merged network names the right line.
+
+Two paths name no single value of the network, so that a quick change needs no list index:
+
+- ``markets.all.FIELD``: ``FIELD`` of every market, e.g. ``markets.all.price_scale=0.8``;
+- ``markets.ID.price_scale``: multiplies the market's whole price series (every quote and
+  ``price_after_last_usd_per_t``, with their ranges) by a factor above 0; applied twice, the
+  factors multiply.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
+
+from pydantic import BaseModel
 
 from potashsim.errors import Problem
 from potashsim.scenario import schema as sc
@@ -16,6 +27,9 @@ from potashsim.scenario.yamlio import Document, parse_value
 from potashsim.text import did_you_mean
 
 __all__ = [
+    "ALL_MARKETS",
+    "COMMAND_LINE_SETTINGS",
+    "PRICE_SCALE",
     "SetEntry",
     "apply_set",
     "apply_sets",
@@ -28,6 +42,16 @@ __all__ = [
 SetEntry = tuple[str, Any, Origin]
 """One override: dotted path, value as written (parameters with provenance allowed), origin."""
 
+COMMAND_LINE_SETTINGS = ("horizon", "stochastic")
+"""Scenario settings (not network parameters) that ``--set`` on the command line may change:
+``horizon.start``, ``horizon.end``, ``horizon`` and ``stochastic``."""
+ALL_MARKETS = "all"
+"""``markets.all.FIELD`` sets ``FIELD`` of every market (as the event target ``market:all``)."""
+PRICE_SCALE = "price_scale"
+"""``markets.ID.price_scale``: a factor on the market's whole price series, not a stored value."""
+_SETTING_KEYS = ("horizon.start", "horizon.end", "stochastic")
+_SCALED_PRICE_FIELDS = ("low", "high", "mode", "mean", "sd")
+
 
 def parse_set_option(text: str) -> tuple[str, Any] | Problem:
     """Parse one ``--set key=value``; the value is read as YAML (``11``, ``2030-01-01``)."""
@@ -37,7 +61,8 @@ def parse_set_option(text: str) -> tuple[str, Any] | Problem:
         return Problem(
             "--set", None, text, "expected key=value, e.g. ports.klaipeda.handling_usd_per_t=11"
         )
-    value = parse_value(raw, "--set")
+    # a colour ("#332288") is text here: on the command line a # starts no comment
+    value = raw.strip() if raw.lstrip().startswith("#") else parse_value(raw, "--set")
     if isinstance(value, Problem):  # e.g. 2020-02-30: the same words as in a file
         return Problem("--set", None, key, value.message)
     return key, value
@@ -68,12 +93,35 @@ def apply_sets(
     """
     origins: dict[str, Origin] = {}
     for key, value, origin in entries:
-        message = apply_set(tree, meta, key, value)
-        if message:
-            problems.append(origin.problem(key, message))
-        else:
-            origins[key] = origin
+        for one in _each_market(tree, key):
+            message = apply_set(tree, meta, one, value)
+            if message:
+                problems.append(origin.problem(key, message))
+                break
+            origins.update(dict.fromkeys(_touched(one), origin))
     return origins
+
+
+def _each_market(tree: dict[str, Any], key: str) -> list[str]:
+    """``markets.all.FIELD`` as one key per market of ``tree``; any other key as itself."""
+    segs = key.split(".")
+    markets = tree.get("markets")
+    if len(segs) > 2 and segs[:2] == ["markets", ALL_MARKETS] and isinstance(markets, dict):
+        return [dotted(["markets", str(m), *segs[2:]]) for m in markets]
+    return [key]
+
+
+def _touched(key: str) -> list[str]:
+    """The keys of the network a set of ``key`` changed (a price scale changes the series)."""
+    segs = key.split(".")
+    if _is_price_scale(segs):
+        market = dotted(segs[:2])
+        return [f"{market}.prices", f"{market}.price_after_last_usd_per_t"]
+    return [key]
+
+
+def _is_price_scale(segs: list[str]) -> bool:
+    return len(segs) == 3 and segs[0] == "markets" and segs[2] == PRICE_SCALE
 
 
 def apply_set(tree: dict[str, Any], meta: dict[str, dict[str, Any]], key: str, value: Any) -> str:
@@ -84,12 +132,58 @@ def apply_set(tree: dict[str, Any], meta: dict[str, dict[str, Any]], key: str, v
     parent, depth = walk(tree, segs[:-1])
     if depth < len(segs) - 1:
         return _unknown(parent, segs[depth], segs[: depth + 1])
+    if _is_price_scale(segs) and isinstance(parent, dict):
+        return scale_prices(parent, meta, dotted(segs[:2]), value)
     where = slot(parent, segs[-1])
     if where is None:
         if isinstance(parent, list):
             return f"{key}: no item {segs[-1]} (the list has {len(parent)} items)"
         return f"{dotted(segs[:-1])} is a value, not a section"
     parent[where] = _replace_meta(meta, key, value)
+    return ""
+
+
+def scale_prices(
+    market: dict[str, Any], meta: dict[str, dict[str, Any]], key: str, factor: Any
+) -> str:
+    """Multiply the price series of ``market`` (at dotted ``key``) by ``factor`` in place: every
+    quote's ``usd_per_t``, ``price_after_last_usd_per_t``, and the range each is drawn from; each
+    one's citation says it was scaled. Return an error message, or '' when applied."""
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 < factor < math.inf:
+        return (
+            f"{PRICE_SCALE} must be a number above 0 (0.8: every price of the series 20% "
+            f"lower), not {factor!r}"
+        )
+    prices = market.get("prices")
+    paths = [
+        (f"{key}.prices.{i}.usd_per_t", point, "usd_per_t")
+        for i, point in enumerate(prices if isinstance(prices, list) else [])
+        if isinstance(point, dict) and isinstance(point.get("usd_per_t"), int | float)
+    ]
+    if isinstance(market.get("price_after_last_usd_per_t"), int | float):
+        paths.append((f"{key}.price_after_last_usd_per_t", market, "price_after_last_usd_per_t"))
+    highest = max((holder[field] * factor for _, holder, field in paths), default=0.0)
+    if highest > sc.MAX_USD_PER_T:  # one message, not one per quote
+        return (
+            f"{PRICE_SCALE} {factor:g} puts the highest price at {highest:,.0f} USD/t, above "
+            f"the {sc.MAX_USD_PER_T:,} USD/t that potashsim takes"
+        )
+    for path, holder, field in paths:
+        holder[field] = holder[field] * factor
+        entry = meta.get(path)
+        if entry is None:
+            continue
+        if isinstance(entry.get("dist"), BaseModel):
+            dist = entry["dist"]
+            entry["dist"] = dist.model_copy(
+                update={
+                    f: getattr(dist, f) * factor
+                    for f in _SCALED_PRICE_FIELDS
+                    if getattr(dist, f) is not None
+                }
+            )
+        if entry.get("cite"):
+            entry["cite"] += f"; scaled by {factor:g} ({PRICE_SCALE})"
     return ""
 
 
@@ -121,7 +215,8 @@ def _unknown(node: Any, seg: str, path: list[str]) -> str:
             if seg in sc.ScenarioFile.model_fields:
                 return (
                     f"`{seg}` is a scenario setting, not a network parameter: write it at "
-                    "the top level of a scenario file"
+                    "the top level of a scenario file (on the command line, --set takes "
+                    f"{', '.join(_SETTING_KEYS)})"
                 )
             return (
                 f"no such parameter `{where}`; a path starts with one of: "

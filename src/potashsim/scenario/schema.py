@@ -11,8 +11,16 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from potashsim.contract import BASE_COLOUR, SCENARIO_PALETTE
 from potashsim.scenario.graph import has_target, rail_paths, target_ids
 from potashsim.text import did_you_mean
 
@@ -22,6 +30,7 @@ __all__ = [
     "TARGET_KINDS",
     "TARGET_PATTERN",
     "BorderSpec",
+    "Colour",
     "Distribution",
     "Event",
     "Expectation",
@@ -103,6 +112,28 @@ Tonnes = Annotated[float, Field(ge=0, le=MAX_TONNES)]
 PositiveTonnes = Annotated[float, Field(gt=0, le=MAX_TONNES)]
 Count = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _colour(v: Any) -> Any:
+    """``#rrggbb``, upper case; None only where the key is absent (an unquoted ``#`` in YAML
+    starts a comment and leaves the key empty)."""
+    if v is None:
+        raise ValueError(
+            'should be a quoted colour like "#332288" (YAML reads an unquoted # as the start of '
+            "a comment, which leaves the key empty)"
+        )
+    if not isinstance(v, str) or not _HEX_COLOUR.match(v):
+        raise ValueError('should be a colour like "#332288": # and six hex digits')
+    return v.upper()
+
+
+Colour = Annotated[
+    str | None,
+    BeforeValidator(_colour),
+    Field(description='a colour "#rrggbb" for charts (presentation only: no source, no result)'),
+]
+"""How charts draw a route or a market in every report; kept apart from the scenario colours."""
 
 
 class Strict(BaseModel):
@@ -314,6 +345,8 @@ class PortSpec(Strict):
     """False for an announced terminal that this scenario does not build (it never opens)."""
     ice: IceSpec | None = None
     initial_stock_t: Tonnes = 0.0
+    colour: Colour = None
+    """The route's colour in every chart; none: one the report picks."""
 
     @model_validator(mode="after")
     def _stock(self) -> PortSpec:
@@ -332,6 +365,8 @@ class BorderSpec(Strict):
     """Transshipment and onward rail inside the buyer's country, USD a tonne."""
     onward_days: DaysOrZero
     opens_on: dt.date | None = None
+    colour: Colour = None
+    """The route's colour in every chart; none: one the report picks."""
 
 
 class PricePoint(Strict):
@@ -378,6 +413,8 @@ class MarketSpec(Strict):
     sanctions_discount_usd_per_t: UsdPerT = 0.0
     """Discount buyers here demand for sanctioned potash while a ``discount`` measure without its
     own value is in force (USD a tonne)."""
+    colour: Colour = None
+    """The market's colour in every chart; none: one the report picks."""
 
     @model_validator(mode="after")
     def _sorted(self) -> MarketSpec:
@@ -462,6 +499,12 @@ class ModelSpec(Strict):
     at ``demand_t_per_year``, the dispatcher pricing each sale at its date (the model before the
     price response, kept for comparison)."""
 
+    @field_validator("price_response", mode="before")
+    @classmethod
+    def _on_off(cls, v: Any) -> Any:
+        # YAML reads a bare on/off as true/false: `price_response: off` means "off"
+        return ("on" if v else "off") if isinstance(v, bool) else v
+
     @property
     def train_payload_t(self) -> float:
         """Tonnes one train carries."""
@@ -528,6 +571,7 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
                 )
             )
     problems += _market_problems(net)
+    problems += _colour_problems(net)
     if problems:
         return problems
     origins = {m.node for m in net.mines.values()}
@@ -543,6 +587,47 @@ def network_problems(net: NetworkSpec) -> list[tuple[str, str]]:
                         f"node {item.node!r} cannot be reached by rail from the mines",
                     )
                 )
+    return problems
+
+
+def _colour_problems(net: NetworkSpec) -> list[tuple[str, str]]:
+    """A route or market colour that is a scenario colour, or that another route (or market)
+    already has: in a chart it would be mistaken for that scenario or that route."""
+    scenario = {c.upper() for c in (BASE_COLOUR, *SCENARIO_PALETTE)}
+    problems: list[tuple[str, str]] = []
+    groups = (
+        (
+            "route",
+            [("ports", k, v.colour) for k, v in net.ports.items()]
+            + [("borders", k, v.colour) for k, v in net.borders.items()],
+        ),
+        ("market", [("markets", k, v.colour) for k, v in net.markets.items()]),
+    )
+    for what, items in groups:
+        by_colour: dict[str, list[str]] = {}
+        for table, key, colour in items:
+            if colour in scenario:
+                problems.append(
+                    (
+                        f"{table}.{key}.colour",
+                        f"{colour} is a scenario colour in every chart; give the {what} another, "
+                        f"so that it never looks like a scenario (the scenario colours are "
+                        f"{', '.join(sorted(scenario))})",
+                    )
+                )
+            elif colour is not None:
+                by_colour.setdefault(colour, []).append(f"{table}.{key}")
+        # said at each of them: the one the user just changed is not always the later one
+        problems += [
+            (
+                f"{where}.colour",
+                f"{colour} is also the colour of {', '.join(w for w in wheres if w != where)}; "
+                f"each {what} needs its own",
+            )
+            for colour, wheres in by_colour.items()
+            if len(wheres) > 1
+            for where in wheres
+        ]
     return problems
 
 

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DispatchProblem", "Pair", "Plan", "plan_greedy", "plan_lp"]
+__all__ = [
+    "DispatchProblem",
+    "LinearProgram",
+    "Pair",
+    "Plan",
+    "linear_program",
+    "plan_greedy",
+    "plan_lp",
+    "solve_lp",
+]
 
 Plan = dict[tuple[str, str], float]
 """Tonnes for the period by (route, market)."""
@@ -52,43 +61,95 @@ def _useful(problem: DispatchProblem) -> list[int]:
     return [i for i, p in enumerate(problem.pairs) if p.netback_usd_per_t > 0]
 
 
-def plan_lp(problem: DispatchProblem) -> Plan:
-    """Optimal tonnes per (route, market) for the period (an empty dict if nothing pays)."""
-    from scipy.optimize import linprog  # scipy is slow to import; only dispatch needs it
+@dataclass(frozen=True, slots=True)
+class LinearProgram:
+    """A dispatch problem as the LP ``max netback·x`` s.t. ``a_ub x <= b_ub``, ``x >= 0``.
 
+    ``pairs`` are the pairs that pay (one variable each, tonnes); ``rows`` names each limit:
+    ``supply``, ``link:<id>``, ``terminal:<route>`` or ``market:<key>`` (USD a tonne of its
+    dual is the netback one more tonne of that limit would earn in the period).
+    """
+
+    pairs: tuple[Pair, ...]
+    netback_usd_per_t: np.ndarray
+    a_ub: np.ndarray
+    b_ub: np.ndarray
+    rows: tuple[str, ...]
+
+
+def linear_program(problem: DispatchProblem) -> LinearProgram | None:
+    """The LP of ``problem``: a row per limit some paying pair draws on (None if nothing pays).
+
+    Limits below zero count as zero; a market's open last tranche (an infinite limit) has no row.
+    """
     idx = _useful(problem)
     if not idx or problem.supply_t <= 0:
-        return {}
-    pairs = [problem.pairs[i] for i in idx]
+        return None
+    pairs = tuple(problem.pairs[i] for i in idx)
     n = len(pairs)
     rows: list[np.ndarray] = []
     bounds: list[float] = []
+    names: list[str] = []
 
-    def add(mask: list[bool], limit: float) -> None:
-        rows.append(np.array(mask, dtype=float))
+    # each limit's row at once, in one pass over the pairs (a scan per limit is quadratic)
+    by_link: dict[str, list[int]] = {}
+    by_route: dict[str, list[int]] = {}
+    by_market: dict[str, list[int]] = {}
+    for j, p in enumerate(pairs):
+        for link in p.links:
+            by_link.setdefault(link, []).append(j)
+        by_route.setdefault(p.route, []).append(j)
+        by_market.setdefault(p.market_limit, []).append(j)
+
+    def add(name: str, members: list[int] | None, limit: float) -> None:
+        row = np.zeros(n)
+        row[members if members is not None else slice(None)] = 1.0
+        rows.append(row)
         bounds.append(max(0.0, limit))
+        names.append(name)
 
-    add([True] * n, problem.supply_t)
+    add("supply", None, problem.supply_t)
     for link, limit in problem.link_t.items():
-        mask = [link in p.links for p in pairs]
-        if any(mask):
-            add(mask, limit)
+        if link in by_link:
+            add(f"link:{link}", by_link[link], limit)
     for term, limit in problem.terminal_t.items():
-        mask = [p.route == term for p in pairs]
-        if any(mask):
-            add(mask, limit)
+        if term in by_route:
+            add(f"terminal:{term}", by_route[term], limit)
     for market, limit in problem.market_t.items():
-        mask = [p.market_limit == market for p in pairs]
-        if any(mask) and math.isfinite(limit):  # the last tranche of a demand curve is open
-            add(mask, limit)
-    c = -np.array([p.netback_usd_per_t for p in pairs])
-    res = linprog(c, A_ub=np.vstack(rows), b_ub=np.array(bounds), bounds=(0, None), method="highs")
+        if market in by_market and math.isfinite(limit):  # a demand curve's last step is open
+            add(f"market:{market}", by_market[market], limit)
+    return LinearProgram(
+        pairs,
+        np.array([p.netback_usd_per_t for p in pairs]),
+        np.vstack(rows),
+        np.array(bounds),
+        tuple(names),
+    )
+
+
+def solve_lp(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
+    """Solve ``lp`` with scipy's HiGHS: the optimal tonnes per pair and each row's marginal
+    d(−netback)/d(limit) (≤ 0: HiGHS minimises ``−netback·x``); None if it was not solved."""
+    from scipy.optimize import linprog  # scipy is slow to import; only dispatch needs it
+
+    res = linprog(
+        -lp.netback_usd_per_t, A_ub=lp.a_ub, b_ub=lp.b_ub, bounds=(0, None), method="highs"
+    )
     if res.status != 0:  # cannot happen for a bounded feasible LP with x = 0 feasible
-        return {}
+        return None
     if res.x is None:  # HiGHS always returns x with status 0
         raise RuntimeError("linprog reported success without a solution")
+    return np.asarray(res.x, dtype=float), np.asarray(res.ineqlin.marginals, dtype=float)
+
+
+def plan_lp(problem: DispatchProblem) -> Plan:
+    """Optimal tonnes per (route, market) for the period (an empty dict if nothing pays)."""
+    lp = linear_program(problem)
+    solved = None if lp is None else solve_lp(lp)
+    if lp is None or solved is None:
+        return {}
     plan: dict[tuple[str, str], float] = {}
-    for p, x in zip(pairs, res.x, strict=True):
+    for p, x in zip(lp.pairs, solved[0], strict=True):
         if x > 1e-6:  # tranches of one market add up to its pair's tonnes
             plan[(p.route, p.market)] = plan.get((p.route, p.market), 0.0) + float(x)
     return plan

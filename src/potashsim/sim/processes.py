@@ -660,7 +660,9 @@ def dispatcher(
         day = int(env.now)
         if day >= cal.days:
             return
-        plan = desk.planner(_problem(day, period, cal, desk, yard, rail, terminals))
+        problem = _problem(day, period, cal, desk, yard, rail, terminals)
+        trace.dispatch_problems.append((day, problem))  # re-solved for shadow prices
+        plan = desk.planner(problem)
         trains = _whole_trains(plan, desk.carry_t, payload)
         spacing = period / max(1, len(trains))
         for i, (route, market) in enumerate(_interleave(trains)):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from potashsim.sim.dispatch import DispatchProblem
+
 __all__ = ["Delivery", "RunTrace"]
 
 
@@ -64,3 +66,7 @@ class RunTrace:
     end_stock_t: float = 0.0
     in_transit_t: float = 0.0
     end_stock_by_place_t: dict[str, float] = field(default_factory=dict)
+    dispatch_problems: list[tuple[int, DispatchProblem]] = field(default_factory=list)
+    """Each dispatch period's problem as the dispatcher posed it, with the day it was posed
+    (periods are ``model.dispatch_interval_days`` long; the last may run past the horizon).
+    Kept so that the analysis can re-solve a period as an LP and read its shadow prices."""

@@ -13,12 +13,14 @@ This module is the public face of the charts; the work is done in modules by job
   a slider over periods (:mod:`.map_layout` places its markers and labels, :mod:`.geography`
   draws the vendored land and borders so that a map needs no network);
 * :mod:`.source`: what a chart accepts, turned into its tidy table;
-* :mod:`.run`: the policy timeline and the bottlenecks of one run.
+* :mod:`.run`: the policy timeline and the bottlenecks of one run;
+* :mod:`.shadow`: the shadow prices of one run's limits, ranked year by year.
 
 Nothing here reads or writes files; :mod:`potashsim.report` loads the saved results and assembles
 them. Every function documents the columns it needs (names as in docs/results-contract.md) and the
 units it draws. Colours are passed in as ``{name: "#rrggbb"}`` maps so that a scenario keeps one
-colour across every chart of a report; :func:`scenario_colours` makes such a map.
+colour across every chart of a report; :func:`scenario_colours` makes such a map, and
+:func:`route_colours` and :func:`market_colours` one from the colours the network data gives.
 """
 
 from __future__ import annotations
@@ -45,12 +47,26 @@ from potashsim.report.charts.run import (
     policy_intervals,
     policy_timeline_chart,
 )
+from potashsim.report.charts.shadow import (
+    CAPACITY_KINDS,
+    PER_TEXT,
+    limit_label,
+    shadow_price_chart,
+    shadow_price_ranking,
+)
 from potashsim.report.charts.source import tidy
-from potashsim.report.charts.style import BASE_COLOUR, route_colours, scenario_colours
+from potashsim.report.charts.style import (
+    BASE_COLOUR,
+    market_colours,
+    route_colours,
+    scenario_colours,
+)
 
 __all__ = [
     "BASE_COLOUR",
+    "CAPACITY_KINDS",
     "NO_POLICY",
+    "PER_TEXT",
     "Period",
     "backtest_chart",
     "bottleneck_chart",
@@ -60,7 +76,9 @@ __all__ = [
     "flow_map",
     "flow_map_slider",
     "flow_maps",
+    "limit_label",
     "link_flows",
+    "market_colours",
     "netback_waterfall",
     "period_bounds",
     "policy_intervals",
@@ -70,5 +88,7 @@ __all__ = [
     "route_colours",
     "route_links",
     "scenario_colours",
+    "shadow_price_chart",
+    "shadow_price_ranking",
     "tidy",
 ]

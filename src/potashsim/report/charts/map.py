@@ -32,7 +32,7 @@ from potashsim.report.charts.map_layout import (
     terminal_groups,
 )
 from potashsim.report.charts.source import Source, run_inputs
-from potashsim.report.charts.style import BASE_COLOUR, CLOSED_COLOUR, MT, style
+from potashsim.report.charts.style import BASE_COLOUR, CLOSED_COLOUR, MT, market_colours, style
 
 #: The map takes the left part of the figure; the market box and the line key sit to its right.
 _GEO_RIGHT = 0.70
@@ -381,7 +381,12 @@ def _add_market_box(
     names = {str(m["id"]): str(m.get("name") or m["id"]) for m in network.get("markets", [])}
     by_market = in_period(monthly, period).groupby("market")["exported_t"].sum()
     by_market = by_market.sort_values(ascending=False)
-    lines = [f"{names.get(str(m), m)}: {t / MT:,.2f} Mt" for m, t in by_market.items()]
+    # a market's own colour (network.json) keys it here as in every other chart
+    colours = market_colours(map(str, by_market.index), networks=[network])
+    lines = [
+        f"<span style='color:{colours[str(m)]}'>■</span> {names.get(str(m), m)}: {t / MT:,.2f} Mt"
+        for m, t in by_market.items()
+    ]
     total = f"<br><b>Total: {by_market.sum() / MT:,.2f} Mt</b>" if len(lines) > 1 else ""
     fig.add_annotation(
         text="<b>Exports by market</b><br>" + ("<br>".join(lines) or "no exports") + total,

@@ -194,25 +194,36 @@ def busiest_facilities(
     by tonnes), facilities that carried at least ``min_share`` of the group's ``used`` over the
     horizon, and of those the ``top`` with the highest mean monthly utilisation (months with
     capacity). Small facilities, where one train or ship lot is a month's capacity, stay out.
+    Utilisation is against the capacity available (``utilisation_available``) when the table
+    has it, else against the nominal capacity (:func:`share_column`).
     """
-    require(utilisation, ("kind", "facility", "used", "utilisation"), UTILISATION)
+    column = share_column(utilisation)
+    require(utilisation, ("kind", "facility", "used", column), UTILISATION)
     out = {}
     for group, kinds in (("link", ["link"]), ("terminal", ["port", "border"])):
         frame = utilisation[utilisation["kind"].isin(kinds)]
         used = frame.groupby("facility")["used"].sum()
         big = used[used >= min_share * used.sum()].index if used.sum() > 0 else used.index[:0]
-        busy = frame[frame["facility"].isin(big)].groupby("facility")["utilisation"].mean()
+        busy = frame[frame["facility"].isin(big)].groupby("facility")[column].mean()
         out[group] = [str(f) for f in busy.fillna(0.0).sort_values(ascending=False).index[:top]]
     return out
 
 
+def share_column(utilisation: pd.DataFrame) -> str:
+    """The utilisation the bottleneck charts draw: against the capacity available
+    (``utilisation_available``: closures, ice, the dispatcher's plan) when the table holds it,
+    else against the nominal capacity (``utilisation``)."""
+    return "utilisation_available" if "utilisation_available" in utilisation else "utilisation"
+
+
 def rolling_utilisation(part: pd.DataFrame, months: int = 3) -> pd.Series:
-    """One facility's utilisation in %, as a centred ``months``-month rolling mean by month.
+    """One facility's utilisation in % (:func:`share_column`), as a centred ``months``-month
+    rolling mean by month.
 
     The mean is over the months in the window that had capacity; months with no capacity
     (closed) stay NaN, so the line has a gap there.
     """
-    util = part.set_index("month")["utilisation"].sort_index() * 100
+    util = part.set_index("month")[share_column(part)].sort_index() * 100
     smooth = util.rolling(months, center=True, min_periods=1).mean()
     return smooth.where(util.notna())
 
@@ -225,12 +236,15 @@ def bottleneck_chart(
     min_share: float = 0.05,
     colours: Mapping[str, str] | None = None,
 ) -> go.Figure:
-    """Utilisation of the busiest rail links and ports/borders over time, and mean waiting days.
+    """Utilisation of the capacity available on the busiest rail links and ports/borders over
+    time, and mean waiting days.
 
     Args:
         utilisation: ``utilisation.csv`` (``month`` datetime, ``kind``, ``facility``, ``used``,
-            ``utilisation`` 0..1 or NaN when closed, ``mean_wait_days``); or a run, a
-            comparison (the run of ``scenario``, default the base) or a results folder.
+            ``utilisation_available`` 0..1 or NaN when nothing was available, ``utilisation``
+            against the nominal capacity, ``mean_wait_days``); a table without
+            ``utilisation_available`` is drawn against the nominal capacity, and says so. Or a
+            run, a comparison (the run of ``scenario``, default the base) or a results folder.
         scenario: scenario name for the title (and which of a comparison's runs); default the
             run's own.
         top, min_share: which facilities are drawn, see :func:`busiest_facilities`.
@@ -240,12 +254,15 @@ def bottleneck_chart(
         Three rows sharing the date axis: links' utilisation in % (centred 3-month rolling
         mean, :func:`rolling_utilisation`), ports' and borders' likewise, and the monthly mean
         waiting days of the drawn facilities. Gaps are months with zero capacity (closed).
-        One colour per facility across the rows; the raw monthly utilisation is in the hover.
+        One colour per facility across the rows; the raw monthly utilisation (and, against the
+        available capacity, the one against the nominal capacity) is in the hover.
     """
-    columns = ("month", "kind", "facility", "used", "utilisation", "mean_wait_days")
     scenario = label_of(utilisation, scenario) or ""
     utilisation = tidy(utilisation, "utilisation", scenario=scenario or None)
+    column = share_column(utilisation)
+    columns = ("month", "kind", "facility", "used", "utilisation", column, "mean_wait_days")
     require(utilisation, columns, UTILISATION)
+    of = "available capacity" if column == "utilisation_available" else "nominal capacity"
     chosen = busiest_facilities(utilisation, top=top, min_share=min_share)
     names = chosen["link"] + chosen["terminal"]
     colour_map = {**palette_map(names, ROUTE_PALETTE), **(colours or {})}
@@ -255,8 +272,8 @@ def bottleneck_chart(
         shared_xaxes=True,
         vertical_spacing=0.07,
         subplot_titles=[
-            "Rail links: utilisation (3-month rolling mean)",
-            "Ports and border crossings: utilisation (3-month rolling mean)",
+            f"Rail links: use of the {of} (3-month rolling mean)",
+            f"Ports and border crossings: use of the {of} (3-month rolling mean)",
             "Mean waiting time of trains and ships (monthly)",
         ],
     )
@@ -271,17 +288,20 @@ def bottleneck_chart(
             "line": {"color": colour_map[facility], "width": 2 if row < 3 else 1.5},
             "col": 1,
         }
+        nominal = (
+            "" if column == "utilisation" else ", %{customdata[1]:.0f} % of the nominal capacity"
+        )
         fig.add_scatter(
             y=smooth.to_numpy(),
-            customdata=part["utilisation"].to_numpy() * 100,
+            customdata=part[[column, "utilisation"]].to_numpy() * 100,
             connectgaps=False,
-            hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.0f}} % (3-month mean), "
-            "%{customdata:.0f} % that month<extra></extra>",
+            hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.0f}} % of the {of} (3-month mean), "
+            f"%{{customdata[0]:.0f}} % that month{nominal}<extra></extra>",
             row=row,
             **common,
         )
         fig.add_scatter(
-            y=part["mean_wait_days"].where(part["utilisation"].notna()),
+            y=part["mean_wait_days"].where(part[column].notna()),
             showlegend=False,
             hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.2f}} days<extra></extra>",
             row=3,
@@ -292,7 +312,7 @@ def bottleneck_chart(
     )
     for row in (1, 2):
         fig.add_hline(y=100, line={"color": "#888888", "width": 1, "dash": "dash"}, row=row, col=1)
-        fig.update_yaxes(title_text="Utilisation, %", range=[0, top_pct], row=row, col=1)
+        fig.update_yaxes(title_text=f"% of {of}", range=[0, top_pct], row=row, col=1)
     fig.update_yaxes(title_text="Mean wait, days", rangemode="tozero", row=3, col=1)
     date_axis(fig)
     fig.update_xaxes(title_text="Month", row=3, col=1)
@@ -301,7 +321,7 @@ def bottleneck_chart(
         empty_note(fig, "No utilisation data")
     return style(
         fig,
-        f"Bottlenecks, {scenario}: utilisation of the busiest links and terminals "
-        "(%, dashed = capacity) and waiting time (days)",
+        f"Bottlenecks, {scenario}: use of the {of} on the busiest links and terminals "
+        "(%, dashed = all of it) and waiting time (days)",
         820,
     )

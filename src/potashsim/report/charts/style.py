@@ -2,38 +2,54 @@
 
 A scenario, a route, an actor or a facility keeps one colour across all charts of a report: the
 report builds each map once (:func:`scenario_colours`, :func:`route_colours`,
-:func:`palette_map`) and passes it to every figure function.
+:func:`palette_map`) and passes it to every figure function. A route (export terminal) or a
+market keeps the colour the network data gives it (``colour`` in ``network.json``) in every
+report; none of those is a scenario colour, so no route looks like a scenario.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
+# re-exported: the charts name the scenario colours from here
+from potashsim.contract import BASE_COLOUR as BASE_COLOUR
+from potashsim.contract import SCENARIO_PALETTE as SCENARIO_PALETTE
 from potashsim.errors import ReportError
 
 TEMPLATE = "plotly_white"
 #: The baseline is always drawn in black; other scenarios take the Okabe-Ito colours in order
-#: (colour-blind safe; yellow last because it is faint on white).
-BASE_COLOUR = "#000000"
-SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
-#: Routes (export terminals) and facilities: twelve hues that stay apart from each other, the
-#: most distinct first, so the busiest routes (see :func:`route_colours`) are never confused.
+#: (:data:`potashsim.contract.SCENARIO_PALETTE`, imported here).
+
+#: Routes, markets and facilities: twenty colours apart from the scenario colours (CIE76 ΔE of
+#: at least 20, and 10 for deuteranopes, protanopes and tritanopes) and from each other (12 for
+#: every kind of sight), the shipped network's route colours first, then its market colours.
+#: A route or market the network gives no colour takes the first that no other one uses; the
+#: rail links of the bottleneck chart take those that no drawn terminal uses.
 ROUTE_PALETTE = (
-    "#1F77B4",  # blue
-    "#FF7F0E",  # orange
-    "#2CA02C",  # green
-    "#D62728",  # red
-    "#9467BD",  # purple
-    "#17BECF",  # cyan
-    "#8C564B",  # brown
-    "#E377C2",  # pink
-    "#BCBD22",  # olive
-    "#7F7F7F",  # grey
-    "#393B79",  # navy
-    "#F7B6D2",  # light pink
+    "#332288",  # indigo
+    "#BB3311",  # rust
+    "#55DDDD",  # aqua
+    "#773355",  # plum
+    "#DDDD99",  # cream
+    "#9977DD",  # lavender
+    "#9911DD",  # violet
+    "#997755",  # brown
+    "#77BB99",  # sage
+    "#DDBB55",  # gold
+    "#553377",  # dark purple
+    "#335533",  # dark green
+    "#5555BB",  # slate blue
+    "#991111",  # dark red
+    "#999933",  # olive
+    "#99BB77",  # moss
+    "#1111DD",  # ultramarine
+    "#775577",  # mauve
+    "#BBDDBB",  # pale green
+    "#CC44FF",  # orchid
 )
 #: Paul Tol's "muted" scheme: who imposed a policy measure.
 ACTOR_PALETTE = (
@@ -76,20 +92,59 @@ def scenario_colours(scenarios: Iterable[str], base: str | None = None) -> dict[
     return out
 
 
-def route_colours(
-    routes: Iterable[str], *, tonnes: Mapping[str, float] | pd.Series[float] | None = None
+def network_colours(
+    networks: Iterable[Mapping[str, Any]], tables: Sequence[str] = ("ports", "borders")
 ) -> dict[str, str]:
-    """Give each route (export terminal) a fixed colour from :data:`ROUTE_PALETTE`.
+    """``{id: colour}`` of the items of ``tables`` in ``network.json`` documents that give one
+    (routes: ports and borders; ``("markets",)``: markets); the first network to give an id a
+    colour wins."""
+    out: dict[str, str] = {}
+    for network in networks:
+        for table in tables:
+            for item in network.get(table) or []:
+                if item.get("colour"):
+                    out.setdefault(str(item["id"]), str(item["colour"]))
+    return out
+
+
+def route_colours(
+    routes: Iterable[str],
+    *,
+    tonnes: Mapping[str, float] | pd.Series[float] | None = None,
+    networks: Iterable[Mapping[str, Any]] = (),
+) -> dict[str, str]:
+    """Give each route (export terminal) its fixed colour.
 
     Args:
         routes: route ids (duplicates are ignored).
-        tonnes: tonnes per route; when given, the routes that carried most take the first and
-            most distinct colours. Otherwise (and for ties) routes go in sorted order.
+        tonnes: tonnes per route; when given, the routes without a colour of their own that
+            carried most take the first free colours. Otherwise (and for ties) sorted order.
+        networks: ``network.json`` documents: a route takes the ``colour`` they give it, the same
+            in every report. The others take :data:`ROUTE_PALETTE` colours no given one uses.
     """
-    names = sorted(set(routes))
+    return _fixed_colours(routes, network_colours(networks), tonnes)
+
+
+def market_colours(
+    markets: Iterable[str], *, networks: Iterable[Mapping[str, Any]] = ()
+) -> dict[str, str]:
+    """Give each market its fixed colour: the network's ``colour`` (as for
+    :func:`route_colours`), else a :data:`ROUTE_PALETTE` colour no given one uses."""
+    return _fixed_colours(markets, network_colours(networks, ("markets",)), None)
+
+
+def _fixed_colours(
+    names: Iterable[str],
+    given: Mapping[str, str],
+    tonnes: Mapping[str, float] | pd.Series[float] | None,
+) -> dict[str, str]:
+    order = sorted(set(map(str, names)))
     if tonnes is not None:
-        names.sort(key=lambda r: -float(tonnes.get(r, 0.0)))
-    return palette_map(names, ROUTE_PALETTE)
+        order.sort(key=lambda r: -float(tonnes.get(r, 0.0)))
+    rest = [n for n in order if n not in given]
+    used = {c.upper() for c in given.values()}
+    free = [c for c in ROUTE_PALETTE if c not in used] or list(ROUTE_PALETTE)
+    return {**{n: given[n] for n in order if n in given}, **palette_map(rest, free)}
 
 
 def palette_map(names: Sequence[str], palette: Sequence[str]) -> dict[str, str]:
