@@ -4,6 +4,7 @@ each exactly what it draws from the table the object holds."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,14 @@ def test_wrong_source_or_scenario_is_a_clear_error(cmp: Comparison, run: RunResu
         charts.revenue_netback_chart(cmp.stats_table)
     with pytest.raises(ReportError, match="period=2022"):
         charts.flow_map(run)
+    with pytest.raises(ReportError, match="shadow_prices=True"):
+        charts.shadow_price_chart(dataclasses.replace(run, shadow_prices=None))
+
+
+def test_the_shadow_price_chart_takes_a_loaded_run(saved_results: SavedResults) -> None:
+    loaded = potashsim.load(saved_results.run)
+    assert loaded.shadow_prices is not None
+    assert same(
+        charts.shadow_price_chart(loaded),
+        charts.shadow_price_chart(loaded.shadow_prices, scenario="history"),
+    )

@@ -25,13 +25,13 @@ from potashsim.analysis.tables import (
 )
 from potashsim.errors import ReportError
 
-#: The tables a chart may ask for. The last four belong to one run: from a comparison they are
+#: The tables a chart may ask for. The last five belong to one run: from a comparison they are
 #: those of one scenario's representative run (the base unless ``scenario`` is given).
 Table = Literal[
     "stats", "decomposition", "monthly_revenue", "monthly_routes", "monthly", "timeline",
-    "utilisation", "network",
+    "utilisation", "network", "shadow_prices",
 ]  # fmt: skip
-_RUN_TABLES = ("monthly", "timeline", "utilisation", "network")
+_RUN_TABLES = ("monthly", "timeline", "utilisation", "network", "shadow_prices")
 #: The attribute that holds a table where its name differs (``Comparison.stats`` is a dict).
 _ATTRIBUTE = {"stats": "stats_table", "decomposition": "decomposition_table"}
 #: The contract's file of each table, whose date columns the charts need as datetime64.
@@ -115,10 +115,12 @@ def tidy(source: Source, table: Table, *, scenario: str | None = None) -> Any:
         source = run_of(source, scenario)
     value = getattr(source, _ATTRIBUTE.get(table, table), None)
     if value is None:
-        raise ReportError(
-            f"a {type(source).__name__} has no {table} table; pass a comparison for stats, "
-            "decomposition and monthly_revenue, or the table itself"
+        hint = (
+            "run it with shadow_prices=True (potashsim run/compare --shadow-prices)"
+            if table == "shadow_prices"
+            else "pass a comparison for stats and decomposition, or the table itself"
         )
+        raise ReportError(f"a {type(source).__name__} has no {table} table; {hint}")
     if table == "network" and not isinstance(value, Mapping):
         from potashsim.results.write import network_json  # a RunResult holds the NetworkSpec
 
