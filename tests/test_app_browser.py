@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+import potashsim
+
 CHROMIUM = os.environ.get("POTASHSIM_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
@@ -34,6 +36,8 @@ pytest.importorskip("dash")
 SCENARIO = "us_eu_lifted_lithuania_holds"
 END = "2022-12-31"
 RUN_TIMEOUT_MS = 240_000
+# the CLI and the server in subprocesses run this source tree's code, whatever their folder
+ENV = {**os.environ, "PYTHONPATH": str(Path(potashsim.__file__).resolve().parents[1])}
 
 
 def _free_port() -> int:
@@ -49,6 +53,7 @@ def server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         [sys.executable, "-m", "potashsim", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=ENV,
     )
     url = f"http://127.0.0.1:{port}/"
     for _ in range(300):
@@ -171,6 +176,7 @@ def test_lithuania_off_raises_netback_and_the_download_reproduces_the_run(
         capture_output=True,
         text=True,
         timeout=600,
+        env=ENV,
     )
     assert cli.returncode == 0, cli.stderr
     # the CLI's line is the app's, plus the run's wall time
@@ -194,6 +200,7 @@ def test_bad_upload_shows_the_clis_messages_and_the_server_stays_up(
         capture_output=True,
         text=True,
         cwd=tmp_path,
+        env=ENV,
         timeout=120,
     )
     expected = [line for line in cli.stdout.splitlines() if line.startswith("bad_case.yaml:")]
