@@ -97,6 +97,7 @@ class Session:
         self.page.goto(url)
         self.page.wait_for_selector("#policy details", timeout=60_000)
         self.tmp = tmp
+        self.runs = 0
 
     def _route(self, route: Any) -> None:
         if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
@@ -123,17 +124,24 @@ class Session:
         box = self.page.locator(f"#policy {label} input")
         box.uncheck()
 
-    def run(self) -> str:
-        self.page.locator("#summary").evaluate("e => e.textContent = ''")
+    def click_run(self) -> None:
+        self.runs += 1
         self.page.click("#run")
+
+    def answer(self) -> str:
+        """The summary of the last Run, once the server has answered it."""
         self.page.wait_for_function(
-            "() => document.querySelector('#summary').textContent.length > 0"
-            " || document.querySelector('#run-problems').textContent.length > 0",
+            "n => document.querySelector('#answered').textContent === String(n)",
+            arg=self.runs,
             timeout=RUN_TIMEOUT_MS,
         )
-        problems = self.page.inner_text("#run-problems")
+        problems = self.page.text_content("#run-problems")
         assert problems == "", problems
-        return self.page.inner_text("#summary")
+        return self.page.text_content("#summary") or ""
+
+    def run(self) -> str:
+        self.click_run()
+        return self.answer()
 
     def download(self) -> Path:
         with self.page.expect_download() as info:
@@ -166,7 +174,7 @@ def test_lithuania_off_raises_netback_and_the_download_reproduces_the_run(
         " && document.querySelectorAll('#results .geo .countries path').length > 0",
         timeout=60_000,
     )
-    one_run = s.page.inner_text("#one-run")
+    one_run = s.page.text_content("#one-run")
 
     downloaded = s.download()
     text = downloaded.read_text(encoding="utf-8")
@@ -210,7 +218,7 @@ def test_bad_upload_shows_the_clis_messages_and_the_server_stays_up(
     s.page.wait_for_function(
         "() => document.querySelector('#upload-problems').textContent.length > 0"
     )
-    assert s.page.inner_text("#upload-problems").splitlines() == expected
+    assert s.page.text_content("#upload-problems").splitlines() == expected
     s.page.reload()
     s.page.wait_for_selector("#policy details", timeout=60_000)
     assert proc.poll() is None
@@ -230,17 +238,11 @@ def test_concurrent_sessions_keep_their_own_state(
         s.page.fill("#replications", "1")  # one pair each: three at once stay quick
         if off:
             s.switch_off(off)
-    summaries: dict[int, str] = {}
     # Playwright's sync API is bound to one thread: click every Run, then wait for each, so
     # the server answers the three requests at once
     for s in sessions:
-        s.page.click("#run")
-    for i, s in enumerate(sessions):
-        s.page.wait_for_function(
-            "() => document.querySelector('#summary').textContent.length > 0",
-            timeout=RUN_TIMEOUT_MS,
-        )
-        summaries[i] = s.page.inner_text("#summary")
+        s.click_run()
+    summaries = {i: s.answer() for i, s in enumerate(sessions)}
     assert "without lt_2022_transit" in summaries[0]
     assert "without" not in summaries[1] and _netback_per_year(summaries[1]) == 0.0
     assert "without ua_2022_transit" in summaries[2]

@@ -146,6 +146,8 @@ def layout() -> html.Div:
                         html.P(id="summary", style={"fontWeight": "bold"}),
                         html.P(id="one-run", style={"fontFamily": "monospace"}),
                         html.Div(id="results"),
+                        # how many runs this page has had answered (for tests and benchmarks)
+                        html.Span(id="answered", hidden=True),
                     ]
                 ),
             ),
@@ -315,11 +317,12 @@ def register(app: Dash, workspace: Workspace) -> None:
         Output("summary", "children"),
         Output("one-run", "children"),
         Output("results", "children"),
+        Output("answered", "children"),
         Input("run", "n_clicks"),
         *common,
         prevent_initial_call=True,
     )
-    def on_run(_clicks: int, *state: Any) -> tuple[Any, ...]:
+    def on_run(clicks: int, *state: Any) -> tuple[Any, ...]:
         name, base, ticked, ids, end, reps, store, values, keys = state
         levers = {k["key"]: v for k, v in zip(keys, values, strict=True)}
         try:
@@ -327,10 +330,10 @@ def register(app: Dash, workspace: Workspace) -> None:
                 choices(name, base, ticked, ids, end, reps, store), _upload_of(store), levers
             )
         except ScenarioError as err:
-            return "\n".join(problem_lines(workspace, err)), "", "", []
+            return "\n".join(problem_lines(workspace, err)), "", "", [], str(clicks)
         except PotashsimError as err:
-            return f"error: {err}", "", "", []
-        return "", outcome.summary, outcome.one_run, _sections(outcome)
+            return f"error: {err}", "", "", [], str(clicks)
+        return "", outcome.summary, outcome.one_run, _sections(outcome), str(clicks)
 
     @app.callback(
         Output("download", "data"),
