@@ -97,11 +97,11 @@ def main() -> None:
                 page.wait_for_function(
                     "() => document.querySelectorAll('#results .main-svg').length >= 6"
                 )
+                page.evaluate("window.scrollTo(0, 0)")
                 page.wait_for_timeout(1000)
                 page.screenshot(path=str(args.screenshot), full_page=False)
                 results = args.screenshot.with_name(f"{args.screenshot.stem}-results.png")
-                page.locator("#summary").scroll_into_view_if_needed()
-                page.mouse.wheel(0, -120)  # the heading above the summary too
+                page.evaluate("document.querySelector('#summary').scrollIntoView()")
                 page.wait_for_timeout(500)
                 page.screenshot(path=str(results), full_page=False)
                 print(f"screenshots: {args.screenshot}, {results}")

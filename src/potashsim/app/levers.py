@@ -16,9 +16,11 @@ from typing import Any, Literal
 from potashsim.scenario import paths
 from potashsim.scenario.schema import NetworkSpec, Scenario
 
-__all__ = ["Lever", "lever_sets", "levers_for"]
+__all__ = ["RAIL", "TERMINALS", "Lever", "lever_sets", "levers_for"]
 
 Kind = Literal["scale", "value", "date"]
+RAIL = "Rail capacity per corridor section"
+TERMINALS = "Opening dates of terminals (they matter only where the scenario builds the terminal)"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Lever:
     minimum: float | None = None
     maximum: float | None = None
     step: float | None = None
+    group: str = ""
+    """The heading the page shows the lever under; "" for the main levers."""
 
 
 def _russian_ports(net: NetworkSpec) -> list[str]:
@@ -121,7 +125,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
         found.append(
             Lever(
                 path,
-                f"Rail link {link}",
+                link,
                 "trains/day",
                 "value",
                 (path,),
@@ -129,6 +133,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
                 0.0,
                 100.0,
                 0.1,
+                group=RAIL,
             )
         )
     for port, spec in sorted(net.ports.items()):
@@ -137,11 +142,12 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             found.append(
                 Lever(
                     path,
-                    f"Terminal {port} opens",
+                    port,
                     "date",
                     "date",
                     (path,),
                     str(paths.get(tree, path)),
+                    group=TERMINALS,
                 )
             )
     return found

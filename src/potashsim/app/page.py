@@ -186,7 +186,7 @@ def _policy_panel(scenario: Scenario) -> list[Any]:
 
 
 def _lever_panel(scenario: Scenario) -> list[Any]:
-    rows = []
+    groups: dict[str, list[Any]] = {}
     for lever in levers_for(scenario):
         control = dcc.Input(
             id={"type": "lever", "key": lever.key},
@@ -198,7 +198,7 @@ def _lever_panel(scenario: Scenario) -> list[Any]:
             debounce=True,
             style={"width": "130px"},
         )
-        rows.append(
+        groups.setdefault(lever.group, []).append(
             html.Div(
                 [
                     html.Span(f"{lever.label} ", style={"fontSize": "0.9em"}),
@@ -208,7 +208,10 @@ def _lever_panel(scenario: Scenario) -> list[Any]:
                 style={"margin": "4px 0"},
             )
         )
-    return rows
+    main = groups.pop("", [])
+    return main + [
+        html.Details([html.Summary(title), *rows], style=_BOX) for title, rows in groups.items()
+    ]
 
 
 def _upload_of(store: dict[str, str] | None) -> Upload | None:
