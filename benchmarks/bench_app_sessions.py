@@ -37,8 +37,10 @@ def _free_port() -> int:
 
 def _pick(page: object, dropdown: str, value: str) -> None:
     page.click(f"#{dropdown}")  # type: ignore[attr-defined]
-    page.keyboard.type(value)  # type: ignore[attr-defined]
-    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.get_by_role("option", name=value, exact=True).click()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "([id, v]) => document.getElementById(id).textContent.includes(v)", arg=[dropdown, value]
+    )
 
 
 def _answer(page: object, runs: int, t0: float) -> tuple[float, str]:

@@ -131,3 +131,18 @@ def test_bad_lever_values_come_back_as_the_loaders_problems(tmp_path: Path) -> N
         line.startswith("us_eu_lifted_lithuania_holds_custom.yaml") for line in lines
     ), lines
     assert any("links.ru_nw.capacity_trains_per_day" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_the_apps_figures_are_the_reports_figures(tmp_path: Path) -> None:
+    # the report's own assembly of the saved comparison, figure by figure
+    from potashsim.report.build import _sections
+
+    ws = Workspace(tmp_path)
+    choices = Choices(SCENARIO, SCENARIO, ("lt_2022_transit",), {}, dt.date(2019, 6, 30), 1)
+    outcome = ws.outcome(choices, None, {})
+    (folder,) = (tmp_path / "results" / "compare").iterdir()
+    ((_, report_sections),) = _sections([folder], None, None)
+    report = {c.slug: c.figure.to_json() for s in report_sections for c in s.charts}
+    app = {c.slug: c.figure.to_json() for s in outcome.sections for c in s.charts}
+    assert app and app == report
