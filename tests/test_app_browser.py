@@ -8,6 +8,7 @@ Skipped with a reason when /usr/bin/chromium or Dash is missing.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -194,6 +195,42 @@ def test_lithuania_off_raises_netback_and_the_download_reproduces_the_run(
     assert cli.returncode == 0, cli.stderr
     # the CLI's line is the app's, plus the run's wall time
     assert cli.stdout.splitlines()[0].startswith(one_run.rstrip(")") + ", "), (one_run, cli.stdout)
+
+    # `potashsim compare` of the same change gives the app's netback difference: the base as
+    # the app runs it (fast, same horizon) against the downloaded file, same root seed
+    base = tmp_path / "app_base.yaml"
+    base.write_text(
+        f"name: {SCENARIO}\nextends: {SCENARIO}\nhorizon: {{start: 2019-01-01, end: {END}}}\n"
+        "set: {model.granularity: fast}\n",
+        encoding="utf-8",
+    )
+    cmp = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "potashsim",
+            "compare",
+            str(base),
+            str(downloaded),
+            "-n",
+            "2",
+            "-j",
+            "1",
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=ENV,
+    )
+    assert cmp.returncode == 0, cmp.stderr
+    (folder,) = (tmp_path / "cmp" / "compare").iterdir()
+    stats = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))["stats"]
+    netback = stats[f"{SCENARIO}_custom"]["netback_usd"]
+    years = 1461 / 365.25  # 2019-01-01..2022-12-31
+    assert abs(netback["diff_mean"] / years / 1e9 - _netback_per_year(summary)) <= 0.005
+    assert netback["diff_ci_low"] <= netback["diff_mean"] <= netback["diff_ci_high"]
     assert s.errors == [] and s.external == []
     assert proc.poll() is None
 
