@@ -11,6 +11,7 @@ kept in a small in-process LRU cache keyed by the hash of both resolved scenario
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import tempfile
@@ -70,6 +71,12 @@ _EFFECT_WORDS = {
 }
 
 
+@functools.lru_cache(maxsize=32)
+def _load_shipped(name: str) -> Scenario:
+    # shipped scenarios do not change while the server runs; a Scenario is frozen
+    return load_scenario(name)
+
+
 def shipped() -> list[str]:
     """The names of the shipped scenarios, sorted."""
     return scenario_names(shipped_scenario_dirs())
@@ -103,6 +110,7 @@ class Workspace:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or Path(tempfile.mkdtemp(prefix="potashsim-serve-"))
         self._cache: OrderedDict[str, Outcome] = OrderedDict()
+        self._loaded: OrderedDict[str, tuple[Scenario, Scenario]] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._busy = threading.BoundedSemaphore(MAX_BUSY)
@@ -163,7 +171,7 @@ class Workspace:
             return load_scenario(str(self.place_upload(upload))), upload.filename
         if ref not in shipped():
             raise ScenarioError([Problem(ref, None, "", "not a shipped or uploaded scenario")])
-        return load_scenario(ref), ref
+        return _load_shipped(ref), ref
 
     # ------------------------------------------------------------------ scenarios
 
@@ -196,6 +204,9 @@ class Workspace:
         folder = self.root / "runs" / digest
         for name, body in files.items():
             self._write(folder, name, body)
+        with self._lock:
+            if digest in self._loaded:
+                return (*self._loaded[digest], text, chosen)
         problems: list[str] = []
         loaded: list[Scenario] = []
         for name in ("potashsim_app_base.yaml", f"{variant_name(picked)}.yaml"):
@@ -205,6 +216,11 @@ class Workspace:
                 problems += self.problems(err)
         if problems:
             raise _Shown(problems)
+        with self._lock:
+            # the same files resolve to the same scenarios: keep the last few
+            self._loaded[digest] = (loaded[0], loaded[1])
+            while len(self._loaded) > _CACHE_SIZE:
+                self._loaded.popitem(last=False)
         return loaded[0], loaded[1], text, chosen
 
     # ------------------------------------------------------------------ runs

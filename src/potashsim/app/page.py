@@ -13,7 +13,7 @@ import binascii
 import datetime as dt
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
 
 from potashsim.app.compute import (
     MAX_REPLICATIONS,
@@ -28,6 +28,7 @@ from potashsim.app.compute import (
 from potashsim.app.levers import levers_for
 from potashsim.app.scenario_file import Choices, policy_by_actor
 from potashsim.errors import PotashsimError, ScenarioError
+from potashsim.report.sections import Section
 from potashsim.scenario.schema import Scenario
 
 __all__ = ["GRAPH_CONFIG", "TOPOJSON_URL", "layout", "register"]
@@ -218,11 +219,45 @@ def _upload_of(store: dict[str, str] | None) -> Upload | None:
     return Upload(store["filename"], store["text"]) if store else None
 
 
+_MAP = "-map-"
+
+
+def _map_slider(section: Section) -> html.Div:
+    """A section's period maps as one map and a slider over its periods: one map is drawn at a
+    time, and the others wait in the browser (switched by a clientside callback)."""
+    key = section.charts[0].slug.split(_MAP)[0]
+    periods = [c.slug.split(_MAP)[1] for c in section.charts]
+    return html.Div(
+        [
+            dcc.Store(
+                id={"type": "maps", "key": key},
+                data=[c.figure.to_plotly_json() for c in section.charts],
+            ),
+            dcc.Slider(
+                id={"type": "map-period", "key": key},
+                min=0,
+                max=len(periods) - 1,
+                step=1,
+                value=0,
+                marks={i: p for i, p in enumerate(periods)},
+            ),
+            dcc.Graph(
+                id={"type": "map", "key": key},
+                figure=section.charts[0].figure,
+                config=GRAPH_CONFIG,
+            ),
+        ]
+    )
+
+
 def _sections(outcome: Outcome) -> list[Any]:
     out: list[Any] = []
     for section in outcome.sections:
         out.append(html.H3(section.title))
         out.append(html.P(section.caption, style={"fontSize": "0.9em", "color": "#444"}))
+        if len(section.charts) > 1 and all(_MAP in c.slug for c in section.charts):
+            out.append(_map_slider(section))
+            continue
         out += [
             dcc.Graph(id=f"chart-{chart.slug}", figure=chart.figure, config=GRAPH_CONFIG)
             for chart in section.charts
@@ -232,6 +267,15 @@ def _sections(outcome: Outcome) -> list[Any]:
 
 def register(app: Dash, workspace: Workspace) -> None:
     """Attach the page's callbacks to ``app``."""
+
+    # the map of the period the slider picks, from the figures already in the page
+    app.clientside_callback(  # type: ignore[no-untyped-call]
+        "function(i, figures) { return figures[i]; }",
+        Output({"type": "map", "key": MATCH}, "figure"),
+        Input({"type": "map-period", "key": MATCH}, "value"),
+        State({"type": "maps", "key": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
 
     def picked(name: str, store: dict[str, str] | None) -> Scenario:
         scenario, _ = workspace.picked(name, _upload_of(store))
