@@ -146,3 +146,18 @@ def test_the_apps_figures_are_the_reports_figures(tmp_path: Path) -> None:
     report = {c.slug: c.figure.to_json() for s in report_sections for c in s.charts}
     app = {c.slug: c.figure.to_json() for s in outcome.sections for c in s.charts}
     assert app and app == report
+
+
+def test_a_request_over_its_time_is_stopped_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from potashsim.app import compute
+
+    monkeypatch.setattr(compute, "MAX_REQUEST_S", -1.0)  # over time after the first replication
+    ws = Workspace(tmp_path)
+    choices = Choices(SCENARIO, SCENARIO, (), {}, dt.date(2019, 6, 30), 2)
+    with pytest.raises(PotashsimError, match="limit a request"):
+        ws.outcome(choices, None, {})
+    # nothing half-done is kept: the same request fails again rather than coming from the cache
+    with pytest.raises(PotashsimError, match="limit a request"):
+        ws.outcome(choices, None, {})
