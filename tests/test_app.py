@@ -161,3 +161,18 @@ def test_a_request_over_its_time_is_stopped_with_a_message(
     # nothing half-done is kept: the same request fails again rather than coming from the cache
     with pytest.raises(PotashsimError, match="limit a request"):
         ws.outcome(choices, None, {})
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("name: x\nextends: ../../../etc/passwd\n", "x.yaml:2: extends: "),
+        ("name: x\nextends: history\nnetwork: /etc/hosts\n", "x.yaml:3: network: "),
+    ],
+    ids=["extends", "network"],
+)
+def test_an_upload_cannot_make_the_server_read_its_other_files(
+    text: str, where: str, tmp_path: Path
+) -> None:
+    scenario, problems = Workspace(tmp_path).validate_upload(Upload("x.yaml", text))
+    assert scenario is None and len(problems) == 1 and problems[0].startswith(where), problems

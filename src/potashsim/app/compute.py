@@ -34,7 +34,7 @@ from potashsim.results.write import save_comparison, scenario_hash
 from potashsim.scenario.loader import load_scenario
 from potashsim.scenario.locate import scenario_names, shipped_scenario_dirs
 from potashsim.scenario.schema import Scenario
-from potashsim.scenario.yamlio import MAX_FILE_BYTES
+from potashsim.scenario.yamlio import MAX_FILE_BYTES, Document, read_yaml
 from potashsim.text import run_line
 
 __all__ = [
@@ -161,14 +161,18 @@ class Workspace:
     def validate_upload(self, upload: Upload) -> tuple[Scenario | None, list[str]]:
         """Load an uploaded file with the CLI's loader: the scenario, or the problems."""
         try:
-            return load_scenario(str(self.place_upload(upload))), []
+            path = self.place_upload(upload)
+            _check_reach(path)
+            return load_scenario(str(path)), []
         except ScenarioError as err:
             return None, self.problems(err)
 
     def picked(self, ref: str, upload: Upload | None) -> tuple[Scenario, str]:
         """The picked scenario, and how a file beside the upload names it in ``extends``."""
         if upload is not None and ref == upload.filename:
-            return load_scenario(str(self.place_upload(upload))), upload.filename
+            path = self.place_upload(upload)
+            _check_reach(path)
+            return load_scenario(str(path)), upload.filename
         if ref not in shipped():
             raise ScenarioError([Problem(ref, None, "", "not a shipped or uploaded scenario")])
         return _load_shipped(ref), ref
@@ -290,6 +294,43 @@ class Workspace:
             base=base.name,
             variant=variant.name,
         )
+
+
+def _check_reach(path: Path) -> None:
+    """Refuse an uploaded file that would read other files on the server: it may extend only a
+    shipped scenario (by name) and use only the shipped network.
+
+    Raises:
+        ScenarioError: the file names a network file or extends anything but a shipped scenario
+            (or cannot be read; the loader then says why).
+    """
+    doc = read_yaml(path)
+    if not isinstance(doc, Document) or not isinstance(doc.data, dict):
+        return  # the loader reports what is wrong with it
+    problems = []
+    if "network" in doc.data:
+        problems.append(
+            Problem(
+                str(path),
+                doc.line(("network",)),
+                "network",
+                "an uploaded scenario uses the shipped network: this server does not read "
+                "network files named by uploads",
+            )
+        )
+    parent = doc.data.get("extends")
+    if parent is not None and str(parent) not in shipped():
+        problems.append(
+            Problem(
+                str(path),
+                doc.line(("extends",)),
+                "extends",
+                f"an uploaded scenario may extend only a shipped scenario ({', '.join(shipped())}),"
+                f" not {parent!r}",
+            )
+        )
+    if problems:
+        raise ScenarioError(problems)
 
 
 class _Shown(ScenarioError):
