@@ -14,7 +14,18 @@ import pytest
 
 import potashsim
 
-HEAVY = ("numpy", "scipy", "pandas", "simpy", "plotly", "pydantic", "yaml")
+HEAVY = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "simpy",
+    "plotly",
+    "pydantic",
+    "yaml",
+    "dash",
+    "flask",
+    "waitress",
+)
 
 # Each lazily re-exported name and the module that defines it.
 LAZY_HOMES = {

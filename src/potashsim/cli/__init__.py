@@ -28,6 +28,7 @@ from potashsim.errors import (
     ScenarioError,
     SchedulerError,
 )
+from potashsim.text import run_line
 
 __all__ = ["main"]
 
@@ -424,14 +425,7 @@ def run_cmd(
     folders = []
     for s in loaded:
         result = run(s, seed=seed, shadow_prices=shadow_prices)
-        t = result.summary["totals"]
-        click.echo(
-            f"{s.name}: exported {t['exported_t'] / 1e6:.2f} Mt, revenue "
-            f"{t['revenue_usd'] / 1e9:.2f} bn USD, netback {t['netback_usd'] / 1e9:.2f} "
-            f"bn USD, curtailed {t['curtailed_t'] / 1e6:.2f} Mt "
-            f"({s.horizon.start}..{s.horizon.end}, seed {result.seed}, "
-            f"{result.wall_s:.2f} s)"
-        )
+        click.echo(f"{run_line(result.summary)}, {result.wall_s:.2f} s)")
         folders.append(save_run(result, out, command=_command_line(), overrides=list(overrides)))
     for f in folders:
         click.echo(str(f))
@@ -611,6 +605,29 @@ def backtest(
 
         build_backtest_report(table, summ, report_path, command=_command_line())
         click.echo(f"report: {report_path}")
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 shares the app with the network (no login: trusted "
+    "networks only).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
+@_guard
+def serve(host: str, port: int) -> None:
+    """Open the web app: pick a scenario, switch measures off, move levers, compare (needs
+    pip install 'potashsim[app]')."""
+    import importlib.util
+
+    if importlib.util.find_spec("dash") is None or importlib.util.find_spec("waitress") is None:
+        _fail("potashsim serve needs Dash and waitress: pip install 'potashsim[app]'", 2)
+    from potashsim.app.server import serve as run_server
+
+    click.echo(f"potashsim serve: http://{host}:{port}/ (Ctrl+C to stop)")
+    run_server(host=host, port=port)
 
 
 @main.command()
