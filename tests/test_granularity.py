@@ -76,3 +76,20 @@ def test_an_unknown_granularity_is_refused_with_the_choices(tmp_path: Path) -> N
     res = CliRunner().invoke(main, ["run", "history", "--granularity", "daily"])
     assert res.exit_code == 2
     assert "'daily' is not one of 'train', 'fast'" in res.output
+
+
+@pytest.mark.slow
+def test_a_fast_comparisons_report_reproduces_its_runs_at_the_fast_granularity(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "report.html"
+    args = ["compare", "history", "no_easing", "-n", "1", "-j", "1", "--granularity", "fast"]
+    res = CliRunner().invoke(
+        main,
+        [*args, "--set", "horizon.end=2019-12-31", "--out", str(tmp_path), "--report", str(report)],
+        catch_exceptions=False,
+    )
+    assert res.exit_code == 0, res.output
+    page = report.read_text(encoding="utf-8")
+    assert "potashsim run no_easing --seed" in page
+    assert "--set horizon.end=2019-12-31 --granularity fast" in page

@@ -263,10 +263,10 @@ def _one_run_note(run: RunResults) -> str:
     seed = run.manifest.get("seed")
     if seed is None:
         return ""
-    sets = "".join(f" --set {o}" for o in run.manifest.get("overrides") or [])
+    sets = " ".join(f"--set {o}" for o in run.manifest.get("overrides") or [])
     return (
-        f' This chart shows one run (seed {seed}: "potashsim run {run.scenario} '
-        f'--seed {seed}{sets}" reproduces it), not the mean of the replications.'
+        f' This chart shows one run (seed {seed}: "{_run_command(run, sets)}" reproduces it), '
+        "not the mean of the replications."
     )
 
 
@@ -407,11 +407,16 @@ def _scenarios_section(comp: ComparisonResults) -> Section:
 
 
 def _run_command(run: RunResults, sets: str) -> str:
+    """The command that runs ``run`` again: its scenario, seed, overrides (``sets``) and, when it
+    ran at the fast granularity, ``--granularity fast`` (else train level would run)."""
     seed = run.manifest.get("seed")
+    model = (run.resolved.get("network") or {}).get("model") or {}
+    fast = model.get("granularity") == "fast"
     return (
         f"potashsim run {run.scenario}"
         + (f" --seed {seed}" if seed is not None else "")
         + (f" {sets}" if sets else "")
+        + (" --granularity fast" if fast else "")
     )
 
 
