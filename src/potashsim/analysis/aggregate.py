@@ -31,10 +31,43 @@ import pandas as pd
 from potashsim.analysis.decomposition import EFFECTS, decompose_years
 from potashsim.contract import METRICS
 
-__all__ = ["Aggregator", "KahanSums", "KeptTables", "ReplicationSink", "Welford", "paired_stats"]
+__all__ = [
+    "Aggregator",
+    "KahanSums",
+    "KeptTables",
+    "ReplicationSink",
+    "Welford",
+    "make_part",
+    "paired_stats",
+]
 
 #: The decomposition's columns, summed pair by pair.
 PARTS = (*EFFECTS, "total_usd")
+
+
+def make_part(
+    label: str,
+    rep: int,
+    *,
+    yearly: pd.DataFrame,
+    by_market: pd.DataFrame,
+    month_rev: pd.DataFrame,
+    month_route: pd.DataFrame,
+    run: Any = None,
+) -> dict[str, Any]:
+    """One task's part, as :meth:`Aggregator.add` takes it: the tables (modified in place) get
+    ``scenario`` (= ``label``) and ``replication`` (= ``rep``) as their first columns."""
+    for frame in (yearly, by_market, month_rev, month_route):
+        frame.insert(0, "replication", rep)
+        frame.insert(0, "scenario", label)
+    return {
+        "label": label,
+        "yearly": yearly,
+        "by_market": by_market,
+        "month_rev": month_rev,
+        "month_route": month_route,
+        "run": run,
+    }
 
 
 class ReplicationSink(Protocol):
@@ -149,10 +182,9 @@ def paired_stats(
 class Aggregator:
     """Takes the tasks of a comparison in any order and keeps running sums (module docstring).
 
-    Each task's part is a dict with ``yearly`` (year, METRICS and discount_usd rows),
-    ``by_market`` (year, market and FLOWS rows), ``month_rev`` and ``month_route`` (the
-    contract's monthly rows), each already holding ``scenario`` and ``replication``, and
-    ``run`` (the full run of replication 0, else None).
+    Each task's part is made by :func:`make_part`: ``yearly`` (year, METRICS and discount_usd
+    rows), ``by_market`` (year, market and FLOWS rows), ``month_rev`` and ``month_route`` (the
+    contract's monthly rows), and ``run`` (the full run of replication 0, else None).
     """
 
     def __init__(self, labels: Sequence[str], replications: int, sink: ReplicationSink) -> None:

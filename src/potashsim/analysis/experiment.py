@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from potashsim.analysis.aggregate import Aggregator, KeptTables, ReplicationSink
+from potashsim.analysis.aggregate import Aggregator, KeptTables, ReplicationSink, make_part
 from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
@@ -223,17 +223,15 @@ def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) ->
         month_route = (
             d.assign(month=m).groupby(["month", "route"], as_index=False)[["exported_t"]].sum()
         )
-    for frame in (yearly, by_market, month_rev, month_route):
-        frame.insert(0, "replication", rep)
-        frame.insert(0, "scenario", label)
-    return {
-        "label": label,
-        "yearly": yearly,
-        "by_market": by_market,
-        "month_rev": month_rev,
-        "month_route": month_route,
-        "run": full,
-    }
+    return make_part(
+        label,
+        rep,
+        yearly=yearly,
+        by_market=by_market,
+        month_rev=month_rev,
+        month_route=month_route,
+        run=full,
+    )
 
 
 def _task(args: tuple[Scenario, str, int, int, Window]) -> dict[str, Any]:
