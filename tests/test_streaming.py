@@ -6,6 +6,8 @@ and never left half-written where the results go."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from scipy import stats as st
 
 from conftest import make_scenario, shortened, tiny_network
@@ -20,7 +23,9 @@ from potashsim.analysis import experiment
 from potashsim.analysis.aggregate import Aggregator, KeptTables, make_part
 from potashsim.analysis.decomposition import FLOWS, decompose_years
 from potashsim.analysis.experiment import compare
+from potashsim.cli import main
 from potashsim.contract import METRICS
+from potashsim.results import stream
 from potashsim.results.write import compare_to_folder, save_comparison
 from potashsim.scenario.schema import Scenario
 
@@ -291,3 +296,31 @@ def test_an_existing_folder_is_kept_and_a_rerun_reads_the_same(
     assert second_cmp.stats == first_cmp.stats
     assert [p.name for p in (tmp_path / "compare").iterdir()] == [first.name]  # no leftovers
     assert second_cmp.window == (dt.date(2020, 1, 1), dt.date(2020, 7, 18))
+
+
+def test_a_full_disk_while_streaming_is_exit_2_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refs = []
+    for name, parent in (("h", "history"), ("u", "us_eu_only")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            f"name: {name}\nextends: {parent}\nhorizon: {{start: 2021-01-01, end: 2021-06-30}}\n",
+            encoding="utf-8",
+        )
+        refs.append(str(path))
+    real = stream.write_rows
+    calls: list[str] = []
+
+    def fills_up(out: Any, name: str, frame: pd.DataFrame, *, header: bool) -> None:
+        calls.append(name)
+        if not header:  # the disk fills up at the first replication's rows
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(out, name, frame, header=header)
+
+    monkeypatch.setattr(stream, "write_rows", fills_up)
+    out = tmp_path / "results"
+    res = CliRunner().invoke(main, ["compare", *refs, "-n", "2", "-j", "1", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "No space left on device" in res.output and "replications.csv" in res.output
+    assert not out.exists()  # no folder, no partial file, no scratch copy
