@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 
@@ -234,7 +234,39 @@ def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) ->
     )
 
 
-def _task(args: tuple[Scenario, str, int, int, Window]) -> dict[str, Any]:
+Task = tuple[Scenario, str, int, int, Window]
+
+
+class _Tasks(Sequence[Task]):
+    """The tasks of a comparison, replication-major, base first, made when asked for: a list
+    of them would grow with the replications (the pool takes them one chunk at a time)."""
+
+    def __init__(
+        self, scenarios: list[Scenario], labels: list[str], seeds: list[int], window: Window
+    ) -> None:
+        self.scenarios, self.labels, self.seeds, self.window = scenarios, labels, seeds, window
+
+    def __len__(self) -> int:
+        return len(self.seeds) * len(self.scenarios)
+
+    @overload
+    def __getitem__(self, index: int) -> Task: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Task]: ...
+
+    def __getitem__(self, index: int | slice) -> Task | list[Task]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        rep, j = divmod(index, len(self.scenarios))
+        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window)
+
+
+def _task(args: Task) -> dict[str, Any]:
     """One task of :func:`compare`, picklable for worker processes."""
     return _one(*args)
 
@@ -277,11 +309,7 @@ def compare(
     t0 = time.perf_counter()
     window, applied, labels = resolve(scenarios, window, overrides)
     seeds = replication_seeds(seed, replications)
-    tasks = [
-        (s, label, i, seeds[i], window)
-        for i in range(replications)
-        for s, label in zip(scenarios, labels, strict=True)
-    ]
+    tasks = _Tasks(list(scenarios), labels, seeds, window)
     tables: ReplicationSink = KeptTables() if sink is None else sink
     sums = Aggregator(labels, replications, tables)
     for index, part in iter_tasks(
