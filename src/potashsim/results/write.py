@@ -360,6 +360,8 @@ def compare_to_folder(
     scenarios: Sequence[Scenario],
     root: Path,
     *,
+    replications: int,
+    seed: int,
     command: str = "",
     **options: Any,
 ) -> tuple[Comparison, Path]:
@@ -373,7 +375,7 @@ def compare_to_folder(
     two tables back from the saved folder when asked.
 
     Args:
-        scenarios, options: as for ``compare`` (``replications``, ``seed``, ``workers``,
+        scenarios, replications, seed, options: as for ``compare`` (options: ``workers``,
             ``scheduler``, ``progress``, ``window``, ``overrides``); ``sink`` is not accepted.
         root, command: as for :func:`save_comparison`.
 
@@ -387,8 +389,8 @@ def compare_to_folder(
         root,
         scenarios,
         labels,
-        replications=options["replications"],
-        seed=options["seed"],
+        replications=replications,
+        seed=seed,
         window=window,
         overrides=applied,
     )
@@ -399,7 +401,7 @@ def compare_to_folder(
     ):
         tmp.mkdir()
         with ReplicationFiles(tmp) as files:
-            cmp = compare(scenarios, sink=files, **options)
+            cmp = compare(scenarios, replications=replications, seed=seed, sink=files, **options)
         _check_representative(cmp)
         if folder.exists():
             _check_same_stats(folder, cmp)
