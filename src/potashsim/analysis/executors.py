@@ -16,7 +16,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import CancelledError
 from typing import Any, TypeVar
 
@@ -193,12 +193,13 @@ def iter_tasks(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> Iterator[tuple[int, R]]:
+) -> Generator[tuple[int, R], None, None]:
     """Apply ``fn`` to every task; yield ``(index of the task, result)`` as each finishes.
 
     The order is that in which the results arrive, which depends on the workers and the load:
     a caller that needs a deterministic answer puts them back in task order (as
-    :func:`run_tasks` does). Arguments and errors as for :func:`run_tasks`.
+    :func:`run_tasks` does). Arguments and errors as for :func:`run_tasks`. A caller that stops
+    early closes the iterator (``contextlib.closing``), which stops the workers at once.
     """
     workers = min(workers, max_workers())
     if scheduler is not None:
@@ -208,10 +209,17 @@ def iter_tasks(
         results = enumerate(map(fn, tasks))
     else:
         results = _pool(fn, tasks, workers)
-    for done, pair in enumerate(results, start=1):
-        yield pair
-        if progress:
-            progress(done, len(tasks))
+    try:
+        for done, pair in enumerate(results, start=1):
+            yield pair
+            if progress:
+                progress(done, len(tasks))
+    finally:
+        # the caller stopped (an error, Ctrl-C in its own code): stop the pool now, not when
+        # the garbage collector gets to it (possibly at exit, when its threads cannot answer)
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
 
 
 def run_tasks(

@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -312,10 +313,10 @@ def compare(
     tasks = _Tasks(list(scenarios), labels, seeds, window)
     tables: ReplicationSink = KeptTables() if sink is None else sink
     sums = Aggregator(labels, replications, tables)
-    for index, part in iter_tasks(
-        _task, tasks, workers=workers, scheduler=scheduler, progress=progress
-    ):
-        sums.add(index, part)
+    runs = iter_tasks(_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
+        for index, part in runs:
+            sums.add(index, part)
     by_year = sums.decomposition_by_year()
     decomposition = {
         name: {
