@@ -32,7 +32,7 @@ def short(tmp_path: Path) -> list[str]:
 
 
 class Asked(Exception):
-    """Raised by the stand-in of run_tasks: the command got as far as running."""
+    """Raised by the stand-in of iter_tasks: the command got as far as running."""
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append({"tasks": len(tasks), **kwargs})
         raise KeyboardInterrupt  # stops compare with exit 130, having run nothing
 
-    monkeypatch.setattr("potashsim.analysis.experiment.run_tasks", fake)
+    monkeypatch.setattr("potashsim.analysis.experiment.iter_tasks", fake)
     return calls
 
 
@@ -67,7 +67,7 @@ def test_the_process_pool_never_outnumbers_the_cpus(monkeypatch: pytest.MonkeyPa
 
     def fake_pool(fn: Any, tasks: Any, workers: int) -> Any:
         sizes.append(workers)
-        return map(fn, tasks)
+        return enumerate(map(fn, tasks))
 
     monkeypatch.setattr(executors, "_pool", fake_pool)
     assert executors.run_tasks(abs, [-1, -2, -3], workers=1000) == [1, 2, 3]

@@ -1,7 +1,8 @@
 """Where replications run: in this process, in a local process pool, or on a Dask cluster.
 
 Every task is a pure function of its arguments, so the results are the same wherever they run;
-only the wall time changes. Results come back in task order.
+only the wall time changes. :func:`run_tasks` returns them in task order; :func:`iter_tasks`
+hands each over as it finishes, with its index, for callers that aggregate as they go.
 
 Bounded in every direction: never more local processes than CPUs, a scheduler address is checked
 before anything starts, an unreachable scheduler fails after :data:`CONNECT_TIMEOUT_S`, and a
@@ -15,7 +16,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import CancelledError
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "NO_WORKERS_TIMEOUT_S",
     "check_scheduler_address",
+    "iter_tasks",
     "max_workers",
     "run_tasks",
 ]
@@ -76,13 +78,25 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _pool(fn: Callable[[T], R], tasks: Sequence[T], workers: int) -> Iterator[R]:
+class _Indexed:
+    """``fn`` applied to an ``(index, task)`` pair, returning ``(index, result)``: lets a pool
+    hand results over as they finish while the caller still knows which task each answers."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, pair: tuple[int, Any]) -> tuple[int, Any]:
+        return pair[0], self.fn(pair[1])
+
+
+def _pool(fn: Callable[[T], R], tasks: Sequence[T], workers: int) -> Iterator[tuple[int, R]]:
     # multiprocessing.Pool rather than concurrent.futures: it can be terminated at once on
     # Ctrl-C, and its workers ignore SIGINT so that only the parent reports it
     pool = multiprocessing.get_context().Pool(workers, initializer=_ignore_sigint)
     try:
         chunk = max(1, min(4, len(tasks) // (workers * 8)))
-        yield from pool.imap(fn, tasks, chunksize=chunk)
+        # unordered: a result is handed over as soon as it is done, not held behind a slower one
+        yield from pool.imap_unordered(_Indexed(fn), enumerate(tasks), chunksize=chunk)
     except BaseException:
         pool.terminate()
         raise
@@ -91,7 +105,9 @@ def _pool(fn: Callable[[T], R], tasks: Sequence[T], workers: int) -> Iterator[R]
         pool.join()
 
 
-def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int, scheduler: str) -> Iterator[R]:
+def _dask(
+    fn: Callable[[T], R], tasks: Sequence[T], workers: int, scheduler: str
+) -> Iterator[tuple[int, R]]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as err:
@@ -119,8 +135,8 @@ def _dask(fn: Callable[[T], R], tasks: Sequence[T], workers: int, scheduler: str
             ) from err
     try:
         futures = client.map(fn, list(tasks), pure=False)
-        for future in futures:
-            yield _wait(client, future, scheduler)
+        for i, future in enumerate(futures):
+            yield i, _wait(client, future, scheduler)
     except BaseException:
         client.cancel(futures) if "futures" in locals() else None
         raise
@@ -170,6 +186,42 @@ def _wait(client: Any, future: Any, scheduler: str) -> Any:
             )
 
 
+def iter_tasks(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Generator[tuple[int, R], None, None]:
+    """Apply ``fn`` to every task; yield ``(index of the task, result)`` as each finishes.
+
+    The order is that in which the results arrive, which depends on the workers and the load:
+    a caller that needs a deterministic answer puts them back in task order (as
+    :func:`run_tasks` does). Arguments and errors as for :func:`run_tasks`. A caller that stops
+    early closes the iterator (``contextlib.closing``), which stops the workers at once.
+    """
+    workers = min(workers, max_workers())
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+        results: Iterator[tuple[int, R]] = _dask(fn, tasks, workers, scheduler)
+    elif workers <= 1:
+        results = enumerate(map(fn, tasks))
+    else:
+        results = _pool(fn, tasks, workers)
+    try:
+        for done, pair in enumerate(results, start=1):
+            yield pair
+            if progress:
+                progress(done, len(tasks))
+    finally:
+        # the caller stopped (an error, Ctrl-C in its own code): stop the pool now, not when
+        # the garbage collector gets to it (possibly at exit, when its threads cannot answer)
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+
+
 def run_tasks(
     fn: Callable[[T], R],
     tasks: Sequence[T],
@@ -194,17 +246,7 @@ def run_tasks(
         SchedulerError: the scheduler cannot be reached within CONNECT_TIMEOUT_S, or the cluster
             lost every worker.
     """
-    workers = min(workers, max_workers())
-    if scheduler is not None:
-        check_scheduler_address(scheduler)
-        results: Iterator[R] = _dask(fn, tasks, workers, scheduler)
-    elif workers <= 1:
-        results = map(fn, tasks)
-    else:
-        results = _pool(fn, tasks, workers)
-    out: list[R] = []
-    for r in results:
-        out.append(r)
-        if progress:
-            progress(len(out), len(tasks))
-    return out
+    out: dict[int, R] = dict(
+        iter_tasks(fn, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    )
+    return [out[i] for i in range(len(tasks))]

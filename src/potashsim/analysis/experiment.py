@@ -4,6 +4,11 @@ Replication *i* of every scenario runs with the same seed, so each difference is
 pair and the interval is on the difference itself. Replications may run in worker processes; the
 results do not depend on how many (each depends only on its scenario and seed).
 
+Replications are summed as they finish (:mod:`potashsim.analysis.aggregate`): the parent keeps
+running sums, replication 0 of each scenario in full, and hands the per-replication rows to a
+sink (kept in memory by default; the results writer streams them to ``replications.csv``), so
+its memory does not grow with the number of replications.
+
 Scenarios may run over different horizons; a comparison then counts only what every scenario
 simulated: the deliveries exported inside one window (by default the days all horizons share).
 Each run still simulates its own horizon; only the accounts are cut.
@@ -12,20 +17,20 @@ Each run still simulates its own horizon; only the accounts are cut.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
-import numpy as np
 import pandas as pd
 
+from potashsim.analysis.aggregate import Aggregator, KeptTables, ReplicationSink, make_part
 from potashsim.analysis.bottlenecks import utilisation_table
-from potashsim.analysis.decomposition import EFFECTS, FLOWS, decompose_years
+from potashsim.analysis.decomposition import EFFECTS, FLOWS
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
-from potashsim.analysis.executors import run_tasks
+from potashsim.analysis.executors import iter_tasks
 from potashsim.analysis.shadow_prices import shadow_prices as shadow_price_table
 from potashsim.analysis.tables import (
     decomposition_table,
@@ -41,7 +46,15 @@ from potashsim.sim.policy import Calendar
 from potashsim.sim.records import RunTrace
 from potashsim.sim.streams import replication_seeds
 
-__all__ = ["Comparison", "RunResult", "Window", "compare", "run", "shared_window"]
+__all__ = [
+    "Comparison",
+    "RunResult",
+    "Window",
+    "compare",
+    "resolve",
+    "run",
+    "shared_window",
+]
 
 #: First and last day of a period, both included.
 Window = tuple[dt.date, dt.date]
@@ -130,10 +143,11 @@ class Comparison:
     replications: int
     seed: int
     seeds: list[int]
-    yearly: pd.DataFrame
-    """The contract's ``replications.csv``: scenario, replication, year, METRICS, discount_usd."""
-    monthly_revenue: pd.DataFrame
+    replication_tables: ReplicationSink
+    """The per-replication rows (:attr:`yearly`, :attr:`monthly_revenue`), in memory or in files
+    written as the runs finished."""
     monthly_routes: pd.DataFrame
+    """scenario, month, route, exported_t: mean over replications (t)."""
     stats: dict[str, dict[str, dict[str, float | None]]]
     decomposition: dict[str, dict[str, float]]
     """Per scenario (not the base): the netback change split into EFFECTS and total_usd, summed
@@ -148,6 +162,19 @@ class Comparison:
     """The days whose exports every statistic, table and decomposition counts."""
     overrides: dict[str, list[str]] = field(default_factory=dict)
     """``KEY=VALUE`` overrides applied to each scenario when it was loaded, by scenario name."""
+
+    @property
+    def yearly(self) -> pd.DataFrame:
+        """The contract's ``replications.csv``: scenario, replication, year, METRICS,
+        discount_usd; one row per scenario x replication x year, in replication order. Read
+        from the file when the rows were streamed to one (the parent never holds them all)."""
+        return self.replication_tables.yearly
+
+    @property
+    def monthly_revenue(self) -> pd.DataFrame:
+        """The contract's ``monthly_revenue.csv``: scenario, replication, month (datetime),
+        revenue_usd, exported_t; read from the file when streamed, as :attr:`yearly`."""
+        return self.replication_tables.monthly_revenue
 
     @property
     def labels(self) -> list[str]:
@@ -248,20 +275,51 @@ def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) ->
         month_route = (
             d.assign(month=m).groupby(["month", "route"], as_index=False)[["exported_t"]].sum()
         )
-    for frame in (yearly, by_market, month_rev, month_route):
-        frame.insert(0, "replication", rep)
-        frame.insert(0, "scenario", label)
-    return {
-        "label": label,
-        "yearly": yearly,
-        "by_market": by_market,
-        "month_rev": month_rev,
-        "month_route": month_route,
-        "run": full,
-    }
+    return make_part(
+        label,
+        rep,
+        yearly=yearly,
+        by_market=by_market,
+        month_rev=month_rev,
+        month_route=month_route,
+        run=full,
+    )
 
 
-def _task(args: tuple[Scenario, str, int, int, Window]) -> dict[str, Any]:
+Task = tuple[Scenario, str, int, int, Window]
+
+
+class _Tasks(Sequence[Task]):
+    """The tasks of a comparison, replication-major, base first, made when asked for: a list
+    of them would grow with the replications (the pool takes them one chunk at a time)."""
+
+    def __init__(
+        self, scenarios: list[Scenario], labels: list[str], seeds: list[int], window: Window
+    ) -> None:
+        self.scenarios, self.labels, self.seeds, self.window = scenarios, labels, seeds, window
+
+    def __len__(self) -> int:
+        return len(self.seeds) * len(self.scenarios)
+
+    @overload
+    def __getitem__(self, index: int) -> Task: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Task]: ...
+
+    def __getitem__(self, index: int | slice) -> Task | list[Task]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        rep, j = divmod(index, len(self.scenarios))
+        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window)
+
+
+def _task(args: Task) -> dict[str, Any]:
+    """One task of :func:`compare`, picklable for worker processes."""
     return _one(*args)
 
 
@@ -275,6 +333,7 @@ def compare(
     progress: Callable[[int, int], None] | None = None,
     window: Window | None = None,
     overrides: Mapping[str, Sequence[str]] | None = None,
+    sink: ReplicationSink | None = None,
 ) -> Comparison:
     """Run every scenario ``replications`` times with paired seeds; the first is the base.
 
@@ -285,17 +344,66 @@ def compare(
         workers: processes (1 runs in this process).
         scheduler: None (local processes), ``"local"`` (a Dask LocalCluster) or the address
             of a Dask scheduler; see ``potashsim.analysis.executors.run_tasks``.
-        progress: called with (done, total) after each replication.
+        progress: called with (done, total) after each run finishes (in any order).
         window: the days whose exports are counted (both included); default
             :func:`shared_window`. Each run still simulates its own horizon.
         overrides: ``{scenario name: ["KEY=VALUE", ...]}``, the overrides each scenario was
             loaded with; recorded, and a scenario with any is labelled ``name*``.
+        sink: where the per-replication rows go, in replication order (default: kept in
+            memory, :class:`~potashsim.analysis.aggregate.KeptTables`); the rest is kept as
+            running sums, so with a sink that writes them out the memory used does not grow
+            with ``replications``.
 
     Raises:
         ValueError: the horizons share no day, ``window`` is not inside every horizon, or
             ``overrides`` names a scenario that is not compared.
     """
     t0 = time.perf_counter()
+    window, applied, labels = resolve(scenarios, window, overrides)
+    seeds = replication_seeds(seed, replications)
+    tasks = _Tasks(list(scenarios), labels, seeds, window)
+    tables: ReplicationSink = KeptTables() if sink is None else sink
+    sums = Aggregator(labels, replications, tables)
+    runs = iter_tasks(_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
+        for index, part in runs:
+            sums.add(index, part)
+    by_year = sums.decomposition_by_year()
+    decomposition = {
+        name: {
+            e: float(by_year.loc[by_year["scenario"] == name, e].sum())
+            for e in (*EFFECTS, "total_usd")
+        }
+        for name in labels[1:]
+    }
+    return Comparison(
+        list(scenarios),
+        replications,
+        seed,
+        seeds,
+        tables,
+        sums.monthly_routes(),
+        sums.stats(),
+        decomposition,
+        by_year,
+        time.perf_counter() - t0,
+        sums.representative,
+        window,
+        applied,
+    )
+
+
+def resolve(
+    scenarios: Sequence[Scenario],
+    window: Window | None,
+    overrides: Mapping[str, Sequence[str]] | None,
+) -> tuple[Window, dict[str, list[str]], list[str]]:
+    """What :func:`compare` counts and names: the window (default :func:`shared_window`), the
+    overrides of every scenario by name (empty lists for none) and the labels, base first.
+
+    Raises:
+        ValueError: as :func:`compare`.
+    """
     shared = shared_window(scenarios)
     window = shared if window is None else window
     if not shared[0] <= window[0] <= window[1] <= shared[1]:
@@ -310,93 +418,7 @@ def compare(
             f"({', '.join(s.name for s in scenarios)})"
         )
     applied = {s.name: list((overrides or {}).get(s.name, ())) for s in scenarios}
-    labels = [label_of(s.name, applied[s.name]) for s in scenarios]
-    seeds = replication_seeds(seed, replications)
-    tasks = [
-        (s, label, i, seeds[i], window)
-        for i in range(replications)
-        for s, label in zip(scenarios, labels, strict=True)
-    ]
-    results = run_tasks(_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
-    yearly = pd.concat([r["yearly"] for r in results], ignore_index=True)
-    month_rev = pd.concat([r["month_rev"] for r in results], ignore_index=True)
-    month_route = pd.concat([r["month_route"] for r in results], ignore_index=True)
-    totals = (
-        yearly.groupby(["scenario", "replication"])[list(METRICS)]
-        .sum()
-        .reindex(pd.MultiIndex.from_product([labels, range(replications)]), fill_value=0.0)
-    )
-    stats = {name: _stats(totals, labels[0], name) for name in labels}
-    by_market = pd.concat([r["by_market"] for r in results], ignore_index=True)
-    by_year = _decompose(by_market, labels, replications)
-    decomposition = {
-        name: {
-            e: float(by_year.loc[by_year["scenario"] == name, e].sum())
-            for e in (*EFFECTS, "total_usd")
-        }
-        for name in labels[1:]
-    }
-    routes = month_route.groupby(["scenario", "month", "route"], as_index=False)["exported_t"].sum()
-    routes["exported_t"] /= replications
-    representative = {r["label"]: r["run"] for r in results if r["run"] is not None}
-    return Comparison(
-        list(scenarios),
-        replications,
-        seed,
-        seeds,
-        yearly,
-        month_rev,
-        routes,
-        stats,
-        decomposition,
-        by_year,
-        time.perf_counter() - t0,
-        representative,
-        window,
-        applied,
-    )
-
-
-def _decompose(by_market: pd.DataFrame, names: list[str], replications: int) -> pd.DataFrame:
-    """Each scenario's netback change against the base (names[0]) per year and market: decomposed
-    pair by pair, then averaged over the replications (so the means add up exactly too)."""
-    cols = ["scenario", "year", "market", *EFFECTS, "total_usd"]
-    parts = []
-    groups = dict(tuple(by_market.groupby(["scenario", "replication"])))
-    empty = pd.DataFrame(columns=["year", "market", *FLOWS])
-    for name in names[1:]:
-        for rep in range(replications):
-            base = groups.get((names[0], rep), empty)
-            other = groups.get((name, rep), empty)
-            parts.append(decompose_years(base, other).assign(scenario=name))
-    if not parts:
-        return pd.DataFrame(columns=cols)
-    out = pd.concat(parts, ignore_index=True)
-    # a (year, market) absent from a pair counts as zero in the mean over all pairs
-    out = out.groupby(["scenario", "year", "market"], as_index=False)[[*EFFECTS, "total_usd"]].sum()
-    out[[*EFFECTS, "total_usd"]] /= replications
-    return out[cols]
-
-
-def _stats(totals: pd.DataFrame, base: str, name: str) -> dict[str, dict[str, float | None]]:
-    from scipy import stats as st
-
-    out: dict[str, dict[str, float | None]] = {}
-    for m in METRICS:
-        x = totals.loc[name][m].to_numpy()
-        diff = x - totals.loc[base][m].to_numpy()
-        n = len(diff)
-        half: float | None = None
-        if n >= 2:
-            sd = float(np.std(diff, ddof=1))
-            half = float(st.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        out[m] = {
-            "mean": float(x.mean()),
-            "diff_mean": float(diff.mean()),
-            "diff_ci_low": None if half is None else float(diff.mean()) - half,
-            "diff_ci_high": None if half is None else float(diff.mean()) + half,
-        }
-    return out
+    return window, applied, [label_of(s.name, applied[s.name]) for s in scenarios]
 
 
 def default_workers() -> int:

@@ -508,10 +508,9 @@ def compare(
     if workers is not None and workers < 1:
         raise click.BadParameter("must be 1 or more", param_hint="--workers")
     _check_seed(seed)
-    from potashsim.analysis.experiment import compare as run_compare
     from potashsim.cli.compare_options import choose_window
     from potashsim.cli.tables import comparison_table
-    from potashsim.results.write import save_comparison
+    from potashsim.results.write import compare_to_folder
 
     loaded, applied = _load_compared((base, *others), overrides, set_for)
     loaded = _moved(loaded, granularity)
@@ -528,8 +527,11 @@ def compare(
         def tick(done: int, _total: int) -> None:
             bar.update(done - bar.pos)
 
-        cmp = run_compare(
+        # replications.csv is written as the runs finish; the folder appears once all is written
+        cmp, folder = compare_to_folder(
             loaded,
+            out,
+            command=_command_line(),
             replications=replications,
             seed=loaded[0].seed if seed is None else seed,
             workers=workers,
@@ -539,7 +541,6 @@ def compare(
             overrides=applied,
         )
     click.echo(comparison_table(cmp))
-    folder = save_comparison(cmp, out, command=_command_line())
     if report_path is not None:
         from potashsim.report import build_report
 

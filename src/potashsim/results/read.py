@@ -32,6 +32,7 @@ __all__ = [
     "load_comparison",
     "load_results",
     "load_run",
+    "read_table",
 ]
 
 # Keys added to the contract after folders were first written: a folder without them is stale,
@@ -209,7 +210,12 @@ def _span(value: Any, path: Path, key: str) -> tuple[pd.Timestamp, pd.Timestamp]
         raise ResultsError(f"{path}: {key} is not {{start, end}} in ISO dates") from exc
 
 
-def _read_csv(folder: Path, name: str) -> pd.DataFrame:
+def read_table(folder: Path, name: str) -> pd.DataFrame:
+    """The contract's CSV file ``name`` in ``folder``: text columns as text, dates as datetime.
+
+    Raises:
+        ResultsError: it cannot be read, lacks a column, or holds a date that is not ISO.
+    """
     path = folder / name
     columns = c.COLUMNS[name]
     try:
@@ -232,7 +238,7 @@ def _read_csv(folder: Path, name: str) -> pd.DataFrame:
 
 def _read_csvs(folder: Path, names: Sequence[str]) -> dict[str, pd.DataFrame]:
     """``{"monthly": frame, ...}``: every CSV file among ``names``, keyed by its stem."""
-    return {n.removesuffix(".csv"): _read_csv(folder, n) for n in names if n.endswith(".csv")}
+    return {n.removesuffix(".csv"): read_table(folder, n) for n in names if n.endswith(".csv")}
 
 
 def _read_yaml(folder: Path, name: str) -> dict[str, Any]:

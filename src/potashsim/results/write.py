@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,14 +23,22 @@ import pandas as pd
 import yaml
 
 from potashsim import contract as c
-from potashsim.analysis.experiment import Comparison, RunResult
+from potashsim.analysis.experiment import Comparison, RunResult, compare, resolve
 from potashsim.analysis.tables import timeline_table
 from potashsim.errors import ResultsError
 from potashsim.results.atomic import replacing, write_bytes, writing_to
+from potashsim.results.stream import ReplicationFiles, write_rows
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.network import routes
 
-__all__ = ["save_comparison", "save_run", "scenario_hash", "versions"]
+__all__ = [
+    "compare_to_folder",
+    "comparison_folder",
+    "save_comparison",
+    "save_run",
+    "scenario_hash",
+    "versions",
+]
 
 
 def versions() -> dict[str, str]:
@@ -222,36 +232,65 @@ def _window_json(window: tuple[Any, Any]) -> dict[str, str]:
     return {"start": window[0].isoformat(), "end": window[1].isoformat()}
 
 
-def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
-    """Write ``cmp`` to ``root/compare/<id>/`` with a representative run per scenario.
+def comparison_folder(
+    root: Path,
+    scenarios: Sequence[Scenario],
+    labels: Sequence[str],
+    *,
+    replications: int,
+    seed: int,
+    window: tuple[Any, Any],
+    overrides: Mapping[str, Sequence[str]],
+) -> Path:
+    """``root/compare/<id>/``, where ``<id>`` is a short hash of what determines a comparison:
+    the resolved scenarios by label, replications, seed, potashsim version, window and the
+    overrides (``overrides`` by scenario name, as :func:`potashsim.analysis.experiment.resolve`
+    gives them). Known before the comparison runs, so its files can be streamed into place."""
+    hashes = {label: scenario_hash(s) for label, s in zip(labels, scenarios, strict=True)}
+    by_label = {
+        label: list(overrides.get(s.name, [])) for label, s in zip(labels, scenarios, strict=True)
+    }
+    key = json.dumps(
+        [hashes, replications, seed, versions()["potashsim"], _window_json(window), by_label],
+        sort_keys=True,
+    )
+    return root / "compare" / hashlib.sha256(key.encode()).hexdigest()[:12]
 
-    Scenarios are named by their labels (``history*`` where overrides changed one) in
-    ``comparison.json`` and in every CSV file; the window the statistics count, each scenario's
-    horizon and its overrides are recorded in ``comparison.json``. The representative run of each
-    scenario is replication 0 (its seed is ``cmp.seeds[0]``), saved whole under
-    ``runs/<name>/`` (the name without the mark) for the map, timeline and bottleneck charts. It
-    is taken from ``cmp.representative``: results are written from what was run, never re-run.
 
-    Raises:
-        ResultsError: ``cmp`` lacks the representative run of a scenario, or the folder exists
-            with different statistics (it is left untouched), or it cannot be written (as for
-            :func:`save_run`).
-    """
-    labels = dict(zip(cmp.labels, cmp.scenarios, strict=True))
-    missing = [label for label in labels if label not in cmp.representative]
+def _folder_of(cmp: Comparison, root: Path) -> Path:
+    return comparison_folder(
+        root,
+        cmp.scenarios,
+        cmp.labels,
+        replications=cmp.replications,
+        seed=cmp.seed,
+        window=cmp.window,
+        overrides=cmp.overrides,
+    )
+
+
+def _check_representative(cmp: Comparison) -> None:
+    missing = [label for label in cmp.labels if label not in cmp.representative]
     if missing:
         raise ResultsError(
             f"the comparison holds no representative run of {', '.join(missing)}; save the "
             "Comparison that potashsim.compare returned"
         )
-    hashes = {label: scenario_hash(s) for label, s in labels.items()}
+
+
+def _check_same_stats(folder: Path, cmp: Comparison) -> None:
+    """``folder`` holds the same comparison already: leave it, or refuse if its stats differ."""
+    old = json.loads((folder / c.COMPARISON).read_text(encoding="utf-8"))
+    if old.get("stats") != json.loads(json.dumps(cmp.stats)):
+        raise ResultsError(f"{folder} exists with different results; refusing to overwrite")
+
+
+def _write_comparison(tmp: Path, cmp: Comparison, command: str, *, streamed: bool) -> None:
+    """Write the comparison folder ``cmp`` at ``tmp`` (which exists); ``streamed``: its
+    per-replication files are there already (written by :class:`ReplicationFiles`)."""
+    labels = dict(zip(cmp.labels, cmp.scenarios, strict=True))
     overrides = {label: cmp.overrides.get(s.name, []) for label, s in labels.items()}
-    window = _window_json(cmp.window)
     ver = versions()
-    key = json.dumps(
-        [hashes, cmp.replications, cmp.seed, ver["potashsim"], window, overrides], sort_keys=True
-    )
-    folder = root / "compare" / hashlib.sha256(key.encode()).hexdigest()[:12]
     doc = {
         "base": cmp.base,
         "scenarios": cmp.labels,
@@ -260,8 +299,8 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         "command": command,
         "potashsim_version": ver["potashsim"],
         "versions": ver,
-        "scenario_hashes": hashes,
-        "window": window,
+        "scenario_hashes": {label: scenario_hash(s) for label, s in labels.items()},
+        "window": _window_json(cmp.window),
         "shared_window": _window_json(cmp.shared_window),
         "horizons": {label: _window_json(h) for label, h in cmp.horizons.items()},
         "overrides": overrides,
@@ -269,29 +308,123 @@ def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
         "decomposition": cmp.decomposition,
         "wall_time_s": round(cmp.wall_s, 3),
     }
-    if folder.exists():
-        old = json.loads((folder / c.COMPARISON).read_text(encoding="utf-8"))
-        if old.get("stats") != json.loads(json.dumps(cmp.stats)):
-            raise ResultsError(f"{folder} exists with different results; refusing to overwrite")
-        return folder
     rows = [
         {"scenario": s, "metric": m, **v, "unit": c.UNITS[m]}
         for s, metrics in cmp.stats.items()
         for m, v in metrics.items()
     ]
+    _dump_json(tmp / c.COMPARISON, doc)
+    for name, frame in (
+        (c.COMPARISON_TABLE, pd.DataFrame(rows)),
+        (c.DECOMPOSITION_TABLE, cmp.decomposition_by_year),
+        (c.MONTHLY_ROUTES, cmp.monthly_routes),
+    ):
+        write_rows(tmp / name, name, frame, header=True)
+    tables = cmp.replication_tables
+    if isinstance(tables, ReplicationFiles):
+        if not streamed:
+            tables.copy_to(tmp)
+    else:
+        write_rows(tmp / c.REPLICATIONS, c.REPLICATIONS, tables.yearly, header=True)
+        write_rows(tmp / c.MONTHLY_REVENUE, c.MONTHLY_REVENUE, tables.monthly_revenue, header=True)
+    for label, s in labels.items():
+        result = cmp.representative[label]
+        manifest = _manifest(result, command, overrides[label])
+        _write_run(tmp / c.RUNS / s.name, result, manifest)
+
+
+def save_comparison(cmp: Comparison, root: Path, *, command: str = "") -> Path:
+    """Write ``cmp`` to ``root/compare/<id>/`` (:func:`comparison_folder`) with a
+    representative run per scenario.
+
+    Scenarios are named by their labels (``history*`` where overrides changed one) in
+    ``comparison.json`` and in every CSV file; the window the statistics count, each scenario's
+    horizon and its overrides are recorded in ``comparison.json``. The representative run of each
+    scenario is replication 0 (its seed is ``cmp.seeds[0]``), saved whole under
+    ``runs/<name>/`` (the name without the mark) for the map, timeline and bottleneck charts. It
+    is taken from ``cmp.representative``: results are written from what was run, never re-run.
+    :func:`compare_to_folder` runs and writes in one go, streaming the per-replication files.
+
+    Raises:
+        ResultsError: ``cmp`` lacks the representative run of a scenario, or the folder exists
+            with different statistics (it is left untouched), or it cannot be written (as for
+            :func:`save_run`).
+    """
+    _check_representative(cmp)
+    folder = _folder_of(cmp, root)
+    if folder.exists():
+        _check_same_stats(folder, cmp)
+        return folder
     with writing_to(folder), replacing(folder, keep_existing=True) as tmp:
         tmp.mkdir()
-        _dump_json(tmp / c.COMPARISON, doc)
-        _write_csv(tmp, c.COMPARISON_TABLE, pd.DataFrame(rows))
-        _write_csv(tmp, c.REPLICATIONS, cmp.yearly)
-        _write_csv(tmp, c.DECOMPOSITION_TABLE, cmp.decomposition_by_year)
-        for name, frame in (
-            (c.MONTHLY_REVENUE, cmp.monthly_revenue),
-            (c.MONTHLY_ROUTES, cmp.monthly_routes),
-        ):
-            _write_csv(tmp, name, frame.assign(month=pd.to_datetime(frame["month"]).dt.date))
-        for label, s in labels.items():
-            result = cmp.representative[label]
-            manifest = _manifest(result, command, overrides[label])
-            _write_run(tmp / c.RUNS / s.name, result, manifest)
+        _write_comparison(tmp, cmp, command, streamed=False)
     return folder
+
+
+@contextmanager
+def _no_new_folders_on_failure(path: Path) -> Iterator[None]:
+    """If the block fails, remove the folders on the way to ``path`` (itself included) that it
+    created and left empty: a comparison that failed leaves nothing behind."""
+    new = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for p in new:  # deepest first
+            with suppress(OSError):
+                p.rmdir()
+        raise
+
+
+def compare_to_folder(
+    scenarios: Sequence[Scenario],
+    root: Path,
+    *,
+    replications: int,
+    seed: int,
+    command: str = "",
+    **options: Any,
+) -> tuple[Comparison, Path]:
+    """Run :func:`potashsim.analysis.experiment.compare` and save it as :func:`save_comparison`
+    does, streaming ``replications.csv`` and ``monthly_revenue.csv`` as the runs finish.
+
+    The rows are appended in replication order to the files inside the folder's scratch copy,
+    which is renamed into place once everything is written: the parent's memory does not grow
+    with the number of replications, and a run that fails or is stopped midway leaves no
+    folder (and no partial file) where the results go. The returned comparison reads those
+    two tables back from the saved folder when asked.
+
+    Args:
+        scenarios, replications, seed, options: as for ``compare`` (options: ``workers``,
+            ``scheduler``, ``progress``, ``window``, ``overrides``); ``sink`` is not accepted.
+        root, command: as for :func:`save_comparison`.
+
+    Raises:
+        ValueError: as ``compare``.
+        ResultsError: as :func:`save_comparison`; if the folder already holds the same
+            comparison it is left as it is (after the run, which is what checks it).
+    """
+    window, applied, labels = resolve(scenarios, options.get("window"), options.get("overrides"))
+    folder = comparison_folder(
+        root,
+        scenarios,
+        labels,
+        replications=replications,
+        seed=seed,
+        window=window,
+        overrides=applied,
+    )
+    with (
+        _no_new_folders_on_failure(folder.parent),
+        writing_to(folder),
+        replacing(folder, keep_existing=True) as tmp,
+    ):
+        tmp.mkdir()
+        with ReplicationFiles(tmp) as files:
+            cmp = compare(scenarios, replications=replications, seed=seed, sink=files, **options)
+        _check_representative(cmp)
+        if folder.exists():
+            _check_same_stats(folder, cmp)
+        else:
+            _write_comparison(tmp, cmp, command, streamed=True)
+    files.moved_to(folder)
+    return cmp, folder

@@ -1,0 +1,288 @@
+"""Paired replications summed as they arrive, so a comparison's memory does not grow with them.
+
+A comparison of k scenarios over n replications runs k·n tasks, task ``i·k + j`` being
+replication i of scenario j (the base is j = 0). :class:`Aggregator` takes each task's small
+tables in any order, puts them back in task order (holding the early ones until their turn, at
+most about as many as there are workers), and keeps only running sums:
+
+* per scenario and metric, the running mean and the sum of squared deviations (Welford) of the
+  replication totals and of their paired differences against the base: the statistics and the
+  paired t interval;
+* per scenario, year and market, the sums of the decomposition of each pair; per scenario,
+  month and route, the sums of exported tonnes;
+* the replication rows themselves (yearly totals and monthly revenue) are handed on, in task
+  order, to a :class:`ReplicationSink`: kept in memory (:class:`KeptTables`, the default) or
+  written to files as they come (``potashsim.results.stream``).
+
+Sums are taken in task order whatever the order the runs finish, so the numbers do not depend
+on the number of workers. The sums of the tables are compensated (Kahan), step for step as
+pandas' ``groupby().sum()`` takes them, so they equal the batch sums of all the replications.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from potashsim.analysis.decomposition import EFFECTS, decompose_years
+from potashsim.contract import METRICS
+
+__all__ = [
+    "Aggregator",
+    "KahanSums",
+    "KeptTables",
+    "ReplicationSink",
+    "Welford",
+    "make_part",
+    "paired_stats",
+]
+
+#: The decomposition's columns, summed pair by pair.
+PARTS = (*EFFECTS, "total_usd")
+
+
+def make_part(
+    label: str,
+    rep: int,
+    *,
+    yearly: pd.DataFrame,
+    by_market: pd.DataFrame,
+    month_rev: pd.DataFrame,
+    month_route: pd.DataFrame,
+    run: Any = None,
+) -> dict[str, Any]:
+    """One task's part, as :meth:`Aggregator.add` takes it: the tables (modified in place) get
+    ``scenario`` (= ``label``) and ``replication`` (= ``rep``) as their first columns."""
+    for frame in (yearly, by_market, month_rev, month_route):
+        frame.insert(0, "replication", rep)
+        frame.insert(0, "scenario", label)
+    return {
+        "label": label,
+        "yearly": yearly,
+        "by_market": by_market,
+        "month_rev": month_rev,
+        "month_route": month_route,
+        "run": run,
+    }
+
+
+class ReplicationSink(Protocol):
+    """Where a comparison's per-replication rows go, one task at a time, in task order."""
+
+    def add(self, yearly: pd.DataFrame, monthly_revenue: pd.DataFrame) -> None:
+        """Take one task's rows: the contract's ``replications.csv`` and ``monthly_revenue.csv``
+        rows of one scenario in one replication (either may be empty)."""
+
+    @property
+    def yearly(self) -> pd.DataFrame:
+        """Every row taken for ``replications.csv``, in task order."""
+
+    @property
+    def monthly_revenue(self) -> pd.DataFrame:
+        """Every row taken for ``monthly_revenue.csv``, in task order (``month`` datetime)."""
+
+
+class KeptTables:
+    """A :class:`ReplicationSink` that keeps the rows in memory (a few kB a replication)."""
+
+    # rows are joined into one frame every so many tasks: a DataFrame costs a few kB of its own,
+    # which for thousands of small frames would outweigh their rows
+    _JOIN_EVERY = 256
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[pd.DataFrame]] = {"yearly": [], "monthly_revenue": []}
+
+    def add(self, yearly: pd.DataFrame, monthly_revenue: pd.DataFrame) -> None:
+        for key, frame in (("yearly", yearly), ("monthly_revenue", monthly_revenue)):
+            parts = self._parts[key]
+            parts.append(frame)
+            if len(parts) > self._JOIN_EVERY:
+                parts[:] = [self._joined(key)]
+
+    def _joined(self, key: str) -> pd.DataFrame:
+        parts = self._parts[key]
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+    @property
+    def yearly(self) -> pd.DataFrame:
+        return self._joined("yearly")
+
+    @property
+    def monthly_revenue(self) -> pd.DataFrame:
+        return self._joined("monthly_revenue")
+
+
+class Welford:
+    """Running mean and sum of squared deviations of vectors, one value a column (Welford)."""
+
+    def __init__(self, width: int) -> None:
+        self.n = 0
+        self.mean = np.zeros(width)
+        self.m2 = np.zeros(width)
+
+    def add(self, x: np.ndarray) -> None:
+        self.n += 1
+        delta = x - self.mean
+        self.mean = self.mean + delta / self.n
+        self.m2 = self.m2 + delta * (x - self.mean)
+
+    def sd(self) -> np.ndarray:
+        """Sample standard deviation (n − 1 in the denominator); needs n ≥ 2."""
+        return np.sqrt(self.m2 / (self.n - 1))
+
+
+class KahanSums:
+    """Compensated running sums of vectors by key, in the order pandas' groupby sums them."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.sums: dict[Hashable, np.ndarray] = {}
+        self._comp: dict[Hashable, np.ndarray] = {}
+
+    def add(self, key: Hashable, values: np.ndarray) -> None:
+        total = self.sums.get(key)
+        if total is None:
+            total, comp = np.zeros(self.width), np.zeros(self.width)
+        else:
+            comp = self._comp[key]
+        y = values - comp
+        t = total + y
+        self._comp[key] = t - total - y
+        self.sums[key] = t
+
+
+def paired_stats(
+    values: Welford, diffs: Welford, t_975: float | None
+) -> dict[str, dict[str, float | None]]:
+    """Per metric: the mean over replications, the mean paired difference against the base and
+    its 95% t interval (None for fewer than two pairs).
+
+    Args:
+        values, diffs: the replication totals and their differences, columns in METRICS order.
+        t_975: the 97.5% quantile of Student's t with n − 1 degrees of freedom (None if n < 2).
+    """
+    out: dict[str, dict[str, float | None]] = {}
+    sd = diffs.sd() if diffs.n >= 2 else None
+    for k, m in enumerate(METRICS):
+        diff_mean = float(diffs.mean[k])
+        half = None if sd is None or t_975 is None else t_975 * float(sd[k]) / math.sqrt(diffs.n)
+        out[m] = {
+            "mean": float(values.mean[k]),
+            "diff_mean": diff_mean,
+            "diff_ci_low": None if half is None else diff_mean - half,
+            "diff_ci_high": None if half is None else diff_mean + half,
+        }
+    return out
+
+
+class Aggregator:
+    """Takes the tasks of a comparison in any order and keeps running sums (module docstring).
+
+    Each task's part is made by :func:`make_part`: ``yearly`` (year, METRICS and discount_usd
+    rows), ``by_market`` (year, market and FLOWS rows), ``month_rev`` and ``month_route`` (the
+    contract's monthly rows), and ``run`` (the full run of replication 0, else None).
+    """
+
+    def __init__(self, labels: Sequence[str], replications: int, sink: ReplicationSink) -> None:
+        self.labels = list(labels)
+        self.replications = replications
+        self.sink = sink
+        self.representative: dict[str, Any] = {}
+        self._next = 0
+        self._early: dict[int, dict[str, Any]] = {}
+        self._values = {label: Welford(len(METRICS)) for label in self.labels}
+        self._diffs = {label: Welford(len(METRICS)) for label in self.labels}
+        self._decomposition = KahanSums(len(PARTS))
+        self._routes = KahanSums(1)
+        self._base_totals = np.zeros(len(METRICS))
+        self._base_by_market: pd.DataFrame | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Parts that arrived before their turn and are held."""
+        return len(self._early)
+
+    @property
+    def done(self) -> bool:
+        """Every task has been taken."""
+        return self._next == len(self.labels) * self.replications
+
+    def add(self, index: int, part: dict[str, Any]) -> None:
+        """Take the part of task ``index``; it is summed once every earlier task has been."""
+        if index < self._next or index in self._early:
+            raise ValueError(f"task {index} was given twice")
+        self._early[index] = part
+        while self._next in self._early:
+            self._take(self._next, self._early.pop(self._next))
+            self._next += 1
+
+    def _take(self, index: int, part: dict[str, Any]) -> None:
+        j = index % len(self.labels)
+        label = self.labels[j]
+        if part["run"] is not None:
+            self.representative[label] = part["run"]
+        self.sink.add(part["yearly"], part["month_rev"])
+        yearly = part["yearly"]
+        totals = (
+            yearly.groupby("replication")[list(METRICS)].sum().iloc[0].to_numpy(dtype=float)
+            if len(yearly)
+            else np.zeros(len(METRICS))
+        )
+        if j == 0:
+            self._base_totals = totals
+            self._base_by_market = part["by_market"]
+        self._values[label].add(totals)
+        self._diffs[label].add(totals - self._base_totals)
+        if j > 0:
+            assert self._base_by_market is not None  # the base's task comes first in each pair
+            pair = decompose_years(self._base_by_market, part["by_market"])
+            values = pair[list(PARTS)].to_numpy(dtype=float)
+            for key, row in zip(
+                zip(pair["year"], pair["market"], strict=True), values, strict=True
+            ):
+                self._decomposition.add((label, int(key[0]), str(key[1])), row)
+        route = part["month_route"]
+        for key, tonnes in zip(
+            zip(route["month"], route["route"], strict=True), route["exported_t"], strict=True
+        ):
+            self._routes.add((label, key[0], str(key[1])), np.array([float(tonnes)]))
+
+    def stats(self) -> dict[str, dict[str, dict[str, float | None]]]:
+        """``stats[label][metric]``: mean, diff_mean, diff_ci_low, diff_ci_high."""
+        n = self.replications
+        t_975 = None
+        if n >= 2:
+            from scipy import stats as st
+
+            t_975 = float(st.t.ppf(0.975, n - 1))
+        return {
+            label: paired_stats(self._values[label], self._diffs[label], t_975)
+            for label in self.labels
+        }
+
+    def decomposition_by_year(self) -> pd.DataFrame:
+        """scenario, year, market, EFFECTS, total_usd: the mean over the pairs (a (year, market)
+        absent from a pair counts as zero), sorted by scenario, year and market."""
+        cols = ["scenario", "year", "market", *PARTS]
+        sums = self._decomposition.sums
+        if not sums:
+            return pd.DataFrame(columns=cols)
+        keys = sorted(sums)  # type: ignore[type-var]
+        out = pd.DataFrame(keys, columns=["scenario", "year", "market"])
+        out[list(PARTS)] = np.array([sums[k] for k in keys]) / self.replications
+        return out[cols]
+
+    def monthly_routes(self) -> pd.DataFrame:
+        """scenario, month, route, exported_t: the mean over replications (absent is zero)."""
+        cols = ["scenario", "month", "route", "exported_t"]
+        sums = self._routes.sums
+        if not sums:
+            return pd.DataFrame(columns=cols)
+        keys = sorted(sums)  # type: ignore[type-var]
+        out = pd.DataFrame(keys, columns=["scenario", "month", "route"])
+        out["exported_t"] = np.array([sums[k][0] for k in keys]) / self.replications
+        return out[cols]
