@@ -25,6 +25,7 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "NO_WORKERS_TIMEOUT_S",
     "check_scheduler_address",
+    "iter_tasks",
     "max_workers",
     "run_tasks",
 ]
@@ -170,6 +171,27 @@ def _wait(client: Any, future: Any, scheduler: str) -> Any:
             )
 
 
+def iter_tasks(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> Iterator[R]:
+    """Apply ``fn`` to every task, yielding each result as it comes, in task order: the caller
+    can write results away as they come (a sweep) instead of holding them all.
+
+    Arguments and errors as :func:`run_tasks`.
+    """
+    workers = min(workers, max_workers())
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+        return _dask(fn, tasks, workers, scheduler)
+    if workers <= 1:
+        return map(fn, tasks)
+    return _pool(fn, tasks, workers)
+
+
 def run_tasks(
     fn: Callable[[T], R],
     tasks: Sequence[T],
@@ -194,16 +216,8 @@ def run_tasks(
         SchedulerError: the scheduler cannot be reached within CONNECT_TIMEOUT_S, or the cluster
             lost every worker.
     """
-    workers = min(workers, max_workers())
-    if scheduler is not None:
-        check_scheduler_address(scheduler)
-        results: Iterator[R] = _dask(fn, tasks, workers, scheduler)
-    elif workers <= 1:
-        results = map(fn, tasks)
-    else:
-        results = _pool(fn, tasks, workers)
     out: list[R] = []
-    for r in results:
+    for r in iter_tasks(fn, tasks, workers=workers, scheduler=scheduler):
         out.append(r)
         if progress:
             progress(len(out), len(tasks))

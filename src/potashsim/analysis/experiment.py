@@ -34,7 +34,7 @@ from potashsim.sim.policy import Calendar
 from potashsim.sim.records import RunTrace
 from potashsim.sim.streams import replication_seeds
 
-__all__ = ["Comparison", "RunResult", "Window", "compare", "run", "shared_window"]
+__all__ = ["Comparison", "RunResult", "Window", "compare", "in_window", "run", "shared_window"]
 
 #: First and last day of a period, both included.
 Window = tuple[dt.date, dt.date]
@@ -166,7 +166,7 @@ def shared_window(scenarios: Sequence[Scenario]) -> Window:
     return start, end
 
 
-def _in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
+def in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
     """The deliveries exported from the first day of ``window`` to its last, both included."""
     if d.empty:
         return d
@@ -185,7 +185,7 @@ def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) ->
     else:
         trace, net, cal = simulate(scenario, seed=seed)
         d = deliveries_table(trace, net, cal)
-    d = _in_window(d, window)
+    d = in_window(d, window)
     cols = [*METRICS, "discount_usd"]
     if d.empty:
         yearly = pd.DataFrame(columns=["year", *cols])
