@@ -596,6 +596,8 @@ def _check_limits(
     help="How potash moves in every run [default: the file's, else fast].",
 )
 @_set_option
+# runs a Parquet part holds at most; small in the tests that kill a sweep mid-way
+@click.option("--part-runs", type=click.IntRange(min=1), default=32, hidden=True)
 @_guard
 def sweep(
     target: str,
@@ -609,6 +611,7 @@ def sweep(
     workers: int | None,
     granularity: str | None,
     overrides: tuple[str, ...],
+    part_runs: int,
 ) -> None:
     """Run SCENARIO (or a sweeps/*.yaml file) over a design of parameter values, each run
     against --vs with the same seed, into a resumable Parquet sweep folder; `potashsim report
@@ -629,7 +632,9 @@ def sweep(
         granularity=granularity,
         overrides=overrides,
     )
-    folder = run_sweep(spec, out=out, resume=resume, workers=workers or max_workers())
+    folder = run_sweep(
+        spec, out=out, resume=resume, workers=workers or max_workers(), part_runs=part_runs
+    )
     click.echo(str(folder))
 
 

@@ -119,7 +119,9 @@ def _rate(done: int, t0: float) -> str:
     return f"{done / elapsed:.2f} runs/s" if elapsed > 0 and done else ""
 
 
-def run_sweep(spec: Any, *, out: Path | None, resume: bool, workers: int) -> Path:
+def run_sweep(
+    spec: Any, *, out: Path | None, resume: bool, workers: int, part_runs: int = FLUSH_RUNS
+) -> Path:
     """Run ``spec``'s samples not yet on disk in ``out``; return the folder.
 
     Raises:
@@ -167,7 +169,7 @@ def run_sweep(spec: Any, *, out: Path | None, resume: bool, workers: int) -> Pat
                 if result["run"]["status"] != "ok":
                     failures[result["run"]["error"]] += 1
                 now = time.perf_counter()
-                if store.pending >= FLUSH_RUNS or now - last_flush > FLUSH_S:
+                if store.pending >= part_runs or now - last_flush > FLUSH_S:
                     store.flush()
                     last_flush = now
                 bar.update(1, _rate(done, t0))
