@@ -373,3 +373,15 @@ def test_indices_refuse_a_sweep_with_missing_runs() -> None:
     y[3] = np.nan
     with pytest.raises(ValueError, match="1 of 16 runs have no result"):
         sensitivity("sobol", params, x, y)
+
+
+@pytest.mark.slow
+def test_a_sweep_on_a_dask_local_cluster_equals_local_processes(tiny: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    more = ["--design", "lhs", "--n", "6", "--seed", "4"]
+    here = cli(*_args(tiny, *more, "--out", str(tmp_path / "here")))
+    dask = cli(*_args(tiny, *more, "--out", str(tmp_path / "dask"), "--scheduler", "local"))
+    assert here.exit_code == 0 and dask.exit_code == 0, dask.output
+    pd.testing.assert_frame_equal(
+        read_sweep(tmp_path / "here")[1], read_sweep(tmp_path / "dask")[1]
+    )

@@ -598,6 +598,7 @@ def _check_limits(
 @_set_option
 # runs a Parquet part holds at most; small in the tests that kill a sweep mid-way
 @click.option("--part-runs", type=click.IntRange(min=1), default=32, hidden=True)
+@limits.scheduler_option
 @_guard
 def sweep(
     target: str,
@@ -612,6 +613,7 @@ def sweep(
     granularity: str | None,
     overrides: tuple[str, ...],
     part_runs: int,
+    scheduler: str | None,
 ) -> None:
     """Run SCENARIO (or a sweeps/*.yaml file) over a design of parameter values, each run
     against --vs with the same seed, into a resumable Parquet sweep folder; `potashsim report
@@ -633,7 +635,12 @@ def sweep(
         overrides=overrides,
     )
     folder = run_sweep(
-        spec, out=out, resume=resume, workers=workers or max_workers(), part_runs=part_runs
+        spec,
+        out=out,
+        resume=resume,
+        workers=workers or max_workers(),
+        part_runs=part_runs,
+        scheduler=scheduler,
     )
     click.echo(str(folder))
 

@@ -120,7 +120,13 @@ def _rate(done: int, t0: float) -> str:
 
 
 def run_sweep(
-    spec: Any, *, out: Path | None, resume: bool, workers: int, part_runs: int = FLUSH_RUNS
+    spec: Any,
+    *,
+    out: Path | None,
+    resume: bool,
+    workers: int,
+    part_runs: int = FLUSH_RUNS,
+    scheduler: str | None = None,
 ) -> Path:
     """Run ``spec``'s samples not yet on disk in ``out``; return the folder.
 
@@ -152,7 +158,8 @@ def run_sweep(
     failures: Counter[str] = Counter()
     t0 = time.perf_counter()
     last_flush = t0
-    label = f"{len(todo)} runs on {workers} worker(s)"
+    where = f"Dask ({scheduler})" if scheduler else f"{workers} worker(s)"
+    label = f"{len(todo)} runs on {where}"
     try:
         with click.progressbar(
             length=len(todo),
@@ -163,7 +170,13 @@ def run_sweep(
             item_show_func=lambda s: s,
         ) as bar:
             for done, result in enumerate(
-                iter_tasks(run_sample, tasks(spec, design, seeds, todo), workers=workers), start=1
+                iter_tasks(
+                    run_sample,
+                    tasks(spec, design, seeds, todo),
+                    workers=workers,
+                    scheduler=scheduler,
+                ),
+                start=1,
             ):
                 store.add(result)
                 if result["run"]["status"] != "ok":

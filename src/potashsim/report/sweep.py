@@ -29,8 +29,9 @@ __all__ = ["is_sweep_folder", "sweep_sections", "sweep_title"]
 _METHOD_TEXT = {
     "sobol": "Sobol indices (SALib): S1 is the share of the output's variance a parameter explains "
     "alone, ST with all its interactions; the bars show 95% bootstrap confidence.",
-    "morris": "Morris screening (SALib): μ* is the mean absolute effect of moving a parameter one "
-    "step of its grid, σ how much that effect depends on the other parameters.",
+    "morris": "Morris screening (SALib): μ* is the mean absolute elementary effect, scaled to "
+    "moving the parameter across its whole range (in the output's unit); σ is the spread of "
+    "those effects: interactions, non-linearity and, as each run has its own seed, noise.",
     "rank": "Spearman rank correlations: a screening measure; use --design sobol or morris for "
     "indices with a variance meaning.",
 }

@@ -25,14 +25,15 @@ from typing import Any
 
 import pandas as pd
 
+from potashsim.contract import SWEEP_RUNS, SWEEP_SPEC, SWEEP_YEARS
 from potashsim.errors import ResultsError
 from potashsim.results.atomic import check_writable
 
 __all__ = ["SPEC_FILE", "SweepStore", "read_sweep", "sweep_spec"]
 
-SPEC_FILE = "sweep.json"
-_RUNS = "runs"
-_YEARS = "years"
+SPEC_FILE = SWEEP_SPEC
+_RUNS = SWEEP_RUNS
+_YEARS = SWEEP_YEARS
 _SCRATCH = ".tmp"
 
 

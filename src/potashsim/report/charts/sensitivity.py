@@ -70,7 +70,8 @@ def tornado_chart(swings: pd.DataFrame, centre: float, metric: str) -> go.Figure
     what = "Mt" if metric.endswith("_t") else "USD m"
     # side by side: both ends of a range often lie on the same side of the mean
     fig.update_layout(barmode="group", xaxis_title=f"{metric} ({what})", legend_orientation="h")
-    return style(fig, f"Tornado: mean {metric} at each end of each range", 180 + 44 * len(s))
+    fig = style(fig, f"Tornado: mean {metric} at each end of each range", 180 + 44 * len(s))
+    return fig.update_yaxes(automargin=True)  # parameter paths are long
 
 
 def index_chart(table: pd.DataFrame, method: str, metric: str) -> go.Figure:
@@ -102,4 +103,4 @@ def index_chart(table: pd.DataFrame, method: str, metric: str) -> go.Figure:
         fig.add_bar(y=t["param"], x=t["spearman"], orientation="h", marker_color=_LOW)
         fig.update_layout(xaxis_title="Spearman rank correlation", xaxis_range=[-1, 1])
         title = f"Rank correlation of each parameter with {metric}"
-    return style(fig, title, 160 + 36 * len(t))
+    return style(fig, title, 160 + 36 * len(t)).update_yaxes(automargin=True)
