@@ -177,6 +177,8 @@ def test_bad_param_exits_2_and_writes_nothing(
 def test_sobol_n_not_a_power_of_two_exits_2(tiny: Path, tmp_path: Path) -> None:
     r = cli(*_args(tiny, "--design", "sobol", "--n", "6", "--out", str(tmp_path / "out")))
     assert r.exit_code == 2 and "use 4 or 8" in r.output
+    r = cli(*_args(tiny, "--design", "lhs", "--n", "0", "--out", str(tmp_path / "out")))
+    assert r.exit_code == 2 and "N must be 1 or more" in r.output
 
 
 def test_sweep_file_problems_name_file_and_line(tmp_path: Path) -> None:
@@ -194,6 +196,12 @@ def test_sweep_file_problems_name_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as err:
         read_sweep_file(f)
     assert f"{f}:4: params.ports.x.y: low 9 is above high 6" in str(err.value)
+    f.write_text("scenario: histroy\nn: 4\nparams:\n  a.b: 1..2\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        read_sweep_file(f)
+    assert f"{f}:1: scenario: no such file or shipped scenario; did you mean `history`" in str(
+        err.value
+    )
 
 
 def test_shipped_sweep_file_is_valid() -> None:

@@ -86,8 +86,8 @@ def build_spec(
             vs=vs,
             params=tuple(parsed),
             design=design or "sobol",
-            n=n or 1,
-            seed=seed or 0,
+            n=1 if n is None else n,
+            seed=0 if seed is None else seed,
             granularity=granularity or "fast",
             sets=overrides,
         )
@@ -100,7 +100,8 @@ def build_spec(
         raise ScenarioError(problems)
     why = design_problem(spec.design, spec.n, spec.params)
     if why:
-        raise ScenarioError([Problem(n_where[0], n_where[1], "n", why)])
+        key = "" if n_where[1] is None else "n"  # the option names itself
+        raise ScenarioError([Problem(n_where[0], n_where[1], key, why)])
     return spec
 
 

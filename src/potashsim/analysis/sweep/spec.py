@@ -28,9 +28,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from potashsim.errors import Problem, ScenarioError
-from potashsim.scenario.locate import find_scenario
+from potashsim.scenario.locate import find_scenario, scenario_names, shipped_scenario_dirs
 from potashsim.scenario.messages import Origin, problems_from
 from potashsim.scenario.yamlio import Document, read_yaml
+from potashsim.text import did_you_mean
 
 __all__ = [
     "DESIGNS",
@@ -290,6 +291,14 @@ def read_sweep_file(path: Path) -> SweepSpec:
 
         raise ScenarioError(problems_from(err, doc.data, origin_of, SweepFile)) from err
     problems: list[Problem] = []
+    for key in ("scenario", "vs"):
+        ref = getattr(model, key)
+        if ref is not None and find_scenario(ref, relative_to=path.parent) is None:
+            known = scenario_names(shipped_scenario_dirs())
+            hint = did_you_mean(ref, known) or f" (shipped: {', '.join(known)})"
+            problems.append(
+                Problem(doc.file, doc.line((key,)), key, f"no such file or shipped scenario{hint}")
+            )
     params: list[Param] = []
     for key, dist in model.params.items():
         got = param_of(key, dist, (doc.file, doc.line(("params", key))))
