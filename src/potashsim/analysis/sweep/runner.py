@@ -96,6 +96,22 @@ def _totals(scenario: Scenario, seed: int, window: tuple[Any, Any]) -> pd.DataFr
     return by_year.reindex(pd.Index(years, name="year"), fill_value=0.0).astype(float)
 
 
+#: Decimals kept of each output: a kilogram, a cent. The engine's sums can differ in their last
+#: bit between processes (numpy's vectorised sums depend on how an array sits in memory), so a
+#: row computed after a resume, or by another worker, could differ from the same row computed
+#: elsewhere by about 1e-16 of its value; rounding far below any meaningful figure makes the
+#: stored rows the same (unless a value falls within that 1e-16 of a rounding boundary).
+DECIMALS = {"_t": 3, "_usd": 2}
+
+
+def _stored(column: str, value: Any) -> float:
+    """``value`` of ``column`` as stored: rounded to :data:`DECIMALS` by its unit."""
+    for end, digits in DECIMALS.items():
+        if column.endswith(end):
+            return round(float(value), digits)
+    return float(value)
+
+
 def run_sample(task: Task) -> dict[str, Any]:
     """Run one sample: ``{"run": one row, "years": rows a year}``.
 
@@ -120,9 +136,13 @@ def run_sample(task: Task) -> dict[str, Any]:
     if len(tables) > 1:
         diff = tables[0] - tables[1]
         years = years.join(diff.add_prefix(DIFF))
-    totals = {str(k): float(v) for k, v in years.sum().items()}
+    totals = {str(k): _stored(str(k), v) for k, v in years.sum().items()}
     year_rows = [
-        {"sample": index, "year": int(y), **dict(zip(years.columns, map(float, r), strict=True))}
+        {
+            "sample": index,
+            "year": int(y),
+            **{str(k): _stored(str(k), v) for k, v in zip(years.columns, r, strict=True)},
+        }
         for y, r in zip(years.index, years.to_numpy(), strict=True)
     ]
     return {"run": {**head, "status": "ok", "error": "", **totals}, "years": year_rows}
