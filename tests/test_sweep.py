@@ -393,3 +393,28 @@ def test_a_sweep_on_a_dask_local_cluster_equals_local_processes(tiny: Path, tmp_
     pd.testing.assert_frame_equal(
         read_sweep(tmp_path / "here")[1], read_sweep(tmp_path / "dask")[1]
     )
+
+
+def test_failed_runs_are_recorded_summarised_and_the_sweep_goes_on(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from potashsim.analysis.sweep import runner
+
+    real = runner.simulate
+
+    def flaky(scenario: Any, *, seed: int) -> Any:
+        if seed % 3 == 0:  # about a third of the runs
+            raise RuntimeError(f"engine fault at seed {seed}")
+        return real(scenario, seed=seed)
+
+    monkeypatch.setattr(runner, "simulate", flaky)
+    out = tmp_path / "sw"
+    r = cli(*_args(tiny, "--design", "lhs", "--n", "12", "--seed", "2", "--out", str(out)))
+    assert r.exit_code == 0, r.output
+    _, runs, years = read_sweep(out)
+    failed = runs[runs["status"] == "failed"]
+    assert len(runs) == 12 and 0 < len(failed) < 12
+    assert failed["error"].str.startswith("RuntimeError: engine fault at seed").all()
+    assert (failed["seed"] % 3 == 0).all() and failed["netback_usd"].isna().all()
+    assert not set(failed["sample"]) & set(years["sample"])
+    assert f"{12 - len(failed)} run(s) done, {len(failed)} failed" in r.output
