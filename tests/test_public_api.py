@@ -23,7 +23,10 @@ LAZY_HOMES = {
     "compare": "potashsim.analysis.experiment",
     "save_run": "potashsim.results.write",
     "save_comparison": "potashsim.results.write",
+    "load": "potashsim.results.read",
 }
+#: Names exported under another name than their home's.
+HOME_NAMES = {"load": "load_results"}
 
 
 def test_the_public_names_are_exactly_these() -> None:
@@ -32,6 +35,7 @@ def test_the_public_names_are_exactly_these() -> None:
         "ScenarioError",
         "__version__",
         "compare",
+        "load",
         "load_scenario",
         "run",
         "save_comparison",
@@ -43,7 +47,8 @@ def test_the_public_names_are_exactly_these() -> None:
 def test_every_public_name_resolves(name: str) -> None:
     value = getattr(potashsim, name)
     if name in LAZY_HOMES:
-        assert value is getattr(importlib.import_module(LAZY_HOMES[name]), name)
+        home = importlib.import_module(LAZY_HOMES[name])
+        assert value is getattr(home, HOME_NAMES.get(name, name))
     elif name == "__version__":
         assert isinstance(value, str) and value
     else:

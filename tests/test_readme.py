@@ -56,12 +56,17 @@ def test_the_main_job_runs_as_written_with_fewer_replications(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_the_python_snippet_runs() -> None:
-    code = re.search(r"```python\n(.*?)\n```", README, flags=re.S)
-    assert code is not None
+def test_the_python_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every ```python block, in order and in one namespace (the chart block uses the run and
+    # the comparison of the one before); files they write go to a scratch folder
+    blocks = re.findall(r"```python\n(.*?)\n```", README, flags=re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
     namespace: dict[str, Any] = {}
-    exec(compile(code.group(1), "README.md", "exec"), namespace)
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["cmp"].stats["history"]["netback_usd"]["diff_mean"] < 0
+    assert (tmp_path / "map.html").stat().st_size > 100_000
 
 
 def test_the_scenario_example_in_the_readme_is_valid(tmp_path: Path) -> None:

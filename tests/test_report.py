@@ -427,6 +427,61 @@ def test_flow_maps_one_per_period_on_a_common_scale(hist_run: report.RunResults)
     assert w2021 == pytest.approx(14.0)
 
 
+def test_map_slider_has_one_frame_per_period_with_its_own_flows(
+    hist_run: report.RunResults,
+) -> None:
+    args = (hist_run.network, hist_run.monthly, hist_run.timeline)
+    periods: list[charts.Period] = [2021, ("2022-02-01", "2022-12-31"), 2022]
+    fig = charts.flow_map_slider(*args, periods, scenario="history")
+    labels = ["2021", "01 Feb 2022 - 31 Dec 2022", "2022"]
+    assert [f.name for f in fig.frames] == labels
+    (slider,) = fig.layout.sliders
+    assert [step.label for step in slider.steps] == labels
+    assert [list(step.args[0]) for step in slider.steps] == [[label] for label in labels]
+    assert all(step.method == "animate" for step in slider.steps)
+    # each frame is that period's own map on the slider's common scale; the geography stays
+    static = charts.flow_maps(*args, periods, scenario="history")
+    for frame, alone in zip(fig.frames, static, strict=True):
+        frame_links = _link_traces(go.Figure(data=frame.data))
+        assert {k: t.meta["flow_t"] for k, t in frame_links.items()} == {
+            k: t.meta["flow_t"] for k, t in _link_traces(alone).items()
+        }
+        assert frame.layout.title.text == alone.layout.title.text
+        assert frame.traces == tuple(range(2, len(fig.data)))
+    assert [t.meta["geography"] for t in fig.data[:2]] == ["countries", "lakes"]
+    assert _link_traces(go.Figure(data=fig.frames[1].data))["lt_transit"].line.dash == "dash"
+
+
+def test_the_report_map_has_a_frame_for_every_year_of_the_horizon(
+    comp: report.ComparisonResults,
+) -> None:
+    pal = report_sections.palette([comp], None)
+    secs = report_sections.comparison_sections(comp, pal, None, "")
+    maps = {c.slug: c.figure for sec in secs for c in sec.charts if "-map" in c.slug}
+    assert sorted(maps) == ["baseline-map", "history-map"]
+    for fig in maps.values():
+        assert [f.name for f in fig.frames] == ["2021", "2022"]  # the horizon 2021-2022
+    static = report_sections.comparison_sections(comp, pal, [2022], "", static_maps=True)
+    slugs = [c.slug for sec in static for c in sec.charts if "-map" in c.slug]
+    assert slugs == ["baseline-map-2022", "history-map-2022"]
+    assert all(not c.figure.frames for sec in static for c in sec.charts if "-map" in c.slug)
+
+
+def test_a_map_draws_its_geography_itself(hist_run: report.RunResults) -> None:
+    fig = charts.flow_map(
+        hist_run.network, hist_run.monthly, hist_run.timeline, 2021, scenario="history"
+    )
+    countries, lakes = fig.data[:2]
+    assert countries.fill == "toself" and lakes.fill == "toself"
+    lons = [x for x in countries.lon if x is not None]
+    assert len(lons) > 1000 and min(lons) < 9 and max(lons) > 56  # the whole window is land-mapped
+    # plotly.js would fetch its own layers from the network: every one is off
+    geo = fig.layout.geo
+    assert not any(
+        (geo.showland, geo.showcountries, geo.showcoastlines, geo.showocean, geo.showlakes)
+    )
+
+
 def test_map_keeps_its_boxes_beside_the_map_and_names_markets(
     hist_run: report.RunResults,
 ) -> None:
@@ -630,20 +685,21 @@ def test_report_has_no_external_urls(report_html: str) -> None:
     assert parser.script_src == [] and parser.links == 0
 
 
-def test_report_embeds_plotly_once_after_the_map(report_html: str) -> None:
+def test_report_embeds_plotly_once(report_html: str) -> None:
     assert report_html.count("plotly.js v") == 1  # the bundle's banner
-    geo = report_html.index("window.PlotlyGeoAssets={topojson:{world_110m:")
-    assert geo < report_html.index("plotly.js v") < report_html.index("</head>")
+    assert report_html.index("plotly.js v") < report_html.index("</head>")
+    # the maps carry their geography as traces: plotly.js has no map file to fetch or be given
+    assert "PlotlyGeoAssets={topojson:{world_110m" not in report_html
     assert "include_plotlyjs" not in report_html and "cdn.plot.ly/plotly" not in report_html
 
 
 def test_report_sections_and_captions(report_html: str, comp: report.ComparisonResults) -> None:
     n = report_html.count('class="plotly-graph-div"')
     seed = comp.runs["history"].manifest["seed"]  # replication 0's, not the root seed
-    # comparison: 4 charts, baseline 2 maps + bottlenecks + shadow prices (no measures: no
-    # timeline), history 2 maps + timeline + bottlenecks + shadow prices; run: routes + 2 maps +
+    # comparison: 4 charts, baseline map + bottlenecks + shadow prices (no measures: no
+    # timeline), history map + timeline + bottlenecks + shadow prices; run: routes + map +
     # timeline + bottlenecks + shadow prices
-    assert n == 4 + 4 + 5 + 6
+    assert n == 4 + 3 + 4 + 5
     for text in (
         "Revenue and netback against the base",
         "What drives the netback change",
@@ -707,8 +763,8 @@ def test_one_report_keeps_colours_across_charts(folders: dict[str, Path]) -> Non
 def test_run_folder_alone_gives_the_run_charts(folders: dict[str, Path], tmp_path: Path) -> None:
     out = report.build_report([folders["run"]], tmp_path / "run.html")
     html = out.read_text(encoding="utf-8")
-    # routes, 2 maps, timeline, bottlenecks, shadow prices
-    assert html.count('class="plotly-graph-div"') == 6
+    # routes, map, timeline, bottlenecks, shadow prices
+    assert html.count('class="plotly-graph-div"') == 5
     assert "Cumulative revenue" not in html and "netback change" not in html
     sha = report.load_run(folders["run"]).manifest["scenario_sha256"]
     assert sha in html
@@ -735,14 +791,19 @@ def test_failed_build_leaves_the_old_report_and_no_temp_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "report.html"]
 
 
-def test_custom_periods_make_one_map_each(folders: dict[str, Path], tmp_path: Path) -> None:
-    out = report.build_report(
-        [folders["run"]], tmp_path / "r.html", periods=[2021, ("2022-02-01", "2022-12-31"), 2023]
-    )
+def test_custom_periods_are_the_frames_of_one_map(folders: dict[str, Path], tmp_path: Path) -> None:
+    periods: list[charts.Period] = [2021, ("2022-02-01", "2022-12-31")]
+    out = report.build_report([folders["run"]], tmp_path / "r.html", periods=periods)
     html = out.read_text(encoding="utf-8")
-    # routes, 3 maps, timeline, bottlenecks, shadow prices
-    assert html.count('class="plotly-graph-div"') == 7
-    assert "01 Feb 2022 - 31 Dec 2022" in html
+    assert (
+        html.count('class="plotly-graph-div"') == 5
+    )  # routes, map, timeline, bottlenecks, shadow prices
+    assert '"name":"01 Feb 2022 - 31 Dec 2022"' in html and '"name":"2021"' in html
+
+
+def test_a_map_year_outside_the_horizon_names_it(folders: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match=r"2023 outside the horizon of history \(2021..2022\)"):
+        report.build_report([folders["run"]], tmp_path / "r.html", periods=[2022, 2023])
 
 
 # ----------------------------------------------------------------------------- image export
@@ -823,7 +884,7 @@ def test_a_run_saved_without_shadow_prices_says_how_to_get_them(
     assert report.load_run(run).shadow_prices is None
     html = report.build_report([run], tmp_path / "r.html").read_text(encoding="utf-8")
     assert "--shadow-prices" in html
-    assert html.count('class="plotly-graph-div"') == 5
+    assert html.count('class="plotly-graph-div"') == 4  # routes, map, timeline, bottlenecks
 
 
 def test_run_without_deliveries_still_gives_a_report(
@@ -860,3 +921,38 @@ def test_parameter_differences_list_every_changed_input() -> None:
         {"parameter": "network.ports.klaipeda.handling_usd_per_t", "base": 10.0, "scenario": 20.0}
     ]
     assert parameter_differences(base, base) == []
+
+
+# ----------------------------------------------------------------------------- --map-years
+
+
+def _frames(html: str) -> list[str]:
+    """The names of the map frames in a report (a frame lists the traces it redraws)."""
+    return re.findall(r'"name":"([^"]+)","traces":\[2,', html)
+
+
+def test_map_years_option_chooses_the_slider_frames(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from potashsim.cli import main
+
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(
+        main, ["report", str(folders["run"]), "--out", str(out), "--map-years", "2022"]
+    )
+    assert res.exit_code == 0, res.output
+    assert _frames(out.read_text(encoding="utf-8")) == ["2022"]
+    res = CliRunner().invoke(
+        main, ["report", str(folders["run"]), "--out", str(out), "--map-years", "all"]
+    )
+    assert _frames(out.read_text(encoding="utf-8")) == ["2021", "2022"]
+    bad = CliRunner().invoke(
+        main, ["report", str(folders["run"]), "--out", str(out), "--map-years", "22,x"]
+    )
+    assert bad.exit_code == 2 and "e.g. 2022,2027,2029, or all" in bad.output
+    late = CliRunner().invoke(
+        main, ["report", str(folders["run"]), "--out", str(out), "--map-years", "2022,2027"]
+    )
+    assert late.exit_code == 2 and "2027 outside the horizon of history (2021..2022)" in late.output

@@ -1,6 +1,7 @@
 """potashsim: a trade-route and sanctions impact simulator for Belarusian potash exports.
 
-The public API: load a scenario, run it, compare scenarios, save and chart the results.
+The public API: load a scenario, run it, compare scenarios, save results and load them back
+(``load``); ``potashsim.report.charts`` draws any of these objects.
 
 >>> from potashsim import load_scenario, run
 >>> result = run(load_scenario("history"))          # doctest: +SKIP
@@ -16,6 +17,7 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "compare",
+    "load",
     "load_scenario",
     "run",
     "save_comparison",
@@ -40,6 +42,11 @@ def __getattr__(name: str) -> Any:
         from potashsim.analysis import experiment
 
         return getattr(experiment, name)
+    if name == "load":
+        # A run folder or a comparison folder, read back: what the chart functions take.
+        from potashsim.results.read import load_results
+
+        return load_results
     if name in ("save_run", "save_comparison"):
         from potashsim.results import write as results
 

@@ -27,6 +27,13 @@ from potashsim.analysis.decomposition import EFFECTS, FLOWS, decompose_years
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
 from potashsim.analysis.executors import run_tasks
 from potashsim.analysis.shadow_prices import shadow_prices as shadow_price_table
+from potashsim.analysis.tables import (
+    decomposition_table,
+    revenue_by_month,
+    routes_by_month,
+    stats_table,
+    timeline_table,
+)
 from potashsim.contract import CHANGED_MARK, METRICS
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.engine import simulate
@@ -56,6 +63,26 @@ class RunResult:
     wall_s: float
     shadow_prices: pd.DataFrame | None = None
     """The contract's ``shadow_prices.csv`` when asked for (:func:`run`), else None."""
+
+    @property
+    def label(self) -> str:
+        """The scenario's name: a run's name in tables and charts."""
+        return self.scenario.name
+
+    @property
+    def timeline(self) -> pd.DataFrame:
+        """The policy timeline as the contract's ``timeline.csv`` rows (dates as dates)."""
+        return timeline_table(self.calendar)
+
+    @property
+    def monthly_routes(self) -> pd.DataFrame:
+        """Exports by month and route as a comparison's ``monthly_routes.csv`` rows."""
+        return routes_by_month(self.monthly, self.label)
+
+    @property
+    def monthly_revenue(self) -> pd.DataFrame:
+        """Revenue by month as a comparison's ``monthly_revenue.csv`` rows (replication 0)."""
+        return revenue_by_month(self.monthly, self.label)
 
 
 def run(scenario: Scenario, *, seed: int | None = None, shadow_prices: bool = False) -> RunResult:
@@ -137,6 +164,21 @@ class Comparison:
     def shared_window(self) -> Window:
         """The days every scenario's horizon covers."""
         return shared_window(self.scenarios)
+
+    @property
+    def stats_table(self) -> pd.DataFrame:
+        """``stats`` as rows: scenario, metric, mean, diff_mean, diff_ci_low, diff_ci_high."""
+        return stats_table(self.stats)
+
+    @property
+    def decomposition_table(self) -> pd.DataFrame:
+        """``decomposition`` as rows: scenario and the EFFECTS and total_usd (USD)."""
+        return decomposition_table(self.decomposition)
+
+    @property
+    def runs(self) -> dict[str, RunResult]:
+        """``representative`` under the name a loaded comparison folder gives it."""
+        return self.representative
 
     @property
     def horizons(self) -> dict[str, Window]:

@@ -96,6 +96,32 @@ def _report_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..
     )
 
 
+def _map_years(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """``2022,2027,2029`` -> ``[2022, 2027, 2029]``; ``all`` -> ``"all"``; None -> None."""
+    if value is None or value.strip().lower() == "all":
+        return None if value is None else "all"
+    try:
+        years = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        years = []
+    if not years:
+        raise click.BadParameter(
+            f"{value!r}: give years separated by commas, e.g. 2022,2027,2029, or all"
+        )
+    return sorted(set(years))
+
+
+_map_years_option = click.option(
+    "--map-years",
+    "map_years",
+    default=None,
+    callback=_map_years,
+    metavar="YEARS|all",
+    help="Years the maps draw, e.g. 2022,2027,2029, or all: the frames of the report's map "
+    "slider [default: every year], and one map image per year with --format png/svg "
+    "[default: the first, middle and last year].",
+)
+
 _out_option = click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -437,6 +463,7 @@ def run_cmd(
 )
 @_out_option
 @_report_option("Also write the HTML report here.")
+@_map_years_option
 @limits.scheduler_option
 @click.option(
     "--yes",
@@ -472,6 +499,7 @@ def compare(
     seed: int | None,
     out: Path,
     report_path: Path | None,
+    map_years: Any,
     scheduler: str | None,
     window_text: str | None,
     yes: bool,
@@ -521,7 +549,7 @@ def compare(
     if report_path is not None:
         from potashsim.report import build_report
 
-        build_report([folder], report_path, command=_command_line())
+        build_report([folder], report_path, command=_command_line(), periods=map_years)
         click.echo(f"report: {report_path}")
     click.echo(str(folder))
 
@@ -698,15 +726,16 @@ def backtest(
     show_default=True,
     help="png/svg: also export every chart as an image (needs Chromium) next to the HTML file.",
 )
+@_map_years_option
 @_guard
-def report(results: tuple[Path, ...], out: Path, fmt: str) -> None:
+def report(results: tuple[Path, ...], out: Path, fmt: str, map_years: Any) -> None:
     """Build the offline HTML report from comparison or run folders (never re-runs anything)."""
     from potashsim.report import build_report, export_images
 
     limits.check_outputs(report_path=out)
-    path = build_report(list(results), out, command=_command_line())
+    path = build_report(list(results), out, command=_command_line(), periods=map_years)
     click.echo(f"report: {path}")
     if fmt != "html":
         folder = out.with_suffix("")
-        for image in export_images(list(results), folder, fmt=fmt):
+        for image in export_images(list(results), folder, fmt=fmt, periods=map_years):
             click.echo(str(image))

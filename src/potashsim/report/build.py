@@ -26,6 +26,7 @@ from potashsim.report import charts
 from potashsim.report.html import provenance_section, render_html, topojson_dir
 from potashsim.report.sections import (
     Chart,
+    MapPeriods,
     Section,
     comparison_sections,
     palette,
@@ -68,7 +69,11 @@ IMAGE_WIDTH = 1100
 
 
 def _sections(
-    paths: Sequence[Path | str], periods: Sequence[charts.Period] | None, command: str | None
+    paths: Sequence[Path | str],
+    periods: MapPeriods,
+    command: str | None,
+    *,
+    static_maps: bool = False,
 ) -> list[tuple[str, list[Section]]]:
     if not paths:
         raise ReportError("no results folder given")
@@ -85,10 +90,10 @@ def _sections(
         assert pal is not None  # made whenever a folder is not a sweep
         if isinstance(b, ComparisonResults):
             title = f"Comparison: {', '.join(b.scenarios)} against {b.base}"
-            secs = comparison_sections(b, pal, periods, prefix)
+            secs = comparison_sections(b, pal, periods, prefix, static_maps=static_maps)
         else:
             title = f"Run: {b.scenario} ({b.horizon[0]:%b %Y} - {b.horizon[1]:%b %Y})"
-            secs = run_sections(b, pal, periods, prefix, with_routes=True)
+            secs = run_sections(b, pal, periods, prefix, with_routes=True, static_maps=static_maps)
         parts.append((title, [*secs, provenance_section(b, command)]))
     return parts
 
@@ -110,7 +115,7 @@ def build_report(
     out: Path | str,
     *,
     command: str | None = None,
-    periods: Sequence[charts.Period] | None = None,
+    periods: MapPeriods = None,
 ) -> Path:
     """Write one self-contained offline HTML report of results folders.
 
@@ -123,8 +128,8 @@ def build_report(
         out: the HTML file to write (parent folders are created). It is written to a temporary
             file beside it and renamed, so a failure leaves no partial file.
         command: the command that built the report, shown in the provenance block.
-        periods: map periods (years or inclusive ``(start, end)`` pairs); default the first,
-            middle and last year of each run's horizon.
+        periods: the map slider's periods (years or inclusive ``(start, end)`` pairs), one
+            frame each; default (or ``"all"``) every year of each run's horizon.
 
     Returns:
         ``out`` as a Path.
@@ -241,17 +246,20 @@ def export_images(
     out_dir: Path | str,
     fmt: str = "png",
     *,
-    periods: Sequence[charts.Period] | None = None,
+    periods: MapPeriods = None,
     scale: float = 2.0,
 ) -> list[Path]:
     """Write every chart of the report of ``paths`` as an image file.
 
-    Files are named ``NN-<chart>.<fmt>`` in report order (``NN`` from 01). Maps use the vendored
-    topojson, so no network is needed. Images are rendered by kaleido driving a local Chromium
+    Files are named ``NN-<chart>.<fmt>`` in report order (``NN`` from 01). A map is one image
+    per period (``<scenario>-map-<year>``), not a slider. Maps draw the vendored topojson, so no
+    network is needed. Images are rendered by kaleido driving a local Chromium
     (see :func:`find_browser`).
 
     Args:
-        paths, periods: as for :func:`build_report`.
+        paths: as for :func:`build_report`.
+        periods: one map image per period; ``"all"`` every year; default the first, middle
+            and last year of each run's horizon.
         out_dir: folder for the images (created).
         fmt: ``"png"`` or ``"svg"``.
         scale: pixel density of PNGs (2 = sharp on high-DPI screens); ignored for SVG.
@@ -268,7 +276,8 @@ def export_images(
     if importlib.util.find_spec("kaleido") is None:
         raise ReportError("image export needs kaleido: pip install 'potashsim[export]'")
     browser = find_browser()
-    charts_ = [c for _, secs in _sections(paths, periods, None) for s in secs for c in s.charts]
+    parts = _sections(paths, periods, None, static_maps=True)
+    charts_ = [c for _, secs in parts for s in secs for c in s.charts]
     jobs = [
         (
             c.figure,

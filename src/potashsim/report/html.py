@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from potashsim.errors import ReportError
+from potashsim.report.charts.geography import topojson_path
 from potashsim.report.sections import Chart, Section, span
 from potashsim.report.table import cell, provenance_table
 from potashsim.results.read import ComparisonResults, RunResults
@@ -95,24 +95,7 @@ def provenance_section(bundle: ComparisonResults | RunResults, command: str | No
 
 def topojson_dir() -> Path:
     """The folder of the vendored plotly topojson files (``world_110m.json``)."""
-    return Path(__file__).resolve().parents[1] / "data" / "topojson"
-
-
-def _geo_assets_script() -> str:
-    path = topojson_dir() / "world_110m.json"
-    try:
-        data = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportError(
-            f"the vendored map {path} cannot be read ({exc}); reinstall potashsim"
-        ) from exc
-    # Plotly.js skips its CDN fetch when this global already holds the map; "</" is escaped so
-    # the JSON cannot end the <script> element early.
-    return (
-        "<script>window.PlotlyGeoAssets={topojson:{world_110m:"
-        + data.replace("</", "<\\/")
-        + "}};</script>"
-    )
+    return topojson_path().parent
 
 
 _CSS = """
@@ -139,6 +122,7 @@ def _figure_html(chart: Chart, index: int) -> str:
             div_id=f"chart-{index}",
             default_width="100%",
             default_height=f"{height}px",
+            auto_play=False,  # a map slider opens on its first period, not playing them all
         )
     )
 
@@ -167,7 +151,7 @@ def render_html(parts: Sequence[tuple[str, Sequence[Section]]]) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>potashsim report</title><style>{_CSS}</style>{_geo_assets_script()}"
+        f"<title>potashsim report</title><style>{_CSS}</style>"
         f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script></head>'
         f"<body><main><h1>potashsim report</h1><p>{html.escape(intro)}</p>"
         + "".join(body)

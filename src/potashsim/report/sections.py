@@ -7,10 +7,12 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
+from potashsim.errors import ReportError
 from potashsim.report import charts
 from potashsim.report.charts.style import ACTOR_PALETTE, ROUTE_PALETTE, palette_map
 from potashsim.report.scenario_diff import event_differences, parameter_differences
@@ -50,12 +52,48 @@ class Palette:
 
 
 def default_periods(horizon: tuple[pd.Timestamp, pd.Timestamp]) -> list[int]:
-    """The map periods when none are given: the first, middle and last year of the horizon."""
+    """The static maps (images) when no years are given: the first, middle and last year."""
     first, last = horizon[0].year, horizon[1].year
     return sorted({first, (first + last) // 2, last})
 
 
-def palette(bundles: Sequence[Bundle], periods: Sequence[charts.Period] | None) -> Palette:
+def all_years(horizon: tuple[pd.Timestamp, pd.Timestamp]) -> list[int]:
+    """Every calendar year the horizon touches: the map slider's frames when none are given."""
+    return list(range(horizon[0].year, horizon[1].year + 1))
+
+
+#: The periods a report's maps draw: chosen ones, ``"all"`` (every year) or None (the default).
+MapPeriods = Sequence[charts.Period] | Literal["all"] | None
+
+
+def map_periods(
+    periods: MapPeriods,
+    horizon: tuple[pd.Timestamp, pd.Timestamp],
+    scenario: str,
+    *,
+    static: bool,
+) -> list[charts.Period]:
+    """The map periods of one run: ``periods`` as given, every year for ``"all"``, and by default
+    every year for the slider or the first, middle and last year for static images.
+
+    Raises:
+        ReportError: a chosen year lies outside the run's horizon (the message names both).
+    """
+    if periods == "all" or (periods is None and not static):
+        return [*all_years(horizon)]
+    if periods is None:
+        return [*default_periods(horizon)]
+    years = all_years(horizon)
+    outside = [p for p in periods if isinstance(p, int) and p not in years]
+    if outside:
+        raise ReportError(
+            f"map year(s) {', '.join(map(str, outside))} outside the horizon of {scenario} "
+            f"({years[0]}..{years[-1]}); choose years in it, or all"
+        )
+    return list(periods)
+
+
+def palette(bundles: Sequence[Bundle], periods: MapPeriods) -> Palette:
     """Scenario, route, actor and facility colours, and the map's full-width flow, for a report.
 
     A route takes the colour its run's network gives it (the same in every report); one without
@@ -79,7 +117,7 @@ def palette(bundles: Sequence[Bundle], periods: Sequence[charts.Period] | None) 
     flows = [
         float(charts.link_flows(r.network, r.monthly, p).max())
         for r in runs
-        for p in periods or default_periods(r.horizon)
+        for p in map_periods(periods, r.horizon, r.scenario, static=False)
     ]
     base = bases[0] if bases else ("baseline" if "baseline" in names else None)
     return Palette(
@@ -105,14 +143,19 @@ def _facility_colours(runs: Sequence[RunResults], routes: dict[str, str]) -> dic
 def run_sections(
     run: RunResults,
     pal: Palette,
-    periods: Sequence[charts.Period] | None,
+    periods: MapPeriods,
     prefix: str,
     *,
     with_routes: bool,
     label: str | None = None,
+    static_maps: bool = False,
 ) -> list[Section]:
     """Exports by route (when ``with_routes``), maps, policy timeline and bottlenecks of a run,
-    under ``label`` (default the run's scenario name; a comparison's ``history*``)."""
+    under ``label`` (default the run's scenario name; a comparison's ``history*``).
+
+    The map is one figure with a slider over ``periods`` (default every year of the horizon);
+    with ``static_maps`` (for images), one figure per period instead (default the first, middle
+    and last year)."""
     scen = label or run.scenario
     colour = pal.scenarios.get(scen, charts.BASE_COLOUR)
     slug = f"{prefix}{scen}"
@@ -132,16 +175,18 @@ def run_sections(
                 [Chart(f"{slug}-routes", figure)],
             )
         )
-    chosen = list(periods or default_periods(run.horizon))
-    maps = charts.flow_maps(
-        run.network,
-        run.monthly,
-        run.timeline,
-        chosen,
-        scenario=scen,
-        colour=colour,
-        max_flow_t=pal.max_flow_t,
-    )
+    map_args = (run.network, run.monthly, run.timeline)
+    map_kw: dict[str, Any] = {"scenario": scen, "colour": colour, "max_flow_t": pal.max_flow_t}
+    chosen = map_periods(periods, run.horizon, scen, static=static_maps)
+    if static_maps:
+        maps = [
+            Chart(f"{slug}-map-{_period_slug(p)}", f)
+            for p, f in zip(chosen, charts.flow_maps(*map_args, chosen, **map_kw), strict=True)
+        ]
+        slider = ""
+    else:
+        maps = [Chart(f"{slug}-map", charts.flow_map_slider(*map_args, chosen, **map_kw))]
+        slider = " Move the slider under the map to choose the period."
     one_run = _one_run_note(run)
     sections.append(
         Section(
@@ -150,8 +195,9 @@ def run_sections(
             "(one scale for every map in this report), grey dashed lines were closed all "
             "period and dotted ones part of it; a grey cross marks a terminal that is not open "
             "(not built, or not yet). Terminals beyond the map edge are marked with an arrow."
+            + slider
             + one_run,
-            [Chart(f"{slug}-map-{_period_slug(p)}", f) for p, f in zip(chosen, maps, strict=True)],
+            maps,
         )
     )
     sections.append(_timeline_section(run, pal, slug, scen))
@@ -248,7 +294,12 @@ def _period_slug(period: charts.Period) -> str:
 
 
 def comparison_sections(
-    comp: ComparisonResults, pal: Palette, periods: Sequence[charts.Period] | None, prefix: str
+    comp: ComparisonResults,
+    pal: Palette,
+    periods: MapPeriods,
+    prefix: str,
+    *,
+    static_maps: bool = False,
 ) -> list[Section]:
     """The comparison charts over the comparison's window, then each scenario's run sections
     (base first, over its own horizon)."""
@@ -312,7 +363,13 @@ def comparison_sections(
     sections.append(_scenarios_section(comp))
     for scen in comp.scenarios:
         sections += run_sections(
-            comp.runs[scen], pal, periods, prefix, with_routes=False, label=scen
+            comp.runs[scen],
+            pal,
+            periods,
+            prefix,
+            with_routes=False,
+            label=scen,
+            static_maps=static_maps,
         )
     return sections
 

@@ -17,6 +17,12 @@ import pandas as pd
 import yaml
 
 from potashsim import contract as c
+from potashsim.analysis.tables import (
+    decomposition_table,
+    revenue_by_month,
+    routes_by_month,
+    stats_table,
+)
 from potashsim.errors import ResultsError
 
 __all__ = [
@@ -90,6 +96,21 @@ class RunResults(_Bundle):
     resolved: dict[str, Any]
     shadow_prices: pd.DataFrame | None = None
 
+    @property
+    def label(self) -> str:
+        """The scenario's name: a run's name in tables and charts."""
+        return self.scenario
+
+    @property
+    def monthly_routes(self) -> pd.DataFrame:
+        """Exports by month and route as a comparison's ``monthly_routes.csv`` rows."""
+        return routes_by_month(self.monthly, self.scenario)
+
+    @property
+    def monthly_revenue(self) -> pd.DataFrame:
+        """Revenue by month as a comparison's ``monthly_revenue.csv`` rows (replication 0)."""
+        return revenue_by_month(self.monthly, self.scenario)
+
 
 @dataclass(frozen=True)
 class ComparisonResults(_Bundle):
@@ -130,6 +151,21 @@ class ComparisonResults(_Bundle):
     monthly_revenue: pd.DataFrame
     monthly_routes: pd.DataFrame
     runs: dict[str, RunResults] = field(default_factory=dict)
+
+    @property
+    def stats_table(self) -> pd.DataFrame:
+        """``stats`` (already tidy), under the name a ``potashsim.Comparison`` gives it."""
+        return self.stats
+
+    @property
+    def decomposition_table(self) -> pd.DataFrame:
+        """``decomposition`` (already tidy), under the name a ``potashsim.Comparison`` gives it."""
+        return self.decomposition
+
+    @property
+    def yearly(self) -> pd.DataFrame:
+        """``replications.csv``: scenario, replication, year and the metrics (as ``Comparison``)."""
+        return self.replications
 
 
 def _check_files(folder: Path, names: Sequence[str], what: str) -> None:
@@ -249,18 +285,8 @@ def load_comparison(folder: Path | str) -> ComparisonResults:
     _check_files(folder, c.COMPARISON_FILES, "comparison folder")
     meta = _read_json(folder, c.COMPARISON)
     scenarios = [str(s) for s in meta["scenarios"]]
-    stats = pd.DataFrame(
-        [
-            {"scenario": s, "metric": m, **values}
-            for s, metrics in meta["stats"].items()
-            for m, values in metrics.items()
-        ],
-        columns=["scenario", "metric", *c.STATS],
-    )
-    decomposition = pd.DataFrame(
-        [{"scenario": s, **parts} for s, parts in meta["decomposition"].items()],
-        columns=["scenario", *c.DECOMPOSITION],
-    )
+    stats = stats_table(meta["stats"])
+    decomposition = decomposition_table(meta["decomposition"])
     # the intervals alone may be missing: one replication gives none
     for name, frame in (
         ("stats", stats.drop(columns=["diff_ci_low", "diff_ci_high"])),

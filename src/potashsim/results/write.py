@@ -22,11 +22,11 @@ import yaml
 
 from potashsim import contract as c
 from potashsim.analysis.experiment import Comparison, RunResult
+from potashsim.analysis.tables import timeline_table
 from potashsim.errors import ResultsError
 from potashsim.results.atomic import replacing, write_bytes, writing_to
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.network import routes
-from potashsim.sim.policy import Calendar
 
 __all__ = ["save_comparison", "save_run", "scenario_hash", "versions"]
 
@@ -138,14 +138,6 @@ def network_json(net: NetworkSpec) -> dict[str, Any]:
             for r in routes(net)
         ],
     }
-
-
-def timeline_table(cal: Calendar) -> pd.DataFrame:
-    """The policy timeline as intervals (see the contract's ``timeline.csv``)."""
-    cols = c.COLUMNS[c.TIMELINE]
-    return pd.DataFrame(
-        [tuple(getattr(i, col) for col in cols) for i in cal.intervals], columns=list(cols)
-    )
 
 
 def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> None:

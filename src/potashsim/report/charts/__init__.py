@@ -1,12 +1,18 @@
 """Plotly figures of potashsim results: one pure function per chart, tidy DataFrames in, Figure out.
 
+Every chart also takes a result object in place of its table: a ``RunResult``, a ``Comparison``,
+a loaded run or comparison folder (``potashsim.load``) or its path; :func:`tidy` (in
+:mod:`.source`) turns each into the table, e.g. ``revenue_netback_chart(cmp)``.
+
 This module is the public face of the charts; the work is done in modules by job:
 
 * :mod:`.style`: colours per scenario, route and actor, and the shared layout;
 * :mod:`.compare`: revenue/netback bars, the netback waterfall, cumulative revenue and exports by
   route;
-* :mod:`.flows` and :mod:`.map`: route paths, link flows and the rail-flow map
-  (:mod:`.map_layout` places its markers and labels);
+* :mod:`.flows` and :mod:`.map`: route paths, link flows and the rail-flow map, one period or
+  a slider over periods (:mod:`.map_layout` places its markers and labels, :mod:`.geography`
+  draws the vendored land and borders so that a map needs no network);
+* :mod:`.source`: what a chart accepts, turned into its tidy table;
 * :mod:`.run`: the policy timeline and the bottlenecks of one run;
 * :mod:`.shadow`: the shadow prices of one run's limits, ranked year by year.
 
@@ -33,7 +39,7 @@ from potashsim.report.charts.flows import (
     period_bounds,
     route_links,
 )
-from potashsim.report.charts.map import flow_map, flow_maps
+from potashsim.report.charts.map import flow_map, flow_map_slider, flow_maps
 from potashsim.report.charts.run import (
     NO_POLICY,
     bottleneck_chart,
@@ -48,6 +54,7 @@ from potashsim.report.charts.shadow import (
     shadow_price_chart,
     shadow_price_ranking,
 )
+from potashsim.report.charts.source import tidy
 from potashsim.report.charts.style import (
     BASE_COLOUR,
     market_colours,
@@ -67,6 +74,7 @@ __all__ = [
     "closed_fraction",
     "cumulative_revenue_chart",
     "flow_map",
+    "flow_map_slider",
     "flow_maps",
     "limit_label",
     "link_flows",
@@ -82,4 +90,5 @@ __all__ = [
     "scenario_colours",
     "shadow_price_chart",
     "shadow_price_ranking",
+    "tidy",
 ]

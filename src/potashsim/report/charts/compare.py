@@ -12,6 +12,7 @@ import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from potashsim.errors import ReportError
+from potashsim.report.charts.source import Source, base_of, tidy
 from potashsim.report.charts.style import (
     BN,
     FALLBACK_COLOUR,
@@ -28,14 +29,17 @@ from potashsim.report.charts.style import (
 
 
 def revenue_netback_chart(
-    stats: pd.DataFrame, *, base: str, colours: Mapping[str, str] | None = None
+    stats: Source, *, base: str | None = None, colours: Mapping[str, str] | None = None
 ) -> go.Figure:
     """Bars of the change in revenue and netback against the base, with 95% intervals.
 
     Args:
         stats: tidy ``comparison.json`` stats, columns ``scenario``, ``metric``, ``mean``,
-            ``diff_mean``, ``diff_ci_low``, ``diff_ci_high`` (USD totals over the compared window).
-        base: the base scenario; it is left out (its difference is zero by definition).
+            ``diff_mean``, ``diff_ci_low``, ``diff_ci_high`` (USD totals over the compared window);
+            or a ``Comparison``, its ``stats`` dict, or a loaded comparison folder
+            (:func:`~potashsim.report.charts.source.tidy`).
+        base: the base scenario; it is left out (its difference is zero by definition). Default
+            a comparison's base.
         colours: scenario colour map, see :func:`~potashsim.report.charts.style.scenario_colours`.
 
     Returns:
@@ -43,6 +47,8 @@ def revenue_netback_chart(
         (``diff_mean / 1e9``) with asymmetric error bars to the interval bounds.
     """
     columns = ("diff_mean", "diff_ci_low", "diff_ci_high")
+    base = base_of(stats, base)
+    stats = tidy(stats, "stats")
     require(stats, ("scenario", "metric", *columns), "comparison stats")
     metrics = {"revenue_usd": "Revenue", "netback_usd": "Netback"}
     fig = go.Figure()
@@ -102,7 +108,7 @@ _WATERFALL_STEPS = {
 
 
 def netback_waterfall(
-    decomposition: pd.DataFrame, *, base: str, colours: Mapping[str, str] | None = None
+    decomposition: Source, *, base: str | None = None, colours: Mapping[str, str] | None = None
 ) -> go.Figure:
     """Waterfall of the netback change against the base: volume, market mix, world price,
     discount, logistics, total (summed over the years and markets of the per-year decomposition).
@@ -110,8 +116,9 @@ def netback_waterfall(
     Args:
         decomposition: columns ``scenario``, ``volume_usd``, ``mix_usd``, ``price_usd``,
             ``discount_usd``, ``logistics_usd``, ``total_usd`` (USD over the horizon; the five
-            parts add up to the total).
-        base: the base scenario (left out).
+            parts add up to the total); or a ``Comparison``, its ``decomposition`` dict, or a
+            loaded comparison folder.
+        base: the base scenario (left out); default a comparison's base.
         colours: scenario colour map.
 
     Returns:
@@ -121,6 +128,8 @@ def netback_waterfall(
     Raises:
         ReportError: the parts do not add up to ``total_usd`` (more than 1 USD or 1e-6 apart).
     """
+    base = base_of(decomposition, base)
+    decomposition = tidy(decomposition, "decomposition")
     require(decomposition, ("scenario", *_WATERFALL_STEPS), "netback decomposition")
     fig = go.Figure()
     rows = decomposition[decomposition["scenario"].ne(base)]
@@ -169,19 +178,21 @@ def _check_adds_up(scenario: str, values: list[float]) -> None:
 
 
 def cumulative_revenue_chart(
-    monthly_revenue: pd.DataFrame, *, colours: Mapping[str, str] | None = None
+    monthly_revenue: Source, *, colours: Mapping[str, str] | None = None
 ) -> go.Figure:
     """Cumulative revenue per scenario: mean over replications with a 2.5-97.5 percentile band.
 
     Args:
         monthly_revenue: columns ``scenario``, ``replication``, ``month`` (datetime),
-            ``revenue_usd``; one row per scenario x replication x month.
+            ``revenue_usd``; one row per scenario x replication x month. Or any result object
+            (a run is one replication) or a run's ``monthly.csv``.
         colours: scenario colour map.
 
     Returns:
         Per scenario three traces: band upper edge, band lower edge (filled to the upper one)
         and the mean line, all in USD bn. The mean's last point is the mean total revenue.
     """
+    monthly_revenue = tidy(monthly_revenue, "monthly_revenue")
     require(monthly_revenue, ("scenario", "replication", "month", "revenue_usd"), "monthly revenue")
     fig = go.Figure()
     for i, (scen, frame) in enumerate(monthly_revenue.groupby("scenario", sort=False)):
@@ -230,7 +241,7 @@ def cumulative_revenue_chart(
 
 
 def route_area_chart(
-    monthly_routes: pd.DataFrame,
+    monthly_routes: Source,
     *,
     colours: Mapping[str, str] | None = None,
     routes: Mapping[str, str] | None = None,
@@ -240,7 +251,8 @@ def route_area_chart(
 
     Args:
         monthly_routes: columns ``scenario``, ``month`` (datetime), ``route``, ``exported_t``
-            (tonnes per month; months without a row count as zero).
+            (tonnes per month; months without a row count as zero). Or any result object, or
+            a run's ``monthly.csv``.
         colours: scenario colour map (colours each panel's title).
         routes: route colour map, see :func:`~potashsim.report.charts.style.route_colours`; default
             one by the tonnes each route carried.
@@ -253,6 +265,7 @@ def route_area_chart(
         Routes are stacked busiest first (at the bottom) and listed once in a shared legend,
         in the order they appear in the stack.
     """
+    monthly_routes = tidy(monthly_routes, "monthly_routes")
     require(monthly_routes, ("scenario", "month", "route", "exported_t"), "monthly routes")
     present = list(dict.fromkeys(monthly_routes["scenario"]))
     order_s = [s for s in scenarios if s in present] if scenarios is not None else present

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
+from potashsim.errors import ReportError
 from potashsim.report.charts.flows import (
     Period,
     closed_fraction,
@@ -20,6 +21,7 @@ from potashsim.report.charts.flows import (
     period_label,
     state_text,
 )
+from potashsim.report.charts.geography import GEOGRAPHY_TRACES, add_geography
 from potashsim.report.charts.map_layout import (
     MAP_LAT,
     MAP_LON,
@@ -29,6 +31,7 @@ from potashsim.report.charts.map_layout import (
     short_name,
     terminal_groups,
 )
+from potashsim.report.charts.source import Source, run_inputs
 from potashsim.report.charts.style import BASE_COLOUR, CLOSED_COLOUR, MT, market_colours, style
 
 #: The map takes the left part of the figure; the market box and the line key sit to its right.
@@ -39,12 +42,12 @@ _MIN_WIDTH, _MAX_WIDTH = 1.5, 14.0
 
 
 def flow_map(
-    network: Mapping[str, Any],
-    monthly: pd.DataFrame,
-    timeline: pd.DataFrame,
-    period: Period,
+    network: Source,
+    monthly: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    period: Period | None = None,
     *,
-    scenario: str,
+    scenario: str | None = None,
     colour: str = BASE_COLOUR,
     max_flow_t: float | None = None,
 ) -> go.Figure:
@@ -57,25 +60,32 @@ def flow_map(
     exports by market in the period are listed in a box beside the map.
 
     Args:
-        network: the parsed ``network.json``.
+        network: the parsed ``network.json``; or, with ``monthly`` and ``timeline`` left out, a
+            run, a comparison (the run of ``scenario``, default the base) or a results folder:
+            ``flow_map(run, period=2022)``.
         monthly: ``monthly.csv`` (``month`` datetime, ``route``, ``market``, ``exported_t``).
         timeline: ``timeline.csv`` (``kind``, ``target``, ``start``, ``end`` datetimes, ``state``).
         period: a year or an inclusive ``(start, end)`` pair.
-        scenario: scenario name for the title.
+        scenario: scenario name for the title (and which of a comparison's runs).
         colour: the scenario's colour.
         max_flow_t: the flow drawn at full width (pass the maximum over several maps to make
             their widths comparable); default the largest flow in this map.
 
     Returns:
-        A ``go.Scattergeo`` figure on the vendored ``world_110m`` topojson: one trace per link
+        A ``go.Scattergeo`` figure that draws the vendored ``world_110m`` topojson itself (its
+        first :data:`GEOGRAPHY_TRACES` traces, so it needs no network): one trace per link
         (``meta`` = ``{"link", "flow_t", "state"}``), then node markers (terminals with
         ``meta`` = ``{"node", "flow_t", "closed"}``) and legend keys.
     """
+    network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
+    if period is None:
+        raise ReportError("flow_map draws one period: give period=2022 or period=(start, end)")
     flows = link_flows(network, monthly, period)
     closed = closed_fraction(timeline, "link", period)
     top = max_flow_t if max_flow_t else max(float(flows.max()), 1.0)
     nodes = {str(n["id"]): n for n in network["nodes"]}
     fig = go.Figure()
+    add_geography(fig, MAP_LON, MAP_LAT)
     for link in network["links"]:
         link_id = str(link["id"])
         flow, fraction = float(flows[link_id]), closed.get(link_id, 0.0)
@@ -89,16 +99,6 @@ def flow_map(
         lonaxis_range=list(MAP_LON),
         lataxis_range=list(MAP_LAT),
         resolution=110,
-        showcountries=True,
-        countrycolor="#b5b5b5",
-        showland=True,
-        landcolor="#f4f4f1",
-        showocean=True,
-        oceancolor="#e4eef6",
-        showlakes=True,
-        lakecolor="#e4eef6",
-        coastlinecolor="#9fb3c8",
-        showframe=False,
     )
     title = f"Rail exports by link, {scenario}, {period_label(period)} (width = Mt carried)"
     style(fig, title, 760)
@@ -117,27 +117,30 @@ def flow_map(
 
 
 def flow_maps(
-    network: Mapping[str, Any],
-    monthly: pd.DataFrame,
-    timeline: pd.DataFrame,
-    periods: Sequence[Period],
+    network: Source,
+    monthly: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    periods: Sequence[Period] | None = None,
     *,
-    scenario: str,
+    scenario: str | None = None,
     colour: str = BASE_COLOUR,
     max_flow_t: float | None = None,
 ) -> list[go.Figure]:
     """One :func:`flow_map` per period, with line widths on one common scale.
 
-    Separate figures rather than a slider so that every period exports to its own image.
+    Separate figures, so that every period exports to its own image; :func:`flow_map_slider`
+    puts them in one figure.
 
     Args:
         network, monthly, timeline, scenario, colour: as for :func:`flow_map`.
-        periods: e.g. ``[2021, 2023, 2027]``.
+        periods: e.g. ``[2021, 2023, 2027]``; default every year with a month in ``monthly``.
         max_flow_t: the flow drawn at full width; default the largest link flow over all periods.
 
     Returns:
         Figures in the order of ``periods``.
     """
+    network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
+    periods = list(periods) if periods is not None else years_of(monthly)
     if max_flow_t is None:
         max_flow_t = (
             max((float(link_flows(network, monthly, p).max()) for p in periods), default=0.0)
@@ -149,6 +152,83 @@ def flow_maps(
         )
         for p in periods
     ]
+
+
+def flow_map_slider(
+    network: Source,
+    monthly: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    periods: Sequence[Period] | None = None,
+    *,
+    scenario: str | None = None,
+    colour: str = BASE_COLOUR,
+    max_flow_t: float | None = None,
+) -> go.Figure:
+    """One map with a slider over ``periods``: one animation frame per period.
+
+    The figure shows the first period; each frame redraws the links, terminals, title and market
+    box of its period (the geography stays), all on one width scale.
+
+    Args:
+        network, monthly, timeline, scenario, colour, max_flow_t: as for :func:`flow_map`
+            (``flow_map_slider(run)`` draws a run, ``flow_map_slider(cmp, scenario="history")``
+            one scenario of a comparison).
+        periods: e.g. ``range(2019, 2031)``; default every year with a month in ``monthly``.
+
+    Returns:
+        The first period's :func:`flow_map` with ``frames`` named by :func:`period_label`, in
+        the order of ``periods``, and one slider whose steps show those frames.
+
+    Raises:
+        ReportError: ``periods`` is empty.
+    """
+    network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
+    periods = list(periods) if periods is not None else years_of(monthly)
+    if not periods:
+        raise ReportError("a map slider needs at least one period (no exports recorded?)")
+    maps = flow_maps(
+        network, monthly, timeline, periods, scenario=scenario, colour=colour, max_flow_t=max_flow_t
+    )
+    fig, first = go.Figure(maps[0]), GEOGRAPHY_TRACES
+    changing = list(range(first, len(fig.data)))
+    labels = [period_label(p) for p in periods]
+    fig.frames = [
+        go.Frame(
+            name=label,
+            data=list(m.data[first:]),
+            traces=changing,
+            layout={"title": m.layout.title, "annotations": m.layout.annotations},
+        )
+        for label, m in zip(labels, maps, strict=True)
+    ]
+    show = {
+        "mode": "immediate",
+        "frame": {"duration": 0, "redraw": True},
+        "transition": {"duration": 0},
+    }
+    fig.update_layout(
+        height=(fig.layout.height or 760) + 70,
+        margin={"b": 80},
+        sliders=[
+            {
+                "active": 0,
+                "currentvalue": {"prefix": "Period: ", "font": {"size": 14}},
+                "pad": {"t": 10, "b": 10},
+                "len": _GEO_RIGHT,
+                "x": 0.0,
+                "steps": [
+                    {"label": label, "method": "animate", "args": [[label], show]}
+                    for label in labels
+                ],
+            }
+        ],
+    )
+    return fig
+
+
+def years_of(monthly: pd.DataFrame) -> list[Period]:
+    """Every calendar year with a month in ``monthly``, in order."""
+    return [int(y) for y in sorted(set(pd.to_datetime(monthly["month"]).dt.year))]
 
 
 # --------------------------------------------------------------------------- links

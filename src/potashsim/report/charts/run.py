@@ -10,6 +10,7 @@ import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from potashsim.contract import COLUMNS, TIMELINE, UTILISATION
+from potashsim.report.charts.source import Source, label_of, tidy
 from potashsim.report.charts.style import (
     ACTOR_PALETTE,
     MT,
@@ -44,17 +45,19 @@ def policy_intervals(timeline: pd.DataFrame) -> pd.DataFrame:
 
 
 def policy_timeline_chart(
-    timeline: pd.DataFrame,
+    timeline: Source,
     *,
-    scenario: str,
+    scenario: str | None = None,
     horizon: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     actors: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Gantt of policy measures (closures, discounts, capacity limits, costs), coloured by actor.
 
     Args:
-        timeline: ``timeline.csv`` with ``start``/``end`` as datetimes (``end`` inclusive).
-        scenario: scenario name for the title.
+        timeline: ``timeline.csv`` with ``start``/``end`` as datetimes (``end`` inclusive); or
+            a run, a comparison (the run of ``scenario``, default the base) or a results folder.
+        scenario: scenario name for the title (and which of a comparison's runs); default the
+            run's own.
         horizon: first and last day of the run; fixes the date axis so that timelines of
             several scenarios line up. Default: the span of the bars.
         actors: actor colour map (so an actor keeps its colour across scenarios); default
@@ -68,7 +71,8 @@ def policy_timeline_chart(
         its unit, or is empty when the bar is too short to hold it (hover always has it).
         Without measures the figure has no data and says :data:`NO_POLICY`.
     """
-    rows = policy_intervals(timeline)
+    scenario = label_of(timeline, scenario) or ""
+    rows = policy_intervals(tidy(timeline, "timeline", scenario=scenario or None))
     rows = rows.assign(
         label=_row_labels(rows),
         state_text=pd.Series(
@@ -225,9 +229,9 @@ def rolling_utilisation(part: pd.DataFrame, months: int = 3) -> pd.Series:
 
 
 def bottleneck_chart(
-    utilisation: pd.DataFrame,
+    utilisation: Source,
     *,
-    scenario: str,
+    scenario: str | None = None,
     top: int = 3,
     min_share: float = 0.05,
     colours: Mapping[str, str] | None = None,
@@ -239,8 +243,10 @@ def bottleneck_chart(
         utilisation: ``utilisation.csv`` (``month`` datetime, ``kind``, ``facility``, ``used``,
             ``utilisation_available`` 0..1 or NaN when nothing was available, ``utilisation``
             against the nominal capacity, ``mean_wait_days``); a table without
-            ``utilisation_available`` is drawn against the nominal capacity, and says so.
-        scenario: scenario name for the title.
+            ``utilisation_available`` is drawn against the nominal capacity, and says so. Or a
+            run, a comparison (the run of ``scenario``, default the base) or a results folder.
+        scenario: scenario name for the title (and which of a comparison's runs); default the
+            run's own.
         top, min_share: which facilities are drawn, see :func:`busiest_facilities`.
         colours: facility colour map (so a facility keeps its colour across scenarios).
 
@@ -251,6 +257,8 @@ def bottleneck_chart(
         One colour per facility across the rows; the raw monthly utilisation (and, against the
         available capacity, the one against the nominal capacity) is in the hover.
     """
+    scenario = label_of(utilisation, scenario) or ""
+    utilisation = tidy(utilisation, "utilisation", scenario=scenario or None)
     column = share_column(utilisation)
     columns = ("month", "kind", "facility", "used", "utilisation", column, "mean_wait_days")
     require(utilisation, columns, UTILISATION)

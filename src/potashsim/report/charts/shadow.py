@@ -16,6 +16,7 @@ import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from potashsim.contract import COLUMNS, PER_MT_A_YEAR, PER_TRAIN_A_DAY, SHADOW_PRICES
+from potashsim.report.charts.source import Source, label_of, tidy
 from potashsim.report.charts.style import MT, empty_note, require, style
 
 __all__ = [
@@ -81,12 +82,16 @@ def shadow_price_ranking(
     return out.sort_values(["year", "per", "rank"], ignore_index=True)[cols]
 
 
-def shadow_price_chart(shadow_prices: pd.DataFrame, *, scenario: str, top: int = 8) -> go.Figure:
+def shadow_price_chart(
+    shadow_prices: Source, *, scenario: str | None = None, top: int = 8
+) -> go.Figure:
     """Heatmaps of what one more unit of each limit would have earned, by year.
 
     Args:
-        shadow_prices: ``shadow_prices.csv``.
-        scenario: scenario name for the title.
+        shadow_prices: ``shadow_prices.csv``; or a run (``run(..., shadow_prices=True)``), a
+            comparison (the run of ``scenario``, default the base) or a results folder.
+        scenario: scenario name for the title (and which of a comparison's runs); default the
+            run's own.
         top: per panel, the limits worth most over the whole run, busiest at the top.
 
     Returns:
@@ -95,6 +100,8 @@ def shadow_price_chart(shadow_prices: pd.DataFrame, *, scenario: str, top: int =
         year, its number the USD m, blank where the limit did not bind. The hover adds the
         year's rank and how many of its dispatch periods the limit bound.
     """
+    scenario = label_of(shadow_prices, scenario) or ""
+    shadow_prices = tidy(shadow_prices, "shadow_prices", scenario=scenario or None)
     ranking = shadow_price_ranking(shadow_prices)
     fig = make_subplots(
         rows=2, cols=1, vertical_spacing=0.16, subplot_titles=[t for _, t in _GROUPS]
