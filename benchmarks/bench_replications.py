@@ -40,6 +40,7 @@ from _common import cut, fmt_s, print_machine, verdict, write_figures
 
 from potashsim.analysis import experiment
 from potashsim.analysis.experiment import compare
+from potashsim.scenario.granularity import with_granularity
 from potashsim.scenario.loader import load_scenario
 
 TARGET_S, TARGET_PAIRS, TARGET_EFF = 60.0, 1000, 0.85
@@ -125,13 +126,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--no-memory", action="store_true", help="skip the separate tracemalloc run of the parent"
     )
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument(
+        "--granularity",
+        choices=["train", "fast"],
+        default="train",
+        help="how potash moves in every run (train, the model of record; fast, daily batches)",
+    )
+    ap.add_argument(
+        "--parallel-only",
+        action="store_true",
+        help="time the parallel run only (no 1-worker run, so no efficiency): the issue's figure",
+    )
     args = ap.parse_args(argv)
     n = args.replications or (20 if args.quick else 100)
     w = args.workers
     info = print_machine(f"bench_replications: paired replications, 1 worker vs {w} workers")
-    scenarios = [cut(load_scenario(name), START, END) for name in NAMES]
+    scenarios = [
+        with_granularity(cut(load_scenario(name), START, END), args.granularity) for name in NAMES
+    ]
     print(
-        f"   scenarios {', '.join(NAMES)}; horizon {START}..{END}; {n} pairs "
+        f"   granularity {args.granularity}; scenarios {', '.join(NAMES)}; "
+        f"horizon {START}..{END}; {n} pairs "
         f"= {2 * n} simulations per timing; seed 1; os.cpu_count()={os.cpu_count()}"
     )
     late = [e for e in scenarios[1].events if e.date > END]
@@ -162,11 +177,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if one is not None:
         experiment.simulate = timed_simulate  # type: ignore[assignment]
         try:
-            one(scenarios[0], 1, 11)  # warm-up; replication 1, as replication 0 keeps more
+            window = (START, END)
+            one(scenarios[0], NAMES[0], 1, 11, window)  # warm-up; replication 0 keeps more
             sim_t.clear()
             for i in range(probe):
                 t0 = time.perf_counter()
-                one(scenarios[i % 2], 1 + i, 100 + i)
+                one(scenarios[i % 2], NAMES[i % 2], 1 + i, 100 + i, window)
                 one_t.append(time.perf_counter() - t0)
         finally:
             experiment.simulate = real_simulate  # type: ignore[assignment]
@@ -182,6 +198,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     # the timings: 2 workers first, so RUSAGE_CHILDREN afterwards is the workers' peak
     t2, cmp2, use2 = timed_compare(scenarios, n, w)
+    if args.parallel_only:
+        print(
+            f"\n{w} workers: {fmt_s(t2)} wall for {n} pairs ({fmt_s(t2 / n)} a pair); CPU "
+            f"workers {use2['workers_cpu_s']:.1f} s + parent {use2['parent_cpu_s']:.1f} s; "
+            f"peak RSS parent {use2['parent_maxrss_mb']:.0f} MB, largest worker "
+            f"{use2['children_maxrss_mb']:.0f} MB"
+        )
+        verdict_text = verdict(t2, TARGET_S) if n == TARGET_PAIRS else "n/a (not 1,000 pairs)"
+        print(f"target {TARGET_PAIRS} pairs <= {TARGET_S:.0f} s: {verdict_text}")
+        return write_figures(
+            {"machine": info, "pairs": n, "workers": w, "granularity": args.granularity,
+             "tw_s": t2, "usage_w": use2, "one_replication_s": one_t, "simulate_s": sim_t},
+            args.json,
+        )  # fmt: skip
     t1, cmp1, use1 = timed_compare(scenarios, n, 1)
     same_stats = cmp1.stats == cmp2.stats
     same_yearly = cmp1.yearly.equals(cmp2.yearly)

@@ -19,7 +19,8 @@ def test_the_docs_name_every_file_column_and_key_of_the_contract() -> None:
     quoted = set(re.findall(r'"([a-z_]+)"', " ".join(n for n in named if n.startswith("{"))))
     files = {*contract.RUN_FILES, *contract.OPTIONAL_RUN_FILES, *contract.COMPARISON_FILES}
     columns = {c for cols in contract.COLUMNS.values() for c in cols}
-    keys = {k for ks in contract.JSON_KEYS.values() for k in ks}
+    keys = {k for ks in contract.JSON_KEYS.values() for k in ks} | set(contract.SWEEP_KEYS)
+    files |= {*contract.SWEEP_FILES}
     assert files - named == set()
     assert columns - named - quoted == set()
     assert keys - named - quoted == set()

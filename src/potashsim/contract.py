@@ -41,6 +41,11 @@ __all__ = [
     "SHADOW_PRICES",
     "STATS",
     "SUMMARY",
+    "SWEEP_FILES",
+    "SWEEP_KEYS",
+    "SWEEP_RUNS",
+    "SWEEP_SPEC",
+    "SWEEP_YEARS",
     "TEXT_COLUMNS",
     "TIMELINE",
     "UNITS",
@@ -78,6 +83,30 @@ RUNS = "runs"
 #: (``history*``): its label in ``comparison.json``, in every CSV and in the report. Its run folder
 #: is ``runs/<name>/``, without the mark (scenario names never hold it).
 CHANGED_MARK = "*"
+
+# --------------------------------------------------------------------------- a sweep folder
+
+#: A sweep's spec: what decides its runs (a resumed sweep must match it), and the scenario hashes.
+SWEEP_SPEC = "sweep.json"
+#: Parquet datasets of a sweep, as part files: one row per run, and one per run and year.
+SWEEP_RUNS = "runs"
+SWEEP_YEARS = "years"
+#: Every entry of a sweep folder.
+SWEEP_FILES = (SWEEP_SPEC, SWEEP_RUNS, SWEEP_YEARS)
+#: The keys of ``sweep.json``.
+SWEEP_KEYS = (
+    "scenario",
+    "vs",
+    "params",
+    "design",
+    "n",
+    "seed",
+    "granularity",
+    "sets",
+    "scenario_sha256",
+    "runs_total",
+    "potashsim",
+)
 
 BASE_COLOUR = "#000000"
 SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")

@@ -51,6 +51,7 @@ __all__ = [
     "RunResult",
     "Window",
     "compare",
+    "in_window",
     "resolve",
     "run",
     "shared_window",
@@ -235,7 +236,7 @@ def shared_window(scenarios: Sequence[Scenario]) -> Window:
     return start, end
 
 
-def _in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
+def in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
     """The deliveries exported from the first day of ``window`` to its last, both included."""
     if d.empty:
         return d
@@ -254,7 +255,7 @@ def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) ->
     else:
         trace, net, cal = simulate(scenario, seed=seed)
         d = deliveries_table(trace, net, cal)
-    d = _in_window(d, window)
+    d = in_window(d, window)
     cols = [*METRICS, "discount_usd"]
     if d.empty:
         yearly = pd.DataFrame(columns=["year", *cols])

@@ -577,6 +577,98 @@ def _check_limits(
 
 
 @main.command()
+@click.argument("target", metavar="SCENARIO|SWEEP_FILE")
+@click.option("--vs", default=None, help="Base scenario each run is compared with, same seed.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="PATH=DIST",
+    help="A swept parameter: a --set path, event:ID.date or event:ID.on; DIST is LOW..HIGH "
+    "(uniform:LOW..HIGH), dates YYYY-MM-DD..YYYY-MM-DD, a lever 0..1 (repeatable).",
+)
+@click.option(
+    "--design",
+    type=click.Choice(["grid", "lhs", "sobol", "morris"]),
+    default=None,
+    help="grid (N levels a parameter), lhs (N samples), sobol (N·(D+2) runs, N a power of two), "
+    "morris (N·(D+1) runs) [default: the file's, else sobol].",
+)
+@click.option("--n", "n", type=int, default=None, help="The design's size (see --design).")
+@click.option("--seed", type=int, default=None, help="Sweep seed [default: the file's, else 0].")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The sweep folder [default: results/sweeps/NAME-HASH of the spec].",
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue the sweep in --out, running only what is missing."
+)
+@click.option(
+    "--workers",
+    "-j",
+    type=int,
+    default=None,
+    help="Worker processes [default: the machine's cores].",
+)
+@click.option(
+    "--granularity",
+    type=click.Choice(["train", "fast"]),
+    default=None,
+    help="How potash moves in every run [default: the file's, else fast].",
+)
+@_set_option
+# runs a Parquet part holds at most; small in the tests that kill a sweep mid-way
+@click.option("--part-runs", type=click.IntRange(min=1), default=32, hidden=True)
+@limits.scheduler_option
+@_guard
+def sweep(
+    target: str,
+    vs: str | None,
+    params: tuple[str, ...],
+    design: str | None,
+    n: int | None,
+    seed: int | None,
+    out: Path | None,
+    resume: bool,
+    workers: int | None,
+    granularity: str | None,
+    overrides: tuple[str, ...],
+    part_runs: int,
+    scheduler: str | None,
+) -> None:
+    """Run SCENARIO (or a sweeps/*.yaml file) over a design of parameter values, each run
+    against --vs with the same seed, into a resumable Parquet sweep folder; `potashsim report
+    FOLDER` ranks the parameters (Sobol, Morris)."""
+    if workers is not None and workers < 1:
+        raise click.BadParameter("must be 1 or more", param_hint="--workers")
+    _check_seed(seed)
+    from potashsim.analysis.executors import max_workers
+    from potashsim.cli.sweep import build_spec, run_sweep
+
+    spec = build_spec(
+        target,
+        vs=vs,
+        params=params,
+        design=design,
+        n=n,
+        seed=seed,
+        granularity=granularity,
+        overrides=overrides,
+    )
+    folder = run_sweep(
+        spec,
+        out=out,
+        resume=resume,
+        workers=workers or max_workers(),
+        part_runs=part_runs,
+        scheduler=scheduler,
+    )
+    click.echo(str(folder))
+
+
+@main.command()
 @click.option("--replications", "-n", type=int, default=10, show_default=True)
 @click.option("--seed", type=int, default=2019, show_default=True)
 @_report_option("Also write the backtest chart and tables as an offline HTML file.")

@@ -32,6 +32,7 @@ from potashsim.report.sections import (
     palette,
     run_sections,
 )
+from potashsim.report.sweep import is_sweep_folder, sweep_sections, sweep_title
 from potashsim.report.table import provenance_table
 from potashsim.results.atomic import write_bytes
 from potashsim.results.read import (
@@ -76,11 +77,17 @@ def _sections(
 ) -> list[tuple[str, list[Section]]]:
     if not paths:
         raise ReportError("no results folder given")
-    bundles = [load_results(p) for p in paths]
-    pal = palette(bundles, periods)
+    # a sweep folder has a part of its own (no maps or colours to share with the others)
+    loaded = {i: load_results(p) for i, p in enumerate(paths) if not is_sweep_folder(p)}
+    pal = palette(list(loaded.values()), periods) if loaded else None
     parts = []
-    for i, b in enumerate(bundles):
-        prefix = f"{i + 1}-" if len(bundles) > 1 else ""
+    for i, path in enumerate(paths):
+        prefix = f"{i + 1}-" if len(paths) > 1 else ""
+        if i not in loaded:
+            parts.append((sweep_title(path), sweep_sections(path, prefix, command)))
+            continue
+        b = loaded[i]
+        assert pal is not None  # made whenever a folder is not a sweep
         if isinstance(b, ComparisonResults):
             title = f"Comparison: {', '.join(b.scenarios)} against {b.base}"
             secs = comparison_sections(b, pal, periods, prefix, static_maps=static_maps)
