@@ -338,7 +338,9 @@ def test_events_that_change_nothing_are_noted_with_the_reason() -> None:
     )
     notes = ineffective_events(load_scenario("us_eu_lifted_lithuania_holds").events)
     assert [str(n) for n in notes] == [
-        "2027-03-01 EU lift: link:lt_transit stays closed, by Lithuania since 2022-02-01"
+        "2027-03-01 EU lift: link:lt_transit stays closed, by Lithuania since 2022-02-01; to open "
+        "it add a Lithuania reopen, or exclude_events: [lt_2022_transit] (which drops it from its "
+        "start)"
     ]
     extra = (
         *history.events,

@@ -39,7 +39,8 @@ def test_a_reopen_by_the_wrong_actor_warns_naming_the_eus_closure_and_the_fix(
     assert result.stderr.splitlines() == [
         f"{path}: warning: 2029-01-01 Latvia reopen link:lv_transit: changes nothing (Latvia has "
         "no closure of link:lv_transit in force); the EU's closure of link:lv_transit from "
-        "2022-06-04 still holds; add an EU reopen, or exclude_events: [eu_2022_transit_lv]"
+        "2022-06-04 still holds; add an EU reopen, or exclude_events: [eu_2022_transit_lv] "
+        "(which drops it from its start)"
     ]
     assert f"{path}: ok (1 warning(s))" in result.stdout.splitlines()
 
@@ -159,5 +160,28 @@ def test_a_withdrawal_of_the_wrong_target_names_the_target_to_withdraw() -> None
     assert warning.text == (
         "2024-01-01 US remove_discount market:eu: changes nothing (the US has no discount of "
         "market:eu in force); the US's discount of market:all from 2022-04-01 still holds; add a "
-        "US remove_discount of market:all, or exclude_events: [us_2022_discount]"
+        "US remove_discount of market:all, or exclude_events: [us_2022_discount] (which drops "
+        "it from its start)"
+    )
+
+
+def test_a_reopening_another_actors_closure_still_blocks_names_that_measure_and_the_fix(
+    tmp_path: Path,
+) -> None:
+    # a new user's "Lithuania reopens in 2029" on top of history: Lithuania's own closure ends,
+    # but the EU's transit ban keeps Klaipeda shut; the note must say whose, its id and the fix
+    path = tmp_path / "lt_reopens.yaml"
+    path.write_text(
+        "name: lt_reopens\nextends: history\nhorizon: {start: 2019-01-01, end: 2032-12-31}\n"
+        "events:\n  - {date: 2029-01-01, actor: Lithuania, action: reopen, "
+        "target: link:lt_transit}\n",
+        encoding="utf-8",
+    )
+    result = cli("validate", str(path))
+    assert result.exit_code == 0
+    (line,) = [ln for ln in result.stderr.splitlines() if "2029-01-01 Lithuania" in ln]
+    assert line == (
+        f"{path}: note: 2029-01-01 Lithuania reopen link:lt_transit: link:lt_transit stays "
+        "closed, by EU since 2022-06-04; to open it add an EU reopen, or exclude_events: "
+        "[eu_2022_transit_lt] (which drops it from its start)"
     )

@@ -26,7 +26,7 @@ def event_lines(
     for note in notes:
         seen[note.kind] += 1
         if seen[note.kind] <= shown:
-            lines.append((f"{ref}: {_label(note)}: {note.text}", note.is_warning))
+            lines.append((f"{ref}: {_label(note)}: {note}", note.is_warning))
     for note in {n.kind: n for n in notes}.values():
         more = seen[note.kind] - shown
         if more > 0:

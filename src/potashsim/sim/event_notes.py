@@ -33,6 +33,8 @@ class EventNote:
 
     kind: str
     text: str
+    hint: str = ""
+    """How to end what still holds (ids to exclude, the reopen to add); shown after ``text``."""
 
     @property
     def is_warning(self) -> bool:
@@ -40,7 +42,7 @@ class EventNote:
         return self.kind == CHANGES_NOTHING
 
     def __str__(self) -> str:
-        return self.text
+        return f"{self.text}; {self.hint}" if self.hint else self.text
 
 
 def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[EventNote]:
@@ -73,7 +75,9 @@ def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[EventNote]:
             others, count = walk.holding("close", m.target)
             if others:
                 held = _listed([f"{o.actor} since {o.date}" for o in others], count)
-                found.append(EventNote(STAYS_CLOSED, f"{what}: {m.target} stays closed, by {held}"))
+                text = f"{what}: {m.target} stays closed, by {held}"
+                hint = "to open it add " + _fix("reopen", m.target, others)
+                found.append(EventNote(STAYS_CLOSED, text, hint))
     return found
 
 
@@ -137,16 +141,24 @@ def _changes_nothing(ev: Any, walk: _InForce) -> EventNote:
         named = _listed(
             [f"{_owner(h.actor)} {noun} of {h.target} from {h.date}" for h in holders], count
         )
-        fixes = list(dict.fromkeys((h.actor, h.target) for h in holders))
-        fix = " or ".join(
-            f"{_article(a)} {a} {ev.action}" + (f" of {t}" if t != ev.target else "")
-            for a, t in fixes[:_SHOWN]
-        )
-        ids = [h.id for h in holders if h.id]
-        text += f"; {named} still {'holds' if count == 1 else 'hold'}; add {fix}"
-        if ids:
-            text += f", or exclude_events: [{', '.join(ids[:_SHOWN])}]"
+        text += f"; {named} still {'holds' if count == 1 else 'hold'}; add "
+        text += _fix(ev.action, ev.target, holders)
     return EventNote(CHANGES_NOTHING, text)
+
+
+def _fix(action: str, target: str, holders: list[Any]) -> str:
+    """``an EU reopen [of T] [or ...], or exclude_events: [ids]``: the withdrawals by the holders'
+    actors that would end their measures on ``target``, and their ids (excluding a measure drops
+    it from its first day, not from a later date)."""
+    fixes = list(dict.fromkeys((h.actor, h.target) for h in holders))
+    fix = " or ".join(
+        f"{_article(a)} {a} {action}" + (f" of {t}" if t != target else "")
+        for a, t in fixes[:_SHOWN]
+    )
+    ids = [h.id for h in holders if h.id]
+    if ids:
+        fix += f", or exclude_events: [{', '.join(ids[:_SHOWN])}] (which drops it from its start)"
+    return fix
 
 
 def _listed(items: list[str], count: int) -> str:
