@@ -231,3 +231,16 @@ def test_run_writes_shadow_prices_only_when_asked_and_adds_them_to_the_same_run(
     assert tuple(table.columns) == COLUMNS[SHADOW_PRICES]
     assert (table["shadow_usd_per_t"] >= 0).all()
     assert set(table["per"]) == {PER_TRAIN_A_DAY, PER_MT_A_YEAR}
+
+
+def test_the_report_reproduces_a_scenario_file_by_its_path(
+    short_scenarios: dict[str, Path], tmp_path: Path
+) -> None:
+    # a new user's own file is not a shipped name: `potashsim run h --seed N` would fail
+    report = tmp_path / "r.html"
+    res = invoke(
+        "compare", str(short_scenarios["h"]), str(short_scenarios["u"]), "-n", "1", "-j", "1",
+        "--set", "horizon.end=2021-12-31", "--out", str(tmp_path / "out"), "--report", str(report),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert f"potashsim run {short_scenarios['u']} --seed" in report.read_text(encoding="utf-8")

@@ -5,6 +5,7 @@ for a comparison or a run, and the colours every chart of one report shares.
 from __future__ import annotations
 
 import html
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -413,7 +414,7 @@ def _run_command(run: RunResults, sets: str) -> str:
     model = (run.resolved.get("network") or {}).get("model") or {}
     fast = model.get("granularity") == "fast"
     return (
-        f"potashsim run {run.scenario}"
+        f"potashsim run {shlex.quote(str(run.manifest.get('source') or run.scenario))}"
         + (f" --seed {seed}" if seed is not None else "")
         + (f" {sets}" if sets else "")
         + (" --granularity fast" if fast else "")

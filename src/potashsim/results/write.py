@@ -171,6 +171,7 @@ def _write_run(folder: Path, result: RunResult, manifest: dict[str, Any]) -> Non
 def _manifest(result: RunResult, command: str, overrides: list[str]) -> dict[str, Any]:
     return {
         "scenario": result.scenario.name,
+        "source": result.scenario.source or result.scenario.name,
         "scenario_sha256": scenario_hash(result.scenario),
         "seed": result.seed,
         "overrides": overrides,

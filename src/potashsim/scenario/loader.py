@@ -81,7 +81,8 @@ def load_scenario(ref: str | Path, *, overrides: Sequence[str] = ()) -> sc.Scena
         raise ScenarioError(_ordered(problems))
     merged = merge_chain(chain, problems)
     merged.sets += command_line_settings(merged, command_line_sets(overrides, problems), problems)
-    return _resolve(merged, problems)
+    # how the user named it: a shipped name, or the path as given (for "reproduce" commands)
+    return _resolve(merged, problems).model_copy(update={"source": str(ref)})
 
 
 def _resolve(merged: Merged, problems: list[Problem]) -> sc.Scenario:

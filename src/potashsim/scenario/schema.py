@@ -929,6 +929,9 @@ class Scenario(Strict):
     # not change the scenario's hash (the run folder's name) either
     expect: tuple[Expectation, ...] = Field(default=(), exclude=True)
     """The named file's own expectations (``potashsim check``)."""
+    source: str = Field(default="", exclude=True)
+    """How it was named when loaded: a shipped scenario's name or a file's path as given (not
+    part of the dump or the hash either: the same scenario from another path runs the same)."""
 
     @model_validator(mode="after")
     def _events(self) -> Scenario:
