@@ -196,6 +196,9 @@ def test_ctrl_c_during_compare_stops_it_leaving_no_folder_and_no_traceback(tmp_p
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # as from a terminal: a CI runner started in the background (`cmd &`) ignores SIGINT, and
+        # its children would inherit that and never see the Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         # interrupt once the replications are running (the progress label is on stderr)
