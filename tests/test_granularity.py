@@ -93,3 +93,15 @@ def test_a_fast_comparisons_report_reproduces_its_runs_at_the_fast_granularity(
     page = report.read_text(encoding="utf-8")
     assert "potashsim run no_easing --seed" in page
     assert "--set horizon.end=2019-12-31 --granularity fast" in page
+
+
+def test_history_loaded_by_its_path_is_the_reference_as_by_its_name() -> None:
+    # how a scenario was named is recorded (for "reproduce" commands) but takes no part in what
+    # it is: history from its file still pays exactly the observed prices
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "history.yaml"
+    horizon = Horizon(start=dt.date(2022, 1, 1), end=dt.date(2022, 12, 31))
+    by_path = load_scenario(path).model_copy(update={"horizon": horizon})
+    assert by_path.source == str(path)
+    assert by_path == load_scenario("history").model_copy(update={"horizon": horizon})
+    trace, _, _ = simulate(by_path, seed=4)
+    assert np.all(trace.world_factor == 1.0)

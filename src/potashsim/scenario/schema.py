@@ -931,7 +931,16 @@ class Scenario(Strict):
     """The named file's own expectations (``potashsim check``)."""
     source: str = Field(default="", exclude=True)
     """How it was named when loaded: a shipped scenario's name or a file's path as given (not
-    part of the dump or the hash either: the same scenario from another path runs the same)."""
+    part of the dump, the hash or equality: the same scenario from another path runs the same)."""
+
+    def __eq__(self, other: object) -> bool:
+        # history by name and by path is one scenario (the engine recognises the reference
+        # scenario by equality), so how it was named takes no part
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return _named_aside(self) == _named_aside(other)
+
+    __hash__ = None  # type: ignore[assignment]  # its dicts were never hashable
 
     @model_validator(mode="after")
     def _events(self) -> Scenario:
@@ -961,3 +970,8 @@ def lag_problems(net: NetworkSpec, horizon: Horizon) -> list[tuple[str, str]]:
         for field in ("spot_lag_days", "contract_lag_days")
         if getattr(market, field) > days
     ]
+
+
+def _named_aside(scenario: Scenario) -> dict[str, Any]:
+    """A scenario's fields but ``source``, for equality."""
+    return {k: v for k, v in scenario.__dict__.items() if k != "source"}
