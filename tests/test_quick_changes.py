@@ -216,3 +216,15 @@ def test_the_readme_s_quick_changes_load_as_written():
         sets = [words[i + 1] for i, w in enumerate(words) if w == "--set"]
         for name in [w for w in words[2:] if not w.startswith("-") and w not in sets]:
             load_scenario(name, overrides=sets)
+
+
+def test_a_number_set_without_a_source_stays_in_the_parameter_list_as_the_scenarios_own() -> None:
+    # a new user doubled Klaipeda's fee and could not find the row they changed
+    from potashsim.cli.explain import parameter_table
+    from potashsim.scenario.overrides import UNSOURCED
+
+    table = parameter_table(
+        load_scenario("baseline", overrides=["ports.klaipeda.handling_usd_per_t=20"])
+    )
+    assert f"| `ports.klaipeda.handling_usd_per_t` | 20 |  | {UNSOURCED} |" in table.splitlines()
+    assert len(table.splitlines()) == len(parameter_table(load_scenario("baseline")).splitlines())

@@ -30,6 +30,7 @@ __all__ = [
     "ALL_MARKETS",
     "COMMAND_LINE_SETTINGS",
     "PRICE_SCALE",
+    "UNSOURCED",
     "SetEntry",
     "apply_set",
     "apply_sets",
@@ -187,6 +188,10 @@ def scale_prices(
     return ""
 
 
+#: The citation of a number given by ``set`` or ``--set`` without a source or an estimate.
+UNSOURCED = "set by the scenario, no source given"
+
+
 def _replace_meta(meta: dict[str, dict[str, Any]], key: str, value: Any) -> Any:
     """The value replaces what was at ``key``, and so do its provenance and uncertainty: update
     ``meta`` and return the plain value to store."""
@@ -201,6 +206,10 @@ def _replace_meta(meta: dict[str, dict[str, Any]], key: str, value: Any) -> Any:
         if "x" in sub_meta:
             meta[key] = sub_meta["x"]
         return plain["x"]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # a bare number replaces a cited one: it stays listed (explain --parameters), as the
+        # scenario's own value, so the number a user changed is not the one that disappears
+        meta[key] = {"cite": UNSOURCED}
     return value
 
 
