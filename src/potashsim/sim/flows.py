@@ -44,6 +44,7 @@ from potashsim.sim.processes import (
     board,
     lots_to_release,
     plan_departures,
+    record_export,
 )
 from potashsim.sim.records import Delivery, RunTrace
 
@@ -269,7 +270,8 @@ def _cross_border(
     trace: RunTrace,
 ) -> None:
     trace.loaded_t[border][day] += tonnes
-    _export(trace, Delivery(dispatch_day, day, day, day + onward_days, border, market, tonnes))
+    delivery = Delivery(dispatch_day, day, day, day + onward_days, border, market, tonnes)
+    record_export(trace, delivery)
 
 
 def _unload(day: int, port: PortFlow, payload: float, trace: RunTrace) -> None:
@@ -323,13 +325,7 @@ def _sail(day: int, port: PortFlow, lot: Lot, trace: RunTrace) -> None:
     trace.loaded_t[port.id][day] += lot.tonnes
     trace.ships_loaded[port.id][day] += 1
     arrives = day + port.voyage_days[lot.market]
-    _export(
+    record_export(
         trace,
         Delivery(lot.dispatch_day, lot.terminal_day, day, arrives, port.id, lot.market, lot.tonnes),
     )
-
-
-def _export(trace: RunTrace, d: Delivery) -> None:
-    trace.in_transit_t -= d.tonnes
-    trace.deliveries.append(d)
-    trace.exported_t[d.load_day] += d.tonnes  # the world price reads it (sim.market.PriceBook)

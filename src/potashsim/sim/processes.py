@@ -52,6 +52,7 @@ __all__ = [
     "mines",
     "plan_departures",
     "port_stocks",
+    "record_export",
 ]
 
 _EPS = 1e-6
@@ -395,7 +396,8 @@ def _cross_border(
     if day < trace.days:
         trace.loaded_t[border.id][day] += payload_t
         arrives = day + round(border.onward_days)
-        _export(trace, Delivery(dispatch_day, day, day, arrives, border.id, market, payload_t))
+        delivery = Delivery(dispatch_day, day, day, arrives, border.id, market, payload_t)
+        record_export(trace, delivery)
 
 
 def _arrive(
@@ -475,12 +477,13 @@ def _ship(
         trace.ships_loaded[port.id][load_day] += 1
         # exported when the ship sails; the buyer receives it after the voyage
         arrives = load_day + round(port.voyage_days[market])
-        _export(
+        record_export(
             trace, Delivery(dispatch_day, terminal_day, load_day, arrives, port.id, market, lot)
         )
 
 
-def _export(trace: RunTrace, d: Delivery) -> None:
+def record_export(trace: RunTrace, d: Delivery) -> None:
+    """``d`` has left the chain: out of transit, into the deliveries and the day's exports."""
     trace.in_transit_t -= d.tonnes
     trace.deliveries.append(d)
     trace.exported_t[d.load_day] += d.tonnes  # the world price reads it (sim.market.PriceBook)
