@@ -15,7 +15,7 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -131,13 +131,28 @@ _out_option = click.option(
     help="Results root folder.",
 )
 
-_granularity_option = click.option(
-    "--granularity",
-    type=click.Choice(["train", "fast"]),
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _granularity_option(default: str) -> Callable[[_F], _F]:
+    """``--granularity`` (the model layer's choices, spelled out so that --help imports no
+    schema), its default as ``default`` says."""
+    return click.option(
+        "--granularity",
+        type=click.Choice(["train", "fast"]),
+        default=None,
+        help="How potash moves: train (one process per train and per ship, the model of record) "
+        "or fast (daily batches, about half the time and within about 2% of train level a year: "
+        f"for ensembles) [default: {default}].",
+    )
+
+
+_workers_option = click.option(
+    "--workers",
+    "-j",
+    type=int,
     default=None,
-    help="How potash moves: train (one process per train and per ship, the model of record) or "
-    "fast (daily batches, several times faster and within about 2% of train level a year: for "
-    "ensembles) [default: the scenario's model.granularity, train as shipped].",
+    help="Worker processes [default: the machine's cores].",
 )
 
 
@@ -405,7 +420,7 @@ def _check_seed(seed: int | None) -> None:
 )
 @_out_option
 @_set_option
-@_granularity_option
+@_granularity_option("the scenario's model.granularity, train as shipped")
 @_guard
 def run_cmd(
     scenarios: tuple[str, ...],
@@ -442,13 +457,7 @@ def run_cmd(
     show_default=True,
     help="Paired replications per scenario.",
 )
-@click.option(
-    "--workers",
-    "-j",
-    type=int,
-    default=None,
-    help="Worker processes [default: the machine's cores].",
-)
+@_workers_option
 @click.option(
     "--seed",
     type=int,
@@ -483,7 +492,7 @@ def run_cmd(
     "history:ports.klaipeda.handling_usd_per_t=20 (repeatable). Changed scenarios are "
     "labelled NAME* in the tables and the report.",
 )
-@_granularity_option
+@_granularity_option("the scenario's model.granularity, train as shipped")
 @_guard
 def compare(
     base: str,
@@ -605,19 +614,8 @@ def _check_limits(
 @click.option(
     "--resume", is_flag=True, help="Continue the sweep in --out, running only what is missing."
 )
-@click.option(
-    "--workers",
-    "-j",
-    type=int,
-    default=None,
-    help="Worker processes [default: the machine's cores].",
-)
-@click.option(
-    "--granularity",
-    type=click.Choice(["train", "fast"]),
-    default=None,
-    help="How potash moves in every run [default: the file's, else fast].",
-)
+@_workers_option
+@_granularity_option("the sweep file's, else fast")
 @_set_option
 # runs a Parquet part holds at most; small in the tests that kill a sweep mid-way
 @click.option("--part-runs", type=click.IntRange(min=1), default=32, hidden=True)

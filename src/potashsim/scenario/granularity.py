@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 from potashsim.scenario.schema import ModelSpec, Scenario
 
-__all__ = ["GRANULARITIES", "Granularity", "with_granularity"]
+__all__ = ["GRANULARITIES", "with_granularity"]
 
-Granularity = Literal["train", "fast"]
 #: The movement layers, the model of record first.
 GRANULARITIES: tuple[str, ...] = get_args(ModelSpec.model_fields["granularity"].annotation)
 
