@@ -20,7 +20,8 @@ from potashsim.sim.streams import replication_seeds
 
 __all__ = ["FAST", "Choices", "base_yaml", "policy_by_actor", "scenario_yaml", "variant_name"]
 
-#: Every run of the app moves trains in daily batches: about 3x faster, same calendar and prices.
+#: Every run of the app moves trains in daily batches: about half the time, same calendar and
+#: prices.
 FAST = {"model.granularity": "fast"}
 _SUFFIX = "_custom"
 
