@@ -105,3 +105,35 @@ def test_history_loaded_by_its_path_is_the_reference_as_by_its_name() -> None:
     assert by_path == load_scenario("history").model_copy(update={"horizon": horizon})
     trace, _, _ = simulate(by_path, seed=4)
     assert np.all(trace.world_factor == 1.0)
+
+
+_DIGEST = """
+import dataclasses, hashlib, sys
+sys.path.insert(0, {tests!r})
+from conftest import shortened
+from potashsim.scenario.granularity import with_granularity
+from potashsim.sim.engine import simulate
+scenario = with_granularity(shortened("us_eu_lifted_lithuania_holds", "2021-10-01", "2022-09-30"), "fast")
+trace, _, _ = simulate(scenario, seed=3)
+digest = hashlib.sha256(trace.exported_t.tobytes())
+digest.update(repr([dataclasses.astuple(d) for d in trace.deliveries]).encode())
+print(digest.hexdigest())
+"""
+
+
+def test_a_fast_run_is_the_same_in_every_process() -> None:
+    # Python varies the order a set of names iterates in from process to process
+    # (PYTHONHASHSEED); a run must not: a comparison's workers are other processes
+    import os
+    import subprocess
+    import sys
+
+    code = _DIGEST.format(tests=str(Path(__file__).parent))
+    digests = set()
+    for hash_seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

@@ -137,6 +137,7 @@ def run_flows(
         for r in desk.routes.values()
     }
     active: set[str] = set()
+    order = list(ports)
 
     def plan(day: int) -> None:
         for k, gate in rail.gates.items():
@@ -173,7 +174,10 @@ def run_flows(
                     port.trains.extend([(market, dispatch_day)] * n)
                 _unload(day, port, payload, trace)
                 active.add(terminal)
-        for k in list(active):
+        # ports in the network's order, not the set's: a set of names iterates in an order
+        # that varies from process to process (PYTHONHASHSEED), and so would the order of the
+        # deliveries and the last bits of the sums taken over them
+        for k in [k for k in order if k in active] if active else ():
             port = ports[k]
             _load_ships(day, port, payload, trace)
             if not port.busy:
