@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,6 +93,37 @@ def test_results_do_not_depend_on_the_number_of_workers(history_short: Scenario)
     two = compare([history_short, other], replications=3, seed=5, workers=2)
     assert one.stats == two.stats
     assert one.decomposition == two.decomposition
+
+
+def test_each_replication_runs_the_reference_once_wherever_it_is_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from potashsim.analysis import experiment
+    from potashsim.sim import engine, reference
+
+    shipped = load_scenario("history")  # the reference itself: the shipped history, cut
+    horizon = shipped.horizon.model_copy(
+        update={"start": dt.date(2022, 1, 1), "end": dt.date(2022, 12, 31)}
+    )
+    history = shipped.model_copy(update={"horizon": horizon})
+    other = shortened("no_easing", "2022-01-01", "2022-12-31")
+    calls: list[str] = []
+
+    def counted(scenario: Scenario, **kw: Any) -> Any:
+        calls.append(scenario.name)
+        return simulate(scenario, **kw)
+
+    monkeypatch.setattr(engine, "simulate", counted)
+    monkeypatch.setattr(experiment, "simulate", counted)
+    reference._cache.clear()
+    late = compare([other, history], replications=2, seed=4)
+    # the reference's own run leaves its exports for the other scenario's run of its seed
+    assert sorted(calls) == ["history"] * 2 + ["no_easing"] * 2
+    reference._cache.clear()
+    early = compare([history, other], replications=2, seed=4)
+    for name in ("history", "no_easing"):
+        for metric in ("exported_t", "revenue_usd", "netback_usd"):
+            assert late.stats[name][metric]["mean"] == early.stats[name][metric]["mean"]
 
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(history_short: Scenario) -> None:

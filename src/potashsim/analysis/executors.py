@@ -89,12 +89,16 @@ class _Indexed:
         return pair[0], self.fn(pair[1])
 
 
-def _pool(fn: Callable[[T], R], tasks: Sequence[T], workers: int) -> Iterator[tuple[int, R]]:
+def _pool(
+    fn: Callable[[T], R], tasks: Sequence[T], workers: int, group: int = 1
+) -> Iterator[tuple[int, R]]:
     # multiprocessing.Pool rather than concurrent.futures: it can be terminated at once on
     # Ctrl-C, and its workers ignore SIGINT so that only the parent reports it
     pool = multiprocessing.get_context().Pool(workers, initializer=_ignore_sigint)
     try:
-        chunk = max(1, min(4, len(tasks) // (workers * 8)))
+        # a chunk runs in order on one worker: whole groups of tasks, up to 4 groups a chunk
+        # while there are at least 8 chunks a worker
+        chunk = group * max(1, min(4, len(tasks) // (group * workers * 8)))
         # unordered: a result is handed over as soon as it is done, not held behind a slower one
         yield from pool.imap_unordered(_Indexed(fn), enumerate(tasks), chunksize=chunk)
     except BaseException:
@@ -193,6 +197,7 @@ def iter_tasks(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    group: int = 1,
 ) -> Generator[tuple[int, R], None, None]:
     """Apply ``fn`` to every task; yield ``(index of the task, result)`` as each finishes.
 
@@ -200,6 +205,9 @@ def iter_tasks(
     a caller that needs a deterministic answer puts them back in task order (as
     :func:`run_tasks` does). Arguments and errors as for :func:`run_tasks`. A caller that stops
     early closes the iterator (``contextlib.closing``), which stops the workers at once.
+    ``group``: local worker processes take the tasks in runs of whole groups of this many,
+    each group in order on one worker (tasks that share a per-process cache, such as the
+    scenarios of one replication and their reference run).
     """
     workers = min(workers, max_workers())
     if scheduler is not None:
@@ -208,7 +216,7 @@ def iter_tasks(
     elif workers <= 1:
         results = enumerate(map(fn, tasks))
     else:
-        results = _pool(fn, tasks, workers)
+        results = _pool(fn, tasks, workers, group)
     try:
         for done, pair in enumerate(results, start=1):
             yield pair

@@ -44,6 +44,7 @@ from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.engine import simulate
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import RunTrace
+from potashsim.sim.reference import is_reference
 from potashsim.sim.streams import replication_seeds
 
 __all__ = [
@@ -291,13 +292,26 @@ Task = tuple[Scenario, str, int, int, Window]
 
 
 class _Tasks(Sequence[Task]):
-    """The tasks of a comparison, replication-major, base first, made when asked for: a list
-    of them would grow with the replications (the pool takes them one chunk at a time)."""
+    """The tasks of a comparison, replication-major, made when asked for: a list of them would
+    grow with the replications (the pool takes them one chunk at a time).
+
+    Within a replication the scenario that is the others' price reference runs first: its run
+    leaves the reference exports its worker's other runs of that seed read (otherwise the first
+    of them simulates the reference once more). :meth:`task_index` gives the index a run has in
+    the comparison's own order (replication-major, base first), which the results are summed in.
+    """
 
     def __init__(
         self, scenarios: list[Scenario], labels: list[str], seeds: list[int], window: Window
     ) -> None:
         self.scenarios, self.labels, self.seeds, self.window = scenarios, labels, seeds, window
+        refs = [j for j, s in enumerate(scenarios) if is_reference(s)]
+        self.order = refs + [j for j in range(len(scenarios)) if j not in refs]
+
+    def task_index(self, index: int) -> int:
+        """The comparison's own index of run ``index`` (replication-major, base first)."""
+        rep, pos = divmod(index, len(self.scenarios))
+        return rep * len(self.scenarios) + self.order[pos]
 
     def __len__(self) -> int:
         return len(self.seeds) * len(self.scenarios)
@@ -315,7 +329,8 @@ class _Tasks(Sequence[Task]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        rep, j = divmod(index, len(self.scenarios))
+        rep, pos = divmod(index, len(self.scenarios))
+        j = self.order[pos]
         return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window)
 
 
@@ -365,10 +380,18 @@ def compare(
     tasks = _Tasks(list(scenarios), labels, seeds, window)
     tables: ReplicationSink = KeptTables() if sink is None else sink
     sums = Aggregator(labels, replications, tables)
-    runs = iter_tasks(_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    # a replication's runs stay together on one worker, where they share its reference run
+    runs = iter_tasks(
+        _task,
+        tasks,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        group=len(scenarios),
+    )
     with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
         for index, part in runs:
-            sums.add(index, part)
+            sums.add(tasks.task_index(index), part)
     by_year = sums.decomposition_by_year()
     decomposition = {
         name: {

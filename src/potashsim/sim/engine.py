@@ -97,10 +97,10 @@ def _reference(
     if hold or net.model.price_response == "off" or net.world is None:
         return None, False
     # the reference runs this engine, so it is imported here, not at the top
-    from potashsim.sim.reference import reference_exports, reference_scenario
+    from potashsim.sim.reference import is_reference, reference_exports
 
     name, h, granularity = net.world.reference_scenario, scenario.horizon, net.model.granularity
-    if scenario == reference_scenario(name, h, scenario.stochastic, granularity):
+    if is_reference(scenario):
         return None, True  # the reference itself pays the observed prices by definition
     return reference_exports(name, h.start, h.end, seed, scenario.stochastic, granularity), False
 

@@ -20,7 +20,7 @@ import numpy as np
 from potashsim.scenario.granularity import with_granularity
 from potashsim.scenario.schema import Horizon, Scenario
 
-__all__ = ["reference_exports", "reference_scenario", "remember"]
+__all__ = ["is_reference", "reference_exports", "reference_scenario", "remember"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -38,6 +38,19 @@ def reference_scenario(
     exactly the observed prices at either granularity)."""
     shipped = _shipped(name).model_copy(update={"horizon": horizon, "stochastic": stochastic})
     return with_granularity(shipped, granularity)
+
+
+def is_reference(scenario: Scenario) -> bool:
+    """Whether ``scenario`` is its world market's reference scenario itself (over its own
+    horizon, at its own granularity): such a run pays the observed prices, and leaves its
+    exports for the other scenarios of its replication (:func:`remember`)."""
+    world = scenario.network.world
+    if world is None:
+        return False
+    h, granularity = scenario.horizon, scenario.network.model.granularity
+    return scenario == reference_scenario(
+        world.reference_scenario, h, scenario.stochastic, granularity
+    )
 
 
 _Key = tuple[str, dt.date, dt.date, int, bool, str]
