@@ -80,12 +80,28 @@ def flow_map(
     network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
     if period is None:
         raise ReportError("flow_map draws one period: give period=2022 or period=(start, end)")
+    return _flow_map(network, monthly, timeline, period, scenario, colour, max_flow_t, True)
+
+
+def _flow_map(
+    network: Mapping[str, Any],
+    monthly: pd.DataFrame,
+    timeline: pd.DataFrame,
+    period: Period,
+    scenario: str | None,
+    colour: str,
+    max_flow_t: float | None,
+    geography: bool,
+) -> go.Figure:
+    """:func:`flow_map` of resolved inputs; without ``geography`` (a slider's later frames,
+    which keep the first map's), the link traces come first."""
     flows = link_flows(network, monthly, period)
     closed = closed_fraction(timeline, "link", period)
     top = max_flow_t if max_flow_t else max(float(flows.max()), 1.0)
     nodes = {str(n["id"]): n for n in network["nodes"]}
     fig = go.Figure()
-    add_geography(fig, MAP_LON, MAP_LAT)
+    if geography:
+        add_geography(fig, MAP_LON, MAP_LAT)
     for link in network["links"]:
         link_id = str(link["id"])
         flow, fraction = float(flows[link_id]), closed.get(link_id, 0.0)
@@ -141,17 +157,20 @@ def flow_maps(
     """
     network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
     periods = list(periods) if periods is not None else years_of(monthly)
-    if max_flow_t is None:
-        max_flow_t = (
-            max((float(link_flows(network, monthly, p).max()) for p in periods), default=0.0)
-            or None
-        )
-    return [
-        flow_map(
-            network, monthly, timeline, p, scenario=scenario, colour=colour, max_flow_t=max_flow_t
-        )
-        for p in periods
-    ]
+    top = _common_max(network, monthly, periods, max_flow_t)
+    return [_flow_map(network, monthly, timeline, p, scenario, colour, top, True) for p in periods]
+
+
+def _common_max(
+    network: Mapping[str, Any],
+    monthly: pd.DataFrame,
+    periods: Sequence[Period],
+    max_flow_t: float | None,
+) -> float | None:
+    """The flow drawn at full width on maps of ``periods``: ``max_flow_t``, or their largest."""
+    if max_flow_t is not None:
+        return max_flow_t
+    return max((float(link_flows(network, monthly, p).max()) for p in periods), default=0.0) or None
 
 
 def flow_map_slider(
@@ -186,21 +205,27 @@ def flow_map_slider(
     periods = list(periods) if periods is not None else years_of(monthly)
     if not periods:
         raise ReportError("a map slider needs at least one period (no exports recorded?)")
-    maps = flow_maps(
-        network, monthly, timeline, periods, scenario=scenario, colour=colour, max_flow_t=max_flow_t
-    )
-    fig, first = go.Figure(maps[0]), GEOGRAPHY_TRACES
+    top = _common_max(network, monthly, periods, max_flow_t)
+    # the geography is drawn once, in the figure: frames leave it as it is, so later periods'
+    # maps are drawn without it (it is most of a map's cost)
+    fig = _flow_map(network, monthly, timeline, periods[0], scenario, colour, top, True)
+    first = GEOGRAPHY_TRACES
     changing = list(range(first, len(fig.data)))
     labels = [period_label(p) for p in periods]
-    fig.frames = [
-        go.Frame(
-            name=label,
-            data=list(m.data[first:]),
-            traces=changing,
-            layout={"title": m.layout.title, "annotations": m.layout.annotations},
+    frames = []
+    for i, (label, p) in enumerate(zip(labels, periods, strict=True)):
+        m = fig
+        if i > 0:
+            m = _flow_map(network, monthly, timeline, p, scenario, colour, top, False)
+        frames.append(
+            go.Frame(
+                name=label,
+                data=list(m.data[first:] if i == 0 else m.data),
+                traces=changing,
+                layout={"title": m.layout.title, "annotations": m.layout.annotations},
+            )
         )
-        for label, m in zip(labels, maps, strict=True)
-    ]
+    fig.frames = frames
     show = {
         "mode": "immediate",
         "frame": {"duration": 0, "redraw": True},
