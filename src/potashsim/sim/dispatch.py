@@ -165,29 +165,32 @@ def plan_greedy(problem: DispatchProblem) -> Plan:
     term_left = dict(problem.terminal_t)
     market_left = dict(problem.market_t)
     plan: Plan = {}
-    order = sorted(_useful(problem), key=lambda i: -problem.pairs[i].netback_usd_per_t)
+    pairs = problem.pairs
+    netbacks = [p.netback_usd_per_t for p in pairs]
+    # best first; a reverse sort is stable too, so equal netbacks keep the pairs' order
+    order = sorted(_useful(problem), key=netbacks.__getitem__, reverse=True)
     # terminals with room left: once none has any, no remaining pair can get any
     terminals_open = sum(1 for v in term_left.values() if v > 1e-6)
     for i in order:
         if left_supply <= 1e-6 or terminals_open == 0:
             break  # nothing left to place: the remaining pairs would all get nothing
-        p = problem.pairs[i]
-        if term_left.get(p.route, 0.0) <= 1e-6 or market_left.get(p.market_limit, 0.0) <= 1e-6:
+        route, market, _, links, limit = pairs[i]
+        term = term_left.get(route, 0.0)
+        key = limit or market
+        demand = market_left.get(key, 0.0)
+        if term <= 1e-6 or demand <= 1e-6:
             continue  # the room below would be no more than this: skip the links
-        room = min(
-            left_supply,
-            term_left.get(p.route, 0.0),
-            market_left.get(p.market_limit, 0.0),
-            *(link_left.get(link, 0.0) for link in p.links),
-        )
+        room = min(left_supply, term, demand)
+        for link in links:
+            room = min(room, link_left.get(link, 0.0))
         if room <= 1e-6:
             continue
-        plan[(p.route, p.market)] = plan.get((p.route, p.market), 0.0) + room
+        plan[(route, market)] = plan.get((route, market), 0.0) + room
         left_supply -= room
-        term_left[p.route] -= room
-        if term_left[p.route] <= 1e-6:
+        term_left[route] = term - room
+        if term - room <= 1e-6:
             terminals_open -= 1
-        market_left[p.market_limit] -= room
-        for link in p.links:
+        market_left[key] = demand - room
+        for link in links:
             link_left[link] -= room
     return plan

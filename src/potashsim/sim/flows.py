@@ -143,8 +143,14 @@ def run_flows(
         for k, gate in rail.gates.items():
             gate.waiting = queued[k][day]
         for route, market, start in plan_departures(day, cal, desk, yard, rail, trace):
-            batch = due.setdefault(int(start), {}).setdefault(route, Batch(start))
-            batch.trains[market] = batch.trains.get(market, 0) + 1
+            on_day = due.get(int(start))
+            if on_day is None:
+                on_day = due[int(start)] = {}
+            batch = on_day.get(route)
+            if batch is None:  # the route's first train that day sets the batch's start
+                batch = on_day[route] = Batch(start)
+            trains = batch.trains
+            trains[market] = trains.get(market, 0) + 1
 
     for day in range(days):
         if day % period == 0 and day > 0:

@@ -240,30 +240,57 @@ class PriceBook:
         self.reference_t = reference_t
         self.exported_t = np.zeros(days)
         """Tonnes exported on each day of this run (filled by the engine as it runs)."""
+        # The factor of day t reads the exports of the days before t only, which are final once
+        # the run is past them: each day's factor is computed once, the first time it is asked
+        # for. _gap_sum[k] is the sum of (exported − reference) over days 0..k−1, accumulated
+        # in day order as np.cumsum over the whole prefix adds them (world_factor), so every
+        # value is the same number world_factor gives.
+        self._factor = np.ones(self.pad + days)
+        self._gap_sum = np.zeros(days + 1)
+        self._known = 0  # days 0.._known−1 of the factor are computed
 
     def factor(self, upto_day: int | None = None) -> np.ndarray:
         """The world price factor from ``pad`` days before day 0 through ``upto_day`` (default:
-        the whole horizon), from this run's exports before each day."""
+        the whole horizon), from this run's exports before each day: the values
+        :func:`world_factor` gives (read-only: the book keeps them)."""
         end = self.days if upto_day is None else upto_day + 1
-        ones = np.ones(self.pad)
         if not self.responsive or self.reference_t is None or self.net.world is None:
             return np.ones(self.pad + end)
-        f = world_factor(self.exported_t[:end], self.reference_t[:end], self.net.world)
-        self._check(f)
-        return np.concatenate((ones, f))
+        if end > self._known:
+            self._extend(end, self.net.world)
+        out = self._factor[: self.pad + end]
+        out.flags.writeable = False
+        return out
 
-    def _check(self, factor: np.ndarray) -> None:
-        """Stop a run whose world price runs away (never a silent wrong answer)."""
+    def _extend(self, end: int, world: WorldMarketSpec) -> None:
+        """Compute the factor of days ``_known``..``end − 1``."""
+        assert self.reference_t is not None  # only called with a reference
+        a, c = self._known, self._gap_sum
+        # c[1..end−1]: the days before each of the new days (day end − 1 reads c[end − 1])
+        lo = max(a, 1)
+        gap = self.exported_t[lo - 1 : end - 1] - self.reference_t[lo - 1 : end - 1]
+        c[lo:end] = np.cumsum(np.concatenate((c[lo - 1 : lo], gap)))[1:]
+        t = np.arange(a, end)
+        trailing = c[t] - c[np.maximum(0, t - world.window_days)]
+        gap_t_per_year = trailing * 365.0 / world.window_days
+        f = np.exp(-gap_t_per_year / world.response_t_per_year)
+        self._check(f, a)
+        self._factor[self.pad + a : self.pad + end] = f
+        self._known = end
+
+    def _check(self, factor: np.ndarray, first_day: int = 0) -> None:
+        """Stop a run whose world price runs away (never a silent wrong answer); ``factor``
+        starts on ``first_day``."""
         lo, hi = 1.0 / MAX_FACTOR, MAX_FACTOR
         bad = np.flatnonzero(~((factor >= lo) & (factor <= hi)))
         if bad.size == 0:
             return
         world = self.net.world
         assert world is not None  # only a responsive book with a world computes factors
-        day = int(bad[0])
+        day = first_day + int(bad[0])
         raise MarketError(
             f"the world price runs away on {self.start + dt.timedelta(days=day)} (every market): "
-            f"the run's exports would move prices by a factor of {factor[day]:.3g}, beyond "
+            f"the run's exports would move prices by a factor of {factor[int(bad[0])]:.3g}, beyond "
             f"1/{MAX_FACTOR:g}..{MAX_FACTOR:g}. The response is set by K = "
             f"{world.response_t_per_year / 1e6:.3g} Mt a year of supply per factor e; check "
             "world.demand_elasticity, world.rival_supply_elasticity and world.size_t_per_year"

@@ -523,6 +523,12 @@ class DispatchDesk:
     """Each port's sea region (its lanes to the markets)."""
     options: list[PairOption]
     """Every (route, market) the network offers, with its days open and its costs by day."""
+    steps: dict[str, tuple[tuple[str, float, bool], ...]]
+    """Each market's demand-curve steps as the pairs draw on them: (``market#step`` limit key,
+    marginal revenue factor, whether it is the contracted step); empty with fixed prices."""
+    market_t: dict[str, float]
+    """What each market takes in a period (:func:`_market_t`), the same every period (shared
+    by the periods' problems, so never changed)."""
     committed_t: float = 0.0
     carry_t: Plan = field(default_factory=dict)
 
@@ -540,6 +546,14 @@ class DispatchDesk:
         ``ice`` is each port's loading-time factor by day (:func:`ice_factors`)."""
         route_open: dict[str, list[bool]] = {}
         leads: dict[tuple[str, str], int] = {}
+        curves = (
+            {}
+            if not book.responsive or net.world is None
+            else {
+                m: tranches(s, net.world, net.model.dispatch_interval_days)
+                for m, s in net.markets.items()
+            }
+        )
         for r in routes.values():
             usable = cal.open[f"{r.kind}:{r.id}"].copy()
             for k in r.links:
@@ -547,7 +561,7 @@ class DispatchDesk:
             route_open[r.id] = usable.tolist()
             for m in r.markets:
                 leads[(r.id, m)] = lead_days(net, r, m)
-        return cls(
+        desk = cls(
             routes=routes,
             prices_usd_per_t={
                 m: daily_prices(spec, cal.start, cal.days) for m, spec in net.markets.items()
@@ -559,17 +573,19 @@ class DispatchDesk:
             period_days=net.model.dispatch_interval_days,
             payload_t=net.model.train_payload_t,
             book=book,
-            tranches={}
-            if not book.responsive or net.world is None
-            else {
-                m: tranches(s, net.world, net.model.dispatch_interval_days)
-                for m, s in net.markets.items()
-            },
+            tranches=curves,
             berth_t_per_day={k: p.berths * p.loading_t_per_day for k, p in net.ports.items()},
             ice_factor=ice,
             sea_region={k: p.sea_region for k, p in net.ports.items()},
             options=_options(net, cal, routes, route_open, leads),
+            steps={
+                m: tuple((f"{m}#{i}", mr, mr == COMMITTED) for i, (_, mr) in enumerate(ts))
+                for m, ts in curves.items()
+            },
+            market_t={},
         )
+        desk.market_t = _market_t(desk.period_days, desk)
+        return desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -634,9 +650,9 @@ def _problem(
     return DispatchProblem(
         _pairs(day, cal, desk),
         max(0.0, supply),
-        _link_t(day, period, cal, rail, desk.payload_t),
+        _link_t(day, period, rail, desk.payload_t),
         _terminal_t(day, period, cal, desk),
-        _market_t(period, desk),
+        desk.market_t,
     )
 
 
@@ -661,26 +677,28 @@ def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> tuple[Pair, ...]:
     terminal costs, and the sea freight. With fixed prices, the price of the sale date; with the
     price response on, the price known today, once per step of the market's demand curve at its
     marginal revenue (contracted tonnes first, whatever they fetch)."""
-    last = cal.days - 1
     pairs: list[Pair] = []
     known = _known_prices(day, desk)
+    if known is None:
+        last, prices = cal.days - 1, desk.prices_usd_per_t
+        for o in desk.options:
+            if o.open[day]:
+                sale = min(last, day + o.lead_days)
+                netback = float(prices[o.market][sale] - o.cost_usd_per_t[day])
+                pairs.append(Pair(o.route, o.market, netback, o.links))
+        return tuple(pairs)
+    priority, steps = COMMITTED_PRIORITY_USD_PER_T, desk.steps
     for o in desk.options:
         if not o.open[day]:
             continue
         m, cost = o.market, o.cost_usd_per_t[day]
-        if known is None:
-            sale = min(last, day + o.lead_days)
-            pairs.append(Pair(o.route, m, float(desk.prices_usd_per_t[m][sale] - cost), o.links))
-            continue
         price = known[m]
-        for step, (_width, mr) in enumerate(desk.tranches[m]):
-            netback = (
-                price - cost + COMMITTED_PRIORITY_USD_PER_T
-                if mr == COMMITTED
-                else price * mr - cost
-            )
+        for key, mr, committed in steps[m]:
+            netback = price - cost + priority if committed else price * mr - cost
             if netback > 0:  # the planner never uses the others; not building them is faster
-                pairs.append(Pair(o.route, m, float(netback), o.links, f"{m}#{step}"))
+                pairs.append(Pair(o.route, m, netback, o.links, key))
+            elif not committed:
+                break  # a step's marginal revenue is below the one before: none later pays
     return tuple(pairs)
 
 
@@ -692,7 +710,7 @@ def _supply_t(day: int, period: int, days: int, yard: MineYard) -> float:
     return sum(yard.stock_t.values()) + produce - domestic
 
 
-def _link_t(day: int, period: int, cal: Calendar, rail: Rail, payload_t: float) -> dict[str, float]:
+def _link_t(day: int, period: int, rail: Rail, payload_t: float) -> dict[str, float]:
     """Tonnes each rail section can take in the period.
 
     A queue of about a day keeps a section busy despite the spread of arrival times; trains
@@ -700,7 +718,7 @@ def _link_t(day: int, period: int, cal: Calendar, rail: Rail, payload_t: float) 
     """
     links = {}
     for k, gate in rail.gates.items():
-        cap = float(cal.capacity[f"link:{k}"][day])
+        cap = gate.capacity[day]  # the calendar's capacity that day, trains a day
         excess = max(0.0, gate.waiting - max(1.0, cap))
         links[k] = max(0.0, cap * period - excess) * payload_t
     return links
@@ -751,38 +769,38 @@ def plan_departures(
     trace.dispatch_problems.append((day, problem))
     plan = desk.planner(problem)
     trains = _whole_trains(plan, desk.carry_t, payload)
-    spacing = period / max(1, len(trains))
+    spacing = period / max(1, sum(trains.values()))
     departures = []
+    committed = desk.committed_t
     for i, (route, market) in enumerate(_interleave(trains)):
-        desk.committed_t += payload
+        committed += payload  # train by train, as the tonnes were always added
         departures.append((route, market, day + i * spacing))
+    desk.committed_t = committed
     return departures
 
 
-def _whole_trains(plan: Plan, carry_t: Plan, payload_t: float) -> list[tuple[str, str]]:
-    """One (route, market) per whole train of ``plan``, pairs in sorted order. The fraction of a
-    train left over is kept in ``carry_t`` for the pair's next period (and forgotten when the
-    plan no longer uses the pair)."""
+def _whole_trains(plan: Plan, carry_t: Plan, payload_t: float) -> dict[tuple[str, str], int]:
+    """The whole trains of ``plan`` by (route, market), pairs in sorted order (none with no
+    train). The fraction of a train left over is kept in ``carry_t`` for the pair's next period
+    (and forgotten when the plan no longer uses the pair)."""
     for key in list(carry_t):
         if key not in plan:
             del carry_t[key]
-    trains: list[tuple[str, str]] = []
+    trains: dict[tuple[str, str], int] = {}
     for key, tonnes in sorted(plan.items()):
         total = carry_t.get(key, 0.0) + tonnes
         n = math.floor(total / payload_t + 1e-9)
         carry_t[key] = total - n * payload_t
-        trains.extend([key] * n)
+        if n:
+            trains[key] = n
     return trains
 
 
-def _interleave(trains: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The trains reordered so that each pair's trains are spread evenly over the period."""
-    groups: dict[tuple[str, str], int] = {}
-    for k in trains:
-        groups[k] = groups.get(k, 0) + 1
-    total = len(trains)
-    slots = sorted((((i + 0.5) / n, k) for k, n in groups.items() for i in range(n)))
-    return [k for _, k in slots][:total]
+def _interleave(trains: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
+    """One (route, market) per train, in an order that spreads each pair's trains evenly over
+    the period."""
+    slots = sorted((((i + 0.5) / n, k) for k, n in trains.items() for i in range(n)))
+    return [k for _, k in slots]
 
 
 def board(
