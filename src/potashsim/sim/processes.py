@@ -523,9 +523,8 @@ class DispatchDesk:
     """Each port's sea region (its lanes to the markets)."""
     options: list[PairOption]
     """Every (route, market) the network offers, with its days open and its costs by day."""
-    steps: dict[str, tuple[tuple[str, float, bool], ...]]
-    """Each market's demand-curve steps as the pairs draw on them: (``market#step`` limit key,
-    marginal revenue factor, whether it is the contracted step); empty with fixed prices."""
+    steps: StepTable | None
+    """Every pair's demand-curve steps as arrays (None with fixed prices)."""
     market_t: dict[str, float]
     """What each market takes in a period (:func:`_market_t`), the same every period (shared
     by the periods' problems, so never changed)."""
@@ -578,13 +577,12 @@ class DispatchDesk:
             ice_factor=ice,
             sea_region={k: p.sea_region for k, p in net.ports.items()},
             options=_options(net, cal, routes, route_open, leads),
-            steps={
-                m: tuple((f"{m}#{i}", mr, mr == COMMITTED) for i, (_, mr) in enumerate(ts))
-                for m, ts in curves.items()
-            },
+            steps=None,
             market_t={},
         )
         desk.market_t = _market_t(desk.period_days, desk)
+        if curves:
+            desk.steps = StepTable.build(desk.options, curves)
         return desk
 
 
@@ -600,6 +598,58 @@ class PairOption:
     open: list[bool]
     cost_usd_per_t: list[float]
     lead_days: int
+
+
+@dataclass(frozen=True)
+class StepTable:
+    """Every (route, market) pair's demand-curve steps, as arrays over (pair, step), and its
+    days open and costs as arrays over (day, pair): one period's netbacks in a few array
+    operations instead of a loop over pairs and steps.
+
+    ``mr`` is the marginal revenue factor of each step (0 where a market has fewer steps,
+    ``valid`` false there); ``committed`` marks the contracted step; ``keys`` the ``market#step``
+    limit each step draws on; ``market_of`` each pair's index into ``markets``.
+    """
+
+    markets: tuple[str, ...]
+    market_of: np.ndarray
+    mr: np.ndarray
+    committed: np.ndarray
+    valid: np.ndarray
+    keys: tuple[tuple[str, ...], ...]
+    open_by_day: np.ndarray
+    cost_by_day: np.ndarray
+
+    @classmethod
+    def build(
+        cls, options: list[PairOption], curves: dict[str, list[tuple[float, float]]]
+    ) -> StepTable:
+        """The table of ``options``; ``curves``: each market's demand curve (:func:`tranches`)."""
+        markets = tuple(curves)
+        width = max((len(ts) for ts in curves.values()), default=0)
+        n = len(options)
+        mr, committed, valid = (
+            np.zeros((n, width)),
+            np.zeros((n, width), bool),
+            np.zeros((n, width), bool),
+        )
+        for j, o in enumerate(options):
+            for i, (_, factor) in enumerate(curves[o.market]):
+                valid[j, i] = True
+                committed[j, i] = factor == COMMITTED
+                mr[j, i] = 0.0 if factor == COMMITTED else factor
+        return cls(
+            markets=markets,
+            market_of=np.array([markets.index(o.market) for o in options], dtype=int),
+            mr=mr,
+            committed=committed,
+            valid=valid,
+            keys=tuple(
+                tuple(f"{o.market}#{i}" for i in range(len(curves[o.market]))) for o in options
+            ),
+            open_by_day=np.array([o.open for o in options], dtype=bool).T.copy(),
+            cost_by_day=np.array([o.cost_usd_per_t for o in options], dtype=float).T.copy(),
+        )
 
 
 def _options(
@@ -687,18 +737,21 @@ def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> tuple[Pair, ...]:
                 netback = float(prices[o.market][sale] - o.cost_usd_per_t[day])
                 pairs.append(Pair(o.route, o.market, netback, o.links))
         return tuple(pairs)
-    priority, steps = COMMITTED_PRIORITY_USD_PER_T, desk.steps
-    for o in desk.options:
-        if not o.open[day]:
-            continue
-        m, cost = o.market, o.cost_usd_per_t[day]
-        price = known[m]
-        for key, mr, committed in steps[m]:
-            netback = price - cost + priority if committed else price * mr - cost
-            if netback > 0:  # the planner never uses the others; not building them is faster
-                pairs.append(Pair(o.route, m, netback, o.links, key))
-            elif not committed:
-                break  # a step's marginal revenue is below the one before: none later pays
+    t = desk.steps
+    assert t is not None  # built whenever prices respond
+    price = np.array([known[m] for m in t.markets])[t.market_of][:, None]
+    cost = t.cost_by_day[day][:, None]
+    # the same operations, in the same order, on the same numbers as one pair at a time
+    netback = np.where(
+        t.committed, price - cost + COMMITTED_PRIORITY_USD_PER_T, price * t.mr - cost
+    )
+    # the planner never uses the pairs that do not pay; not building them is faster
+    pays = (netback > 0) & t.valid & t.open_by_day[day][:, None]
+    rows, cols = np.nonzero(pays)  # pairs in order, each one's steps in order
+    options, keys = desk.options, t.keys
+    for j, i, value in zip(rows.tolist(), cols.tolist(), netback[rows, cols].tolist(), strict=True):
+        o = options[j]
+        pairs.append(Pair(o.route, o.market, value, o.links, keys[j][i]))
     return tuple(pairs)
 
 
