@@ -79,6 +79,19 @@ def test_a_bad_expectation_is_invalid_input(tmp_path: Path, expect: str, says: s
     assert error is not None and says in (error.text or "")
 
 
+def test_validate_finds_what_check_would_refuse_without_running(tmp_path: Path) -> None:
+    path = short(tmp_path, "typo", "  - {metric: netback_usd, vs: basline, max: 0}\n")
+    result = cli("validate", str(path))
+    assert result.exit_code == 2, result.output
+    line = (
+        path.read_text(encoding="utf-8")
+        .splitlines()
+        .index("  - {metric: netback_usd, vs: basline, max: 0}")
+    )
+    assert f"{path}:{line + 1}: expect.0.vs: no scenario 'basline'" in result.output
+    assert "did you mean `baseline`?" in result.output
+
+
 def test_expectations_do_not_change_a_run_or_its_folder_name() -> None:
     from potashsim.results.write import scenario_hash
     from potashsim.scenario.loader import load_scenario

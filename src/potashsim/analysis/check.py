@@ -16,7 +16,10 @@ from typing import Any
 from potashsim.analysis.experiment import run
 from potashsim.errors import Problem, ScenarioError
 from potashsim.scenario.loader import find_scenario, load_scenario
+from potashsim.scenario.locate import scenario_names, shipped_scenario_dirs
 from potashsim.scenario.schema import Expectation, Scenario
+from potashsim.scenario.yamlio import Document, read_yaml
+from potashsim.text import did_you_mean
 
 __all__ = ["Outcome", "RunCache", "check_file"]
 
@@ -61,6 +64,32 @@ def _summary(scenario: Scenario, key: str, seed: int, cache: RunCache) -> dict[s
     return cache[(key, seed)]
 
 
+def expectation_problems(path: Path, scenario: Scenario) -> list[Problem]:
+    """What is wrong with the ``expect:`` list of the file at ``path`` (loaded as ``scenario``)
+    that shows without running it: a year outside the horizon, a ``vs`` naming no scenario.
+    ``potashsim validate`` reports them as ``check`` does, with the line of each key."""
+    doc = read_yaml(path)
+    lines = doc if isinstance(doc, Document) else None
+
+    def problem(i: int, key: str, message: str) -> Problem:
+        line = lines.line(("expect", i, key)) if lines is not None else None
+        return Problem(str(path), line, f"expect.{i}.{key}", message)
+
+    h = scenario.horizon
+    years = range(h.start.year, h.end.year + 1)
+    problems = []
+    for i, e in enumerate(scenario.expect):
+        if e.year is not None and e.year not in years:
+            problems.append(
+                problem(i, "year", f"{e.year} is outside the horizon {h.start}..{h.end}")
+            )
+        if e.vs is not None and find_scenario(e.vs, relative_to=path.parent) is None:
+            known = scenario_names([path.parent, *shipped_scenario_dirs()])
+            hint = did_you_mean(e.vs, known) or " (a shipped name, or a path from this file)"
+            problems.append(problem(i, "vs", f"no scenario {e.vs!r}{hint}"))
+    return problems
+
+
 def check_file(
     path: Path, overrides: tuple[str, ...] = (), cache: RunCache | None = None
 ) -> list[Outcome]:
@@ -71,29 +100,17 @@ def check_file(
             outside the horizon; the problems name the file and the key.
     """
     scenario = load_scenario(path, overrides=overrides)
-    years = range(scenario.horizon.start.year, scenario.horizon.end.year + 1)
-    problems = [
-        Problem(
-            str(path),
-            None,
-            f"expect.{i}.year",
-            f"{e.year} is outside the horizon {scenario.horizon.start}..{scenario.horizon.end}",
-        )
-        for i, e in enumerate(scenario.expect)
-        if e.year is not None and e.year not in years
-    ]
+    problems = expectation_problems(path, scenario)
+    if problems:
+        raise ScenarioError(problems)
     cache = {} if cache is None else cache
     others: dict[str, tuple[Scenario, str]] = {}
-    for i, e in enumerate(scenario.expect):
+    for e in scenario.expect:
         if e.vs is None or e.vs in others:
             continue
         ref = find_scenario(e.vs, relative_to=path.parent)
-        if ref is None:
-            problems.append(Problem(str(path), None, f"expect.{i}.vs", f"no scenario {e.vs!r}"))
-            continue
+        assert ref is not None  # expectation_problems found every one
         others[e.vs] = (load_scenario(ref, overrides=overrides), str(ref.resolve()))
-    if problems:
-        raise ScenarioError(problems)
     summary = _summary(scenario, str(path.resolve()), scenario.seed, cache)
     t = summary["totals"]
     imbalance = (t["initial_stock_t"] + t["produced_t"]) - (

@@ -289,6 +289,7 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...], strict: bool) -
     Exit status: 0 all valid, 2 a file is invalid, 1 with --strict when a valid file has
     warnings.
     """
+    from potashsim.analysis.check import expectation_problems
     from potashsim.scenario.loader import discover, load_scenario
 
     files = discover(paths)
@@ -298,6 +299,9 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...], strict: bool) -
     for f in files:
         try:
             scenario = load_scenario(str(f), overrides=list(overrides))
+            expected = expectation_problems(Path(f), scenario)
+            if expected:  # what `check` would refuse, found without running anything
+                raise ScenarioError(expected)
         except ScenarioError as err:
             bad += 1
             for p in err.problems:
