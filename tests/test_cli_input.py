@@ -565,6 +565,19 @@ def test_run_of_several_scenarios_reports_the_problems_of_all_before_running_any
     ]
 
 
+def test_a_bad_set_is_reported_once_however_many_scenarios_it_was_given_to() -> None:
+    result = cli(
+        "compare", "baseline", "history", "us_eu_only", "--replications", "2",
+        "--set", "links.ru_nx.capacity_trains_per_day=3",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "--set: links.ru_nx.capacity_trains_per_day: no such parameter `links.ru_nx`; "
+        "did you mean `links.ru_nw`?",
+        "1 problem(s); nothing was run or written.",
+    ]
+
+
 def test_compare_with_an_invalid_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.yaml", "name: bad\nextends: baseline\nhorizn: 1\n")
     out, report = tmp_path / "out", tmp_path / "report.html"

@@ -204,7 +204,8 @@ def _collect(refs: tuple[str, ...], load: Callable[[str], Any]) -> list[Any]:
         except ScenarioError as err:
             problems.extend(err.problems)
     if problems:
-        raise ScenarioError(problems)
+        # a --set problem is the same in every scenario it was applied to: say it once
+        raise ScenarioError(list(dict.fromkeys(problems)))
     return loaded
 
 
