@@ -185,3 +185,21 @@ def test_a_reopening_another_actors_closure_still_blocks_names_that_measure_and_
         "closed, by EU since 2022-06-04; to open it add an EU reopen, or exclude_events: "
         "[eu_2022_transit_lt] (which drops it from its start)"
     )
+
+
+def test_a_reopen_listed_before_the_same_days_reopen_that_frees_it_suggests_nothing_to_add(
+    tmp_path: Path,
+) -> None:
+    # Latvia's reopen still changes nothing (Latvia closed nothing), but the EU's reopen of the
+    # same day, listed after it, ends the EU's closure: there is no measure left to end
+    path = tmp_path / "latvia_and_eu.yaml"
+    path.write_text(
+        LATVIA_REOPENS
+        + '  - {date: 2029-01-01, actor: EU, action: reopen, target: "link:lv_transit"}\n',
+        encoding="utf-8",
+    )
+    result = cli("validate", str(path))
+    assert result.stderr.splitlines() == [
+        f"{path}: warning: 2029-01-01 Latvia reopen link:lv_transit: changes nothing (Latvia has "
+        "no closure of link:lv_transit in force)"
+    ]

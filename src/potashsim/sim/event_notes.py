@@ -61,14 +61,18 @@ def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[EventNote]:
     for _, group in itertools.groupby(ordered, key=lambda e: e.date):
         taken: list[Any] = []  # measures of the day, in force once the day's withdrawals are done
         ended_closures: list[tuple[str, Any]] = []
+        idle: list[Any] = []  # withdrawals that ended nothing
         for ev in group:
             if ev.action in _MEASURES:
                 taken.append(ev)
             elif ev.action != "note":
                 ended = walk.withdraw(ev)
                 if not ended:
-                    found.append(_changes_nothing(ev, walk))
+                    idle.append(ev)
                 ended_closures += [(_what(ev), m) for m in ended if m.action == "close"]
+        # what still holds once all the day's withdrawals are done, whatever their order in the
+        # file: an EU reopen listed after Latvia's on the same day is not a measure to add
+        found += [_changes_nothing(ev, walk) for ev in idle]
         for m in taken:
             walk.add(m)
         for what, m in ended_closures:
