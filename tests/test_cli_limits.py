@@ -65,7 +65,7 @@ def test_more_workers_than_cpus_are_capped_with_a_note(
 def test_the_process_pool_never_outnumbers_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
     sizes: list[int] = []
 
-    def fake_pool(fn: Any, tasks: Any, workers: int) -> Any:
+    def fake_pool(fn: Any, tasks: Any, workers: int, group: int = 1) -> Any:
         sizes.append(workers)
         return enumerate(map(fn, tasks))
 
