@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from potashsim.analysis.experiment import Comparison, compare
 from potashsim.results.write import save_comparison, save_run
@@ -148,3 +149,37 @@ def saved_results(tmp_path_factory: pytest.TempPathFactory) -> SavedResults:
         run=save_run(cmp.representative["history"], root, command="potashsim run history"),
         cmp=cmp,
     )
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A sweep's scenarios (test_sweep, test_ema, test_dask_cluster): a folder with
+    ``shut.yaml`` (the rail link closed from March to a reopening) and ``open.yaml`` (no
+    measure) on the tiny network over 2020: runs of a few milliseconds."""
+    net = tiny_network(**{"model.transit_spread": 0.2})
+    (tmp_path / "net.yaml").write_text(yaml.safe_dump(net), encoding="utf-8")
+    common = {
+        "network": "net.yaml",
+        "horizon": {"start": "2020-01-01", "end": "2020-12-31"},
+        "seed": 1,
+    }
+    events = [
+        {
+            "date": "2020-03-01",
+            "actor": "Lithuania",
+            "action": "close",
+            "target": "link:rail",
+            "id": "close_rail",
+        },
+        {
+            "date": "2020-06-01",
+            "actor": "Lithuania",
+            "action": "reopen",
+            "target": "link:rail",
+            "id": "reopen_rail",
+        },
+    ]
+    for name, evs in (("shut", events), ("open", [])):
+        doc = {"name": name, **common, "events": evs}
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return tmp_path
