@@ -253,6 +253,18 @@ def test_resume_drops_scratch_and_orphan_parts(tmp_path: Path) -> None:
     assert not list((tmp_path / "sw").rglob("*.tmp"))
 
 
+def test_a_sample_handed_over_twice_is_written_once(tmp_path: Path) -> None:
+    # a task rerun after its worker died may come back again: the store keys rows by sample
+    store = SweepStore.open(tmp_path / "sw", {"n": 2}, resume=False)
+    one = {"run": {"sample": 0, "status": "ok", "x": 1.0}, "years": []}
+    assert store.add(one) and not store.add(one)
+    store.flush()
+    assert not store.add(one)
+    assert store.add({"run": {"sample": 1, "status": "ok", "x": 2.0}, "years": []})
+    store.flush()
+    assert read_sweep(tmp_path / "sw")[1]["sample"].tolist() == [0, 1]
+
+
 @pytest.mark.slow
 def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tiny: Path, tmp_path: Path) -> None:
     whole, killed = tmp_path / "whole", tmp_path / "killed"

@@ -172,8 +172,8 @@ def run_sweep(
                 ),
                 start=1,
             ):
-                store.add(result)
-                if result["run"]["status"] != "ok":
+                new = store.add(result)  # keyed by sample: a repeat is written once
+                if new and result["run"]["status"] != "ok":
                     failures[result["run"]["error"]] += 1
                 now = time.perf_counter()
                 if store.pending >= part_runs or now - last_flush > FLUSH_S:
