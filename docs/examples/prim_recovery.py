@@ -14,9 +14,12 @@ Usage (needs the ``ema`` extra: ``pip install 'potashsim[ema]'``):
 3. ``recovery_share`` = the experiment's netback over the horizon / (the pre-2022 netback per
    day × the horizon's days). PRIM looks for the box of uncertainties in which
    ``recovery_share > --share`` (0.9) is most common; the box printed is the densest on PRIM's
-   peeling trajectory that still covers at least ``--min-coverage`` of those experiments.
+   peeling trajectory that still covers at least ``--min-coverage`` (0.5) of those experiments,
+   less every restriction PRIM cannot tell from chance (quasi-p value ≥ ``--max-qp``, 0.05).
 
-The experiments table is written with ``--out FILE.csv``. Every experiment runs with one seed
+``--set KEY=VALUE`` fixes a value in every experiment (an uncertainty fixed so is not varied),
+e.g. the price level, to ask what decides the answer once it is known. The experiments table is
+written with ``--out FILE.csv``. Every experiment runs with one seed
 (common random numbers), so the experiments differ only through the uncertainties.
 """
 
@@ -100,10 +103,21 @@ class Discovery:
 
 
 def experiments(
-    n: int, start: dt.date, end: dt.date, *, seed: int, workers: int = 1
+    n: int,
+    start: dt.date,
+    end: dt.date,
+    *,
+    seed: int,
+    workers: int = 1,
+    sets: Sequence[str] = (),
 ) -> tuple[Any, pd.DataFrame, float]:
-    """Run ``n`` experiments: (the EMA model, the table, the pre-2022 netback per day)."""
-    model = ema.model(SCENARIO, params=UNCERTAINTIES, sets=horizon_sets(start, end), seed=seed)
+    """Run ``n`` experiments: (the EMA model, the table, the pre-2022 netback per day).
+
+    ``sets`` (``KEY=VALUE``) fix values in every experiment; an uncertainty fixed so is dropped.
+    """
+    fixed = {text.partition("=")[0] for text in sets}
+    params = [u for u in UNCERTAINTIES if u.partition("=")[0] not in fixed]
+    model = ema.model(SCENARIO, params=params, sets=(*horizon_sets(start, end), *sets), seed=seed)
     from ema_workbench import MultiprocessingEvaluator, SequentialEvaluator  # after ema.model,
     # which imports the workbench without its warning about back-ends not used here
 
@@ -128,9 +142,16 @@ def _quasi_p(values: Sequence[float]) -> float:
     return min(real) if real else float("nan")
 
 
-def find_box(table: pd.DataFrame, names: Sequence[str], share: float, min_coverage: float) -> Any:
+def find_box(
+    table: pd.DataFrame,
+    names: Sequence[str],
+    share: float,
+    min_coverage: float,
+    max_qp: float = 0.05,
+) -> Any:
     """PRIM on ``recovery_share > share``; the box selected is the densest on the peeling
-    trajectory with coverage ≥ ``min_coverage``. None when no experiment is of interest."""
+    trajectory with coverage ≥ ``min_coverage``, less every restriction whose quasi-p value is
+    ``max_qp`` or more. None when no experiment is of interest."""
     ok = table[SHARE].notna()
     y = (table.loc[ok, SHARE] > share).to_numpy()
     if not y.any():
@@ -143,10 +164,17 @@ def find_box(table: pd.DataFrame, names: Sequence[str], share: float, min_covera
 
         p = prim.Prim(table.loc[ok, list(names)].reset_index(drop=True), y, threshold=0.8)
         box = p.find_box()
-    trajectory = box.peeling_trajectory
-    covering = trajectory[trajectory["coverage"] >= min_coverage]
-    box.select(int(covering["density"].idxmax()))
-    return box
+        trajectory = box.peeling_trajectory
+        covering = trajectory[trajectory["coverage"] >= min_coverage]
+        box.select(int(covering["density"].idxmax()))
+        # a restriction PRIM cannot tell from chance (quasi-p ≥ max_qp) says nothing: drop it,
+        # the least significant first, and let the box's statistics follow
+        while True:
+            qp = {name: _quasi_p(v) for name, v in box.qp[box._cur_box].items()}
+            weak = {name: q for name, q in qp.items() if not q < max_qp}
+            if not weak:
+                return box
+            box.drop_restriction(max(weak, key=lambda name: weak[name]))
 
 
 def discover(
@@ -157,14 +185,16 @@ def discover(
     seed: int = 1,
     share: float = 0.9,
     min_coverage: float = 0.5,
+    max_qp: float = 0.05,
     workers: int = 1,
+    sets: Sequence[str] = (),
 ) -> Discovery:
     """Run the experiments and PRIM; an empty box when no experiment recovers ``share``."""
-    model, table, pre = experiments(n, start, end, seed=seed, workers=workers)
+    model, table, pre = experiments(n, start, end, seed=seed, workers=workers, sets=sets)
     names = [u.name for u in model.uncertainties]
     ranges = {u.name: (float(u.lower_bound), float(u.upper_bound)) for u in model.uncertainties}
     of_interest = int((table[SHARE] > share).sum())
-    box = find_box(table, names, share, min_coverage)
+    box = find_box(table, names, share, min_coverage, max_qp)
     if box is None:
         empty = pd.DataFrame(columns=["low", "high"])
         return Discovery(table, pre, ranges, empty, 0.0, 0.0, 0.0, 0)
@@ -191,7 +221,15 @@ def main(argv: Sequence[str] | None = None) -> Discovery:
     parser.add_argument("--seed", type=int, default=1, help="design and simulation seed")
     parser.add_argument("--share", type=float, default=0.9, help="recovery share sought")
     parser.add_argument("--min-coverage", type=float, default=0.5)
+    parser.add_argument("--max-qp", type=float, default=0.05, help="keep restrictions below it")
     parser.add_argument("-j", "--workers", type=int, default=1)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fix a value in every experiment (an uncertainty fixed so is not varied)",
+    )
     parser.add_argument("--out", type=Path, help="write the experiments table (CSV) here")
     args = parser.parse_args(argv)
     found = discover(
@@ -201,7 +239,9 @@ def main(argv: Sequence[str] | None = None) -> Discovery:
         seed=args.seed,
         share=args.share,
         min_coverage=args.min_coverage,
+        max_qp=args.max_qp,
         workers=args.workers,
+        sets=args.set,
     )
     t = found.table
     per_year_bn = found.pre_usd_per_day * 365.25 / 1e9
