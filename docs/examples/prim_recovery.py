@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -142,6 +143,13 @@ def _quasi_p(values: Sequence[float]) -> float:
     return min(real) if real else float("nan")
 
 
+def _quasi_ps(box: Any) -> dict[str, list[float]]:
+    """The selected box's quasi-p values by restricted uncertainty: [lower side, upper side]
+    (``PrimBox.qp`` in the workbench's 2.x, ``p_values`` in 3.x)."""
+    values = box.p_values if hasattr(box, "p_values") else box.qp
+    return dict(values[box._cur_box])
+
+
 def find_box(
     table: pd.DataFrame,
     names: Sequence[str],
@@ -162,7 +170,9 @@ def find_box(
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import prim
 
-        p = prim.Prim(table.loc[ok, list(names)].reset_index(drop=True), y, threshold=0.8)
+        # the workbench's 2.x asks for a density threshold (where peeling may stop); 3.x has none
+        more = {"threshold": 0.8} if "threshold" in inspect.signature(prim.Prim).parameters else {}
+        p = prim.Prim(table.loc[ok, list(names)].reset_index(drop=True), y, **more)
         box = p.find_box()
         trajectory = box.peeling_trajectory
         covering = trajectory[trajectory["coverage"] >= min_coverage]
@@ -170,7 +180,7 @@ def find_box(
         # a restriction PRIM cannot tell from chance (quasi-p ≥ max_qp) says nothing: drop it,
         # the least significant first, and let the box's statistics follow
         while True:
-            qp = {name: _quasi_p(v) for name, v in box.qp[box._cur_box].items()}
+            qp = {name: _quasi_p(v) for name, v in _quasi_ps(box).items()}
             weak = {name: q for name, q in qp.items() if not q < max_qp}
             if not weak:
                 return box
@@ -201,7 +211,7 @@ def discover(
     lims = box.box_lim
     start_lims = box.prim.box_init  # PRIM starts from the data's own min and max
     restricted = [c for c in names if not lims[c].equals(start_lims[c])]
-    qp = box.qp[box._cur_box]
+    qp = _quasi_ps(box)
     limits = pd.DataFrame(
         {
             "low": [float(lims[c].iloc[0]) for c in restricted],

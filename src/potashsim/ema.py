@@ -191,8 +191,9 @@ def spec_of(ema_model: Any) -> SweepSpec:
 
 
 def scenarios(ema_model: Any, n: int, *, seed: int = 0) -> list[Any]:
-    """``n`` EMA scenarios (values of the model's uncertainties) from the sweep's Latin hypercube
-    (SALib, seeded by ``seed``): pass them to ``perform_experiments(model, scenarios=...)``.
+    """``n`` EMA scenarios (values of the model's uncertainties: ``Scenario`` objects in the
+    workbench's 2.x, ``Sample`` in 3.x) from the sweep's Latin hypercube (SALib, seeded by
+    ``seed``): pass them to ``perform_experiments(model, scenarios=...)``.
 
     Raises:
         ValueError: ``n`` is below 1.
@@ -202,7 +203,8 @@ def scenarios(ema_model: Any, n: int, *, seed: int = 0) -> list[Any]:
     params = tuple(p for p in spec.params if p.path in names)
     design = make_design(replace(spec, params=params, design="lhs", n=n, seed=seed))
     ema = _ema()
+    point = getattr(ema, "Sample", None) or ema.Scenario  # 3.0 renamed Scenario to Sample
     return [
-        ema.Scenario(**{p.path: _ema_value(p, x) for p, x in zip(params, row, strict=True)})
+        point(**{p.path: _ema_value(p, x) for p, x in zip(params, row, strict=True)})
         for row in design
     ]
