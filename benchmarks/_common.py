@@ -61,6 +61,35 @@ def machine() -> dict[str, Any]:
     }
 
 
+def stop_tracing() -> None:
+    """Stop ``tracemalloc`` (registered to run in forked workers, so only the parent traces)."""
+    import tracemalloc
+
+    if tracemalloc.is_tracing():
+        tracemalloc.stop()
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now (MB), from /proc (Linux)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def child_figures(cmd: list[str], what: str, cwd: Path | None = None) -> dict[str, Any]:
+    """Run a benchmark's child process; the figures it printed as JSON on its last line.
+
+    Exits naming ``what`` and the end of the child's stderr when the child fails.
+    """
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd)
+    if done.returncode:
+        sys.exit(f"{what} failed:\n{done.stderr[-2000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

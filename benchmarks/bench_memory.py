@@ -28,7 +28,6 @@ import inspect
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,25 +37,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import cut, fmt_s, print_machine, write_figures
+from _common import child_figures, cut, fmt_s, print_machine, rss_mb, stop_tracing, write_figures
 
 NAMES = ("history", "us_eu_lifted_lithuania_holds")
 START, END = dt.date(2027, 1, 1), dt.date(2027, 12, 31)  # contains the EU lift of 2027-03-01
 TARGET_RATIO = 1.2
-
-
-def _stop_tracing() -> None:
-    if tracemalloc.is_tracing():
-        tracemalloc.stop()
-
-
-def _rss_mb() -> float:
-    """Resident set size of this process now (MB), from /proc (Linux)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def one(n: int, workers: int, path: str, granularity: str | None) -> dict[str, Any]:
@@ -74,8 +59,8 @@ def one(n: int, workers: int, path: str, granularity: str | None) -> dict[str, A
     import pandas  # noqa: F401  everything the run imports, before the fixed part is read
     import scipy.stats  # noqa: F401
 
-    os.register_at_fork(after_in_child=_stop_tracing)
-    fixed_rss = _rss_mb()
+    os.register_at_fork(after_in_child=stop_tracing)
+    fixed_rss = rss_mb()
     tracemalloc.start()
     fixed_heap = tracemalloc.get_traced_memory()[0] / 1e6
     t0 = time.perf_counter()
@@ -131,10 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         cmd += ["--path", args.path]
         if args.granularity:
             cmd += ["--granularity", args.granularity]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode:
-            sys.exit(f"N={n} failed:\n{done.stderr[-2000:]}")
-        r = json.loads(done.stdout.strip().splitlines()[-1])
+        r = child_figures(cmd, f"N={n}")
         rows.append(r)
         print(
             f"N={n:>6,}: {fmt_s(r['wall_s']):>10} wall; heap peak {r['heap_peak_mb']:7.1f} MB "

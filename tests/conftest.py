@@ -4,11 +4,20 @@ results folders written from real runs."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from potashsim.analysis.experiment import Comparison, compare
 from potashsim.results.write import save_comparison, save_run
@@ -148,3 +157,113 @@ def saved_results(tmp_path_factory: pytest.TempPathFactory) -> SavedResults:
         run=save_run(cmp.representative["history"], root, command="potashsim run history"),
         cmp=cmp,
     )
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A sweep's scenarios (test_sweep, test_ema, test_dask_cluster): a folder with
+    ``shut.yaml`` (the rail link closed from March to a reopening) and ``open.yaml`` (no
+    measure) on the tiny network over 2020: runs of a few milliseconds."""
+    net = tiny_network(**{"model.transit_spread": 0.2})
+    (tmp_path / "net.yaml").write_text(yaml.safe_dump(net), encoding="utf-8")
+    common = {
+        "network": "net.yaml",
+        "horizon": {"start": "2020-01-01", "end": "2020-12-31"},
+        "seed": 1,
+    }
+    events = [
+        {
+            "date": "2020-03-01",
+            "actor": "Lithuania",
+            "action": "close",
+            "target": "link:rail",
+            "id": "close_rail",
+        },
+        {
+            "date": "2020-06-01",
+            "actor": "Lithuania",
+            "action": "reopen",
+            "target": "link:rail",
+            "id": "reopen_rail",
+        },
+    ]
+    for name, evs in (("shut", events), ("open", [])):
+        doc = {"name": name, **common, "events": evs}
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return tmp_path
+
+
+# ------------------------------------------------------------------ Dask processes on 127.0.0.1
+
+
+def _dask_command() -> list[str]:
+    exe = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
+    if exe is None:
+        pytest.skip("no `dask` command")
+    return [exe]
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    # a session of its own, so that a worker and its nanny are killed together
+    with open(log, "wb") as fh:
+        return subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _wait_for(
+    what: str, done: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path
+) -> None:
+    deadline = time.monotonic() + 60  # a guard against a hang, not a speed test
+    while not done():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{what} did not start: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL ``proc`` and its session (a Dask worker with its nanny: no restart)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+DaskCluster = tuple[str, list[subprocess.Popen[bytes]]]
+"""A scheduler's address and its worker processes."""
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[Callable[[int], DaskCluster]]:
+    """Start ``dask scheduler`` and N ``dask worker`` processes (one thread each) on 127.0.0.1,
+    on ports the system picks; every process is killed when the test ends, pass or fail."""
+    pytest.importorskip("distributed")
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(workers: int) -> DaskCluster:
+        info = tmp_path / "scheduler.json"
+        slog = tmp_path / "scheduler.log"
+        sched = _start(
+            [*_dask_command(), "scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--no-dashboard", "--scheduler-file", str(info)],
+            slog,
+        )  # fmt: skip
+        procs.append(sched)
+        _wait_for("the scheduler", info.exists, sched, slog)
+        address = str(json.loads(info.read_text())["address"])
+        started = []
+        for k in range(workers):
+            wlog = tmp_path / f"worker{k}.log"
+            worker = _start(
+                [*_dask_command(), "worker", address, "--nworkers", "1", "--nthreads", "1",
+                 "--no-dashboard", "--name", f"w{k}"],
+                wlog,
+            )  # fmt: skip
+            procs.append(worker)
+            started.append((worker, wlog))
+        for k, (worker, wlog) in enumerate(started):
+            _wait_for(f"worker {k}", lambda w=wlog: "Registered to" in w.read_text(), worker, wlog)
+        return address, [w for w, _ in started]
+
+    try:
+        yield start
+    finally:
+        for proc in reversed(procs):
+            stop_process(proc)

@@ -1,24 +1,22 @@
-"""`compare --scheduler ADDRESS` on a real Dask scheduler and worker on 127.0.0.1: when every
-worker is lost mid-run, compare fails with a clear message instead of waiting forever."""
+"""Real Dask schedulers and workers on 127.0.0.1: when every worker is lost mid-run, compare
+fails with a clear message instead of waiting forever; when one of two workers is killed
+mid-sweep, the sweep completes and equals a local run."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+from tests.conftest import DaskCluster, stop_process
 
 from potashsim.analysis import executors
 from potashsim.cli import main
+from potashsim.results.sweep_store import read_sweep
 
 pytest.importorskip("distributed")
 
@@ -28,68 +26,13 @@ horizon: {{start: 2021-01-01, end: 2021-12-31}}
 """
 
 
-def _dask() -> list[str]:
-    exe = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
-    if exe is None:
-        pytest.skip("no `dask` command")
-    return [exe]
-
-
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    # a session of its own, so that the worker and its nanny are killed together
-    with open(log, "wb") as fh:
-        return subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _wait_for(
-    what: str, done: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path
-) -> None:
-    deadline = time.monotonic() + 60  # a guard against a hang, not a speed test
-    while not done():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"{what} did not start: {log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.2)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A scheduler and one worker (with its nanny) on 127.0.0.1: (address, worker process)."""
-    info = tmp_path / "scheduler.json"
-    slog, wlog = tmp_path / "scheduler.log", tmp_path / "worker.log"
-    sched = _start(
-        [*_dask(), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(info)],
-        slog,
-    )  # fmt: skip
-    worker = None
-    try:
-        _wait_for("the scheduler", info.exists, sched, slog)
-        address = json.loads(info.read_text())["address"]
-        worker = _start(
-            [*_dask(), "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-            wlog,
-        )
-        _wait_for("the worker", lambda: "Registered to" in wlog.read_text(), worker, wlog)
-        yield address, worker
-    finally:
-        for proc in (worker, sched):
-            if proc is not None:
-                _stop(proc)
-
-
 @pytest.mark.slow
 def test_losing_every_worker_fails_with_a_clear_message_instead_of_hanging(
-    cluster: tuple[str, subprocess.Popen[bytes]],
+    dask_cluster: Callable[[int], DaskCluster],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    address, worker = cluster
+    address, (worker,) = dask_cluster(1)
     monkeypatch.setattr(executors, "NO_WORKERS_TIMEOUT_S", 2.0)
     scenarios = []
     for name, parent in (("h", "history"), ("u", "us_eu_only")):
@@ -97,7 +40,7 @@ def test_losing_every_worker_fails_with_a_clear_message_instead_of_hanging(
         p.write_text(SHORT.format(name=name, parent=parent), encoding="utf-8")
         scenarios.append(str(p))
     # 200 short runs on one worker take about a minute: the worker dies well before the end
-    killer = threading.Timer(3.0, _stop, args=(worker,))
+    killer = threading.Timer(3.0, stop_process, args=(worker,))
     killer.start()
     try:
         res = CliRunner().invoke(
@@ -111,3 +54,55 @@ def test_losing_every_worker_fails_with_a_clear_message_instead_of_hanging(
     assert f"the Dask scheduler at {address} has had no worker" in res.output
     assert "start workers" in res.output and "internal error" not in res.output
     assert not (tmp_path / "compare").exists()
+
+
+def _sweep_args(tiny: Path, out: Path, *more: str) -> list[str]:
+    # ten years of the tiny network: about 0.4 s a sample (scenario and base), so that a worker
+    # can be killed while the sweep is under way
+    return [
+        "sweep", str(tiny / "shut.yaml"), "--vs", str(tiny / "open.yaml"),
+        "--set", "horizon.end=2029-12-31",
+        "--param", "links.rail.tariff_usd_per_t=5..15",
+        "--param", "event:reopen_rail.date=2020-04-01..2020-10-01",
+        "--design", "lhs", "--n", "24", "--seed", "9", "--part-runs", "1", "--out", str(out),
+        *more,
+    ]  # fmt: skip
+
+
+@pytest.mark.slow  # two workers, 24 paired samples, and the local sweep: about 30 s
+def test_a_worker_killed_mid_sweep_loses_no_run_and_the_table_equals_a_local_one(
+    dask_cluster: Callable[[int], DaskCluster], tiny: Path, tmp_path: Path
+) -> None:
+    address, (doomed, survivor) = dask_cluster(2)
+    out = tmp_path / "dask"
+    parts_at_kill: list[int] = []
+    stop = threading.Event()
+
+    def kill_when_under_way() -> None:
+        deadline = time.monotonic() + 120  # a guard against a hang
+        while not stop.is_set() and time.monotonic() < deadline:
+            parts = len(list((out / "runs").glob("part-*.parquet")))
+            if parts >= 3:
+                stop_process(doomed)
+                parts_at_kill.append(parts)
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_when_under_way, daemon=True)
+    killer.start()
+    try:
+        res = CliRunner().invoke(main, _sweep_args(tiny, out, "--scheduler", address))
+    finally:
+        stop.set()
+        killer.join(timeout=10)
+    assert res.exit_code == 0, res.output
+    assert parts_at_kill and parts_at_kill[0] < 24, "the worker was not killed mid-sweep"
+    assert doomed.poll() is not None and survivor.poll() is None
+    local = CliRunner().invoke(main, _sweep_args(tiny, tmp_path / "local", "-j", "2"))
+    assert local.exit_code == 0, local.output
+    _, runs_dask, years_dask = read_sweep(out)
+    _, runs_local, years_local = read_sweep(tmp_path / "local")
+    assert runs_dask["sample"].tolist() == list(range(24))  # none lost, none twice
+    assert (runs_dask["status"] == "ok").all()
+    pd.testing.assert_frame_equal(runs_dask, runs_local)
+    pd.testing.assert_frame_equal(years_dask, years_local)

@@ -16,9 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from click.testing import CliRunner, Result
-from tests.conftest import tiny_network
 
 from potashsim.analysis.sweep.design import design_problem, design_runs, make_design
 from potashsim.analysis.sweep.runner import run_sample, tasks
@@ -34,39 +32,6 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 def cli(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
-
-
-@pytest.fixture
-def tiny(tmp_path: Path) -> Path:
-    """A folder with ``shut.yaml`` (the rail link closed from March to a reopening) and
-    ``open.yaml`` (no measure) on the tiny network over 2020: runs of a few milliseconds."""
-    net = tiny_network(**{"model.transit_spread": 0.2})
-    (tmp_path / "net.yaml").write_text(yaml.safe_dump(net), encoding="utf-8")
-    common = {
-        "network": "net.yaml",
-        "horizon": {"start": "2020-01-01", "end": "2020-12-31"},
-        "seed": 1,
-    }
-    events = [
-        {
-            "date": "2020-03-01",
-            "actor": "Lithuania",
-            "action": "close",
-            "target": "link:rail",
-            "id": "close_rail",
-        },
-        {
-            "date": "2020-06-01",
-            "actor": "Lithuania",
-            "action": "reopen",
-            "target": "link:rail",
-            "id": "reopen_rail",
-        },
-    ]
-    for name, evs in (("shut", events), ("open", [])):
-        doc = {"name": name, **common, "events": evs}
-        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return tmp_path
 
 
 def _args(tiny: Path, *more: str) -> list[str]:
@@ -286,6 +251,18 @@ def test_resume_drops_scratch_and_orphan_parts(tmp_path: Path) -> None:
     assert again.done == {0}
     assert not (tmp_path / "sw" / "years" / "part-00001.parquet").exists()
     assert not list((tmp_path / "sw").rglob("*.tmp"))
+
+
+def test_a_sample_handed_over_twice_is_written_once(tmp_path: Path) -> None:
+    # a task rerun after its worker died may come back again: the store keys rows by sample
+    store = SweepStore.open(tmp_path / "sw", {"n": 2}, resume=False)
+    one = {"run": {"sample": 0, "status": "ok", "x": 1.0}, "years": []}
+    assert store.add(one) and not store.add(one)
+    store.flush()
+    assert not store.add(one)
+    assert store.add({"run": {"sample": 1, "status": "ok", "x": 2.0}, "years": []})
+    store.flush()
+    assert read_sweep(tmp_path / "sw")[1]["sample"].tolist() == [0, 1]
 
 
 @pytest.mark.slow

@@ -137,12 +137,18 @@ def _dask(
                 f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT_S:g} s "
                 f"({err}); check the address and that the scheduler is running"
             ) from err
+    futures: list[Any] = []
     try:
-        futures = client.map(fn, list(tasks), pure=False)
-        for i, future in enumerate(futures):
-            yield i, _wait(client, future, scheduler)
+        futures = list(client.map(fn, list(tasks), pure=False))
+        for i in range(len(futures)):
+            result = _wait(client, futures[i], scheduler)
+            # let go of the future: the worker then drops the result it kept for this client,
+            # so a long sweep does not pile every result up on the workers (nor recompute one
+            # whose worker dies after it was delivered)
+            futures[i] = None
+            yield i, result
     except BaseException:
-        client.cancel(futures) if "futures" in locals() else None
+        client.cancel([f for f in futures if f is not None])
         raise
     finally:
         client.close()

@@ -42,22 +42,14 @@ def build_spec(
     """
     from potashsim.analysis.sweep.design import design_problem
     from potashsim.analysis.sweep.spec import (
-        Param,
         SweepSpec,
         is_sweep_file,
-        parse_param,
+        parse_params,
         read_sweep_file,
     )
     from potashsim.scenario.yamlio import Document, read_yaml
 
-    problems: list[Problem] = []
-    parsed: list[Param] = []
-    for text in params:
-        got = parse_param(text)
-        if isinstance(got, Problem):
-            problems.append(got)
-        else:
-            parsed.append(got)
+    parsed, problems = parse_params(params)
     n_where: tuple[str, int | None] = ("--n", None)
     path = Path(target)
     if is_sweep_file(path):
@@ -180,8 +172,8 @@ def run_sweep(
                 ),
                 start=1,
             ):
-                store.add(result)
-                if result["run"]["status"] != "ok":
+                new = store.add(result)  # keyed by sample: a repeat is written once
+                if new and result["run"]["status"] != "ok":
                     failures[result["run"]["error"]] += 1
                 now = time.perf_counter()
                 if store.pending >= part_runs or now - last_flush > FLUSH_S:

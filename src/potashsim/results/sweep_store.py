@@ -68,6 +68,7 @@ class SweepStore:
         self._next = next_part
         self._runs: list[dict[str, Any]] = []
         self._years: list[dict[str, Any]] = []
+        self._buffered: set[int] = set()
 
     @classmethod
     def open(cls, folder: Path, spec: dict[str, Any], *, resume: bool) -> SweepStore:
@@ -116,10 +117,17 @@ class SweepStore:
         os.replace(scratch, spec_path)
         return cls(folder, set(), 0)
 
-    def add(self, result: dict[str, Any]) -> None:
-        """Buffer one run's ``{"run": row, "years": rows}`` (written at the next :meth:`flush`)."""
+    def add(self, result: dict[str, Any]) -> bool:
+        """Buffer one run's ``{"run": row, "years": rows}`` (written at the next :meth:`flush`);
+        return whether it was new. A sample already on disk or buffered is ignored, so that a
+        result handed over twice (a task rerun after its worker died, say) is written once."""
+        sample = int(result["run"]["sample"])
+        if sample in self.done or sample in self._buffered:
+            return False
+        self._buffered.add(sample)
         self._runs.append(result["run"])
         self._years.extend(result["years"])
+        return True
 
     @property
     def pending(self) -> int:
@@ -136,6 +144,7 @@ class SweepStore:
         _write_parquet(pd.DataFrame(self._runs), self.folder / _RUNS / name)
         self.done.update(int(r["sample"]) for r in self._runs)
         self._runs, self._years = [], []
+        self._buffered.clear()
         self._next += 1
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "OUTPUTS",
     "Task",
     "check_params",
+    "output_columns",
     "run_sample",
     "sample_scenarios",
     "tasks",
@@ -127,7 +128,7 @@ def run_sample(task: Task) -> dict[str, Any]:
         tables = [_totals(s, seed, window) for s in scenarios]
     except Exception as err:  # recorded and summarised; the sweep goes on
         text = str(err).splitlines()[0] if str(err) else ""
-        nan = dict.fromkeys(_output_columns(spec), float("nan"))
+        nan = dict.fromkeys(output_columns(spec), float("nan"))
         return {
             "run": {**head, "status": "failed", "error": f"{type(err).__name__}: {text}", **nan},
             "years": [],
@@ -148,7 +149,7 @@ def run_sample(task: Task) -> dict[str, Any]:
     return {"run": {**head, "status": "ok", "error": "", **totals}, "years": year_rows}
 
 
-def _output_columns(spec: SweepSpec) -> list[str]:
+def output_columns(spec: SweepSpec) -> list[str]:
     """The output columns of a run row: the metrics, then their differences when ``vs``."""
     return [*OUTPUTS, *([f"{DIFF}{m}" for m in OUTPUTS] if spec.vs else [])]
 

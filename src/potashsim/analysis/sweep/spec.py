@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +42,7 @@ __all__ = [
     "SweepSpec",
     "is_sweep_file",
     "parse_param",
+    "parse_params",
     "read_sweep_file",
 ]
 
@@ -115,6 +117,19 @@ def parse_param(text: str, where: tuple[str, int | None] = ("--param", None)) ->
             "expected PATH=DIST, e.g. ports.klaipeda.handling_usd_per_t=8..14",
         )
     return param_of(path.strip(), dist.strip(), where)
+
+
+def parse_params(texts: Sequence[str]) -> tuple[list[Param], list[Problem]]:
+    """Parse ``PATH=DIST`` texts: the parameters, and a problem for each text that is not one."""
+    params: list[Param] = []
+    problems: list[Problem] = []
+    for text in texts:
+        got = parse_param(text)
+        if isinstance(got, Problem):
+            problems.append(got)
+        else:
+            params.append(got)
+    return params, problems
 
 
 def param_of(path: str, dist: str, where: tuple[str, int | None]) -> Param | Problem:
