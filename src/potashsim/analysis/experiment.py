@@ -31,6 +31,7 @@ from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
 from potashsim.analysis.executors import iter_tasks
+from potashsim.analysis.run_cache import PartKey, RunCache
 from potashsim.analysis.shadow_prices import shadow_prices as shadow_price_table
 from potashsim.analysis.tables import (
     decomposition_table,
@@ -40,6 +41,7 @@ from potashsim.analysis.tables import (
     timeline_table,
 )
 from potashsim.contract import CHANGED_MARK, METRICS
+from potashsim.scenario.digest import scenario_hash
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.engine import simulate
 from potashsim.sim.policy import Calendar
@@ -244,13 +246,15 @@ def in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
     return d[(d["date"] >= start) & (d["date"] < end)]
 
 
-def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) -> dict[str, Any]:
+def _one(
+    scenario: Scenario, label: str, rep: int, seed: int, window: Window, duals: bool = True
+) -> dict[str, Any]:
     """What a comparison keeps of one replication (small, so it crosses processes cheaply):
     the exports inside ``window``, under ``label``; replication 0 also keeps its full run, saved
-    as the scenario's representative run."""
+    as the scenario's representative run (with its shadow prices when ``duals``)."""
     full: RunResult | None = None
-    if rep == 0:  # the run the report shows: with its shadow prices
-        full = run(scenario, seed=seed, shadow_prices=True)
+    if rep == 0:  # the run the report shows
+        full = run(scenario, seed=seed, shadow_prices=duals)
         d = full.deliveries
     else:
         trace, net, cal = simulate(scenario, seed=seed)
@@ -287,7 +291,7 @@ def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) ->
     )
 
 
-Task = tuple[Scenario, str, int, int, Window]
+Task = tuple[Scenario, str, int, int, Window, bool]
 
 
 class _Tasks(Sequence[Task]):
@@ -295,9 +299,15 @@ class _Tasks(Sequence[Task]):
     of them would grow with the replications (the pool takes them one chunk at a time)."""
 
     def __init__(
-        self, scenarios: list[Scenario], labels: list[str], seeds: list[int], window: Window
+        self,
+        scenarios: list[Scenario],
+        labels: list[str],
+        seeds: list[int],
+        window: Window,
+        duals: bool = True,
     ) -> None:
         self.scenarios, self.labels, self.seeds, self.window = scenarios, labels, seeds, window
+        self.duals = duals
 
     def __len__(self) -> int:
         return len(self.seeds) * len(self.scenarios)
@@ -316,7 +326,7 @@ class _Tasks(Sequence[Task]):
         if not 0 <= index < len(self):
             raise IndexError(index)
         rep, j = divmod(index, len(self.scenarios))
-        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window)
+        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window, self.duals)
 
 
 def _task(args: Task) -> dict[str, Any]:
@@ -335,6 +345,8 @@ def compare(
     window: Window | None = None,
     overrides: Mapping[str, Sequence[str]] | None = None,
     sink: ReplicationSink | None = None,
+    shadow_prices: bool = True,
+    cache: RunCache | None = None,
 ) -> Comparison:
     """Run every scenario ``replications`` times with paired seeds; the first is the base.
 
@@ -354,6 +366,12 @@ def compare(
             memory, :class:`~potashsim.analysis.aggregate.KeptTables`); the rest is kept as
             running sums, so with a sink that writes them out the memory used does not grow
             with ``replications``.
+        shadow_prices: give each representative run (replication 0) its shadow prices, as
+            ``potashsim compare`` saves them; False skips them (about as long again as the run).
+        cache: replications already run (:class:`~potashsim.analysis.run_cache.RunCache`),
+            taken from it by what they depend on, and where the ones run now are kept; only
+            the missing ones are simulated, and the results are those of a comparison without
+            it.
 
     Raises:
         ValueError: the horizons share no day, ``window`` is not inside every horizon, or
@@ -362,13 +380,27 @@ def compare(
     t0 = time.perf_counter()
     window, applied, labels = resolve(scenarios, window, overrides)
     seeds = replication_seeds(seed, replications)
-    tasks = _Tasks(list(scenarios), labels, seeds, window)
+    tasks = _Tasks(list(scenarios), labels, seeds, window, shadow_prices)
     tables: ReplicationSink = KeptTables() if sink is None else sink
     sums = Aggregator(labels, replications, tables)
-    runs = iter_tasks(_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    todo: Sequence[Task] = tasks
+    missing: Sequence[int] = range(len(tasks))  # the task index of each one in ``todo``
+    keys = _part_keys(tasks) if cache is not None else []
+    if cache is not None:
+        missing = []
+        for i, key in enumerate(keys):
+            kept = cache.get(key)
+            if kept is None:
+                missing.append(i)
+            else:
+                sums.add(i, kept)
+        todo = [tasks[i] for i in missing]
+    runs = iter_tasks(_task, todo, workers=workers, scheduler=scheduler, progress=progress)
     with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
         for index, part in runs:
-            sums.add(index, part)
+            if cache is not None:
+                cache.put(keys[missing[index]], part)
+            sums.add(missing[index], part)
     by_year = sums.decomposition_by_year()
     decomposition = {
         name: {
@@ -392,6 +424,16 @@ def compare(
         window,
         applied,
     )
+
+
+def _part_keys(tasks: _Tasks) -> list[PartKey]:
+    """What each task's part depends on, in task order (for a :class:`RunCache`)."""
+    hashes = [scenario_hash(s) for s in tasks.scenarios]
+    count = len(tasks.scenarios)
+    return [
+        PartKey(hashes[i % count], label, rep, seed, window, duals)
+        for i, (_, label, rep, seed, window, duals) in enumerate(tasks)
+    ]
 
 
 def resolve(
