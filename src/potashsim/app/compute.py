@@ -139,7 +139,7 @@ class Workspace:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or Path(tempfile.mkdtemp(prefix="potashsim-serve-"))
         self._cache: OrderedDict[str, Outcome] = OrderedDict()
-        self._loaded: OrderedDict[str, tuple[Scenario, Scenario]] = OrderedDict()
+        self._loaded: OrderedDict[str, Scenario] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._draw_locks: dict[str, threading.Lock] = {}
@@ -240,23 +240,29 @@ class Workspace:
         folder = self.root / "runs" / digest
         for name, body in files.items():
             self._write(folder, name, body)
-        with self._lock:
-            if digest in self._loaded:
-                return (*self._loaded[digest], text, chosen)
         problems: list[str] = []
         loaded: list[Scenario] = []
+        beside = upload.text if upload is not None else ""
         for name in ("potashsim_app_base.yaml", f"{variant_name(picked)}.yaml"):
+            # a file and what it extends resolve to the same scenario wherever they are: the
+            # base, unchanged while a lever moves, is loaded once
+            key = hashlib.sha256(repr((name, files[name], beside)).encode()).hexdigest()
+            with self._lock:
+                found = self._loaded.get(key)
+            if found is not None:
+                loaded.append(found)
+                continue
             try:
                 loaded.append(load_scenario(str(folder / name)))
             except ScenarioError as err:
                 problems += self.problems(err)
+                continue
+            with self._lock:
+                self._loaded[key] = loaded[-1]
+                while len(self._loaded) > 2 * _CACHE_SIZE:
+                    self._loaded.popitem(last=False)
         if problems:
             raise _Shown(problems)
-        with self._lock:
-            # the same files resolve to the same scenarios: keep the last few
-            self._loaded[digest] = (loaded[0], loaded[1])
-            while len(self._loaded) > _CACHE_SIZE:
-                self._loaded.popitem(last=False)
         return loaded[0], loaded[1], text, chosen
 
     # ------------------------------------------------------------------ runs
