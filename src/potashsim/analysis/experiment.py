@@ -17,6 +17,7 @@ Each run still simulates its own horizon; only the accounts are cut.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -74,11 +75,17 @@ class RunResult:
     calendar: Calendar
     deliveries: pd.DataFrame
     monthly: pd.DataFrame
-    utilisation: pd.DataFrame
     summary: dict[str, Any]
     wall_s: float
     shadow_prices: pd.DataFrame | None = None
     """The contract's ``shadow_prices.csv`` when asked for (:func:`run`), else None."""
+
+    @functools.cached_property
+    def utilisation(self) -> pd.DataFrame:
+        """The contract's ``utilisation.csv`` (:func:`~potashsim.analysis.bottlenecks.
+        utilisation_table`), made when first read: a comparison's numbers need none of it, so
+        the web app answers before it draws the charts that do."""
+        return utilisation_table(self.trace, self.network, self.calendar)
 
     @property
     def label(self) -> str:
@@ -128,7 +135,6 @@ def run(scenario: Scenario, *, seed: int | None = None, shadow_prices: bool = Fa
         cal,
         deliveries,
         monthly_table(deliveries),
-        utilisation_table(trace, net, cal),
         summary,
         time.perf_counter() - t0,
         duals,
