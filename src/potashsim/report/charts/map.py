@@ -50,6 +50,7 @@ def flow_map(
     scenario: str | None = None,
     colour: str = BASE_COLOUR,
     max_flow_t: float | None = None,
+    geography: bool = True,
 ) -> go.Figure:
     """Map of rail links (width by flow), mines, ports and border crossings in one period.
 
@@ -70,6 +71,8 @@ def flow_map(
         colour: the scenario's colour.
         max_flow_t: the flow drawn at full width (pass the maximum over several maps to make
             their widths comparable); default the largest flow in this map.
+        geography: draw the land, borders and lakes (False: a slider's later frames, which
+            keep the first map's).
 
     Returns:
         A ``go.Scattergeo`` figure that draws the vendored ``world_110m`` topojson itself (its
@@ -85,7 +88,8 @@ def flow_map(
     top = max_flow_t if max_flow_t else max(float(flows.max()), 1.0)
     nodes = {str(n["id"]): n for n in network["nodes"]}
     fig = go.Figure()
-    add_geography(fig, MAP_LON, MAP_LAT)
+    if geography:
+        add_geography(fig, MAP_LON, MAP_LAT)
     for link in network["links"]:
         link_id = str(link["id"])
         flow, fraction = float(flows[link_id]), closed.get(link_id, 0.0)
@@ -139,6 +143,24 @@ def flow_maps(
     Returns:
         Figures in the order of ``periods``.
     """
+    return _flow_maps(
+        network, monthly, timeline, periods, scenario=scenario, colour=colour, max_flow_t=max_flow_t
+    )
+
+
+def _flow_maps(
+    network: Source,
+    monthly: pd.DataFrame | None,
+    timeline: pd.DataFrame | None,
+    periods: Sequence[Period] | None,
+    *,
+    scenario: str | None,
+    colour: str,
+    max_flow_t: float | None,
+    frames: bool = False,
+) -> list[go.Figure]:
+    """:func:`flow_maps`; with ``frames``, the maps after the first leave out the geography (a
+    slider's frames keep the first map's: building it costs as much as the rest of a map)."""
     network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
     periods = list(periods) if periods is not None else years_of(monthly)
     if max_flow_t is None:
@@ -148,9 +170,16 @@ def flow_maps(
         )
     return [
         flow_map(
-            network, monthly, timeline, p, scenario=scenario, colour=colour, max_flow_t=max_flow_t
+            network,
+            monthly,
+            timeline,
+            p,
+            scenario=scenario,
+            colour=colour,
+            max_flow_t=max_flow_t,
+            geography=not frames or i == 0,
         )
-        for p in periods
+        for i, p in enumerate(periods)
     ]
 
 
@@ -186,8 +215,15 @@ def flow_map_slider(
     periods = list(periods) if periods is not None else years_of(monthly)
     if not periods:
         raise ReportError("a map slider needs at least one period (no exports recorded?)")
-    maps = flow_maps(
-        network, monthly, timeline, periods, scenario=scenario, colour=colour, max_flow_t=max_flow_t
+    maps = _flow_maps(
+        network,
+        monthly,
+        timeline,
+        periods,
+        scenario=scenario,
+        colour=colour,
+        max_flow_t=max_flow_t,
+        frames=True,
     )
     fig, first = go.Figure(maps[0]), GEOGRAPHY_TRACES
     changing = list(range(first, len(fig.data)))
@@ -195,11 +231,11 @@ def flow_map_slider(
     fig.frames = [
         go.Frame(
             name=label,
-            data=list(m.data[first:]),
+            data=list(m.data[first if i == 0 else 0 :]),  # only the first map has the geography
             traces=changing,
             layout={"title": m.layout.title, "annotations": m.layout.annotations},
         )
-        for label, m in zip(labels, maps, strict=True)
+        for i, (label, m) in enumerate(zip(labels, maps, strict=True))
     ]
     show = {
         "mode": "immediate",
