@@ -10,6 +10,7 @@ is never overwritten.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -42,15 +43,21 @@ __all__ = [
 ]
 
 
-def versions() -> dict[str, str]:
-    """Versions of potashsim, Python and the libraries that shape results."""
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    # the installed versions do not change while the process runs (each look-up reads metadata)
     out = {"python": platform.python_version()}
     for pkg in ("potashsim", "simpy", "numpy", "scipy", "pandas", "pydantic", "plotly"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "unknown"
-    return out
+    return tuple(out.items())
+
+
+def versions() -> dict[str, str]:
+    """Versions of potashsim, Python and the libraries that shape results."""
+    return dict(_versions())
 
 
 def _dump_json(path: Path, data: Any) -> None:
