@@ -1,9 +1,16 @@
 """`potashsim serve` under N concurrent users: each in its own Chromium context picks
 us_eu_lifted_lithuania_holds over 2019-2022, switches a different measure off and presses Run at
-the same moment; prints each user's time to an answer, then the time of the same request again
-(answered from the cache), and checks each got the answer to its own question.
+the same moment; prints each user's time to an answer (the summary line) and to its charts, then
+the time of the same request again (answered from the cache), and checks each got the answer to
+its own question.
 
-    .venv/bin/python benchmarks/bench_app_sessions.py [--users 5] [--screenshot docs/img/app.png]
+Then one lever change with a warm base, the case of a student moving a slider: a user picks
+``history`` as scenario and base over its whole horizon (2019-2030), runs it once (the base's
+runs are now in memory), sets the world price level to 0.9 and runs again; printed are the time
+to the summary line and to the charts, for 1 replication and then 2.
+
+    .venv/bin/python benchmarks/bench_app_sessions.py [--users 5] [--no-lever]
+        [--screenshot docs/img/app.png]
 
 ``--screenshot`` saves the first user's page after its run (its top, and the results as
 ``app-results.png``): the images of docs/app.md.
@@ -43,19 +50,49 @@ def _pick(page: object, dropdown: str, value: str) -> None:
     )
 
 
-def _answer(page: object, runs: int, t0: float) -> tuple[float, str]:
+def _answer(page: object, runs: int, t0: float, what: str = "answered") -> tuple[float, str]:
     page.wait_for_function(  # type: ignore[attr-defined]
-        "n => document.querySelector('#answered').textContent === String(n)",
+        f"n => document.querySelector('#{what}').textContent === String(n)",
         arg=runs,
         timeout=600_000,
     )
     return time.perf_counter() - t0, page.text_content("#summary") or ""  # type: ignore[attr-defined]
 
 
+def _lever_change(browser: object, url: str) -> None:
+    """A run of history, then the same with the price level lever moved: the base is warm."""
+    page = browser.new_context(viewport={"width": 1300, "height": 1000}).new_page()  # type: ignore[attr-defined]
+    page.goto(url)
+    page.wait_for_selector("#policy details")
+    _pick(page, "scenario", "history")
+    page.wait_for_timeout(500)
+    page.wait_for_selector("#policy details")
+    _pick(page, "base", "history")
+    lever = page.locator("input[id*='price_level']")
+    runs = 0
+    for reps, levels in (("1", ("1", "0.9", "0.95")), ("2", ("0.9",))):
+        page.fill("#replications", reps)
+        for level in levels:
+            lever.fill(level)
+            lever.press("Enter")
+            runs += 1
+            t0 = time.perf_counter()
+            page.click("#run")
+            took, summary = _answer(page, runs, t0)
+            drawn, _ = _answer(page, runs, t0, "charted")
+            print(
+                f"history 2019-2030, price level {level:4}, {reps} replication(s): summary "
+                f"{took:5.2f} s, charts {drawn:5.2f} s  [{page.text_content('#timing')}]"
+                f"  load {os.getloadavg()[0]:.1f}"
+            )
+            print(f"    {summary[:150]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=5)
     ap.add_argument("--screenshot", type=Path, default=None)
+    ap.add_argument("--no-lever", action="store_true", help="skip the lever change")
     args = ap.parse_args()
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}, users {args.users}")
     port = _free_port()
@@ -92,8 +129,12 @@ def main() -> None:
                     page.click("#run")
                 for i, (page, off) in enumerate(pages):
                     took, summary = _answer(page, runs, t0)
+                    drawn, _ = _answer(page, runs, t0, "charted")
                     own = (f"without {off}" in summary) if off else ("without" not in summary)
-                    print(f"{rnd:14} user {i}: {took:6.1f} s  own answer: {own}  {summary[:90]}")
+                    print(
+                        f"{rnd:14} user {i}: summary {took:6.1f} s, charts {drawn:6.1f} s  "
+                        f"own answer: {own}  {summary[:80]}"
+                    )
             if args.screenshot is not None:
                 page = pages[0][0]
                 page.wait_for_function(
@@ -107,6 +148,8 @@ def main() -> None:
                 page.wait_for_timeout(500)
                 page.screenshot(path=str(results), full_page=False)
                 print(f"screenshots: {args.screenshot}, {results}")
+            if not args.no_lever:
+                _lever_change(browser, url)
             browser.close()
     finally:
         server.terminate()

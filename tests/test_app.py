@@ -140,11 +140,14 @@ def test_the_apps_figures_are_the_reports_figures(tmp_path: Path) -> None:
 
     ws = Workspace(tmp_path)
     choices = Choices(SCENARIO, SCENARIO, ("lt_2022_transit",), {}, dt.date(2019, 6, 30), 1)
-    outcome = ws.outcome(choices, None, {})
+    answer = ws.outcome(choices, None, {})
+    assert answer.sections is None  # the numbers come first, the charts when asked for
+    drawn = ws.sections(answer.key)
     (folder,) = (tmp_path / "results" / "compare").iterdir()
-    ((_, report_sections),) = _sections([folder], None, None)
+    # the report of the saved folder with the app's map years (the first, middle and last)
+    ((_, report_sections),) = _sections([folder], [2019], None)
     report = {c.slug: c.figure.to_json() for s in report_sections for c in s.charts}
-    app = {c.slug: c.figure.to_json() for s in outcome.sections for c in s.charts}
+    app = {c.slug: c.figure.to_json() for s in drawn.sections or [] for c in s.charts}
     assert app and app == report
 
 
@@ -176,3 +179,32 @@ def test_an_upload_cannot_make_the_server_read_its_other_files(
 ) -> None:
     scenario, problems = Workspace(tmp_path).validate_upload(Upload("x.yaml", text))
     assert scenario is None and len(problems) == 1 and problems[0].startswith(where), problems
+
+
+def test_the_price_level_lever_is_the_loaders_price_scale(picked: object, tmp_path: Path) -> None:
+    from potashsim.app.levers import PRICE_LEVEL
+
+    assert lever_sets(picked, {PRICE_LEVEL: 1.2}) == {"markets.all.price_scale": 1.2}  # type: ignore[arg-type]
+    ws = Workspace(tmp_path)
+    base, variant, text, _ = ws.prepare(Choices(SCENARIO, SCENARIO), None, {PRICE_LEVEL: 0.8})
+    assert yaml.safe_load(text)["set"]["markets.all.price_scale"] == 0.8
+    for market, spec in base.network.markets.items():
+        before = spec.price_after_last_usd_per_t
+        after = variant.network.markets[market].price_after_last_usd_per_t
+        assert after == pytest.approx(0.8 * before) if before is not None else after is None
+
+
+@pytest.mark.parametrize(("level", "sign"), [(1.25, 1), (0.8, -1)])
+def test_a_higher_world_price_level_raises_revenue_and_a_lower_one_cuts_it(
+    level: float, sign: int, tmp_path: Path
+) -> None:
+    from potashsim.app.levers import PRICE_LEVEL
+
+    ws = Workspace(tmp_path)
+    choices = Choices(SCENARIO, SCENARIO, (), {}, dt.date(2019, 12, 31), 1)
+    answer = ws.outcome(choices, None, {PRICE_LEVEL: level})
+    assert answer.comparison is not None
+    change = answer.comparison.stats[answer.variant]
+    assert sign * float(change["revenue_usd"]["diff_mean"] or 0) > 0
+    assert sign * float(change["netback_usd"]["diff_mean"] or 0) > 0
+    assert "1 replication" in answer.summary

@@ -168,8 +168,10 @@ def test_lithuania_off_raises_netback_and_the_download_reproduces_the_run(
     url, proc = server
     s = Session(browser, url, tmp_path)
     s.choose(SCENARIO, SCENARIO, END)
+    s.page.fill("#replications", "2")  # an interval, as `potashsim compare -n 2` below gives
     s.switch_off("lt_2022_transit")
     summary = s.run()
+    assert "2 paired replications" in summary
     # Klaipeda reopens from February to June 2022 (the EU's transit ban closes it after):
     # cheaper logistics and more tonnes, so netback rises against the base
     assert _netback_per_year(summary) > 0, summary

@@ -17,6 +17,7 @@ Each run still simulates its own horizon; only the accounts are cut.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
 from potashsim.analysis.executors import iter_tasks
+from potashsim.analysis.run_cache import PartKey, RunCache
 from potashsim.analysis.shadow_prices import shadow_prices as shadow_price_table
 from potashsim.analysis.tables import (
     decomposition_table,
@@ -40,6 +42,7 @@ from potashsim.analysis.tables import (
     timeline_table,
 )
 from potashsim.contract import CHANGED_MARK, METRICS
+from potashsim.scenario.digest import scenario_hash
 from potashsim.scenario.schema import NetworkSpec, Scenario
 from potashsim.sim.engine import simulate
 from potashsim.sim.policy import Calendar
@@ -73,11 +76,17 @@ class RunResult:
     calendar: Calendar
     deliveries: pd.DataFrame
     monthly: pd.DataFrame
-    utilisation: pd.DataFrame
     summary: dict[str, Any]
     wall_s: float
     shadow_prices: pd.DataFrame | None = None
     """The contract's ``shadow_prices.csv`` when asked for (:func:`run`), else None."""
+
+    @functools.cached_property
+    def utilisation(self) -> pd.DataFrame:
+        """The contract's ``utilisation.csv`` (:func:`~potashsim.analysis.bottlenecks.
+        utilisation_table`), made when first read: a comparison's numbers need none of it, so
+        the web app answers before it draws the charts that do."""
+        return utilisation_table(self.trace, self.network, self.calendar)
 
     @property
     def label(self) -> str:
@@ -127,7 +136,6 @@ def run(scenario: Scenario, *, seed: int | None = None, shadow_prices: bool = Fa
         cal,
         deliveries,
         monthly_table(deliveries),
-        utilisation_table(trace, net, cal),
         summary,
         time.perf_counter() - t0,
         duals,
@@ -245,13 +253,15 @@ def in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
     return d[(d["date"] >= start) & (d["date"] < end)]
 
 
-def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) -> dict[str, Any]:
+def _one(
+    scenario: Scenario, label: str, rep: int, seed: int, window: Window, duals: bool = True
+) -> dict[str, Any]:
     """What a comparison keeps of one replication (small, so it crosses processes cheaply):
     the exports inside ``window``, under ``label``; replication 0 also keeps its full run, saved
-    as the scenario's representative run."""
+    as the scenario's representative run (with its shadow prices when ``duals``)."""
     full: RunResult | None = None
-    if rep == 0:  # the run the report shows: with its shadow prices
-        full = run(scenario, seed=seed, shadow_prices=True)
+    if rep == 0:  # the run the report shows
+        full = run(scenario, seed=seed, shadow_prices=duals)
         d = full.deliveries
     else:
         trace, net, cal = simulate(scenario, seed=seed)
@@ -288,7 +298,7 @@ def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) ->
     )
 
 
-Task = tuple[Scenario, str, int, int, Window]
+Task = tuple[Scenario, str, int, int, Window, bool]
 
 
 class _Tasks(Sequence[Task]):
@@ -302,9 +312,15 @@ class _Tasks(Sequence[Task]):
     """
 
     def __init__(
-        self, scenarios: list[Scenario], labels: list[str], seeds: list[int], window: Window
+        self,
+        scenarios: list[Scenario],
+        labels: list[str],
+        seeds: list[int],
+        window: Window,
+        duals: bool = True,
     ) -> None:
         self.scenarios, self.labels, self.seeds, self.window = scenarios, labels, seeds, window
+        self.duals = duals
         refs = [j for j, s in enumerate(scenarios) if is_reference(s)]
         self.order = refs + [j for j in range(len(scenarios)) if j not in refs]
 
@@ -331,7 +347,7 @@ class _Tasks(Sequence[Task]):
             raise IndexError(index)
         rep, pos = divmod(index, len(self.scenarios))
         j = self.order[pos]
-        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window)
+        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window, self.duals)
 
 
 def _task(args: Task) -> dict[str, Any]:
@@ -350,6 +366,8 @@ def compare(
     window: Window | None = None,
     overrides: Mapping[str, Sequence[str]] | None = None,
     sink: ReplicationSink | None = None,
+    shadow_prices: bool = True,
+    cache: RunCache | None = None,
 ) -> Comparison:
     """Run every scenario ``replications`` times with paired seeds; the first is the base.
 
@@ -369,6 +387,12 @@ def compare(
             memory, :class:`~potashsim.analysis.aggregate.KeptTables`); the rest is kept as
             running sums, so with a sink that writes them out the memory used does not grow
             with ``replications``.
+        shadow_prices: give each representative run (replication 0) its shadow prices, as
+            ``potashsim compare`` saves them; False skips them (about as long again as the run).
+        cache: replications already run (:class:`~potashsim.analysis.run_cache.RunCache`),
+            taken from it by what they depend on, and where the ones run now are kept; only
+            the missing ones are simulated, and the results are those of a comparison without
+            it.
 
     Raises:
         ValueError: the horizons share no day, ``window`` is not inside every horizon, or
@@ -377,21 +401,32 @@ def compare(
     t0 = time.perf_counter()
     window, applied, labels = resolve(scenarios, window, overrides)
     seeds = replication_seeds(seed, replications)
-    tasks = _Tasks(list(scenarios), labels, seeds, window)
+    tasks = _Tasks(list(scenarios), labels, seeds, window, shadow_prices)
     tables: ReplicationSink = KeptTables() if sink is None else sink
     sums = Aggregator(labels, replications, tables)
+    todo: Sequence[Task] = tasks
     # a replication's runs stay together on one worker, where they share its reference run
+    group = len(scenarios)
+    missing: list[int] | None = None  # with a cache: the run index of each task in ``todo``
+    keys = _part_keys(tasks) if cache is not None else []
+    if cache is not None:
+        missing = []
+        for i, key in enumerate(keys):
+            kept = cache.get(key)
+            if kept is None:
+                missing.append(i)
+            else:
+                sums.add(tasks.task_index(i), kept)
+        todo, group = [tasks[i] for i in missing], 1
     runs = iter_tasks(
-        _task,
-        tasks,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        group=len(scenarios),
+        _task, todo, workers=workers, scheduler=scheduler, progress=progress, group=group
     )
     with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
         for index, part in runs:
-            sums.add(tasks.task_index(index), part)
+            i = index if missing is None else missing[index]
+            if cache is not None:
+                cache.put(keys[i], part)
+            sums.add(tasks.task_index(i), part)
     by_year = sums.decomposition_by_year()
     decomposition = {
         name: {
@@ -415,6 +450,16 @@ def compare(
         window,
         applied,
     )
+
+
+def _part_keys(tasks: _Tasks) -> list[PartKey]:
+    """What each task's part depends on, in run order (for a :class:`RunCache`)."""
+    hashes = [scenario_hash(s) for s in tasks.scenarios]
+    count = len(tasks.scenarios)
+    return [
+        PartKey(hashes[tasks.order[i % count]], label, rep, seed, window, duals)
+        for i, (_, label, rep, seed, window, duals) in enumerate(tasks)
+    ]
 
 
 def resolve(

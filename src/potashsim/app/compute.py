@@ -2,6 +2,12 @@
 the CLI's loader, compare the changed scenario with the base over paired replications, save the
 comparison as ``potashsim compare`` does and draw it with the report's own sections.
 
+A change is answered fast by doing only what the page shows: the runs are at the fast
+granularity (the scenario files say so), replications already run (the base's, while a lever
+moves) are taken from a :class:`~potashsim.analysis.run_cache.RunCache`, the shadow prices are
+not computed (the page does not show them; ``potashsim compare`` on the downloaded file does) and
+the map's slider has the first, middle and last year.
+
 Caps keep one user from stalling a shared server: at most :data:`MAX_REPLICATIONS` replications,
 :data:`MAX_RUN_YEARS` simulated scenario-years a request, :data:`MAX_REQUEST_S` seconds of
 simulation (checked after each replication) and :data:`MAX_BUSY` comparisons at once. Results are
@@ -19,18 +25,22 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from potashsim.analysis.experiment import Comparison, compare
+from potashsim.analysis.run_cache import RunCache
 from potashsim.app.levers import lever_sets
 from potashsim.app.scenario_file import Choices, base_yaml, scenario_yaml, variant_name
 from potashsim.contract import DECOMPOSITION
 from potashsim.errors import PotashsimError, Problem, ScenarioError
-from potashsim.report.sections import Section, comparison_sections, palette
+from potashsim.report.sections import Section, comparison_sections, default_periods, palette
 from potashsim.results.read import load_comparison
-from potashsim.results.write import save_comparison, scenario_hash
+from potashsim.results.write import save_comparison
+from potashsim.scenario.digest import scenario_hash
 from potashsim.scenario.loader import load_scenario
 from potashsim.scenario.locate import scenario_names, shipped_scenario_dirs
 from potashsim.scenario.schema import Scenario
@@ -38,6 +48,7 @@ from potashsim.scenario.yamlio import MAX_FILE_BYTES, Document, read_yaml
 from potashsim.text import run_line
 
 __all__ = [
+    "DEFAULT_REPLICATIONS",
     "MAX_BUSY",
     "MAX_REPLICATIONS",
     "MAX_REQUEST_S",
@@ -49,6 +60,9 @@ __all__ = [
     "shipped",
 ]
 
+#: Replications the page asks for unless the user chooses more: one answers fastest (no
+#: interval); the runs it made are reused when more are asked for.
+DEFAULT_REPLICATIONS = 1
 #: Replications a request may ask for (2 gives an interval; the CLI default is 20).
 MAX_REPLICATIONS = 5
 #: Simulated years a request may cost: replications × 2 scenarios × horizon years. A 12-year
@@ -61,6 +75,10 @@ MAX_BUSY = 2
 #: Largest uploaded scenario file: the loader's own limit (scenario/yamlio.py).
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES
 _CACHE_SIZE = 16
+#: Replications kept in memory (a replication 0 with its full run is a few MB): the bases and
+#: variants of the last few questions.
+_RUN_CACHE_PARTS = 48
+_ASKED_BEFORE = "the same question was answered before: taken from memory"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.ya?ml$")
 _EFFECT_WORDS = {
     "volume_usd": ("selling more", "selling less"),
@@ -92,15 +110,26 @@ class Upload:
 
 @dataclass
 class Outcome:
-    """What the page shows after a run: the changed scenario's file, the summary sentence, the
-    one run ``potashsim run`` reproduces, and the report's sections."""
+    """What the page shows after a run: the changed scenario's file, the summary sentence and
+    the one run ``potashsim run`` reproduces at once; the report's sections once drawn
+    (:meth:`Workspace.sections`)."""
 
     yaml: str
     summary: str
     one_run: str
-    sections: list[Section]
     base: str
     variant: str
+    key: str
+    """The answer's key in the workspace: the hashes of both resolved scenarios and the
+    replications."""
+    timing: str = ""
+    """How the answer was made: runs simulated and taken from memory, and the seconds it took
+    (what the first asker waited for)."""
+    sections: list[Section] | None = None
+    """The report's sections, None until drawn."""
+    charts_timing: str = ""
+    comparison: Comparison | None = field(default=None, repr=False)
+    """The comparison, kept until its sections are drawn."""
 
 
 class Workspace:
@@ -110,10 +139,13 @@ class Workspace:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or Path(tempfile.mkdtemp(prefix="potashsim-serve-"))
         self._cache: OrderedDict[str, Outcome] = OrderedDict()
-        self._loaded: OrderedDict[str, tuple[Scenario, Scenario]] = OrderedDict()
+        self._loaded: OrderedDict[str, Scenario] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
+        self._draw_locks: dict[str, threading.Lock] = {}
         self._busy = threading.BoundedSemaphore(MAX_BUSY)
+        self.runs = RunCache(_RUN_CACHE_PARTS)
+        """Replications already run, shared by every user's requests."""
 
     # ------------------------------------------------------------------ files
 
@@ -208,23 +240,29 @@ class Workspace:
         folder = self.root / "runs" / digest
         for name, body in files.items():
             self._write(folder, name, body)
-        with self._lock:
-            if digest in self._loaded:
-                return (*self._loaded[digest], text, chosen)
         problems: list[str] = []
         loaded: list[Scenario] = []
+        beside = upload.text if upload is not None else ""
         for name in ("potashsim_app_base.yaml", f"{variant_name(picked)}.yaml"):
+            # a file and what it extends resolve to the same scenario wherever they are: the
+            # base, unchanged while a lever moves, is loaded once
+            key = hashlib.sha256(repr((name, files[name], beside)).encode()).hexdigest()
+            with self._lock:
+                found = self._loaded.get(key)
+            if found is not None:
+                loaded.append(found)
+                continue
             try:
                 loaded.append(load_scenario(str(folder / name)))
             except ScenarioError as err:
                 problems += self.problems(err)
+                continue
+            with self._lock:
+                self._loaded[key] = loaded[-1]
+                while len(self._loaded) > 2 * _CACHE_SIZE:
+                    self._loaded.popitem(last=False)
         if problems:
             raise _Shown(problems)
-        with self._lock:
-            # the same files resolve to the same scenarios: keep the last few
-            self._loaded[digest] = (loaded[0], loaded[1])
-            while len(self._loaded) > _CACHE_SIZE:
-                self._loaded.popitem(last=False)
         return loaded[0], loaded[1], text, chosen
 
     # ------------------------------------------------------------------ runs
@@ -251,15 +289,15 @@ class Workspace:
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                return replace(self._cache[key], yaml=text)
+                return replace(self._cache[key], yaml=text, timing=_ASKED_BEFORE)
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:  # one session computes, another asking the same waits for it
             with self._lock:
                 if key in self._cache:
-                    return replace(self._cache[key], yaml=text)
+                    return replace(self._cache[key], yaml=text, timing=_ASKED_BEFORE)
             with self._busy:
                 found = self._compute(base, variant, reps, choices)
-            found = replace(found, yaml=text)
+            found = replace(found, yaml=text, key=key)
             with self._lock:
                 self._cache[key] = found
                 while len(self._cache) > _CACHE_SIZE:
@@ -277,23 +315,79 @@ class Workspace:
                     "shorten the horizon or use fewer replications"
                 )
 
-        cmp = compare([base, variant], replications=reps, seed=base.seed, progress=deadline)
-        folder = save_comparison(cmp, self.root / "results", command="potashsim serve")
-        bundle = load_comparison(folder)
-        # the report's own sections, drawn from the saved files exactly as the report draws
-        # them; the scenario table (HTML only) is left to the downloaded file
-        sections = [
-            s for s in comparison_sections(bundle, palette([bundle], None), None, "") if s.charts
-        ]
+        hits = self.runs.hits
+        cmp = compare(
+            [base, variant],
+            replications=reps,
+            seed=base.seed,
+            progress=deadline,
+            shadow_prices=False,
+            cache=self.runs,
+        )
+        from_memory = self.runs.hits - hits
         rep = cmp.representative[variant.name]
         return Outcome(
             yaml="",
             summary=summary_line(cmp, variant.name, choices),
             one_run=f"{run_line(rep.summary)})",
-            sections=sections,
             base=base.name,
             variant=variant.name,
+            key="",
+            timing=(
+                f"{2 * reps - from_memory} run(s) simulated and {from_memory} taken from memory "
+                f"in {time.perf_counter() - t0:.1f} s"
+            ),
+            comparison=cmp,
         )
+
+    def sections(self, key: str) -> Outcome:
+        """The answer under ``key`` (:attr:`Outcome.key`) with the report's sections, drawn once
+        and kept: the comparison is saved as ``potashsim compare`` saves it and drawn from the
+        files exactly as the report draws them. The scenario table (HTML only) and the shadow
+        prices (not computed) are left to the downloaded file.
+
+        Raises:
+            PotashsimError: no answer is kept under ``key`` (the cache has dropped it).
+        """
+        with self._lock:
+            found = self._cache.get(key)
+            draw_lock = self._draw_locks.setdefault(key, threading.Lock())
+        if found is None:
+            raise PotashsimError("this answer is no longer kept on the server: press Run again")
+        with draw_lock:  # one session draws, another asking the same waits for it
+            with self._lock:
+                found = self._cache.get(key, found)
+            if found.sections is not None or found.comparison is None:
+                return replace(found, charts_timing="drawn before: taken from memory")
+            with self._busy:
+                t0 = time.perf_counter()  # after waiting for a turn: the time the work took
+                cmp = found.comparison
+                folder = save_comparison(cmp, self.root / "results", command="potashsim serve")
+                bundle = load_comparison(folder)
+                t1 = time.perf_counter()
+                periods = map_years(cmp)
+                drawn = [
+                    s
+                    for s in comparison_sections(bundle, palette([bundle], periods), periods, "")
+                    if s.charts
+                ]
+            timing = (
+                f"saved and read back in {t1 - t0:.1f} s, charts made in "
+                f"{time.perf_counter() - t1:.1f} s"
+            )
+            found = replace(found, sections=drawn, charts_timing=timing, comparison=None)
+            with self._lock:
+                if key in self._cache:
+                    self._cache[key] = found
+                self._draw_locks.pop(key, None)
+        return found
+
+
+def map_years(cmp: Comparison) -> list[int]:
+    """The map slider's years: the first, middle and last of the comparison's window (each map
+    costs about half a second to draw; the report's default is every year)."""
+    start, end = cmp.window
+    return default_periods((pd.Timestamp(start), pd.Timestamp(end)))
 
 
 def _check_reach(path: Path) -> None:
@@ -381,9 +475,12 @@ def summary_line(cmp: Comparison, variant: str, choices: Choices) -> str:
     return (
         f"Against {cmp.base}, {what} is worth {_bn(mean / years)} bn USD a year of netback to "
         f"Belarus{interval}{mostly}; revenue {_bn(float(rev['diff_mean'] or 0.0) / years)} bn "
-        f"USD a year, over {start}..{end} ({years:.1f} years, {cmp.replications} paired "
-        "replications)."
+        f"USD a year, over {start}..{end} ({years:.1f} years, {_replications(cmp.replications)})."
     )
+
+
+def _replications(n: int) -> str:
+    return "1 replication" if n == 1 else f"{n} paired replications"
 
 
 def horizon_end(text: str | None) -> dt.date | None:

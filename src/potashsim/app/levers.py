@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from potashsim.scenario import paths
+from potashsim.scenario.overrides import ALL_MARKETS, PRICE_SCALE
 from potashsim.scenario.schema import NetworkSpec, Scenario
 
-__all__ = ["RAIL", "TERMINALS", "Lever", "lever_sets", "levers_for"]
+__all__ = ["PRICE_LEVEL", "RAIL", "TERMINALS", "Lever", "lever_sets", "levers_for"]
 
 Kind = Literal["scale", "value", "date"]
 RAIL = "Rail capacity per corridor section"
+#: The price-level lever: ``markets.all.price_scale``, a factor on every market's price series
+#: (the loader's quick change, so the downloaded file reproduces it).
+PRICE_LEVEL = "price_level"
 TERMINALS = "Opening dates of terminals (they matter only where the scenario builds the terminal)"
 
 
@@ -102,7 +106,8 @@ _SCALES = (
 
 def levers_for(scenario: Scenario) -> list[Lever]:
     """The levers of ``scenario``, with their current values: the scale levers, the world
-    demand elasticity, each rail link's trains a day and each terminal's opening date."""
+    demand elasticity, the world price level, each rail link's trains a day and each terminal's
+    opening date."""
     net = scenario.network
     tree = net.model_dump(mode="json")
     found = [lever for make in _SCALES if (lever := make(net)) is not None]
@@ -117,6 +122,21 @@ def levers_for(scenario: Scenario) -> list[Lever]:
                 net.world.demand_elasticity,
                 -2.0,
                 0.0,
+                0.05,
+            )
+        )
+    if net.markets:
+        found.append(
+            Lever(
+                PRICE_LEVEL,
+                "World price level (every market's whole price series, each quote and the price "
+                "after the last; 0.8 = 20% lower)",
+                "× the scenario's prices (1 = as observed)",
+                "value",
+                (f"markets.{ALL_MARKETS}.{PRICE_SCALE}",),
+                1.0,
+                0.1,
+                3.0,
                 0.05,
             )
         )

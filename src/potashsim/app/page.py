@@ -16,6 +16,7 @@ from typing import Any
 from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
 
 from potashsim.app.compute import (
+    DEFAULT_REPLICATIONS,
     MAX_REPLICATIONS,
     MAX_UPLOAD_BYTES,
     Outcome,
@@ -38,6 +39,7 @@ TOPOJSON_URL = "/_potashsim/topojson/"
 GRAPH_CONFIG: Any = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
 _DEFAULT = "us_eu_lifted_lithuania_holds"
 _BOX = {"border": "1px solid #ccc", "padding": "6px 10px", "margin": "4px 0"}
+_NOTE = {"fontSize": "0.85em", "color": "#555"}
 
 
 def layout() -> html.Div:
@@ -52,6 +54,16 @@ def layout() -> html.Div:
                 "Pick a scenario and a base, switch measures off, move the levers and press "
                 "Run: the change is compared with the base over paired replications, with the "
                 "report's own charts."
+            ),
+            html.P(
+                "Every run here is at the fast granularity (trains moved in daily batches: "
+                "about half the time of the train-level model of record, within about 2% a "
+                "year). One replication answers fastest; 2-5 give a 95% interval, and the "
+                "runs already made are reused, so asking for more after a first answer costs "
+                "only the new ones. The base's runs are kept while you move a lever, so a "
+                "change simulates only your scenario. The summary says how many replications "
+                "stand behind its numbers.",
+                style=_NOTE,
             ),
             dcc.Store(id="upload-store", storage_type="memory"),
             html.Div(
@@ -91,14 +103,14 @@ def layout() -> html.Div:
                     ),
                     html.Label(
                         [
-                            f"Replications (1-{MAX_REPLICATIONS})",
+                            f"Replications (1-{MAX_REPLICATIONS}; 2+ for an interval)",
                             dcc.Input(
                                 id="replications",
                                 type="number",
                                 min=1,
                                 max=MAX_REPLICATIONS,
                                 step=1,
-                                value=2,
+                                value=DEFAULT_REPLICATIONS,
                                 style={"width": "80px", "display": "block"},
                             ),
                         ]
@@ -136,6 +148,7 @@ def layout() -> html.Div:
                 ],
                 style={"margin": "12px 0"},
             ),
+            dcc.Store(id="answer", storage_type="memory"),
             dcc.Loading(
                 id="running",
                 type="default",
@@ -146,9 +159,26 @@ def layout() -> html.Div:
                         ),
                         html.P(id="summary", style={"fontWeight": "bold"}),
                         html.P(id="one-run", style={"fontFamily": "monospace"}),
-                        html.Div(id="results"),
+                        html.P(id="timing", style=_NOTE),
                         # how many runs this page has had answered (for tests and benchmarks)
                         html.Span(id="answered", hidden=True),
+                    ]
+                ),
+            ),
+            # the charts follow the numbers: drawing them takes longer than the run itself
+            dcc.Loading(
+                id="drawing",
+                type="dot",
+                children=html.Div(
+                    [
+                        html.Pre(
+                            id="chart-problems",
+                            style={"color": "#b00020", "whiteSpace": "pre-wrap"},
+                        ),
+                        html.P(id="charts-timing", style=_NOTE),
+                        html.Div(id="results"),
+                        # how many answers this page has had drawn (for tests and benchmarks)
+                        html.Span(id="charted", hidden=True),
                     ]
                 ),
             ),
@@ -252,7 +282,7 @@ def _map_slider(section: Section) -> html.Div:
 
 def _sections(outcome: Outcome) -> list[Any]:
     out: list[Any] = []
-    for section in outcome.sections:
+    for section in outcome.sections or []:
         out.append(html.H3(section.title))
         out.append(html.P(section.caption, style={"fontSize": "0.9em", "color": "#444"}))
         if len(section.charts) > 1 and all(_MAP in c.slug for c in section.charts):
@@ -344,7 +374,7 @@ def register(app: Dash, workspace: Workspace) -> None:
             base=base,
             excluded=excluded,
             horizon_end=horizon_end(end),
-            replications=int(reps) if isinstance(reps, int | float) else 2,
+            replications=int(reps) if isinstance(reps, int | float) else DEFAULT_REPLICATIONS,
         )
 
     common = [
@@ -363,8 +393,11 @@ def register(app: Dash, workspace: Workspace) -> None:
         Output("run-problems", "children"),
         Output("summary", "children"),
         Output("one-run", "children"),
-        Output("results", "children"),
+        Output("timing", "children"),
         Output("answered", "children"),
+        Output("answer", "data"),
+        Output("results", "children"),
+        Output("charts-timing", "children"),
         Input("run", "n_clicks"),
         *common,
         prevent_initial_call=True,
@@ -377,10 +410,32 @@ def register(app: Dash, workspace: Workspace) -> None:
                 choices(name, base, ticked, ids, end, reps, store), _upload_of(store), levers
             )
         except ScenarioError as err:
-            return "\n".join(problem_lines(workspace, err)), "", "", [], str(clicks)
+            problems = "\n".join(problem_lines(workspace, err))
+            return problems, "", "", "", str(clicks), None, [], ""
         except PotashsimError as err:
-            return f"error: {err}", "", "", [], str(clicks)
-        return "", outcome.summary, outcome.one_run, _sections(outcome), str(clicks)
+            return f"error: {err}", "", "", "", str(clicks), None, [], ""
+        answer = {"key": outcome.key, "run": clicks}
+        timing = f"Answered at the fast granularity: {outcome.timing}."
+        # the old charts go at once: they answered another question
+        return "", outcome.summary, outcome.one_run, timing, str(clicks), answer, [], ""
+
+    @app.callback(
+        Output("chart-problems", "children"),
+        Output("results", "children", allow_duplicate=True),
+        Output("charts-timing", "children", allow_duplicate=True),
+        Output("charted", "children"),
+        Input("answer", "data"),
+        prevent_initial_call=True,
+    )
+    def on_answer(answer: dict[str, Any] | None) -> tuple[Any, ...]:
+        if not answer:
+            return "", [], "", no_update
+        try:
+            outcome = workspace.sections(str(answer["key"]))
+        except PotashsimError as err:
+            return f"error: {err}", [], "", str(answer["run"])
+        timing = f"Charts: {outcome.charts_timing}." if outcome.charts_timing else ""
+        return "", _sections(outcome), timing, str(answer["run"])
 
     @app.callback(
         Output("download", "data"),

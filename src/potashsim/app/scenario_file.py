@@ -39,7 +39,8 @@ class Choices:
     """The levers' ``set`` entries (:func:`potashsim.app.levers.lever_sets`)."""
     horizon_end: dt.date | None = None
     """A shorter horizon's last day, or None for the picked scenario's own."""
-    replications: int = 2
+    replications: int = 1
+    """Paired replications (the page's default, ``compute.DEFAULT_REPLICATIONS``)."""
 
 
 def variant_name(scenario: Scenario) -> str:

@@ -310,8 +310,13 @@ def comparison_sections(
     sections = [
         Section(
             "Revenue and netback against the base",
-            f"Change in total export revenue and netback against {base}, mean of {n} paired "
-            f"replications with its 95% t-interval (USD bn). {window}{changed_sentence(comp)}",
+            f"Change in total export revenue and netback against {base}, "
+            + (
+                f"mean of {n} paired replications with its 95% t-interval"
+                if n > 1
+                else "one replication, so no interval"
+            )
+            + f" (USD bn). {window}{changed_sentence(comp)}",
             [
                 Chart(
                     f"{prefix}revenue-netback",
