@@ -3,6 +3,7 @@ SALib's indices on functions whose answer is known."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from potashsim.analysis.sweep.design import design_problem, design_runs, make_design
-from potashsim.analysis.sweep.runner import run_sample, tasks
+from potashsim.analysis.sweep.runner import run_sample, sample_scenarios, tasks
 from potashsim.analysis.sweep.sensitivity import sensitivity
 from potashsim.analysis.sweep.spec import Param, SweepSpec, parse_param, read_sweep_file
 from potashsim.cli import main
@@ -108,6 +109,8 @@ def test_sobol_n_must_be_a_power_of_two(n: int, lower: int, upper: int) -> None:
         ("event:e.date=2030-01-01..2029-01-01", "not before its end"),
         ("event:e.on=0..2", "off or on"),
         ("event:e.colour=0..1", "event:ID.date"),
+        ("lift:Lithuana=2027-01-01..2028-01-01", "did you mean `lift:Lithuania`?"),
+        ("lift:EU=2027..2028", "YYYY-MM-DD..YYYY-MM-DD"),
         ("a.x", "PATH=DIST"),
     ],
 )
@@ -126,6 +129,7 @@ def test_bad_distributions_say_what_is_wrong(text: str, words: str) -> None:
         ("links.rail.tarif_usd_per_t=1..2", ["--param", "links.rail.tarif_usd_per_t", "tariff"]),
         ("event:reopen_rial.on=0..1", ["--param", "no event `reopen_rial`", "reopen_rail"]),
         ("links.rail.distance_km=400..300", ["--param", "links.rail.distance_km", "above high"]),
+        ("lift:Ukraine=2020-04-01..2020-10-01", ["--param", "lift:Ukraine", "Ukraine takes no"]),
     ],
 )
 def test_bad_param_exits_2_and_writes_nothing(
@@ -144,6 +148,18 @@ def test_sobol_n_not_a_power_of_two_exits_2(tiny: Path, tmp_path: Path) -> None:
     assert r.exit_code == 2 and "use 4 or 8" in r.output
     r = cli(*_args(tiny, "--design", "lhs", "--n", "0", "--out", str(tmp_path / "out")))
     assert r.exit_code == 2 and "N must be 1 or more" in r.output
+
+
+def test_an_actors_lifting_date_replaces_its_lifts_in_the_scenario_and_the_base() -> None:
+    lift = parse_param("lift:EU=2026-01-01..2030-12-31")
+    assert isinstance(lift, Param) and lift.kind == "date"
+    spec = SweepSpec("us_eu_lifted_lithuania_holds", "history", (lift,), "lhs", 2, 1)
+    drawn = dt.date(2028, 6, 30)
+    for scenario in sample_scenarios(spec, [float(drawn.toordinal())]):
+        eu_lifts = [e for e in scenario.events if e.actor == "EU" and e.action == "lift"]
+        assert [e.date for e in eu_lifts] == [drawn]  # eu_2027_lift is gone from the scenario
+        us_lifts = [e for e in scenario.events if e.actor == "US" and e.action == "lift"]
+        assert us_lifts  # other actors' lifts stay
 
 
 def test_sweep_file_problems_name_file_and_line(tmp_path: Path) -> None:

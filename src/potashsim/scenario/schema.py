@@ -27,6 +27,7 @@ from potashsim.text import did_you_mean
 __all__ = [
     "ACTORS",
     "ID_PATTERN",
+    "MEASURES",
     "TARGET_KINDS",
     "TARGET_PATTERN",
     "BorderSpec",
@@ -71,6 +72,8 @@ Actor = Literal[
 ]
 ACTORS: tuple[str, ...] = get_args(Actor)  # the one list of actors is the Literal above
 TARGET_KINDS = ("link", "port", "border", "market", "lane", "mine")
+MEASURES = ("close", "set_capacity", "set_cost", "discount")
+"""The event actions that put a measure in force (a lift, reopen or remove_discount ends one)."""
 
 _ID = r"[a-z][a-z0-9_]*"
 ID_PATTERN = f"^{_ID}$"

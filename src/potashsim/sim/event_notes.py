@@ -16,11 +16,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from potashsim.scenario.schema import MEASURES
+
 __all__ = ["CHANGES_NOTHING", "STAYS_CLOSED", "EventNote", "ineffective_events"]
 
 CHANGES_NOTHING = "changes nothing"
 STAYS_CLOSED = "stays closed"
-_MEASURES = ("close", "set_capacity", "set_cost", "discount")
 _SHOWN = 3  # measures named in one warning; the rest are counted
 _WITHDRAWS = {"reopen": "close", "remove_discount": "discount"}
 _NOUN = {"close": "closure", "discount": "discount"}
@@ -63,7 +64,7 @@ def ineffective_events(events: tuple[Any, ...] | list[Any]) -> list[EventNote]:
         ended_closures: list[tuple[str, Any]] = []
         idle: list[Any] = []  # withdrawals that ended nothing
         for ev in group:
-            if ev.action in _MEASURES:
+            if ev.action in MEASURES:
                 taken.append(ev)
             elif ev.action != "note":
                 ended = walk.withdraw(ev)

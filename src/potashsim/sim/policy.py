@@ -31,12 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.scenario.schema import MEASURES, NetworkSpec, Scenario
 from potashsim.sim.event_notes import EventNote, ineffective_events
 
 __all__ = ["Calendar", "EventNote", "Interval", "build_calendar", "ineffective_events"]
-
-_MEASURES = ("close", "set_capacity", "set_cost", "discount")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +205,7 @@ class _Walk:
                 array[a:b] = value
 
     def _apply(self, i: int, ev: Any) -> None:
-        if ev.action in _MEASURES:
+        if ev.action in MEASURES:
             self._start(i, ev)
         elif ev.action == "lift":
             self._end(list(self.by_actor[ev.actor]))

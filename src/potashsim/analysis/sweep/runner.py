@@ -22,7 +22,7 @@ from potashsim.contract import METRICS
 from potashsim.errors import Problem, ScenarioError
 from potashsim.scenario.granularity import with_granularity
 from potashsim.scenario.loader import load_scenario
-from potashsim.scenario.schema import Scenario
+from potashsim.scenario.schema import MEASURES, LiftEvent, Scenario
 from potashsim.sim.engine import simulate
 from potashsim.text import did_you_mean
 
@@ -53,10 +53,16 @@ def _load(ref: str, sets: tuple[str, ...]) -> Scenario:
 
 
 def _with_events(scenario: Scenario, params: Sequence[Param], values: Sequence[Any]) -> Scenario:
-    """``scenario`` with the event parameters applied: a new date, or the event dropped."""
+    """``scenario`` with the event parameters applied: a new date, the event dropped, or an
+    actor's lifts replaced by one on the drawn date."""
     events = list(scenario.events)
     for p, v in zip(params, values, strict=True):
-        if p.kind == "date":
+        actor = p.lifting_actor
+        if actor:
+            events = [e for e in events if not (e.action == "lift" and e.actor == actor)]
+            swept = f"swept_lift_{actor.lower()}"
+            events.append(LiftEvent(date=v, actor=actor, action="lift", id=swept))
+        elif p.kind == "date":
             events = [e.model_copy(update={"date": v}) if e.id == p.event_id else e for e in events]
         elif p.kind == "on" and not v:
             events = [e for e in events if e.id != p.event_id]
@@ -184,8 +190,17 @@ def check_params(spec: SweepSpec) -> list[Scenario]:
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
     ids = sorted({e.id for s in loaded for e in s.events if e.id})
+    acting = {e.actor for s in loaded for e in s.events if e.action in MEASURES}
     for p in spec.params:
-        if p.kind != "set" and p.event_id not in ids:
+        if p.lifting_actor:
+            if p.lifting_actor not in acting:
+                names = " or ".join(s.name for s in loaded)
+                problems.append(
+                    p.problem(
+                        f"{p.lifting_actor} takes no measure in {names}: a lift changes nothing"
+                    )
+                )
+        elif p.kind != "set" and p.event_id not in ids:
             names = " or ".join(s.name for s in loaded)
             hint = did_you_mean(p.event_id, ids)
             problems.append(p.problem(f"no event `{p.event_id}` in {names}{hint}"))

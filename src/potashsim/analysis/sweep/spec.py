@@ -6,7 +6,10 @@ A parameter is one of
   scenario and to its ``--vs`` base exactly as ``--set`` would be (same checks, same messages);
 - an event's date by its id (``event:lt_2027_reopen.date=2027-01-01..2032-12-31``);
 - an on/off lever by event id (``event:eu_2027_lift.on=0..1``): off drops the event, as
-  ``exclude_events`` would.
+  ``exclude_events`` would;
+- an actor's lifting date (``lift:EU=2026-01-01..2030-12-31``): the actor lifts every measure of
+  its own on that date, in the scenario and in the base, instead of on the dates their files
+  give (its other lifts are dropped).
 
 A distribution is ``uniform:LOW..HIGH`` or just ``LOW..HIGH`` (uniform is the only one: global
 sensitivity methods sample a box); dates as ``YYYY-MM-DD..YYYY-MM-DD``; a lever takes ``0..1``.
@@ -31,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from potashsim.errors import Problem, ScenarioError
 from potashsim.scenario.locate import find_scenario, scenario_names, shipped_scenario_dirs
 from potashsim.scenario.messages import Origin, problems_from
+from potashsim.scenario.schema import ACTORS
 from potashsim.scenario.yamlio import Document, read_yaml
 from potashsim.text import did_you_mean
 
@@ -52,6 +56,7 @@ Sobol sampling (N·(D+2) runs, N a power of two), Morris trajectories (N·(D+1) 
 KINDS = ("set", "date", "on")
 """What a parameter changes: a ``set`` path, an event's date, whether an event happens."""
 _EVENT = re.compile(r"event:(?P<id>[A-Za-z0-9_]+)\.(?P<field>[a-z_]+)")
+_LIFT = re.compile(r"lift:(?P<actor>.+)")
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -63,7 +68,8 @@ class Param:
     (:meth:`datetime.date.toordinal`) for ``date``, 0 and 1 for ``on``."""
 
     path: str
-    """As written: ``ports.x.capacity_mt_per_year``, ``event:ID.date`` or ``event:ID.on``."""
+    """As written: ``ports.x.capacity_mt_per_year``, ``event:ID.date``, ``event:ID.on`` or
+    ``lift:ACTOR`` (a ``date``)."""
     kind: str
     low: float
     high: float
@@ -74,9 +80,16 @@ class Param:
 
     @property
     def event_id(self) -> str:
-        """The event id of a ``date`` or ``on`` parameter."""
+        """The event id of a ``date`` or ``on`` parameter (empty for an actor's lift)."""
         m = _EVENT.fullmatch(self.path)
         return m["id"] if m else ""
+
+    @property
+    def lifting_actor(self) -> str:
+        """The actor of a ``lift:ACTOR`` parameter (the date it lifts all its measures), else
+        empty."""
+        m = _LIFT.fullmatch(self.path)
+        return m["actor"] if m else ""
 
     def value(self, x: float) -> Any:
         """The value applied for design value ``x`` (inside ``low..high``): a number, a date, or
@@ -139,7 +152,14 @@ def param_of(path: str, dist: str, where: tuple[str, int | None]) -> Param | Pro
         return Problem(where[0], where[1], path, message)
 
     kind = "set"
-    if path.startswith("event:"):
+    if path.startswith("lift:"):
+        actor = path.removeprefix("lift:")
+        actors = ACTORS
+        if actor not in actors:
+            hint = did_you_mean(actor, actors, prefix="lift:") or f" ({', '.join(actors)})"
+            return bad(f"`{actor}` is not an actor{hint}")
+        kind = "date"
+    elif path.startswith("event:"):
         m = _EVENT.fullmatch(path)
         if m is None or m["field"] not in ("date", "on"):
             return bad(
@@ -163,7 +183,7 @@ def param_of(path: str, dist: str, where: tuple[str, int | None]) -> Param | Pro
         try:
             lo, hi = dt.date.fromisoformat(lo_text), dt.date.fromisoformat(hi_text)
         except ValueError:
-            return bad(f"`{dist}`: an event date range is YYYY-MM-DD..YYYY-MM-DD")
+            return bad(f"`{dist}`: a date range is YYYY-MM-DD..YYYY-MM-DD")
         if lo >= hi:
             return bad(f"the range starts on {lo}, not before its end {hi}")
         return Param(path, kind, float(lo.toordinal()), float(hi.toordinal()), where=where)
