@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from potashsim.analysis.sweep.design import design_problem, design_runs, make_design
-from potashsim.analysis.sweep.runner import run_sample, sample_scenarios, tasks
+from potashsim.analysis.sweep.runner import check_params, run_sample, sample_scenarios, tasks
 from potashsim.analysis.sweep.sensitivity import sensitivity
 from potashsim.analysis.sweep.spec import Param, SweepSpec, parse_param, read_sweep_file
 from potashsim.cli import main
@@ -160,6 +160,21 @@ def test_an_actors_lifting_date_replaces_its_lifts_in_the_scenario_and_the_base(
         assert [e.date for e in eu_lifts] == [drawn]  # eu_2027_lift is gone from the scenario
         us_lifts = [e for e in scenario.events if e.actor == "US" and e.action == "lift"]
         assert us_lifts  # other actors' lifts stay
+
+
+def test_a_sweep_whose_scenario_and_base_become_the_same_is_refused_with_the_fix() -> None:
+    # the EU's lift is all that tells these two apart: lift:EU puts one in both
+    lift = parse_param("lift:EU=2026-01-01..2030-12-31")
+    late = parse_param("lift:EU=2036-01-01..2040-12-31")
+    assert isinstance(lift, Param) and isinstance(late, Param)
+    with pytest.raises(ScenarioError) as same:
+        check_params(SweepSpec("us_eu_lifted_lithuania_holds", "history", (lift,), "lhs", 2, 1))
+    (problem,) = same.value.problems
+    assert "every difference would be 0" in problem.message
+    assert "event:eu_2027_lift.date=" in problem.message
+    with pytest.raises(ScenarioError) as outside:
+        check_params(SweepSpec("lithuania_ban_only", "baseline", (late,), "lhs", 2, 1))
+    assert any("outside the horizon" in p.message for p in outside.value.problems)
 
 
 def test_sweep_file_problems_name_file_and_line(tmp_path: Path) -> None:

@@ -167,6 +167,32 @@ def tasks(
     return [(spec, i, seeds[i], tuple(float(x) for x in design[i])) for i in todo]
 
 
+def _same_run(a: Scenario, b: Scenario) -> bool:
+    """Whether two scenarios would simulate alike (they differ at most in name and text)."""
+    skip = {"name", "description"}
+    return a.model_dump(exclude=skip) == b.model_dump(exclude=skip)
+
+
+def _no_difference(spec: SweepSpec, loaded: list[Scenario]) -> Problem:
+    """The problem of a sweep whose scenario and base are the same run at every corner."""
+    scenario, base = loaded
+    text = (
+        f"with the parameters applied, {scenario.name} and its base {base.name} are the same "
+        "scenario at both ends of every range, so every difference would be 0"
+    )
+    lifts = [p for p in spec.params if p.lifting_actor]
+    if lifts:
+        actor = lifts[0].lifting_actor
+        own = _load(spec.scenario, spec.sets)
+        ids = [e.id for e in own.events if e.action == "lift" and e.actor == actor and e.id]
+        by_id = f"event:{ids[0]}.date=..." if ids else "event:ID.date=..."
+        text += (
+            f": lift:{actor} sets the lift in both; to move the scenario's own lift only, sweep "
+            f"its date by id ({by_id})"
+        )
+    return Problem("--vs", None, spec.vs or "", text)
+
+
 def check_params(spec: SweepSpec) -> list[Scenario]:
     """Load the scenario (and base) as every run will, checking the parameters against them:
     each ``set`` path at its low and its high bound, as ``--set`` would be; each event id
@@ -178,6 +204,7 @@ def check_params(spec: SweepSpec) -> list[Scenario]:
     problems: list[Problem] = []
     loaded: list[Scenario] = []
     by_path = {p.path: p for p in spec.params}
+    alike = []  # whether the scenario and its base are the same run at each corner
     for corner in ("low", "high"):
         row = [getattr(p, corner) for p in spec.params]
         try:
@@ -187,12 +214,25 @@ def check_params(spec: SweepSpec) -> list[Scenario]:
                 p = by_path.get(q.key) if q.file == "--set" else None
                 problems.append(q if p is None else p.problem(q.message))
             break
+        alike.append(len(loaded) == 2 and _same_run(*loaded))
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
+    if alike and all(alike):
+        problems.append(_no_difference(spec, loaded))
     ids = sorted({e.id for s in loaded for e in s.events if e.id})
     acting = {e.actor for s in loaded for e in s.events if e.action in MEASURES}
     for p in spec.params:
         if p.lifting_actor:
+            first, last = p.value(p.low), p.value(p.high)
+            start = min(s.horizon.start for s in loaded)
+            end = max(s.horizon.end for s in loaded)
+            if last < start or first > end:
+                problems.append(
+                    p.problem(
+                        f"{first}..{last} lies outside the horizon {start}..{end}: "
+                        "the lift would never fall inside it"
+                    )
+                )
             if p.lifting_actor not in acting:
                 names = " or ".join(s.name for s in loaded)
                 problems.append(
