@@ -228,3 +228,12 @@ def test_a_number_set_without_a_source_stays_in_the_parameter_list_as_the_scenar
     )
     assert f"| `ports.klaipeda.handling_usd_per_t` | 20 |  | {UNSOURCED} |" in table.splitlines()
     assert len(table.splitlines()) == len(parameter_table(load_scenario("baseline")).splitlines())
+
+
+def test_a_misspelt_field_of_every_market_is_one_problem_with_the_right_suggestion() -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("history", overrides=["markets.all.price_scal=1.1"])
+    (problem,) = err.value.problems
+    assert problem.message == (
+        "no such parameter `markets.all.price_scal`; did you mean `markets.all.price_scale`?"
+    )

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import inspect
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ import pandas as pd
 from potashsim import ema
 from potashsim.analysis.sweep.runner import run_sample
 from potashsim.analysis.sweep.spec import SweepSpec
+from potashsim.errors import ScenarioError
 
 SCENARIO = "us_eu_lifted_lithuania_holds"
 PRE_2022 = ("history", dt.date(2019, 1, 1), dt.date(2021, 12, 31))
@@ -224,13 +226,27 @@ def discover(
 
 
 def main(argv: Sequence[str] | None = None) -> Discovery:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=400, help="experiments (default 400)")
-    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2028, 1, 1))
-    parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2028, 12, 31))
+    parser = argparse.ArgumentParser(
+        description=" ".join(__doc__.split("\n\n", 1)[0].split()),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--n", type=int, default=400, help="experiments")
+    parser.add_argument(
+        "--start", type=dt.date.fromisoformat, default=dt.date(2028, 1, 1), help="horizon start"
+    )
+    parser.add_argument(
+        "--end", type=dt.date.fromisoformat, default=dt.date(2028, 12, 31), help="horizon end"
+    )
     parser.add_argument("--seed", type=int, default=1, help="design and simulation seed")
-    parser.add_argument("--share", type=float, default=0.9, help="recovery share sought")
-    parser.add_argument("--min-coverage", type=float, default=0.5)
+    parser.add_argument(
+        "--share", type=float, default=0.9, help="recovery share sought (of the pre-2022 netback)"
+    )
+    parser.add_argument(
+        "--min-coverage",
+        type=float,
+        default=0.5,
+        help="the box must hold at least this share of the experiments that recover",
+    )
     parser.add_argument("--max-qp", type=float, default=0.05, help="keep restrictions below it")
     parser.add_argument("-j", "--workers", type=int, default=1)
     parser.add_argument(
@@ -242,17 +258,22 @@ def main(argv: Sequence[str] | None = None) -> Discovery:
     )
     parser.add_argument("--out", type=Path, help="write the experiments table (CSV) here")
     args = parser.parse_args(argv)
-    found = discover(
-        args.n,
-        args.start,
-        args.end,
-        seed=args.seed,
-        share=args.share,
-        min_coverage=args.min_coverage,
-        max_qp=args.max_qp,
-        workers=args.workers,
-        sets=args.set,
-    )
+    try:
+        found = discover(
+            args.n,
+            args.start,
+            args.end,
+            seed=args.seed,
+            share=args.share,
+            min_coverage=args.min_coverage,
+            max_qp=args.max_qp,
+            workers=args.workers,
+            sets=args.set,
+        )
+    except ScenarioError as err:  # a bad --set or range: the CLI's messages, exit 2
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        raise SystemExit(2) from None
     t = found.table
     per_year_bn = found.pre_usd_per_day * 365.25 / 1e9
     print(f"pre-2022 netback (history 2019-2021): USD {per_year_bn:.2f} bn/yr")
@@ -269,11 +290,22 @@ def main(argv: Sequence[str] | None = None) -> Discovery:
             f"mass {found.mass:.2f} (the share above {args.share:g} overall: "
             f"{found.of_interest / len(t):.2f})"
         )
-        print("| uncertainty | range | box | quasi-p |")
-        print("|---|---|---|---|")
+        if found.box.empty:
+            print("no restriction survives: no uncertainty's range tells these experiments apart")
+        else:
+            print("| uncertainty | range | box | quasi-p |")
+            print("|---|---|---|---|")
         for name, row in found.box.iterrows():
             lo, hi = found.ranges[str(name)]
-            box = f"{row['low']:.4g}..{row['high']:.4g}"
+            drawn = t[str(name)] if str(name) in t else pd.Series([lo, hi])
+            # a side of the box at the largest (smallest) value drawn restricts nothing: PRIM
+            # puts it there; show only the other side
+            if row["high"] >= min(hi, drawn.max()):
+                box = f"≥ {row['low']:.4g}"
+            elif row["low"] <= max(lo, drawn.min()):
+                box = f"≤ {row['high']:.4g}"
+            else:
+                box = f"{row['low']:.4g}..{row['high']:.4g}"
             print(f"| `{name}` | {lo:g}..{hi:g} | {box} | {row['qp']:.2g} |")
     if args.out is not None:
         t.to_csv(args.out, index=False)

@@ -94,6 +94,10 @@ def apply_sets(
     """
     origins: dict[str, Origin] = {}
     for key, value, origin in entries:
+        unknown = _unknown_market_field(key)
+        if unknown:  # one message for the key given, not one per market it stands for
+            problems.append(origin.problem(key, unknown))
+            continue
         for one in _each_market(tree, key):
             message = apply_set(tree, meta, one, value)
             if message:
@@ -110,6 +114,20 @@ def _each_market(tree: dict[str, Any], key: str) -> list[str]:
     if len(segs) > 2 and segs[:2] == ["markets", ALL_MARKETS] and isinstance(markets, dict):
         return [dotted(["markets", str(m), *segs[2:]]) for m in markets]
     return [key]
+
+
+def _unknown_market_field(key: str) -> str:
+    """Why ``markets.all.FIELD`` names no field of a market ('' when it does, or is another
+    key)."""
+    segs = key.split(".")
+    if len(segs) < 3 or segs[:2] != ["markets", ALL_MARKETS]:
+        return ""
+    fields = [*sc.MarketSpec.model_fields, PRICE_SCALE]
+    if segs[2] in fields:
+        return ""
+    where = dotted(segs[:3])
+    hint = did_you_mean(segs[2], fields, prefix=f"markets.{ALL_MARKETS}.")
+    return f"no such parameter `{where}`{hint or '; a market has ' + ', '.join(fields)}"
 
 
 def _touched(key: str) -> list[str]:
