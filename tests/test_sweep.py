@@ -208,6 +208,21 @@ def test_shipped_sweep_file_is_valid() -> None:
     assert design_problem(spec.design, spec.n, spec.params) == ""
 
 
+def test_validate_checks_a_sweep_file_as_a_sweep(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[1] / "sweeps"
+    r = cli("validate", str(shipped))
+    assert r.exit_code == 0 and "lithuania_ban_cost.yaml: ok (a sweep file)" in r.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "scenario: history\nvs: baselin\ndesign: lhs\nn: 4\n"
+        "params:\n  links.ru_nw.capacity_trains_per_day: 6..10\n",
+        encoding="utf-8",
+    )
+    r = cli("validate", str(bad))
+    assert r.exit_code == 2
+    assert f"{bad}:2: vs:" in r.output and "did you mean `baseline`?" in r.output
+
+
 # ------------------------------------------------------------------ runs, failures, the folder
 
 

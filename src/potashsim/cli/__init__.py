@@ -291,6 +291,8 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...], strict: bool) -
     warnings.
     """
     from potashsim.analysis.check import expectation_problems
+    from potashsim.analysis.sweep.runner import check_params
+    from potashsim.analysis.sweep.spec import is_sweep_file, read_sweep_file
     from potashsim.scenario.loader import discover, load_scenario
 
     files = discover(paths)
@@ -298,6 +300,16 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...], strict: bool) -
         _fail(f"no scenario files found in {', '.join(paths)}", 2)
     bad = warned = 0
     for f in files:
+        if is_sweep_file(Path(f)):  # sweeps/*.yaml: checked as `potashsim sweep` checks it
+            try:
+                check_params(read_sweep_file(Path(f)))
+            except ScenarioError as err:
+                bad += 1
+                for p in err.problems:
+                    click.echo(str(p))
+            else:
+                click.echo(f"{f}: ok (a sweep file)")
+            continue
         try:
             scenario = load_scenario(str(f), overrides=list(overrides))
             expected = expectation_problems(Path(f), scenario)
@@ -598,7 +610,8 @@ def _check_limits(
     "params",
     multiple=True,
     metavar="PATH=DIST",
-    help="A swept parameter: a --set path, event:ID.date or event:ID.on; DIST is LOW..HIGH "
+    help="A swept parameter: a --set path, event:ID.date, event:ID.on or lift:ACTOR (the date "
+    "the actor lifts its measures, in the scenario and the base); DIST is LOW..HIGH "
     "(uniform:LOW..HIGH), dates YYYY-MM-DD..YYYY-MM-DD, a lever 0..1 (repeatable).",
 )
 @click.option(
@@ -750,7 +763,8 @@ def serve(host: str, port: int) -> None:
 @_map_years_option
 @_guard
 def report(results: tuple[Path, ...], out: Path, fmt: str, map_years: Any) -> None:
-    """Build the offline HTML report from comparison or run folders (never re-runs anything)."""
+    """Build the offline HTML report from comparison, run or sweep folders (never re-runs
+    anything)."""
     from potashsim.report import build_report, export_images
 
     limits.check_outputs(report_path=out)
