@@ -340,6 +340,28 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tiny: Path, tmp_path:
     assert spec_a == spec_b
 
 
+def test_ctrl_c_keeps_the_finished_runs_and_says_how_to_resume(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "stopped"
+    more = ["--design", "sobol", "--n", "8", "--seed", "3", "--part-runs", "1"]  # 40 runs
+    cmd = [sys.executable, "-m", "potashsim", *_args(tiny, *more, "--out", str(out))]
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list((out / "runs").glob("part-*.parquet"))) < 3:
+            assert proc.poll() is None, "the sweep ended before it could be stopped"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    _, saved, _ = read_sweep(out)
+    assert f"interrupted: {len(saved)} of 40 runs are saved in {out}" in err
+    assert "--resume" in err and "Traceback" not in err
+
+
 def test_report_of_a_sweep_has_tornado_and_sobol_charts(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "sw"
     r = cli(*_args(tiny, "--design", "sobol", "--n", "2", "--out", str(out)))

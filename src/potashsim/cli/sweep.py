@@ -180,8 +180,16 @@ def run_sweep(
                     store.flush()
                     last_flush = now
                 bar.update(1, _rate(done, t0))
+    except KeyboardInterrupt:
+        store.flush()  # the runs that finished are kept
+        click.echo(
+            f"interrupted: {len(store.done)} of {len(design)} runs are saved in {folder}; run "
+            "the same command with --resume to finish the rest",
+            err=True,
+        )
+        sys.exit(130)
     finally:
-        store.flush()  # the runs that finished are kept, even on Ctrl-C
+        store.flush()  # the runs that finished are kept, even on an error
     ok = len(todo) - sum(failures.values())
     click.echo(
         f"{ok} run(s) done, {sum(failures.values())} failed, in {time.perf_counter() - t0:.0f} s"
