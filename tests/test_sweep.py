@@ -372,6 +372,15 @@ def test_report_of_a_sweep_has_tornado_and_sobol_charts(tiny: Path, tmp_path: Pa
     )
     page = build_report([out], tmp_path / "r.html").read_text()
     assert "Tornado" in page and "Sobol indices" in page
+    assert "With N = 2 the indices are rough" in page
+
+
+def test_morris_effects_are_reported_in_the_outputs_unit(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    r = cli(*_args(tiny, "--design", "morris", "--n", "2", "--out", str(out)))
+    assert r.exit_code == 0, r.output
+    page = build_report([out], tmp_path / "r.html").read_text()
+    assert "mu_star (USD m)" in page and "sigma (USD m)" in page
 
 
 # ------------------------------------------------------------------ SALib indices, known answers

@@ -16,7 +16,7 @@ import pandas as pd
 
 from potashsim.analysis.sweep.design import make_design
 from potashsim.analysis.sweep.runner import DIFF, OUTPUTS
-from potashsim.analysis.sweep.sensitivity import sensitivity
+from potashsim.analysis.sweep.sensitivity import INDEX_COLUMNS, sensitivity
 from potashsim.analysis.sweep.spec import SweepSpec
 from potashsim.errors import ReportError
 from potashsim.report.charts.sensitivity import index_chart, swing_table, tornado_chart
@@ -76,6 +76,26 @@ def _summary(runs: pd.DataFrame, spec: dict[str, Any]) -> str:
     return provenance_table(rows)
 
 
+#: Below this Sobol N the report says the indices are rough (SALib's own examples use 1,024).
+_ROUGH_SOBOL_N = 256
+
+
+def _index_rows(table: pd.DataFrame, method: str, metric: str) -> list[dict[str, Any]]:
+    """The index table's rows as shown: Morris effects in the summary's unit (Mt or USD m)."""
+    scale, unit = (1e6, "Mt") if metric.endswith("_t") else (1e6, "USD m")
+    scaled = set(INDEX_COLUMNS["morris"]) if method == "morris" else set()
+    rows = []
+    for r in table.to_dict("records"):
+        row: dict[str, Any] = {}
+        for k, v in r.items():
+            if k in scaled:
+                row[f"{k} ({unit})"] = f"{v / scale:,.1f}"
+            else:
+                row[str(k)] = f"{v:.3g}" if isinstance(v, float) else v
+        rows.append(row)
+    return rows
+
+
 def sweep_sections(path: Path | str, prefix: str = "", command: str | None = None) -> list[Section]:
     """The sections of one sweep folder's report.
 
@@ -112,19 +132,26 @@ def sweep_sections(path: Path | str, prefix: str = "", command: str | None = Non
     ]
     caption = _METHOD_TEXT["rank"]
     indices = ""
+    finite = y[np.isfinite(y)]
+    if finite.size and np.ptp(finite) == 0.0:
+        caption = (
+            f"No indices: {metric} is {finite[0]:,.0f} in every run, so no parameter moves it "
+            "(with a base: are the scenario and the base the same run for these parameters?)."
+        )
+        return [spread, Section(f"Which assumption decides {metric}", caption, charts, "")]
     try:
         method, table = sensitivity(spec.design, spec.params, design, y, seed=spec.seed)
     except ValueError as err:
         caption = f"No indices: {err}."
     else:
         caption = _METHOD_TEXT[method]
+        if method == "sobol" and spec.n < _ROUGH_SOBOL_N:
+            caption += (
+                f" With N = {spec.n} the indices are rough: values outside 0..1 and wide "
+                f"intervals are sampling noise (N = {_ROUGH_SOBOL_N} or more ranks reliably)."
+            )
         charts.append(Chart(f"{prefix}{method}-indices", index_chart(table, method, metric)))
-        indices = provenance_table(
-            [
-                {str(k): (f"{v:.3g}" if isinstance(v, float) else v) for k, v in r.items()}
-                for r in table.to_dict("records")
-            ]
-        )
+        indices = provenance_table(_index_rows(table, method, metric))
     ranked = Section(
         f"Which assumption decides {metric}",
         "The tornado compares the runs in the lowest and highest quarter of each range. " + caption,
