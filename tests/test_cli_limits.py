@@ -217,3 +217,15 @@ def test_a_full_disk_while_writing_is_exit_2_and_leaves_no_folder(
     assert res.exit_code == 2, res.output
     assert "No space left on device" in res.output and str(tmp_path / "r" / "h") in res.output
     assert list((tmp_path / "r" / "h").iterdir()) == []  # no folder, no scratch left
+
+
+def test_a_report_not_named_html_is_exit_2_before_any_run(
+    short: list[str], tmp_path: Path, asked: list[dict[str, Any]]
+) -> None:
+    report = tmp_path / "report.png"
+    res = invoke(
+        "compare", *short, "-n", "2", "--out", str(tmp_path / "r"), "--report", str(report)
+    )
+    assert res.exit_code == 2
+    assert "the report is an HTML page; give a file name ending in .html" in res.output
+    assert asked == [] and not report.exists()

@@ -201,7 +201,7 @@ def _policy_panel(scenario: Scenario) -> list[Any]:
         groups.append(
             html.Details(
                 [
-                    html.Summary(f"{actor} ({len(events)} measure(s))"),
+                    html.Summary(f"{actor} ({len(events)} event(s))"),
                     dcc.Checklist(
                         id={"type": "events", "actor": actor},
                         options=options,

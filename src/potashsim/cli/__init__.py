@@ -119,8 +119,8 @@ _map_years_option = click.option(
     callback=_map_years,
     metavar="YEARS|all",
     help="Years the maps draw, e.g. 2022,2027,2029, or all: the frames of the report's map "
-    "slider [default: every year], and one map image per year with --format png/svg "
-    "[default: the first, middle and last year].",
+    "slider [default: every year] (and, for `potashsim report --format png|svg`, one map image "
+    "per year [default: the first, middle and last year]).",
 )
 
 _out_option = click.option(
@@ -546,6 +546,8 @@ def compare(
     window = choose_window(window_text, loaded)
     workers = _check_limits(loaded, replications, workers, scheduler, yes)
     limits.check_outputs(out, report_path)
+    if report_path is not None:
+        limits.check_html_name(report_path)
     total = replications * len(loaded)
     where = f"Dask ({scheduler})" if scheduler else f"{workers} worker(s)"
     with click.progressbar(length=total, label=f"{total} runs on {where}", file=sys.stderr) as bar:
@@ -704,6 +706,8 @@ def backtest(
 
     scenario = _load("history", overrides)
     limits.check_outputs(report_path=report_path)
+    if report_path is not None:
+        limits.check_html_name(report_path)
     table = run_backtest(
         scenario, replications=replications, seed=seed, observations=load_observations()
     )
@@ -768,6 +772,7 @@ def report(results: tuple[Path, ...], out: Path, fmt: str, map_years: Any) -> No
     from potashsim.report import build_report, export_images
 
     limits.check_outputs(report_path=out)
+    limits.check_html_name(out)
     path = build_report(list(results), out, command=_command_line(), periods=map_years)
     click.echo(f"report: {path}")
     if fmt != "html":

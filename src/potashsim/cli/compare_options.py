@@ -13,6 +13,7 @@ import click
 
 from potashsim.analysis.experiment import Window, shared_window
 from potashsim.scenario.schema import Scenario
+from potashsim.text import did_you_mean
 
 __all__ = ["choose_window", "parse_set_for", "parse_window"]
 
@@ -85,8 +86,9 @@ def parse_set_for(values: Sequence[str], names: Sequence[str]) -> dict[str, list
             )
         name = name.strip()
         if name not in names:
+            hint = did_you_mean(name, names)
             raise click.BadParameter(
-                f"{name!r} is not a compared scenario; they are: {', '.join(names)}",
+                f"{name!r} is not a compared scenario (they are: {', '.join(names)}){hint}",
                 param_hint="--set-for",
             )
         out.setdefault(name, []).append(setting.strip())

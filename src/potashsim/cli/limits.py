@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from potashsim.analysis.executors import check_scheduler_address, max_workers
+from potashsim.errors import ResultsError
 from potashsim.results.atomic import check_writable
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "RUN_S_PER_YEAR",
     "budget_problem",
     "cap_workers",
+    "check_html_name",
     "check_outputs",
     "estimate_s",
     "scheduler_option",
@@ -102,6 +104,20 @@ scheduler_option = click.option(
     "an address (tcp://host:8786) uses a running scheduler. Needs the 'dist' "
     "extra. Results are the same as with local processes.",
 )
+
+
+def check_html_name(path: Path) -> None:
+    """Refuse a report path that does not end in ``.html`` (or ``.htm``): the report is an HTML
+    page whatever its name, and a ``report.png`` holding HTML opens nowhere.
+
+    Raises:
+        ResultsError: naming the path and what to give instead.
+    """
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ResultsError(
+            f"{path}: the report is an HTML page; give a file name ending in .html "
+            "(`potashsim report --format png|svg` adds images of its charts beside it)"
+        )
 
 
 def check_outputs(out: Path | None = None, report_path: Path | None = None) -> None:
