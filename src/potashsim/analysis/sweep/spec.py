@@ -289,7 +289,10 @@ class SweepFile(BaseModel):
 
 def is_sweep_file(path: Path) -> bool:
     """Whether ``path`` is a YAML file with a top-level ``params:`` (a sweep, not a scenario)."""
-    if not path.is_file() or path.suffix not in (".yaml", ".yml"):
+    try:
+        if not path.is_file() or path.suffix not in (".yaml", ".yml"):
+            return False
+    except OSError:  # a name too long for the file system, say: the loader reports it
         return False
     doc = read_yaml(path)
     return isinstance(doc, Document) and isinstance(doc.data, dict) and "params" in doc.data
