@@ -26,7 +26,7 @@ import pandas as pd
 
 from potashsim.contract import COLUMNS, PER_MT_A_YEAR, PER_TRAIN_A_DAY, SHADOW_PRICES
 from potashsim.scenario.schema import NetworkSpec
-from potashsim.sim.dispatch import DispatchProblem, linear_program, solve_lp
+from potashsim.sim.dispatch import DispatchProblem, linear_program, solve_lp, step_key
 from potashsim.sim.market import COMMITTED, tranches
 from potashsim.sim.processes import COMMITTED_PRIORITY_USD_PER_T
 from potashsim.sim.records import RunTrace
@@ -72,13 +72,13 @@ def period_duals(problem: DispatchProblem) -> list[Dual]:
 
 
 def _committed_limits(net: NetworkSpec) -> set[str]:
-    """The market limits (``market#step``, as ``sim.processes._market_t`` keys them) of contract
-    tonnes, whose pairs carry the planning priority on top of their netback."""
+    """The market limits (:func:`~potashsim.sim.dispatch.step_key`) of contract tonnes, whose
+    pairs carry the planning priority on top of their netback."""
     if net.world is None:
         return set()
     period = net.model.dispatch_interval_days
     return {
-        f"{m}#{i}"
+        step_key(m, i)
         for m, spec in net.markets.items()
         for i, (_width, mr) in enumerate(tranches(spec, net.world, period))
         if mr == COMMITTED

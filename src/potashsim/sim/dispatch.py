@@ -23,10 +23,17 @@ __all__ = [
     "plan_greedy",
     "plan_lp",
     "solve_lp",
+    "step_key",
 ]
 
 Plan = dict[tuple[str, str], float]
 """Tonnes for the period by (route, market)."""
+
+
+def step_key(market: str, step: int) -> str:
+    """The market limit (``DispatchProblem.market_t`` key) of step ``step`` of ``market``'s
+    demand curve, which a pair selling on that step draws on: ``market#step``."""
+    return f"{market}#{step}"
 
 
 class Pair(NamedTuple):

@@ -69,9 +69,15 @@ def world_factor(
 
     Days before the start count as equal to the reference, so day 0's factor is 1.
     """
-    gap = trailing_sum(exported_t - reference_t, world.window_days)
-    gap_t_per_year = gap * 365.0 / world.window_days
-    return np.exp(-gap_t_per_year / world.response_t_per_year)
+    return _factor_of_gap(trailing_sum(exported_t - reference_t, world.window_days), world)
+
+
+def _factor_of_gap(gap_t: np.ndarray, world: WorldMarketSpec) -> np.ndarray:
+    """The factor of each day from ``gap_t``, the tonnes exported beyond the reference over the
+    trailing window before it."""
+    gap_t_per_year = gap_t * 365.0 / world.window_days
+    out: np.ndarray = np.exp(-gap_t_per_year / world.response_t_per_year)
+    return out
 
 
 def _lagged(series: np.ndarray, lag_days: int, pad: int) -> np.ndarray:
@@ -271,9 +277,8 @@ class PriceBook:
         gap = self.exported_t[lo - 1 : end - 1] - self.reference_t[lo - 1 : end - 1]
         c[lo:end] = np.cumsum(np.concatenate((c[lo - 1 : lo], gap)))[1:]
         t = np.arange(a, end)
-        trailing = c[t] - c[np.maximum(0, t - world.window_days)]
-        gap_t_per_year = trailing * 365.0 / world.window_days
-        f = np.exp(-gap_t_per_year / world.response_t_per_year)
+        # trailing_sum's differences, on the new days only
+        f = _factor_of_gap(c[t] - c[np.maximum(0, t - world.window_days)], world)
         self._check(f, a)
         self._factor[self.pad + a : self.pad + end] = f
         self._known = end

@@ -26,7 +26,7 @@ import simpy
 from potashsim.errors import SimulationError
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim import dispatch
-from potashsim.sim.dispatch import DispatchProblem, Pair, Plan
+from potashsim.sim.dispatch import DispatchProblem, Pair, Plan, step_key
 from potashsim.sim.market import COMMITTED, PriceBook, tranches
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
@@ -560,12 +560,14 @@ class DispatchDesk:
             route_open[r.id] = usable.tolist()
             for m in r.markets:
                 leads[(r.id, m)] = lead_days(net, r, m)
-        desk = cls(
+        options = _options(net, cal, routes, route_open, leads)
+        demand = {m: spec.demand_t_per_year for m, spec in net.markets.items()}
+        return cls(
             routes=routes,
             prices_usd_per_t={
                 m: daily_prices(spec, cal.start, cal.days) for m, spec in net.markets.items()
             },
-            demand_t_per_year={m: spec.demand_t_per_year for m, spec in net.markets.items()},
+            demand_t_per_year=demand,
             route_open=route_open,
             leads=leads,
             planner=dispatch.plan_lp if planner == "lp" else dispatch.plan_greedy,
@@ -576,14 +578,10 @@ class DispatchDesk:
             berth_t_per_day={k: p.berths * p.loading_t_per_day for k, p in net.ports.items()},
             ice_factor=ice,
             sea_region={k: p.sea_region for k, p in net.ports.items()},
-            options=_options(net, cal, routes, route_open, leads),
-            steps=None,
-            market_t={},
+            options=options,
+            steps=StepTable.build(options, curves) if curves else None,
+            market_t=_market_t(net.model.dispatch_interval_days, curves, demand),
         )
-        desk.market_t = _market_t(desk.period_days, desk)
-        if curves:
-            desk.steps = StepTable.build(desk.options, curves)
-        return desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -645,7 +643,7 @@ class StepTable:
             committed=committed,
             valid=valid,
             keys=tuple(
-                tuple(f"{o.market}#{i}" for i in range(len(curves[o.market]))) for o in options
+                tuple(step_key(o.market, i) for i in range(len(curves[o.market]))) for o in options
             ),
             open_by_day=np.array([o.open for o in options], dtype=bool).T.copy(),
             cost_by_day=np.array([o.cost_usd_per_t for o in options], dtype=float).T.copy(),
@@ -706,12 +704,15 @@ def _problem(
     )
 
 
-def _market_t(period: int, desk: DispatchDesk) -> dict[str, float]:
-    """What each market takes in the period: a cap at its demand (price response off), or the
-    steps of its demand curve, keyed ``market#step`` as the pairs that draw on them."""
-    if not desk.tranches:
-        return {m: d * period / 365.0 for m, d in desk.demand_t_per_year.items()}
-    return {f"{m}#{i}": width for m, ts in desk.tranches.items() for i, (width, _) in enumerate(ts)}
+def _market_t(
+    period: int, curves: dict[str, list[tuple[float, float]]], demand_t_per_year: dict[str, float]
+) -> dict[str, float]:
+    """What each market takes in the period: a cap at its demand (price response off: no
+    ``curves``), or the steps of its demand curve, keyed as the pairs that draw on them
+    (:func:`~potashsim.sim.dispatch.step_key`)."""
+    if not curves:
+        return {m: d * period / 365.0 for m, d in demand_t_per_year.items()}
+    return {step_key(m, i): width for m, ts in curves.items() for i, (width, _) in enumerate(ts)}
 
 
 def _known_prices(day: int, desk: DispatchDesk) -> dict[str, float] | None:
