@@ -312,22 +312,30 @@ def test_a_sample_handed_over_twice_is_written_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def _sweep_with_three_parts(tiny: Path, more: list[str], out: Path) -> subprocess.Popen[str]:
+    """A sweep started in its own process (output piped), once three parts are on disk."""
+    cmd = [sys.executable, "-m", "potashsim", *_args(tiny, *more, "--out", str(out))]
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(list((out / "runs").glob("part-*.parquet"))) < 3:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.communicate()
+            pytest.fail("the sweep ended, or took too long, before it could be stopped")
+        time.sleep(0.02)
+    return proc
+
+
 def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tiny: Path, tmp_path: Path) -> None:
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     more = ["--design", "sobol", "--n", "8", "--seed", "3", "--part-runs", "1"]  # 40 runs
     assert cli(*_args(tiny, *more, "--out", str(whole))).exit_code == 0
-    cmd = [sys.executable, "-m", "potashsim", *_args(tiny, *more, "--out", str(killed))]
-    env = {**os.environ, "PYTHONPATH": SRC}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _sweep_with_three_parts(tiny, more, killed)
     try:
-        deadline = time.monotonic() + 120
-        while len(list((killed / "runs").glob("part-*.parquet"))) < 3:
-            assert proc.poll() is None, "the sweep ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
     finally:
-        proc.wait()
+        proc.communicate()  # waits, and closes the pipes
     _, partial, _ = read_sweep(killed)
     assert 3 <= len(partial) < 40
     r = cli(*_args(tiny, *more, "--out", str(killed), "--resume"))
@@ -343,15 +351,8 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tiny: Path, tmp_path:
 def test_ctrl_c_keeps_the_finished_runs_and_says_how_to_resume(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "stopped"
     more = ["--design", "sobol", "--n", "8", "--seed", "3", "--part-runs", "1"]  # 40 runs
-    cmd = [sys.executable, "-m", "potashsim", *_args(tiny, *more, "--out", str(out))]
-    env = {**os.environ, "PYTHONPATH": SRC}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _sweep_with_three_parts(tiny, more, out)
     try:
-        deadline = time.monotonic() + 120
-        while len(list((out / "runs").glob("part-*.parquet"))) < 3:
-            assert proc.poll() is None, "the sweep ended before it could be stopped"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -405,11 +405,12 @@ def compare(
     tables: ReplicationSink = KeptTables() if sink is None else sink
     sums = Aggregator(labels, replications, tables)
     todo: Sequence[Task] = tasks
+    missing: Sequence[int] = range(len(tasks))  # the run index of each task in ``todo``
     # a replication's runs stay together on one worker, where they share its reference run
     group = len(scenarios)
-    missing: list[int] | None = None  # with a cache: the run index of each task in ``todo``
-    keys = _part_keys(tasks) if cache is not None else []
+    keys: list[PartKey] = []
     if cache is not None:
+        keys = _part_keys(tasks)
         missing = []
         for i, key in enumerate(keys):
             kept = cache.get(key)
@@ -423,7 +424,7 @@ def compare(
     )
     with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
         for index, part in runs:
-            i = index if missing is None else missing[index]
+            i = missing[index]
             if cache is not None:
                 cache.put(keys[i], part)
             sums.add(tasks.task_index(i), part)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from potashsim.cli import limits
+from potashsim.cli.sweep import FLUSH_RUNS
 from potashsim.errors import (
     MarketError,
     PotashsimError,
@@ -355,7 +356,8 @@ def check(paths: tuple[str, ...], junit: Path | None, overrides: tuple[str, ...]
     files = discover(paths)
     if not files:
         _fail(f"no scenario files found in {', '.join(paths)}", 2)
-    limits.check_outputs(report_path=junit)  # before anything runs: a bad path is exit 2
+    # before anything runs: a bad path is exit 2
+    limits.check_outputs(report_path=junit, html=False)
     outcomes: list[Outcome] = []
     invalid: dict[str, list[Problem]] = {}
     cache: RunCache = {}
@@ -546,8 +548,6 @@ def compare(
     window = choose_window(window_text, loaded)
     workers = _check_limits(loaded, replications, workers, scheduler, yes)
     limits.check_outputs(out, report_path)
-    if report_path is not None:
-        limits.check_html_name(report_path)
     total = replications * len(loaded)
     where = f"Dask ({scheduler})" if scheduler else f"{workers} worker(s)"
     with click.progressbar(length=total, label=f"{total} runs on {where}", file=sys.stderr) as bar:
@@ -638,7 +638,7 @@ def _check_limits(
 @_granularity_option("the sweep file's, else fast")
 @_set_option
 # runs a Parquet part holds at most; small in the tests that kill a sweep mid-way
-@click.option("--part-runs", type=click.IntRange(min=1), default=32, hidden=True)
+@click.option("--part-runs", type=click.IntRange(min=1), default=FLUSH_RUNS, hidden=True)
 @limits.scheduler_option
 @_guard
 def sweep(
@@ -706,8 +706,6 @@ def backtest(
 
     scenario = _load("history", overrides)
     limits.check_outputs(report_path=report_path)
-    if report_path is not None:
-        limits.check_html_name(report_path)
     table = run_backtest(
         scenario, replications=replications, seed=seed, observations=load_observations()
     )
@@ -772,7 +770,6 @@ def report(results: tuple[Path, ...], out: Path, fmt: str, map_years: Any) -> No
     from potashsim.report import build_report, export_images
 
     limits.check_outputs(report_path=out)
-    limits.check_html_name(out)
     path = build_report(list(results), out, command=_command_line(), periods=map_years)
     click.echo(f"report: {path}")
     if fmt != "html":

@@ -20,7 +20,6 @@ __all__ = [
     "RUN_S_PER_YEAR",
     "budget_problem",
     "cap_workers",
-    "check_html_name",
     "check_outputs",
     "estimate_s",
     "scheduler_option",
@@ -106,29 +105,25 @@ scheduler_option = click.option(
 )
 
 
-def check_html_name(path: Path) -> None:
-    """Refuse a report path that does not end in ``.html`` (or ``.htm``): the report is an HTML
-    page whatever its name, and a ``report.png`` holding HTML opens nowhere.
-
-    Raises:
-        ResultsError: naming the path and what to give instead.
-    """
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise ResultsError(
-            f"{path}: the report is an HTML page; give a file name ending in .html "
-            "(`potashsim report --format png|svg` adds images of its charts beside it)"
-        )
-
-
-def check_outputs(out: Path | None = None, report_path: Path | None = None) -> None:
+def check_outputs(
+    out: Path | None = None, report_path: Path | None = None, *, html: bool = True
+) -> None:
     """Check that the results root ``out`` and the report file (each when given) can be written,
-    before anything runs; nothing is created.
+    before anything runs; nothing is created. With ``html`` (the default) the report is an HTML
+    page, so its name must end in ``.html`` (or ``.htm``): a ``report.png`` holding HTML opens
+    nowhere.
 
     Raises:
         ResultsError: naming the path and the reason (a file in the way, a read-only or
-            pseudo file system such as /proc, /dev/null).
+            pseudo file system such as /proc, /dev/null, a report not named .html).
     """
     if out is not None:
         check_writable(out, folder=True)
-    if report_path is not None:
-        check_writable(report_path, folder=False)
+    if report_path is None:
+        return
+    check_writable(report_path, folder=False)
+    if html and report_path.suffix.lower() not in (".html", ".htm"):
+        raise ResultsError(
+            f"{report_path}: the report is an HTML page; give a file name ending in .html "
+            "(`potashsim report --format png|svg` adds images of its charts beside it)"
+        )

@@ -53,6 +53,11 @@ def _metric(spec: dict[str, Any]) -> str:
     return f"{DIFF}netback_usd" if spec.get("vs") else "netback_usd"
 
 
+def _unit(column: str) -> tuple[float, str]:
+    """How a sweep output is shown: tonnes in Mt, dollars in USD m (the divisor, the unit)."""
+    return (1e6, "Mt") if column.endswith("_t") else (1e6, "USD m")
+
+
 def _summary(runs: pd.DataFrame, spec: dict[str, Any]) -> str:
     cols = [*OUTPUTS, *([f"{DIFF}{m}" for m in OUTPUTS] if spec.get("vs") else [])]
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
@@ -61,7 +66,7 @@ def _summary(runs: pd.DataFrame, spec: dict[str, Any]) -> str:
         if c not in ok:
             continue
         v = ok[c].to_numpy(dtype=float)
-        scale, unit = (1e6, "Mt") if c.endswith("_t") else (1e6, "USD m")
+        scale, unit = _unit(c)
         q = np.percentile(v, [5, 50, 95]) / scale if len(v) else [np.nan] * 3
         rows.append(
             {
@@ -82,7 +87,7 @@ _ROUGH_SOBOL_N = 256
 
 def _index_rows(table: pd.DataFrame, method: str, metric: str) -> list[dict[str, Any]]:
     """The index table's rows as shown: Morris effects in the summary's unit (Mt or USD m)."""
-    scale, unit = (1e6, "Mt") if metric.endswith("_t") else (1e6, "USD m")
+    scale, unit = _unit(metric)
     scaled = set(INDEX_COLUMNS["morris"]) if method == "morris" else set()
     rows = []
     for r in table.to_dict("records"):
