@@ -68,26 +68,29 @@ def expectation_problems(path: Path, scenario: Scenario) -> list[Problem]:
     """What is wrong with the ``expect:`` list of the file at ``path`` (loaded as ``scenario``)
     that shows without running it: a year outside the horizon, a ``vs`` naming no scenario.
     ``potashsim validate`` reports them as ``check`` does, with the line of each key."""
-    doc = read_yaml(path)
-    lines = doc if isinstance(doc, Document) else None
-
-    def problem(i: int, key: str, message: str) -> Problem:
-        line = lines.line(("expect", i, key)) if lines is not None else None
-        return Problem(str(path), line, f"expect.{i}.{key}", message)
-
     h = scenario.horizon
     years = range(h.start.year, h.end.year + 1)
-    problems = []
+    found: list[tuple[int, str, str]] = []  # (expectation, key, message)
     for i, e in enumerate(scenario.expect):
         if e.year is not None and e.year not in years:
-            problems.append(
-                problem(i, "year", f"{e.year} is outside the horizon {h.start}..{h.end}")
-            )
+            found.append((i, "year", f"{e.year} is outside the horizon {h.start}..{h.end}"))
         if e.vs is not None and find_scenario(e.vs, relative_to=path.parent) is None:
             known = scenario_names([path.parent, *shipped_scenario_dirs()])
             hint = did_you_mean(e.vs, known) or " (a shipped name, or a path from this file)"
-            problems.append(problem(i, "vs", f"no scenario {e.vs!r}{hint}"))
-    return problems
+            found.append((i, "vs", f"no scenario {e.vs!r}{hint}"))
+    if not found:
+        return []
+    doc = read_yaml(path)  # the lines of the keys at fault (the loader kept none of them)
+    lines = doc if isinstance(doc, Document) else None
+    return [
+        Problem(
+            str(path),
+            lines.line(("expect", i, key)) if lines is not None else None,
+            f"expect.{i}.{key}",
+            message,
+        )
+        for i, key, message in found
+    ]
 
 
 def check_file(

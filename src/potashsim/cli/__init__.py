@@ -301,29 +301,26 @@ def validate(paths: tuple[str, ...], overrides: tuple[str, ...], strict: bool) -
         _fail(f"no scenario files found in {', '.join(paths)}", 2)
     bad = warned = 0
     for f in files:
-        if is_sweep_file(Path(f)):  # sweeps/*.yaml: checked as `potashsim sweep` checks it
-            try:
-                check_params(read_sweep_file(Path(f)))
-            except ScenarioError as err:
-                bad += 1
-                for p in err.problems:
-                    click.echo(str(p))
-            else:
-                click.echo(f"{f}: ok (a sweep file)")
-            continue
+        sweep = is_sweep_file(Path(f))
         try:
-            scenario = load_scenario(str(f), overrides=list(overrides))
-            expected = expectation_problems(Path(f), scenario)
-            if expected:  # what `check` would refuse, found without running anything
-                raise ScenarioError(expected)
+            if sweep:  # sweeps/*.yaml: checked as `potashsim sweep` checks it
+                check_params(read_sweep_file(Path(f)))
+            else:
+                scenario = load_scenario(str(f), overrides=list(overrides))
+                expected = expectation_problems(Path(f), scenario)
+                if expected:  # what `check` would refuse, found without running anything
+                    raise ScenarioError(expected)
         except ScenarioError as err:
             bad += 1
             for p in err.problems:
                 click.echo(str(p))
-        else:
-            warnings = _print_event_notes(str(f), scenario)
-            warned += warnings > 0
-            click.echo(f"{f}: ok" + (f" ({warnings} warning(s))" if warnings else ""))
+            continue
+        if sweep:
+            click.echo(f"{f}: ok (a sweep file)")
+            continue
+        warnings = _print_event_notes(str(f), scenario)
+        warned += warnings > 0
+        click.echo(f"{f}: ok" + (f" ({warnings} warning(s))" if warnings else ""))
     with_warnings = f", {warned} with warnings" if warned else ""
     click.echo(
         f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} invalid{with_warnings}"
