@@ -137,7 +137,6 @@ def run_flows(
         for r in desk.routes.values()
     }
     active: set[str] = set()
-    order = list(ports)
 
     def plan(day: int) -> None:
         for k, gate in rail.gates.items():
@@ -183,7 +182,7 @@ def run_flows(
         # ports in the network's order, not the set's: a set of names iterates in an order
         # that varies from process to process (PYTHONHASHSEED), and so would the order of the
         # deliveries and the last bits of the sums taken over them
-        for k in [k for k in order if k in active] if active else ():
+        for k in [k for k in ports if k in active] if active else ():
             port = ports[k]
             _load_ships(day, port, payload, trace)
             if not port.busy:
