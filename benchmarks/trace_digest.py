@@ -12,7 +12,6 @@ Run: ``.venv/bin/python benchmarks/trace_digest.py [--granularity train|fast] [-
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -29,7 +28,7 @@ _BY_PLACE = ("trains_entered", "train_wait_days", "loaded_t", "ship_wait_days", 
 
 def digest(trace: RunTrace) -> str:
     """The first 16 hex digits of a SHA-256 over everything ``trace`` recorded."""
-    h = hashlib.sha256(repr([dataclasses.astuple(d) for d in trace.deliveries]).encode())
+    h = hashlib.sha256(repr([tuple(d) for d in trace.deliveries]).encode())
     for name in _ARRAYS:
         h.update(np.asarray(getattr(trace, name)).tobytes())
     for name in _BY_PLACE:

@@ -108,7 +108,7 @@ def test_history_loaded_by_its_path_is_the_reference_as_by_its_name() -> None:
 
 
 _DIGEST = """
-import dataclasses, hashlib, sys
+import hashlib, sys
 sys.path.insert(0, {tests!r})
 from conftest import shortened
 from potashsim.scenario.granularity import with_granularity
@@ -117,7 +117,7 @@ scenario = shortened("us_eu_lifted_lithuania_holds", "2021-10-01", "2022-09-30")
 scenario = with_granularity(scenario, "fast")
 trace, _, _ = simulate(scenario, seed=3)
 digest = hashlib.sha256(trace.exported_t.tobytes())
-digest.update(repr([dataclasses.astuple(d) for d in trace.deliveries]).encode())
+digest.update(repr([tuple(d) for d in trace.deliveries]).encode())
 print(digest.hexdigest())
 """
 

@@ -38,18 +38,7 @@ def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.Dat
     if not trace.deliveries:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in [*cols, *MONEY, "date"]})
     df = pd.DataFrame(
-        [
-            (
-                d.dispatch_day,
-                d.terminal_day,
-                d.load_day,
-                d.delivered_day,
-                d.route,
-                d.market,
-                d.tonnes,
-            )
-            for d in trace.deliveries
-        ],
+        trace.deliveries,  # named tuples: a row each, their fields in the columns' order
         columns=cols,
     )
     t = df["exported_t"].to_numpy()

@@ -9,8 +9,9 @@ tests. Pairs whose netback is not positive are never planned: that potash stays 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import numpy as np
 
@@ -18,6 +19,7 @@ __all__ = [
     "DispatchProblem",
     "LinearProgram",
     "Pair",
+    "PairTable",
     "Plan",
     "linear_program",
     "plan_greedy",
@@ -56,11 +58,61 @@ class Pair(NamedTuple):
         return self.limit or self.market
 
 
+class PairTable(Sequence[Pair]):
+    """One period's paying pairs as the dispatcher finds them: the (pair, step) cells of a
+    table, in order, each with its netback (USD/t). It reads as a sequence of :class:`Pair`,
+    built on first read: the greedy planner reads the cells themselves, and only the LP and the
+    shadow prices of a comparison's first replication read pairs.
+
+    ``options[j]`` is pair ``j``'s (route, market, links); ``keys[j][i]`` the market limit of
+    its step ``i``; ``rows``, ``cols`` and ``netback_usd_per_t`` the cells, one entry each.
+    """
+
+    __slots__ = ("_built", "cols", "keys", "netback_usd_per_t", "options", "rows")
+
+    def __init__(
+        self,
+        options: Sequence[tuple[str, str, tuple[str, ...]]],
+        keys: Sequence[Sequence[str]],
+        rows: list[int],
+        cols: list[int],
+        netback_usd_per_t: list[float],
+    ) -> None:
+        self.options, self.keys = options, keys
+        self.rows, self.cols, self.netback_usd_per_t = rows, cols, netback_usd_per_t
+        self._built: tuple[Pair, ...] | None = None
+
+    def _pairs(self) -> tuple[Pair, ...]:
+        if self._built is None:
+            options, keys = self.options, self.keys
+            self._built = tuple(
+                Pair(options[j][0], options[j][1], value, options[j][2], keys[j][i])
+                for j, i, value in zip(self.rows, self.cols, self.netback_usd_per_t, strict=True)
+            )
+        return self._built
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Pair: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Pair, ...]: ...
+    def __getitem__(self, index: int | slice) -> Pair | tuple[Pair, ...]:
+        return self._pairs()[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like a list
+
+
 @dataclass(frozen=True, slots=True)
 class DispatchProblem:
-    """One period's dispatch problem; every limit in tonnes for the period."""
+    """One period's dispatch problem; every limit in tonnes for the period. ``pairs`` is a
+    tuple, or the dispatcher's :class:`PairTable`."""
 
-    pairs: tuple[Pair, ...]
+    pairs: Sequence[Pair]
     supply_t: float
     link_t: dict[str, float]
     terminal_t: dict[str, float]
@@ -172,18 +224,12 @@ def plan_greedy(problem: DispatchProblem) -> Plan:
     term_left = dict(problem.terminal_t)
     market_left = dict(problem.market_t)
     plan: Plan = {}
-    pairs = problem.pairs
-    netbacks = [p.netback_usd_per_t for p in pairs]
-    # best first; a reverse sort is stable too, so equal netbacks keep the pairs' order
-    order = sorted(_useful(problem), key=netbacks.__getitem__, reverse=True)
     # terminals with room left: once none has any, no remaining pair can get any
     terminals_open = sum(1 for v in term_left.values() if v > 1e-6)
-    for i in order:
+    for route, market, links, key in _best_first(problem.pairs):
         if left_supply <= 1e-6 or terminals_open == 0:
             break  # nothing left to place: the remaining pairs would all get nothing
-        route, market, _, links, limit = pairs[i]
         term = term_left.get(route, 0.0)
-        key = limit or market
         demand = market_left.get(key, 0.0)
         if term <= 1e-6 or demand <= 1e-6:
             continue  # the room below would be no more than this: skip the links
@@ -201,3 +247,23 @@ def plan_greedy(problem: DispatchProblem) -> Plan:
         for link in links:
             link_left[link] -= room
     return plan
+
+
+def _best_first(pairs: Sequence[Pair]) -> Iterator[tuple[str, str, tuple[str, ...], str]]:
+    """The pairs that pay, best netback first, as (route, market, links, market limit); a
+    reverse sort is stable too, so equal netbacks keep the pairs' order. Yielded one at a time:
+    the greedy planner stops once nothing is left to place."""
+    if isinstance(pairs, PairTable):  # the cells, without building a Pair each
+        values, rows, cols = pairs.netback_usd_per_t, pairs.rows, pairs.cols
+        options, keys = pairs.options, pairs.keys
+        for c in sorted(range(len(values)), key=values.__getitem__, reverse=True):
+            if values[c] > 0:
+                j = rows[c]
+                route, market, links = options[j]
+                yield route, market, links, keys[j][cols[c]]
+        return
+    netbacks = [p.netback_usd_per_t for p in pairs]
+    for i in sorted(range(len(pairs)), key=netbacks.__getitem__, reverse=True):
+        if netbacks[i] > 0:
+            p = pairs[i]
+            yield p.route, p.market, p.links, p.limit or p.market

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ import simpy
 from potashsim.errors import SimulationError
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim import dispatch
-from potashsim.sim.dispatch import DispatchProblem, Pair, Plan, step_key
+from potashsim.sim.dispatch import DispatchProblem, Pair, PairTable, Plan, step_key
 from potashsim.sim.market import COMMITTED, PriceBook, tranches
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
@@ -606,9 +606,11 @@ class StepTable:
 
     ``mr`` is the marginal revenue factor of each step (0 where a market has fewer steps,
     ``valid`` false there); ``committed`` marks the contracted step; ``keys`` the ``market#step``
-    limit each step draws on; ``market_of`` each pair's index into ``markets``.
+    limit each step draws on; ``market_of`` each pair's index into ``markets``; ``names`` each
+    pair's (route, market, links).
     """
 
+    names: tuple[tuple[str, str, tuple[str, ...]], ...]
     markets: tuple[str, ...]
     market_of: np.ndarray
     mr: np.ndarray
@@ -637,6 +639,7 @@ class StepTable:
                 committed[j, i] = factor == COMMITTED
                 mr[j, i] = 0.0 if factor == COMMITTED else factor
         return cls(
+            names=tuple((o.route, o.market, o.links) for o in options),
             markets=markets,
             market_of=np.array([markets.index(o.market) for o in options], dtype=int),
             mr=mr,
@@ -723,7 +726,7 @@ def _known_prices(day: int, desk: DispatchDesk) -> dict[str, float] | None:
     return {m: desk.book.expected(m, day, factor) for m in desk.demand_t_per_year}
 
 
-def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> tuple[Pair, ...]:
+def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> Sequence[Pair]:
     """Every open (route, market) with its netback: the price less today's discount, rail and
     terminal costs, and the sea freight. With fixed prices, the price of the sale date; with the
     price response on, the price known today, once per step of the market's demand curve at its
@@ -749,11 +752,7 @@ def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> tuple[Pair, ...]:
     # the planner never uses the pairs that do not pay; not building them is faster
     pays = (netback > 0) & t.valid & t.open_by_day[day][:, None]
     rows, cols = np.nonzero(pays)  # pairs in order, each one's steps in order
-    options, keys = desk.options, t.keys
-    for j, i, value in zip(rows.tolist(), cols.tolist(), netback[rows, cols].tolist(), strict=True):
-        o = options[j]
-        pairs.append(Pair(o.route, o.market, value, o.links, keys[j][i]))
-    return tuple(pairs)
+    return PairTable(t.names, t.keys, rows.tolist(), cols.tolist(), netback[rows, cols].tolist())
 
 
 def _supply_t(day: int, period: int, days: int, yard: MineYard) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,14 +13,14 @@ from potashsim.sim.dispatch import DispatchProblem
 __all__ = ["Delivery", "RunTrace"]
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One lot exported to a buyer.
 
     Days are indices from the horizon start: ``dispatch_day`` the train left the mine,
     ``terminal_day`` it unloaded at the port (or crossed the border), ``load_day`` the ship
     sailed (the export date; equal to ``terminal_day`` for rail), ``delivered_day`` the buyer
-    receives it (may lie after the horizon).
+    receives it (may lie after the horizon). A named tuple: a run records thousands, and the
+    accounts read them as the rows of a table.
     """
 
     dispatch_day: int
