@@ -148,11 +148,13 @@ def expected_price(
     c = market.contract_share
     if market.price_basis == "spot":
         spot_now = float(own[-1])
-        contract_now = float(own[-market.contract_lag_days :].mean())
+        window = own[-market.contract_lag_days :]
+        # the sum over the count is what .mean() computes, without its per-call overhead
+        contract_now = float(window.sum()) / window.size
     else:
         spot_now = float(world_spot_usd_per_t[end - 1] * factor[end - 1])
         contract_now = float(own[-1])
-    return c * contract_now + (1.0 - c) * spot_now
+    return float(c * contract_now + (1.0 - c) * spot_now)
 
 
 def depth_factor(delivered_t: np.ndarray, market: MarketSpec, world: WorldMarketSpec) -> np.ndarray:

@@ -102,12 +102,14 @@ class MineYard:
         if not self.output_lists:
             self.output_lists = {k: v.tolist() for k, v in self.output_t_per_day.items()}
         stock, output = self.stock_t, self.output_lists
+        produced, curtailed = self.produced_t[day], self.curtailed_t[day]
         for mid, cap in self.storage_t.items():
             planned = output[mid][day]
             made = min(planned, max(0.0, cap - stock[mid]))
             stock[mid] += made
-            self.produced_t[day] += made
-            self.curtailed_t[day] += planned - made
+            produced += made  # summed in the same order as the day's records always were
+            curtailed += planned - made
+        self.produced_t[day], self.curtailed_t[day] = produced, curtailed
         self.domestic_t[day] = self.take(self.domestic_t_per_day)
 
     def take(self, tonnes: float) -> float:
@@ -560,7 +562,7 @@ class DispatchDesk:
             route_open[r.id] = usable.tolist()
             for m in r.markets:
                 leads[(r.id, m)] = lead_days(net, r, m)
-        options = _options(net, cal, routes, route_open, leads)
+        options, open_by_day, cost_by_day = _options(net, cal, routes, route_open, leads)
         demand = {m: spec.demand_t_per_year for m, spec in net.markets.items()}
         return cls(
             routes=routes,
@@ -579,7 +581,7 @@ class DispatchDesk:
             ice_factor=ice,
             sea_region={k: p.sea_region for k, p in net.ports.items()},
             options=options,
-            steps=StepTable.build(options, curves) if curves else None,
+            steps=StepTable.build(options, curves, open_by_day, cost_by_day) if curves else None,
             market_t=_market_t(net.model.dispatch_interval_days, curves, demand),
         )
 
@@ -622,9 +624,14 @@ class StepTable:
 
     @classmethod
     def build(
-        cls, options: list[PairOption], curves: dict[str, list[tuple[float, float]]]
+        cls,
+        options: list[PairOption],
+        curves: dict[str, list[tuple[float, float]]],
+        open_by_day: np.ndarray,
+        cost_by_day: np.ndarray,
     ) -> StepTable:
-        """The table of ``options``; ``curves``: each market's demand curve (:func:`tranches`)."""
+        """The table of ``options``; ``curves``: each market's demand curve (:func:`tranches`);
+        ``open_by_day`` and ``cost_by_day``: the options' days open and costs, (day, pair)."""
         markets = tuple(curves)
         width = max((len(ts) for ts in curves.values()), default=0)
         n = len(options)
@@ -648,8 +655,8 @@ class StepTable:
             keys=tuple(
                 tuple(step_key(o.market, i) for i in range(len(curves[o.market]))) for o in options
             ),
-            open_by_day=np.array([o.open for o in options], dtype=bool).T.copy(),
-            cost_by_day=np.array([o.cost_usd_per_t for o in options], dtype=float).T.copy(),
+            open_by_day=open_by_day,
+            cost_by_day=cost_by_day,
         )
 
 
@@ -659,11 +666,14 @@ def _options(
     routes: dict[str, Route],
     route_open: dict[str, list[bool]],
     leads: dict[tuple[str, str], int],
-) -> list[PairOption]:
+) -> tuple[list[PairOption], np.ndarray, np.ndarray]:
     """Every (route, market) pair in the order the dispatcher lists them, its costs summed once
     for the whole horizon (in the order the dispatcher adds them, so each day's sum is the same
-    number as adding that day's costs)."""
+    number as adding that day's costs); and their days open and costs as arrays over (day,
+    pair), for the step table."""
     options: list[PairOption] = []
+    open_rows: list[np.ndarray] = []
+    cost_rows: list[np.ndarray] = []
     for r in routes.values():
         rail = cal.cost[f"link:{r.links[0]}"] if r.links else np.zeros(cal.days)
         for k in r.links[1:]:
@@ -680,7 +690,14 @@ def _options(
             options.append(
                 PairOption(r.id, m, r.links, open_.tolist(), cost.tolist(), leads[(r.id, m)])
             )
-    return options
+            open_rows.append(open_)
+            cost_rows.append(cost)
+    shape = (cal.days, 0)
+    return (
+        options,
+        np.stack(open_rows, axis=1) if open_rows else np.zeros(shape, bool),
+        np.stack(cost_rows, axis=1).astype(float) if cost_rows else np.zeros(shape),
+    )
 
 
 def lead_days(net: NetworkSpec, route: Route, market: str) -> int:
