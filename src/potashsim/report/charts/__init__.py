@@ -39,7 +39,7 @@ from potashsim.report.charts.flows import (
     period_bounds,
     route_links,
 )
-from potashsim.report.charts.map import flow_map, flow_map_slider, flow_maps
+from potashsim.report.charts.map import flow_map, flow_map_slider, flow_map_slider_dict, flow_maps
 from potashsim.report.charts.run import (
     NO_POLICY,
     bottleneck_chart,
@@ -75,6 +75,7 @@ __all__ = [
     "cumulative_revenue_chart",
     "flow_map",
     "flow_map_slider",
+    "flow_map_slider_dict",
     "flow_maps",
     "limit_label",
     "link_flows",
