@@ -12,8 +12,8 @@ This module is the public face of the charts; the work is done in modules by job
 * :mod:`.flows` and :mod:`.map`: route paths, link flows and the rail-flow map, one period or
   a slider over periods (:mod:`.map_layout` places its markers and labels, :mod:`.geography`
   draws the vendored land and borders so that a map needs no network); the map is built as a
-  plain figure dict, which :func:`flow_map_slider_dict` returns as it is for the report (a
-  slider's thousand traces would cost plotly's validation seconds);
+  plain figure dict, which :func:`flow_map_slider_dict` returns as it is for the report (plotly's
+  validation of a slider's four hundred traces would double the time it takes);
 * :mod:`.source`: what a chart accepts, turned into its tidy table;
 * :mod:`.run`: the policy timeline and the bottlenecks of one run;
 * :mod:`.shadow`: the shadow prices of one run's limits, ranked year by year.

@@ -243,8 +243,8 @@ def flow_map_slider_dict(
 ) -> dict[str, Any]:
     """:func:`flow_map_slider` as a plain figure dict (``data``, ``layout``, ``frames``), for a
     page that writes it as it is (``plotly.io.to_html(figure, validate=False)``): a twelve-year
-    slider has a thousand traces, and plotly's validation of them takes about ten times as
-    long as drawing them. The first frame shares its traces with ``data``.
+    slider has some four hundred traces, and plotly's validation of them takes as long as
+    drawing them. The first frame shares its traces with ``data``.
 
     Raises:
         ReportError: ``periods`` is empty.
