@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 from scipy import stats as st
 
@@ -452,6 +453,16 @@ def test_map_slider_has_one_frame_per_period_with_its_own_flows(
     assert _link_traces(go.Figure(data=fig.frames[1].data))["lt_transit"].line.dash == "dash"
 
 
+def test_the_map_slider_dict_is_the_figure_plotly_would_make_of_it(
+    hist_run: report.RunResults,
+) -> None:
+    # built without plotly's validation: validating it raises nothing and changes no value
+    args = (hist_run.network, hist_run.monthly, hist_run.timeline)
+    built = charts.flow_map_slider_dict(*args, [2021, 2022], scenario="history")
+    validated = go.Figure(built).to_dict()
+    assert json.loads(pio.to_json(built, validate=False)) == json.loads(pio.to_json(validated))
+
+
 def test_the_report_map_has_a_frame_for_every_year_of_the_horizon(
     comp: report.ComparisonResults,
 ) -> None:
@@ -459,8 +470,8 @@ def test_the_report_map_has_a_frame_for_every_year_of_the_horizon(
     secs = report_sections.comparison_sections(comp, pal, None, "")
     maps = {c.slug: c.figure for sec in secs for c in sec.charts if "-map" in c.slug}
     assert sorted(maps) == ["baseline-map", "history-map"]
-    for fig in maps.values():
-        assert [f.name for f in fig.frames] == ["2021", "2022"]  # the horizon 2021-2022
+    for fig in maps.values():  # the slider as a plain dict
+        assert [f["name"] for f in fig["frames"]] == ["2021", "2022"]  # the horizon 2021-2022
     static = report_sections.comparison_sections(comp, pal, [2022], "", static_maps=True)
     slugs = [c.slug for sec in static for c in sec.charts if "-map" in c.slug]
     assert slugs == ["baseline-map-2022", "history-map-2022"]

@@ -261,7 +261,7 @@ def _map_slider(section: Section) -> html.Div:
         [
             dcc.Store(
                 id={"type": "maps", "key": key},
-                data=[c.figure.to_plotly_json() for c in section.charts],
+                data=[c.figure_dict() for c in section.charts],
             ),
             dcc.Slider(
                 id={"type": "map-period", "key": key},

@@ -284,7 +284,7 @@ def export_images(
             {
                 "format": fmt,
                 "width": IMAGE_WIDTH,
-                "height": c.figure.layout.height or 480,
+                "height": c.height,
                 "scale": scale if fmt == "png" else 1,
             },
         )

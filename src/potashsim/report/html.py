@@ -113,15 +113,20 @@ dl.provenance dt{font-weight:600}dl.provenance dd{margin:0}
 
 
 def _figure_html(chart: Chart, index: int) -> str:
-    height = chart.figure.layout.height or 480
+    import plotly.io as pio  # type: ignore[import-untyped]
+
+    # validate=False: a go.Figure was validated when it was made, and a figure dict is
+    # written as it is (it was made without validation to save its cost)
     return str(
-        chart.figure.to_html(
+        pio.to_html(
+            chart.figure,
+            validate=False,
             full_html=False,
             include_plotlyjs=False,
             config=_PLOT_CONFIG,
             div_id=f"chart-{index}",
             default_width="100%",
-            default_height=f"{height}px",
+            default_height=f"{chart.height}px",
             auto_play=False,  # a map slider opens on its first period, not playing them all
         )
     )

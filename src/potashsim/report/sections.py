@@ -25,10 +25,26 @@ Bundle = ComparisonResults | RunResults
 
 @dataclass
 class Chart:
-    """One figure of the report; ``slug`` names its image file."""
+    """One figure of the report; ``slug`` names its image file. The figure is a ``go.Figure``
+    or, where plotly's validation would cost seconds (the map slider), the plain figure dict
+    that ``plotly.io.to_html(figure, validate=False)`` writes as it is."""
 
     slug: str
-    figure: go.Figure
+    figure: go.Figure | dict[str, Any]
+
+    @property
+    def height(self) -> int:
+        """The figure's height in pixels: its layout's, else 480."""
+        if isinstance(self.figure, dict):
+            return int(self.figure.get("layout", {}).get("height") or 480)
+        return int(self.figure.layout.height or 480)
+
+    def figure_dict(self) -> dict[str, Any]:
+        """The figure as plotly's plain dict (that of a ``go.Figure`` is a copy)."""
+        if isinstance(self.figure, dict):
+            return self.figure
+        figure: dict[str, Any] = self.figure.to_dict()
+        return figure
 
 
 @dataclass
@@ -186,7 +202,7 @@ def run_sections(
         ]
         slider = ""
     else:
-        maps = [Chart(f"{slug}-map", charts.flow_map_slider(*map_args, chosen, **map_kw))]
+        maps = [Chart(f"{slug}-map", charts.flow_map_slider_dict(*map_args, chosen, **map_kw))]
         slider = " Move the slider under the map to choose the period."
     one_run = _one_run_note(run)
     sections.append(

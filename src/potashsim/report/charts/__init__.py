@@ -11,7 +11,9 @@ This module is the public face of the charts; the work is done in modules by job
   route;
 * :mod:`.flows` and :mod:`.map`: route paths, link flows and the rail-flow map, one period or
   a slider over periods (:mod:`.map_layout` places its markers and labels, :mod:`.geography`
-  draws the vendored land and borders so that a map needs no network);
+  draws the vendored land and borders so that a map needs no network); the map is built as a
+  plain figure dict, which :func:`flow_map_slider_dict` returns as it is for the report (plotly's
+  validation of a slider's four hundred traces would double the time it takes);
 * :mod:`.source`: what a chart accepts, turned into its tidy table;
 * :mod:`.run`: the policy timeline and the bottlenecks of one run;
 * :mod:`.shadow`: the shadow prices of one run's limits, ranked year by year.
@@ -39,7 +41,7 @@ from potashsim.report.charts.flows import (
     period_bounds,
     route_links,
 )
-from potashsim.report.charts.map import flow_map, flow_map_slider, flow_maps
+from potashsim.report.charts.map import flow_map, flow_map_slider, flow_map_slider_dict, flow_maps
 from potashsim.report.charts.run import (
     NO_POLICY,
     bottleneck_chart,
@@ -75,6 +77,7 @@ __all__ = [
     "cumulative_revenue_chart",
     "flow_map",
     "flow_map_slider",
+    "flow_map_slider_dict",
     "flow_maps",
     "limit_label",
     "link_flows",

@@ -15,9 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import plotly.graph_objects as go  # type: ignore[import-untyped]
-
 from potashsim.errors import ReportError
+from potashsim.report.charts.style import trace_dict
 
 #: Map colours: land, country borders and coasts, sea and lakes.
 LAND_COLOUR = "#f4f4f1"
@@ -30,7 +29,7 @@ _DIGITS = 2
 _MARGIN_DEG = 15.0
 
 Ring = list[tuple[float, float]]
-#: How many traces :func:`add_geography` puts first in a figure.
+#: How many traces :func:`geography_traces` draws (first in a map).
 GEOGRAPHY_TRACES = 2
 
 
@@ -108,13 +107,14 @@ def rings(layer: str, lon: tuple[float, float], lat: tuple[float, float]) -> tup
     return tuple(found)
 
 
-def _polygon_trace(name: str, polygons: Sequence[Ring], fill: str, line: str) -> go.Scattergeo:
+def _polygon_trace(name: str, polygons: Sequence[Ring], fill: str, line: str) -> dict[str, Any]:
     lons: list[float | None] = []
     lats: list[float | None] = []
     for ring in polygons:
         lons += [p[0] for p in ring] + [None]
         lats += [p[1] for p in ring] + [None]
-    return go.Scattergeo(
+    return trace_dict(
+        "scattergeo",
         lon=lons,
         lat=lats,
         mode="lines",
@@ -128,27 +128,26 @@ def _polygon_trace(name: str, polygons: Sequence[Ring], fill: str, line: str) ->
     )
 
 
-def add_geography(fig: go.Figure, lon: tuple[float, float], lat: tuple[float, float]) -> int:
-    """Draw land, borders and lakes near the window as the figure's first traces; switch off
-    plotly's own base layers (which plotly.js would fetch from the network).
+def geography_traces(lon: tuple[float, float], lat: tuple[float, float]) -> list[dict[str, Any]]:
+    """Land, borders and lakes near the window: :data:`GEOGRAPHY_TRACES` filled
+    ``scattergeo`` traces (plain dicts, :func:`~.style.trace_dict`) to draw first in a map
+    whose geo has :data:`NO_BASE_LAYERS`."""
+    return [
+        _polygon_trace("countries", rings("countries", lon, lat), LAND_COLOUR, BORDER_COLOUR),
+        _polygon_trace("lakes", rings("lakes", lon, lat), WATER_COLOUR, COAST_COLOUR),
+    ]
 
-    Returns:
-        The number of traces added (they come before any other, so a slider's frames can leave
-        them out).
-    """
-    fig.add_trace(
-        _polygon_trace("countries", rings("countries", lon, lat), LAND_COLOUR, BORDER_COLOUR)
-    )
-    fig.add_trace(_polygon_trace("lakes", rings("lakes", lon, lat), WATER_COLOUR, COAST_COLOUR))
-    fig.update_geos(
-        showcountries=False,
-        showcoastlines=False,
-        showland=False,
-        showocean=False,
-        showlakes=False,
-        showrivers=False,
-        showsubunits=False,
-        showframe=False,
-        bgcolor=WATER_COLOUR,
-    )
-    return GEOGRAPHY_TRACES
+
+#: A map's ``geo`` settings that switch off plotly's own base layers (which plotly.js would
+#: fetch from the network) and colour the sea.
+NO_BASE_LAYERS: dict[str, Any] = {
+    "showcountries": False,
+    "showcoastlines": False,
+    "showland": False,
+    "showocean": False,
+    "showlakes": False,
+    "showrivers": False,
+    "showsubunits": False,
+    "showframe": False,
+    "bgcolor": WATER_COLOUR,
+}

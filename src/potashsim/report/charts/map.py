@@ -21,7 +21,7 @@ from potashsim.report.charts.flows import (
     period_label,
     state_text,
 )
-from potashsim.report.charts.geography import GEOGRAPHY_TRACES, add_geography
+from potashsim.report.charts.geography import GEOGRAPHY_TRACES, NO_BASE_LAYERS, geography_traces
 from potashsim.report.charts.map_layout import (
     MAP_LAT,
     MAP_LON,
@@ -32,7 +32,14 @@ from potashsim.report.charts.map_layout import (
     terminal_groups,
 )
 from potashsim.report.charts.source import Source, run_inputs
-from potashsim.report.charts.style import BASE_COLOUR, CLOSED_COLOUR, MT, market_colours, style
+from potashsim.report.charts.style import (
+    BASE_COLOUR,
+    CLOSED_COLOUR,
+    MT,
+    market_colours,
+    styled_layout,
+    trace_dict,
+)
 
 #: The map takes the left part of the figure; the market box and the line key sit to its right.
 _GEO_RIGHT = 0.70
@@ -80,7 +87,9 @@ def flow_map(
     network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
     if period is None:
         raise ReportError("flow_map draws one period: give period=2022 or period=(start, end)")
-    return _flow_map(network, monthly, timeline, period, scenario, colour, max_flow_t, True)
+    return go.Figure(
+        _flow_map(network, monthly, timeline, period, scenario, colour, max_flow_t, True)
+    )
 
 
 def _flow_map(
@@ -92,44 +101,47 @@ def _flow_map(
     colour: str,
     max_flow_t: float | None,
     geography: bool,
-) -> go.Figure:
-    """:func:`flow_map` of resolved inputs; without ``geography`` (a slider's later frames,
-    which keep the first map's), the link traces come first."""
+) -> dict[str, Any]:
+    """:func:`flow_map` of resolved inputs, as a plain figure dict (``data`` and ``layout``);
+    without ``geography`` (a slider's later frames, which keep the first map's), the link
+    traces come first."""
     flows = link_flows(network, monthly, period)
     closed = closed_fraction(timeline, "link", period)
     top = max_flow_t if max_flow_t else max(float(flows.max()), 1.0)
     nodes = {str(n["id"]): n for n in network["nodes"]}
-    fig = go.Figure()
-    if geography:
-        add_geography(fig, MAP_LON, MAP_LAT)
+    data = geography_traces(MAP_LON, MAP_LAT) if geography else []
     for link in network["links"]:
         link_id = str(link["id"])
         flow, fraction = float(flows[link_id]), closed.get(link_id, 0.0)
-        _add_link(fig, link, nodes, flow, top, fraction, period, colour)
-    _add_nodes(fig, network, monthly, timeline, period, colour)
-    _add_legend_keys(fig, colour, top)
-    _add_market_box(fig, network, monthly, period)
-    fig.update_geos(
-        domain={"x": [0.0, _GEO_RIGHT], "y": [0.0, 1.0]},
-        projection={"type": "conic conformal", "parallels": [50, 65], "rotation": {"lon": 32}},
-        lonaxis_range=list(MAP_LON),
-        lataxis_range=list(MAP_LAT),
-        resolution=110,
-    )
-    title = f"Rail exports by link, {scenario}, {period_label(period)} (width = Mt carried)"
-    style(fig, title, 760)
-    fig.update_layout(
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        legend={
-            "x": _SIDE_X,
-            "y": 0.62,
-            "xanchor": "left",
-            "yanchor": "top",
-            "font": {"size": 12},
-            "title_text": "Rail links",
+        data.append(_link_trace(link, nodes, flow, top, fraction, period, colour))
+    data += _node_traces(network, monthly, timeline, period, colour)
+    data += _legend_keys(colour, top)
+    geo = {
+        **NO_BASE_LAYERS,
+        "domain": {"x": [0.0, _GEO_RIGHT], "y": [0.0, 1.0]},
+        "projection": {
+            "rotation": {"lon": 32},
+            "type": "conic conformal",
+            "parallels": [50, 65],
         },
+        "lonaxis": {"range": list(MAP_LON)},
+        "lataxis": {"range": list(MAP_LAT)},
+        "resolution": 110,
+    }
+    title = f"Rail exports by link, {scenario}, {period_label(period)} (width = Mt carried)"
+    layout = styled_layout(
+        {"geo": geo, "annotations": [_market_box(network, monthly, period)]}, title, 760
     )
-    return fig
+    layout["margin"] = {"l": 10, "r": 10, "t": 60, "b": 10}
+    layout["legend"] |= {
+        "font": {"size": 12},
+        "title": {"text": "Rail links"},
+        "x": _SIDE_X,
+        "y": 0.62,
+        "xanchor": "left",
+        "yanchor": "top",
+    }
+    return {"data": data, "layout": layout}
 
 
 def flow_maps(
@@ -158,7 +170,10 @@ def flow_maps(
     network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
     periods = list(periods) if periods is not None else years_of(monthly)
     top = _common_max(network, monthly, periods, max_flow_t)
-    return [_flow_map(network, monthly, timeline, p, scenario, colour, top, True) for p in periods]
+    return [
+        go.Figure(_flow_map(network, monthly, timeline, p, scenario, colour, top, True))
+        for p in periods
+    ]
 
 
 def _common_max(
@@ -197,6 +212,39 @@ def flow_map_slider(
     Returns:
         The first period's :func:`flow_map` with ``frames`` named by :func:`period_label`, in
         the order of ``periods``, and one slider whose steps show those frames.
+        :func:`flow_map_slider_dict` gives the same figure as a plain dict, without plotly's
+        validation.
+
+    Raises:
+        ReportError: ``periods`` is empty.
+    """
+    return go.Figure(
+        flow_map_slider_dict(
+            network,
+            monthly,
+            timeline,
+            periods,
+            scenario=scenario,
+            colour=colour,
+            max_flow_t=max_flow_t,
+        )
+    )
+
+
+def flow_map_slider_dict(
+    network: Source,
+    monthly: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
+    periods: Sequence[Period] | None = None,
+    *,
+    scenario: str | None = None,
+    colour: str = BASE_COLOUR,
+    max_flow_t: float | None = None,
+) -> dict[str, Any]:
+    """:func:`flow_map_slider` as a plain figure dict (``data``, ``layout``, ``frames``), for a
+    page that writes it as it is (``plotly.io.to_html(figure, validate=False)``): a twelve-year
+    slider has some four hundred traces, and plotly's validation of them takes as long as
+    drawing them. The first frame shares its traces with ``data``.
 
     Raises:
         ReportError: ``periods`` is empty.
@@ -210,7 +258,7 @@ def flow_map_slider(
     # maps are drawn without it (it is most of a map's cost)
     fig = _flow_map(network, monthly, timeline, periods[0], scenario, colour, top, True)
     first = GEOGRAPHY_TRACES
-    changing = list(range(first, len(fig.data)))
+    changing = list(range(first, len(fig["data"])))
     labels = [period_label(p) for p in periods]
     frames = []
     for i, (label, p) in enumerate(zip(labels, periods, strict=True)):
@@ -218,36 +266,37 @@ def flow_map_slider(
         if i > 0:
             m = _flow_map(network, monthly, timeline, p, scenario, colour, top, False)
         frames.append(
-            go.Frame(
-                name=label,
-                data=list(m.data[first:] if i == 0 else m.data),
-                traces=changing,
-                layout={"title": m.layout.title, "annotations": m.layout.annotations},
-            )
+            {
+                "data": m["data"][first:] if i == 0 else m["data"],
+                "layout": {
+                    "annotations": m["layout"]["annotations"],
+                    "title": m["layout"]["title"],
+                },
+                "name": label,
+                "traces": changing,
+            }
         )
-    fig.frames = frames
+    fig["frames"] = frames
     show = {
         "mode": "immediate",
         "frame": {"duration": 0, "redraw": True},
         "transition": {"duration": 0},
     }
-    fig.update_layout(
-        height=(fig.layout.height or 760) + 70,
-        margin={"b": 80},
-        sliders=[
-            {
-                "active": 0,
-                "currentvalue": {"prefix": "Period: ", "font": {"size": 14}},
-                "pad": {"t": 10, "b": 10},
-                "len": _GEO_RIGHT,
-                "x": 0.0,
-                "steps": [
-                    {"label": label, "method": "animate", "args": [[label], show]}
-                    for label in labels
-                ],
-            }
-        ],
-    )
+    layout = fig["layout"]
+    layout["height"] += 70
+    layout["margin"]["b"] = 80
+    layout["sliders"] = [
+        {
+            "active": 0,
+            "currentvalue": {"font": {"size": 14}, "prefix": "Period: "},
+            "len": _GEO_RIGHT,
+            "pad": {"b": 10, "t": 10},
+            "steps": [
+                {"args": [[label], show], "label": label, "method": "animate"} for label in labels
+            ],
+            "x": 0.0,
+        }
+    ]
     return fig
 
 
@@ -259,8 +308,7 @@ def years_of(monthly: pd.DataFrame) -> list[Period]:
 # --------------------------------------------------------------------------- links
 
 
-def _add_link(
-    fig: go.Figure,
+def _link_trace(
     link: Mapping[str, Any],
     nodes: Mapping[str, Any],
     flow: float,
@@ -268,7 +316,7 @@ def _add_link(
     fraction: float,
     period: Period,
     colour: str,
-) -> None:
+) -> dict[str, Any]:
     a, b = nodes[str(link["from"])], nodes[str(link["to"])]
     state = state_text(fraction, period_days(period))
     full = is_closed_all(fraction)
@@ -282,31 +330,30 @@ def _add_link(
         f"<br>{flow / MT:,.3f} Mt ({flow:,.0f} t)<br>{state}<extra></extra>"
     )
     lon, lat = clip_segment((a["lon"], a["lat"]), (b["lon"], b["lat"]))
-    fig.add_trace(
-        go.Scattergeo(
-            lon=lon,
-            lat=lat,
-            mode="lines",
-            line=line,
-            name=str(link["id"]),
-            showlegend=False,
-            hovertemplate=hover,
-            meta={"link": str(link["id"]), "flow_t": flow, "state": state},
-        )
+    return trace_dict(
+        "scattergeo",
+        lon=lon,
+        lat=lat,
+        mode="lines",
+        line=line,
+        name=str(link["id"]),
+        showlegend=False,
+        hovertemplate=hover,
+        meta={"link": str(link["id"]), "flow_t": flow, "state": state},
     )
 
 
 # --------------------------------------------------------------------------- nodes and boxes
 
 
-def _add_nodes(
-    fig: go.Figure,
+def _node_traces(
     network: Mapping[str, Any],
     monthly: pd.DataFrame,
     timeline: pd.DataFrame,
     period: Period,
     colour: str,
-) -> None:
+) -> list[dict[str, Any]]:
+    """Junction dots, mine markers, then one marker per terminal group."""
     by_route = in_period(monthly, period).groupby("route")["exported_t"].sum()
     nodes = {str(n["id"]): n for n in network["nodes"]}
     closed = {
@@ -316,8 +363,10 @@ def _add_nodes(
     groups = terminal_groups(network, nodes, by_route, closed, period_days(period))
     mines = [n for n in network["nodes"] if n.get("kind") == "mine"]
     junctions = junction_nodes(nodes, groups)
-    _marker_trace(fig, "Junction", junctions, symbol="circle", colour="#777777", size=5)
-    _marker_trace(fig, "Mine", mines, symbol="diamond", colour="#5b3a1a", size=14, labelled=True)
+    traces = [
+        *_marker_trace("Junction", junctions, symbol="circle", colour="#777777", size=5),
+        *_marker_trace("Mine", mines, symbol="diamond", colour="#5b3a1a", size=14, labelled=True),
+    ]
     hub_lon = float(mines[0]["lon"]) if mines else sum(MAP_LON) / 2
     points = [group["point"] for group in groups.values()]
     for (node_id, group), position in zip(
@@ -326,8 +375,9 @@ def _add_nodes(
         (lon, lat, off), shut = group["point"], group["closed"]
         # Closed terminals get a marker and hover text but no label, to keep the map legible.
         label = f"{'→ ' if off else ''}{' / '.join(group['names'])} {group['flow'] / MT:,.2f} Mt"
-        fig.add_trace(
-            go.Scattergeo(
+        traces.append(
+            trace_dict(
+                "scattergeo",
                 lon=[lon],
                 lat=[lat],
                 mode="markers" if shut else "markers+text",
@@ -350,10 +400,10 @@ def _add_nodes(
                 hovertemplate="<br>".join(group["hover"]) + "<extra></extra>",
             )
         )
+    return traces
 
 
 def _marker_trace(
-    fig: go.Figure,
     name: str,
     nodes: Sequence[Mapping[str, Any]],
     *,
@@ -361,11 +411,13 @@ def _marker_trace(
     colour: str,
     size: int,
     labelled: bool = False,
-) -> None:
+) -> list[dict[str, Any]]:
+    """One trace of ``nodes`` (none when there are none)."""
     if not nodes:
-        return
-    fig.add_trace(
-        go.Scattergeo(
+        return []
+    return [
+        trace_dict(
+            "scattergeo",
             lon=[n["lon"] for n in nodes],
             lat=[n["lat"] for n in nodes],
             mode="markers+text" if labelled else "markers",
@@ -378,31 +430,33 @@ def _marker_trace(
             hovertext=[str(n.get("name", n["id"])) for n in nodes],
             hoverinfo="text",
         )
-    )
+    ]
 
 
-def _add_legend_keys(fig: go.Figure, colour: str, top: float) -> None:
+def _legend_keys(colour: str, top: float) -> list[dict[str, Any]]:
     keys = (
         (f"open (width ∝ tonnes;<br>widest = {top / MT:,.1f} Mt)", colour, "solid", 5),
         ("closed part of the period", colour, "dot", 3),
         ("closed all period", CLOSED_COLOUR, "dash", 2),
     )
-    for name, col, dash, width in keys:
-        fig.add_trace(
-            go.Scattergeo(
-                lon=[None],
-                lat=[None],
-                mode="lines",
-                name=name,
-                line={"color": col, "dash": dash, "width": width},
-                hoverinfo="skip",
-            )
+    return [
+        trace_dict(
+            "scattergeo",
+            lon=[None],
+            lat=[None],
+            mode="lines",
+            name=name,
+            line={"color": col, "dash": dash, "width": width},
+            hoverinfo="skip",
         )
+        for name, col, dash, width in keys
+    ]
 
 
-def _add_market_box(
-    fig: go.Figure, network: Mapping[str, Any], monthly: pd.DataFrame, period: Period
-) -> None:
+def _market_box(
+    network: Mapping[str, Any], monthly: pd.DataFrame, period: Period
+) -> dict[str, Any]:
+    """The annotation beside the map that lists the period's exports by market."""
     names = {str(m["id"]): str(m.get("name") or m["id"]) for m in network.get("markets", [])}
     by_market = in_period(monthly, period).groupby("market")["exported_t"].sum()
     by_market = by_market.sort_values(ascending=False)
@@ -413,18 +467,19 @@ def _add_market_box(
         for m, t in by_market.items()
     ]
     total = f"<br><b>Total: {by_market.sum() / MT:,.2f} Mt</b>" if len(lines) > 1 else ""
-    fig.add_annotation(
-        text="<b>Exports by market</b><br>" + ("<br>".join(lines) or "no exports") + total,
-        xref="paper",
-        yref="paper",
-        x=_SIDE_X,
-        y=0.98,
-        xanchor="left",
-        yanchor="top",
-        showarrow=False,
-        align="left",
-        bgcolor="rgba(255,255,255,0.9)",
-        bordercolor="#cccccc",
-        borderpad=6,
-        font={"size": 12},
-    )
+    # an annotation's properties in plotly's (alphabetical) order, as for a trace
+    return {
+        "align": "left",
+        "bgcolor": "rgba(255,255,255,0.9)",
+        "bordercolor": "#cccccc",
+        "borderpad": 6,
+        "font": {"size": 12},
+        "showarrow": False,
+        "text": "<b>Exports by market</b><br>" + ("<br>".join(lines) or "no exports") + total,
+        "x": _SIDE_X,
+        "xanchor": "left",
+        "xref": "paper",
+        "y": 0.98,
+        "yanchor": "top",
+        "yref": "paper",
+    }

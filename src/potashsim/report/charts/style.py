@@ -9,7 +9,9 @@ report; none of those is a scenario colour, so no route looks like a scenario.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -175,13 +177,62 @@ def style(fig: go.Figure, title: str, height: int) -> go.Figure:
     """The shared look: white template, a left-aligned title, margins and full hover names."""
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 17}},
+        title=_title(title),
         height=height,
         margin={"l": 70, "r": 30, "t": 80, "b": 60},
         hoverlabel={"namelength": -1},
         legend={"bgcolor": "rgba(255,255,255,0.85)"},
     )
     return fig
+
+
+def styled_layout(layout: Mapping[str, Any], title: str, height: int) -> dict[str, Any]:
+    """:func:`style` for a figure built as a plain dict (:func:`trace_dict`): ``layout`` with
+    the template, title, height, margins, hover names and legend background.
+
+    The keys come in the order plotly writes them for a ``go.Figure`` given :func:`style`
+    (template first, ``height`` last), so that the JSON of the two is the same byte for byte.
+    The template is a fresh copy: the dict may be changed freely.
+    """
+    return {
+        "template": copy.deepcopy(_template()),
+        **layout,
+        "title": _title(title),
+        "margin": {"l": 70, "r": 30, "t": 80, "b": 60},
+        "hoverlabel": {"namelength": -1},
+        "legend": {"bgcolor": "rgba(255,255,255,0.85)"},
+        "height": height,
+    }
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict[str, Any]:
+    # as a styled figure writes it: plotly reorders the registered template's keys
+    template: dict[str, Any] = style(go.Figure(), "", 480).to_dict()["layout"]["template"]
+    return template
+
+
+def _title(text: str) -> dict[str, Any]:
+    return {"font": {"size": 17}, "text": text, "x": 0.01, "xanchor": "left"}
+
+
+def trace_dict(kind: str, **props: Any) -> dict[str, Any]:
+    """A trace as the plain dict plotly would make of ``go.<Kind>(**props)``, without its
+    validation (about half a millisecond a trace; a map slider has some four hundred).
+
+    Properties left None are left out; the others, and those of nested properties such as
+    ``line`` or ``marker``, come in alphabetical order with ``type`` last, as plotly writes
+    them, except ``meta``, which is data and keeps its own order. The caller answers for the
+    names and values being valid: nothing is checked.
+    """
+    out = {k: _sorted(v) if k != "meta" else v for k, v in sorted(props.items()) if v is not None}
+    return {**out, "type": kind}
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(v) for k, v in sorted(value.items())}
+    return value
 
 
 def date_axis(fig: go.Figure, **where: int) -> None:
