@@ -8,6 +8,7 @@ tests. Pairs whose netback is not positive are never planned: that potash stays 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -96,8 +97,7 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
     if not idx or problem.supply_t <= 0:
         return None
     pairs = tuple(problem.pairs[i] for i in idx)
-    n = len(pairs)
-    rows: list[np.ndarray] = []
+    members: list[list[int]] = []  # the pairs (their numbers) that draw on each row's limit
     bounds: list[float] = []
     names: list[str] = []
 
@@ -111,14 +111,12 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
         by_route.setdefault(p.route, []).append(j)
         by_market.setdefault(p.market_limit, []).append(j)
 
-    def add(name: str, members: list[int] | None, limit: float) -> None:
-        row = np.zeros(n)
-        row[members if members is not None else slice(None)] = 1.0
-        rows.append(row)
+    def add(name: str, row: list[int], limit: float) -> None:
+        members.append(row)
         bounds.append(max(0.0, limit))
         names.append(name)
 
-    add("supply", None, problem.supply_t)
+    add("supply", list(range(len(pairs))), problem.supply_t)
     for link, limit in problem.link_t.items():
         if link in by_link:
             add(f"link:{link}", by_link[link], limit)
@@ -128,10 +126,16 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
     for market, limit in problem.market_t.items():
         if market in by_market and math.isfinite(limit):  # a demand curve's last step is open
             add(f"market:{market}", by_market[market], limit)
+    # one scatter for the whole matrix: an array per row and a vstack took a third of the build
+    a_ub = np.zeros((len(names), len(pairs)))
+    a_ub[
+        np.repeat(np.arange(len(names)), [len(m) for m in members]),
+        np.fromiter(itertools.chain.from_iterable(members), dtype=np.intp),
+    ] = 1.0
     return LinearProgram(
         pairs,
         np.array([p.netback_usd_per_t for p in pairs]),
-        np.vstack(rows),
+        a_ub,
         np.array(bounds),
         tuple(names),
     )
