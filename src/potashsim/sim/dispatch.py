@@ -2,8 +2,9 @@
 
 The plan maximises expected netback (price − discount − rail − port − freight, USD a tonne) under
 supply, rail-section, terminal and market limits. ``plan_lp`` solves it as a linear program
-(scipy's HiGHS); ``plan_greedy`` fills the best pairs first and is checked against the LP in the
-tests. Pairs whose netback is not positive are never planned: that potash stays at the mine.
+(HiGHS, through highspy); ``plan_greedy`` fills the best pairs first and is checked against the
+LP in the tests. Pairs whose netback is not positive are never planned: that potash stays at the
+mine.
 """
 
 from __future__ import annotations
@@ -141,19 +142,56 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
     )
 
 
-def solve_lp(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
-    """Solve ``lp`` with scipy's HiGHS: the optimal tonnes per pair and each row's marginal
-    d(−netback)/d(limit) (≤ 0: HiGHS minimises ``−netback·x``); None if it was not solved."""
-    from scipy.optimize import linprog  # scipy is slow to import; only dispatch needs it
+# What scipy's ``linprog(method="highs")`` sets, so that HiGHS solves as it did under linprog.
+_HIGHS_OPTIONS: tuple[tuple[str, bool | int | str], ...] = (
+    ("output_flag", False),
+    ("log_to_console", False),
+    ("highs_debug_level", 0),
+    ("presolve", "on"),
+    ("simplex_strategy", 1),  # dual simplex (SimplexStrategy.kSimplexStrategyDual)
+)
 
-    res = linprog(
-        -lp.netback_usd_per_t, A_ub=lp.a_ub, b_ub=lp.b_ub, bounds=(0, None), method="highs"
-    )
-    if res.status != 0:  # cannot happen for a bounded feasible LP with x = 0 feasible
+
+def solve_lp(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
+    """Solve ``lp`` with HiGHS: the optimal tonnes per pair and each row's marginal
+    d(−netback)/d(limit) (≤ 0: HiGHS minimises ``−netback·x``); None if it was not solved.
+
+    A new solver each call, so that no solve starts from an earlier one's basis. Called through
+    highspy, not scipy's ``linprog``: its input checks and conversions took about half of each
+    solve; the model (column-wise matrix, bounds, infinities) and the options are those linprog
+    passes to HiGHS.
+    """
+    import highspy  # only dispatch needs it
+
+    n, m = lp.netback_usd_per_t.size, lp.b_ub.size
+    # the column-wise (CSC) matrix: a_ub.T in C order runs column by column, rows ascending
+    cols, rows = np.nonzero(lp.a_ub.T)
+    model = highspy.HighsLp()
+    model.num_col_ = n
+    model.num_row_ = m
+    model.col_cost_ = -lp.netback_usd_per_t
+    model.col_lower_ = np.zeros(n)
+    model.col_upper_ = np.full(n, highspy.kHighsInf)
+    model.row_lower_ = np.full(m, -highspy.kHighsInf)
+    model.row_upper_ = lp.b_ub
+    matrix = model.a_matrix_
+    matrix.format_ = highspy.MatrixFormat.kColwise
+    matrix.num_col_ = n
+    matrix.num_row_ = m
+    matrix.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=n))))
+    matrix.index_ = rows
+    matrix.value_ = lp.a_ub.T[cols, rows]
+    solver = highspy.Highs()
+    for name, value in _HIGHS_OPTIONS:
+        solver.setOptionValue(name, value)
+    if solver.passModel(model) == highspy.HighsStatus.kError:
         return None
-    if res.x is None:  # HiGHS always returns x with status 0
-        raise RuntimeError("linprog reported success without a solution")
-    return np.asarray(res.x, dtype=float), np.asarray(res.ineqlin.marginals, dtype=float)
+    solver.run()
+    # only an optimum has a solution to read (a bounded feasible LP with x = 0 feasible always has)
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    solution = solver.getSolution()
+    return np.array(solution.col_value, dtype=float), np.array(solution.row_dual, dtype=float)
 
 
 def plan_lp(problem: DispatchProblem) -> Plan:
