@@ -1,10 +1,10 @@
 """What the shadow prices cost: re-solving every dispatch period of a run as an LP (issue 10).
 
 Times ``simulate(history)`` over the shipped horizon (2019-2030) and, on its trace,
-``shadow_prices`` (one HiGHS solve per 7-day period) and the building of the periods' LPs alone,
-median of N after 1 warm-up; prints the cost per period and the ratio to the run. This is why
-``potashsim run`` computes them only with ``--shadow-prices`` and a comparison only for the runs
-its report shows (replication 0).
+``shadow_prices`` (one HiGHS solve per 7-day period), and the building and the solving of the
+periods' LPs alone, median of N after 1 warm-up; prints the cost per period and the ratio to the
+run. This is why ``potashsim run`` computes them only with ``--shadow-prices`` and a comparison
+only for the runs its report shows (replication 0).
 
 Prints figures only; nothing here asserts on time. Run from the repository root::
 
@@ -26,7 +26,7 @@ import _common
 
 from potashsim.analysis.shadow_prices import shadow_prices
 from potashsim.scenario.loader import load_scenario
-from potashsim.sim.dispatch import linear_program
+from potashsim.sim.dispatch import linear_program, solve_lp
 from potashsim.sim.engine import simulate
 
 
@@ -46,15 +46,21 @@ def main() -> None:
     build_times, _ = _common.timed(
         lambda: [linear_program(p) for _, p in trace.dispatch_problems], repeats=repeats
     )
+    lps = [lp for _, p in trace.dispatch_problems if (lp := linear_program(p)) is not None]
+    solve_times, _ = _common.timed(lambda: [solve_lp(lp) for lp in lps], repeats=repeats)
     dual_times, table = _common.timed(lambda: shadow_prices(trace, net), repeats=repeats)
-    sim, build, dual = (statistics.median(t) for t in (sim_times, build_times, dual_times))
+    sim, build, solve, dual = (
+        statistics.median(t) for t in (sim_times, build_times, solve_times, dual_times)
+    )
     h = scenario.horizon
     print(f"   simulate {h.start}..{h.end}: {_common.spread(sim_times)}")
     print(f"   build the {periods} periods' LPs: {_common.spread(build_times)}")
+    print(f"   solve the {len(lps)} LPs (as posed): {_common.spread(solve_times)}")
     print(f"   shadow_prices ({len(table):,} rows): {_common.spread(dual_times)}")
     print(
         f"   per period: {_common.fmt_s(dual / periods)} (of which building the LP "
-        f"{_common.fmt_s(build / periods)}); shadow prices / simulate = {dual / sim:.2f}"
+        f"{_common.fmt_s(build / periods)}, solving it about {_common.fmt_s(solve / len(lps))}); "
+        f"shadow prices / simulate = {dual / sim:.2f}"
     )
 
 

@@ -17,6 +17,7 @@ import potashsim
 HEAVY = (
     "numpy",
     "scipy",
+    "highspy",
     "pandas",
     "simpy",
     "plotly",

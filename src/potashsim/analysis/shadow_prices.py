@@ -53,7 +53,7 @@ class Dual:
 def period_duals(problem: DispatchProblem) -> list[Dual]:
     """Solve ``problem`` as an LP (HiGHS) and return every limit's dual (empty if nothing pays).
 
-    HiGHS minimises, so the LP is ``min −netback·x``; its ``ineqlin.marginals`` are
+    HiGHS minimises, so the LP is ``min −netback·x``; its row duals are
     d(−netback)/d(limit) ≤ 0, and the shadow price is their negative.
     """
     lp = linear_program(problem)

@@ -489,7 +489,7 @@ class ModelSpec(Strict):
     ship_lot_t: PositiveTonnes
     dispatch_interval_days: Annotated[int, Field(ge=1, le=31)] = 7
     dispatcher: Literal["greedy", "lp"] = "greedy"
-    """``lp``: optimal netback each period (scipy HiGHS); ``greedy``: best pairs first, about
+    """``lp``: optimal netback each period (HiGHS); ``greedy``: best pairs first, about
     three times faster and checked against the LP in the tests."""
     domestic_t_per_year: Tonnes = 0.0
     """Sales to Belarus and its land neighbours, taken from mine stock before export."""

@@ -2,12 +2,14 @@
 
 The plan maximises expected netback (price − discount − rail − port − freight, USD a tonne) under
 supply, rail-section, terminal and market limits. ``plan_lp`` solves it as a linear program
-(scipy's HiGHS); ``plan_greedy`` fills the best pairs first and is checked against the LP in the
-tests. Pairs whose netback is not positive are never planned: that potash stays at the mine.
+(HiGHS, through highspy); ``plan_greedy`` fills the best pairs first and is checked against the
+LP in the tests. Pairs whose netback is not positive are never planned: that potash stays at the
+mine.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -148,8 +150,7 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
     if not idx or problem.supply_t <= 0:
         return None
     pairs = tuple(problem.pairs[i] for i in idx)
-    n = len(pairs)
-    rows: list[np.ndarray] = []
+    members: list[list[int]] = []  # the pairs (their numbers) that draw on each row's limit
     bounds: list[float] = []
     names: list[str] = []
 
@@ -163,14 +164,12 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
         by_route.setdefault(p.route, []).append(j)
         by_market.setdefault(p.market_limit, []).append(j)
 
-    def add(name: str, members: list[int] | None, limit: float) -> None:
-        row = np.zeros(n)
-        row[members if members is not None else slice(None)] = 1.0
-        rows.append(row)
+    def add(name: str, row: list[int], limit: float) -> None:
+        members.append(row)
         bounds.append(max(0.0, limit))
         names.append(name)
 
-    add("supply", None, problem.supply_t)
+    add("supply", list(range(len(pairs))), problem.supply_t)
     for link, limit in problem.link_t.items():
         if link in by_link:
             add(f"link:{link}", by_link[link], limit)
@@ -180,28 +179,71 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
     for market, limit in problem.market_t.items():
         if market in by_market and math.isfinite(limit):  # a demand curve's last step is open
             add(f"market:{market}", by_market[market], limit)
+    # one scatter for the whole matrix: an array per row and a vstack took a third of the build
+    a_ub = np.zeros((len(names), len(pairs)))
+    a_ub[
+        np.repeat(np.arange(len(names)), [len(m) for m in members]),
+        np.fromiter(itertools.chain.from_iterable(members), dtype=np.intp),
+    ] = 1.0
     return LinearProgram(
         pairs,
         np.array([p.netback_usd_per_t for p in pairs]),
-        np.vstack(rows),
+        a_ub,
         np.array(bounds),
         tuple(names),
     )
 
 
-def solve_lp(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
-    """Solve ``lp`` with scipy's HiGHS: the optimal tonnes per pair and each row's marginal
-    d(−netback)/d(limit) (≤ 0: HiGHS minimises ``−netback·x``); None if it was not solved."""
-    from scipy.optimize import linprog  # scipy is slow to import; only dispatch needs it
+# What scipy's ``linprog(method="highs")`` sets, so that HiGHS solves as it did under linprog.
+_HIGHS_OPTIONS: tuple[tuple[str, bool | int | str], ...] = (
+    ("output_flag", False),
+    ("log_to_console", False),
+    ("highs_debug_level", 0),
+    ("presolve", "on"),
+    ("simplex_strategy", 1),  # dual simplex (SimplexStrategy.kSimplexStrategyDual)
+)
 
-    res = linprog(
-        -lp.netback_usd_per_t, A_ub=lp.a_ub, b_ub=lp.b_ub, bounds=(0, None), method="highs"
-    )
-    if res.status != 0:  # cannot happen for a bounded feasible LP with x = 0 feasible
+
+def solve_lp(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
+    """Solve ``lp`` with HiGHS: the optimal tonnes per pair and each row's marginal
+    d(−netback)/d(limit) (≤ 0: HiGHS minimises ``−netback·x``); None if it was not solved.
+
+    A new solver each call, so that no solve starts from an earlier one's basis. Called through
+    highspy, not scipy's ``linprog``: its input checks and conversions took about half of each
+    solve; the model (column-wise matrix, bounds, infinities) and the options are those linprog
+    passes to HiGHS.
+    """
+    import highspy  # only dispatch needs it
+
+    n, m = lp.netback_usd_per_t.size, lp.b_ub.size
+    # the column-wise (CSC) matrix: a_ub.T in C order runs column by column, rows ascending
+    cols, rows = np.nonzero(lp.a_ub.T)
+    model = highspy.HighsLp()
+    model.num_col_ = n
+    model.num_row_ = m
+    model.col_cost_ = -lp.netback_usd_per_t
+    model.col_lower_ = np.zeros(n)
+    model.col_upper_ = np.full(n, highspy.kHighsInf)
+    model.row_lower_ = np.full(m, -highspy.kHighsInf)
+    model.row_upper_ = lp.b_ub
+    matrix = model.a_matrix_
+    matrix.format_ = highspy.MatrixFormat.kColwise
+    matrix.num_col_ = n
+    matrix.num_row_ = m
+    matrix.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=n))))
+    matrix.index_ = rows
+    matrix.value_ = lp.a_ub.T[cols, rows]
+    solver = highspy.Highs()
+    for name, value in _HIGHS_OPTIONS:
+        solver.setOptionValue(name, value)
+    if solver.passModel(model) == highspy.HighsStatus.kError:
         return None
-    if res.x is None:  # HiGHS always returns x with status 0
-        raise RuntimeError("linprog reported success without a solution")
-    return np.asarray(res.x, dtype=float), np.asarray(res.ineqlin.marginals, dtype=float)
+    solver.run()
+    # only an optimum has a solution to read (a bounded feasible LP with x = 0 feasible always has)
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    solution = solver.getSolution()
+    return np.array(solution.col_value, dtype=float), np.array(solution.row_dual, dtype=float)
 
 
 def plan_lp(problem: DispatchProblem) -> Plan:
