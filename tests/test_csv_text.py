@@ -77,9 +77,18 @@ def test_the_rest_as_pandas_writes_it(column: object) -> None:
         assert csv_text(frame, ["a", "b"], header=header) == expected
 
 
+def test_repeated_values_keep_their_own_text() -> None:
+    # cells are formatted once a distinct bit pattern: 0.0 and -0.0 are equal but read apart
+    x = np.tile([0.0, -0.0, np.nan, 1 / 3, np.inf], 1000)
+    frame = pd.DataFrame({"x": x, "i": np.arange(len(x)) % 7, "o": [dt.date(2020, 1, 1)] * len(x)})
+    assert csv_text(frame, ["x", "i", "o"]) == frame.to_csv(index=False)
+
+
 def test_empty_and_missing() -> None:
     empty = pd.DataFrame(columns=["a", "b"])
     assert csv_text(empty, ["a", "b"]) == empty.to_csv(index=False)
+    typed = pd.DataFrame({"a": np.array([], dtype=float), "b": np.array([], dtype=np.int64)})
+    assert csv_text(typed, ["a", "b"]) == typed.to_csv(index=False)
     assert csv_text(empty, ["a", "b"], header=False) == ""
     with pytest.raises(KeyError):
         csv_text(empty, ["a", "c"])

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,29 +27,40 @@ _QUOTED = frozenset(',"\r\n' + os.linesep)
 
 def _plain(cells: list[str]) -> bool:
     """No cell would be quoted."""
-    return not any(_QUOTED.intersection(cell) for cell in cells)
+    text = "".join(cells)
+    return not any(ch in text for ch in _QUOTED)
+
+
+def _by_value(values: np.ndarray, text: Callable[[Any], str]) -> list[str]:
+    """``text`` of each of ``values`` (a 1-d numeric array), made once a distinct bit pattern:
+    a table repeats its values (a period's limits, zeros), and equal bits give equal text
+    (where equal numbers need not: 0.0 and -0.0)."""
+    bits = np.ascontiguousarray(values).view(f"u{values.dtype.itemsize}")
+    distinct, where = np.unique(bits, return_inverse=True)
+    texts = np.array([text(v) for v in distinct.view(values.dtype).tolist()], dtype=object)
+    cells: list[str] = texts[where.ravel()].tolist()
+    return cells
 
 
 def _cells(column: pd.Series) -> list[str] | None:
     """The column's cells as ``to_csv`` writes them, or None where that is not certain."""
     kind = column.dtype
     if isinstance(kind, np.dtype) and kind == np.float64:
-        numbers = column.to_numpy()
-        cells = list(map(repr, numbers.tolist()))
-        for i in np.flatnonzero(np.isnan(numbers)).tolist():
-            cells[i] = ""
-        return cells
+        # NaN's repr is "nan"; pandas writes a missing value as an empty field
+        return _by_value(column.to_numpy(), lambda x: "" if x != x else repr(x))
     if isinstance(kind, np.dtype) and kind.kind in "iu":
-        return list(map(str, column.to_numpy().tolist()))
+        return _by_value(column.to_numpy(), str)
     if isinstance(kind, pd.StringDtype) or (isinstance(kind, np.dtype) and kind.kind == "O"):
-        missing = column.isna().to_numpy().tolist()
-        values = column.to_numpy(dtype=object).tolist()
+        values = np.where(column.isna().to_numpy(), "", column.to_numpy(dtype=object)).tolist()
+        types = set(map(type, values))
         # text and dates only: pandas hands anything else to the CSV writer, which writes a
         # float (numpy's too) by its repr
-        if not all(m or type(v) in (str, dt.date) for v, m in zip(values, missing, strict=True)):
+        if not types <= {str, dt.date}:
             return None
-        cells = ["" if m else str(v) for v, m in zip(values, missing, strict=True)]
-        return cells if _plain(cells) else None
+        if dt.date in types:  # a date's text made once: a table repeats its months
+            text = {v: str(v) for v in set(values)}
+            values = [text[v] for v in values]
+        return values if _plain(values) else None
     return None
 
 
