@@ -357,9 +357,12 @@ def _task(args: Task) -> dict[str, Any]:
 
 def _task_elsewhere(args: Task) -> dict[str, Any]:
     """:func:`_task` for a worker process or a cluster: replication 0's run also makes its
-    utilisation table there (it is pickled back with the run), where the other runs go on in
-    parallel, rather than in the parent that saves it once every run is done. Run in this
-    process, a comparison leaves it to be made when first read (the web app answers first)."""
+    utilisation table there (it is pickled back with the run) rather than in the parent, which
+    saves it once every run is done, alone. It is free there while another worker is still
+    busy; with few replications the worker of replication 0 (its runs also solve the shadow
+    prices) tends to finish last, and then it costs that worker what it saved the parent. Run
+    in this process, a comparison leaves it to be made when first read (the web app answers
+    first)."""
     part = _one(*args)
     if part["run"] is not None:
         part["run"].utilisation  # noqa: B018 (a cached property: made now)
