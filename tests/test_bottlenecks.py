@@ -160,3 +160,20 @@ def test_a_closed_month_has_no_capacity_available() -> None:
     link = _monthly(result.utilisation, "rail")
     assert link.loc[3, "available"] == 0 and np.isnan(link.loc[3, "utilisation_available"])
     assert link.loc[6, "available"] > 0
+
+
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_monthly_sums_are_pandas_group_sums(with_nan: bool) -> None:
+    # utilisation.csv keeps the floats the per-facility groupby gave, NaN or not
+    from potashsim.analysis.bottlenecks import _monthly_sums
+
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2019-01-01", periods=800, freq="D")
+    months = days.to_period("M")
+    first_day = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    x = rng.random((5, len(days))) * 10.0 ** rng.integers(-3, 6, (5, len(days)))
+    if with_nan:
+        x[2, rng.random(len(days)) < 0.1] = np.nan
+    frame = pd.DataFrame({"m": months, **{str(i): x[i] for i in range(5)}})
+    expected = frame.groupby("m", sort=True)[[str(i) for i in range(5)]].sum().to_numpy().T
+    assert np.array_equal(_monthly_sums(x, months, first_day), expected)

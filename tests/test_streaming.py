@@ -131,6 +131,14 @@ def test_the_running_statistics_are_the_batch_mean_and_paired_t_interval(
             assert got["diff_ci_high"] == pytest.approx(high, rel=1e-12)
 
 
+def test_the_t_quantile_is_the_one_scipy_stats_gives() -> None:
+    # the interval takes it from scipy.special (scipy.stats is slow to import): the same float
+    from scipy import special
+
+    for n in [*range(2, 200), 1000, 10_000, 100_000]:
+        assert float(special.stdtrit(n - 1, 0.975)) == float(st.t.ppf(0.975, n - 1))
+
+
 def test_one_replication_has_means_but_no_interval(parts: list[dict[str, Any]]) -> None:
     agg = Aggregator(LABELS, 1, KeptTables())
     for i in range(len(LABELS)):

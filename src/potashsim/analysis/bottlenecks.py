@@ -17,8 +17,6 @@ A month with no capacity (closed) has no utilisation.
 
 from __future__ import annotations
 
-from typing import cast
-
 import numpy as np
 import pandas as pd
 
@@ -66,82 +64,78 @@ def available_per_day(
     return cap
 
 
+def _monthly_sums(series: np.ndarray, months: pd.PeriodIndex, first_day: np.ndarray) -> np.ndarray:
+    """The sums of ``series`` (rows of one value a day) over each month, the months starting on
+    the days ``first_day``: the floats pandas' ``groupby(months).sum()`` gives, which is what
+    pandas does itself on sorted groups (``np.add.reduceat``); where a row holds a NaN, pandas'
+    own sum (it skips NaN, with a compensated sum)."""
+    if not np.isnan(series).any():
+        return np.add.reduceat(series, first_day, axis=-1)
+    grouped = pd.DataFrame(series.T).groupby(np.asarray(months)).sum()
+    return np.asarray(grouped.to_numpy().T)
+
+
 def utilisation_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.DataFrame:
     """Tidy monthly table: month, kind, facility, used, capacity, utilisation, mean_wait_days,
     available, utilisation_available (see the module's docstring and the results contract)."""
-    months = pd.date_range(cal.start, periods=cal.days, freq="D").to_period("M")
-    month_index = pd.PeriodIndex(months)
-    frames: list[pd.DataFrame] = []
+    days = pd.date_range(cal.start, periods=cal.days, freq="D")
+    months = days.to_period("M")
+    first_day = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    no_wait = np.zeros(cal.days)
+    kinds: list[str] = []
+    names: list[str] = []
+    rows: list[np.ndarray] = []  # per facility: used, capacity, available, wait sum, waits
 
-    def add(
-        kind: str,
-        fid: str,
-        used: np.ndarray,
-        capacity: np.ndarray,
-        available: np.ndarray,
-        wait_sum: np.ndarray | None,
-        wait_n: np.ndarray | None,
-    ) -> None:
-        df = pd.DataFrame(
-            {
-                "m": month_index,
-                "used": used,
-                "capacity": capacity,
-                "available": available,
-                "wait": wait_sum if wait_sum is not None else 0.0,
-                "n": wait_n if wait_n is not None else 0.0,
-            }
-        )
-        g = df.groupby("m", sort=True)[["used", "capacity", "available", "wait", "n"]].sum()
-        out = pd.DataFrame(
-            {
-                # grouped by the PeriodIndex column "m", so the index is a PeriodIndex
-                "month": cast(pd.PeriodIndex, g.index).to_timestamp().date,
-                "kind": kind,
-                "facility": fid,
-                "used": g["used"].to_numpy(),
-                "capacity": g["capacity"].to_numpy(),
-            }
-        )
-        used_m = out["used"].to_numpy()
-        out["utilisation"] = _share(used_m, out["capacity"].to_numpy())
-        n = g["n"].to_numpy()
-        out["mean_wait_days"] = np.where(n > 0, g["wait"].to_numpy() / np.where(n > 0, n, 1), 0.0)
-        out["available"] = g["available"].to_numpy()
-        out["utilisation_available"] = _share(used_m, out["available"].to_numpy())
-        frames.append(out)
+    def add(kind: str, fid: str, *series: np.ndarray) -> None:
+        kinds.append(kind)
+        names.append(fid)
+        rows.append(np.array(series, dtype=float))
 
     for k in net.links:
-        open_ = cal.open[f"link:{k}"]
         add(
             "link",
             k,
             trace.trains_entered[k],
-            cal.capacity[f"link:{k}"] * open_,
+            cal.capacity[f"link:{k}"] * cal.open[f"link:{k}"],
             available_per_day(trace, net, cal, "link", k),
             trace.train_wait_days[k],
             trace.trains_entered[k],
         )
     for k in net.ports:
-        open_ = cal.open[f"port:{k}"]
         add(
             "port",
             k,
             trace.loaded_t[k],
-            cal.capacity[f"port:{k}"] / 365.0 * open_,
+            cal.capacity[f"port:{k}"] / 365.0 * cal.open[f"port:{k}"],
             available_per_day(trace, net, cal, "port", k),
             trace.ship_wait_days[k],
             trace.ships_loaded[k],
         )
     for k in net.borders:
-        open_ = cal.open[f"border:{k}"]
         add(
             "border",
             k,
             trace.loaded_t[k],
-            cal.capacity[f"border:{k}"] / 365.0 * open_,
+            cal.capacity[f"border:{k}"] / 365.0 * cal.open[f"border:{k}"],
             available_per_day(trace, net, cal, "border", k),
-            None,
-            None,
+            no_wait,
+            no_wait,
         )
-    return pd.concat(frames, ignore_index=True)
+    count = len(first_day)
+    # a facility's five series are summed together, as one pandas block was
+    sums = np.array([_monthly_sums(r, months, first_day) for r in rows]).reshape(-1, 5, count)
+    used, capacity, available, wait, n = (sums[:, j].ravel() for j in range(5))
+    month = [d.date() for d in days[first_day]]
+    return pd.DataFrame(
+        {
+            "month": month * len(kinds),
+            "kind": [kind for kind in kinds for _ in range(count)],
+            "facility": [fid for fid in names for _ in range(count)],
+            "used": used,
+            "capacity": capacity,
+            "utilisation": _share(used, capacity),
+            "mean_wait_days": np.where(n > 0, wait / np.where(n > 0, n, 1), 0.0),
+            "available": available,
+            "utilisation_available": _share(used, available),
+        }
+    )

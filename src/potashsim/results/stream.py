@@ -21,6 +21,7 @@ import pandas as pd
 
 from potashsim import contract as c
 from potashsim.results.atomic import writing_to
+from potashsim.results.csv_text import csv_text
 from potashsim.results.read import read_table
 
 __all__ = ["ReplicationFiles", "write_rows"]
@@ -38,7 +39,11 @@ def write_rows(out: IO[str] | Path, name: str, frame: pd.DataFrame, *, header: b
     """
     for col in c.DATE_COLUMNS.get(name, ()):
         frame = frame.assign(**{col: pd.to_datetime(frame[col]).dt.date})
-    frame.to_csv(out, columns=list(c.COLUMNS[name]), index=False, header=header)
+    text = csv_text(frame, list(c.COLUMNS[name]), header=header)
+    if isinstance(out, Path):
+        out.write_text(text, encoding="utf-8", newline="")
+    else:
+        out.write(text)
 
 
 class ReplicationFiles:

@@ -28,6 +28,7 @@ from potashsim.analysis.experiment import Comparison, RunResult, compare, resolv
 from potashsim.analysis.tables import timeline_table
 from potashsim.errors import ResultsError
 from potashsim.results.atomic import replacing, write_bytes, writing_to
+from potashsim.results.csv_text import csv_text
 from potashsim.results.stream import ReplicationFiles, write_rows
 from potashsim.scenario.digest import scenario_hash, scenario_json
 from potashsim.scenario.schema import NetworkSpec, Scenario
@@ -72,7 +73,8 @@ def _write_csv(folder: Path, name: str, frame: pd.DataFrame) -> None:
     Raises:
         KeyError: ``frame`` lacks a column of the contract (a bug upstream, never a user's).
     """
-    frame.to_csv(folder / name, columns=list(c.COLUMNS[name]), index=False)
+    text = csv_text(frame, list(c.COLUMNS[name]))
+    (folder / name).write_text(text, encoding="utf-8", newline="")
 
 
 def network_json(net: NetworkSpec) -> dict[str, Any]:
@@ -218,7 +220,7 @@ def _add_shadow_prices(folder: Path, result: RunResult) -> None:
         return
     columns = list(c.COLUMNS[c.SHADOW_PRICES])
     with writing_to(path):
-        write_bytes(path, result.shadow_prices.to_csv(columns=columns, index=False).encode())
+        write_bytes(path, csv_text(result.shadow_prices, columns).encode())
 
 
 def _check_same(folder: Path, summary: dict[str, Any]) -> None:
