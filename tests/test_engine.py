@@ -296,6 +296,28 @@ def test_greedy_plan_equals_the_lp_plan_on_a_problem_with_one_best_answer() -> N
     assert lp == pytest.approx({("a", "x"): 4_000, ("b", "y"): 3_000, ("b", "x"): 1_000})
 
 
+def test_the_greedy_plan_reads_the_dispatchers_table_as_its_pairs() -> None:
+    """The dispatcher hands the planner a PairTable (cells of a pair x demand-step table); the
+    plan from it is the plan from the same pairs as a tuple, ties kept in the table's order."""
+    options = [("a", "x", ("l1",)), ("b", "x", ("l2",)), ("b", "y", ("l2",))]
+    keys = [("x#0", "x#1"), ("x#0", "x#1"), ("y#0", "y#1")]
+    table = dispatch.PairTable(options, keys, [0, 0, 1, 2], [0, 1, 1, 0], [100.0, 60.0, 60.0, 60.0])
+    limits = {
+        "supply_t": 10_000.0,
+        "link_t": {"l1": 4_000.0, "l2": 9_000.0},
+        "terminal_t": {"a": 9_000.0, "b": 9_000.0},
+        "market_t": {"x#0": 3_000.0, "x#1": 2_500.0, "y#0": 3_000.0},
+    }
+    from_table = dispatch.plan_greedy(dispatch.DispatchProblem(table, **limits))
+    from_tuple = dispatch.plan_greedy(dispatch.DispatchProblem(tuple(table), **limits))
+    assert from_table == from_tuple
+    # a: 3,000 t at 100 (x#0), then a's 1,000 t left of l1 at 60 (x#1); b takes the rest of
+    # x#1 (1,500 t) before y (3,000 t): equal netbacks, the table's order
+    assert from_table == {("a", "x"): 4_000.0, ("b", "x"): 1_500.0, ("b", "y"): 3_000.0}
+    assert table == tuple(table) and table != list(table)
+    assert table[2] == dispatch.Pair("b", "x", 60.0, ("l2",), "x#1")
+
+
 def test_us_lift_removes_the_discount_but_the_eu_and_lithuania_keep_klaipeda_shut() -> None:
     cal = build_calendar(load_scenario("history"))
     day = cal.day_of(dt.date(2026, 6, 1))

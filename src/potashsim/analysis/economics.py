@@ -137,9 +137,10 @@ def summarize(trace: RunTrace, deliveries: pd.DataFrame) -> dict[str, Any]:
     columns = {c: deliveries[c].to_numpy(dtype=float) for c in ["exported_t", *MONEY]}
 
     def money(rows: np.ndarray | None = None) -> dict[str, float]:
+        # nansum skips a missing value as Series.sum did (replaced by 0, then the same sum)
         if rows is None:
-            return {c: float(v.sum()) for c, v in columns.items()}
-        return {c: float(v[rows].sum()) for c, v in columns.items()}
+            return {c: float(np.nansum(v)) for c, v in columns.items()}
+        return {c: float(np.nansum(v[rows])) for c, v in columns.items()}
 
     def by(key: str, rows: np.ndarray) -> dict[str, dict[str, float]]:
         """``money`` of the ``rows`` of each value of column ``key``, values in sorted order."""

@@ -67,7 +67,8 @@ class PairTable(Sequence[Pair]):
     shadow prices of a comparison's first replication read pairs.
 
     ``options[j]`` is pair ``j``'s (route, market, links); ``keys[j][i]`` the market limit of
-    its step ``i``; ``rows``, ``cols`` and ``netback_usd_per_t`` the cells, one entry each.
+    its step ``i``; ``rows``, ``cols`` and ``netback_usd_per_t`` the cells, one entry each, every
+    netback above 0 (the planners skip the others, so the dispatcher never lists them).
     """
 
     __slots__ = ("_built", "cols", "keys", "netback_usd_per_t", "options", "rows")
@@ -104,7 +105,11 @@ class PairTable(Sequence[Pair]):
         return self._pairs()[index]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+        """Equal to a table or a tuple of the same pairs (what ``pairs`` used to be)."""
+        return isinstance(other, (PairTable, tuple)) and tuple(self) == tuple(other)
+
+    def __repr__(self) -> str:
+        return f"PairTable({self._pairs()!r})"
 
     __hash__ = None  # type: ignore[assignment]  # compared by value, like a list
 
@@ -298,14 +303,15 @@ def _best_first(pairs: Sequence[Pair]) -> Iterator[tuple[str, str, tuple[str, ..
     if isinstance(pairs, PairTable):  # the cells, without building a Pair each
         values, rows, cols = pairs.netback_usd_per_t, pairs.rows, pairs.cols
         options, keys = pairs.options, pairs.keys
+        # a table holds the paying cells only (netback > 0)
         for c in sorted(range(len(values)), key=values.__getitem__, reverse=True):
-            if values[c] > 0:
-                j = rows[c]
-                route, market, links = options[j]
-                yield route, market, links, keys[j][cols[c]]
+            j = rows[c]
+            route, market, links = options[j]
+            yield route, market, links, keys[j][cols[c]]
         return
     netbacks = [p.netback_usd_per_t for p in pairs]
-    for i in sorted(range(len(pairs)), key=netbacks.__getitem__, reverse=True):
-        if netbacks[i] > 0:
-            p = pairs[i]
-            yield p.route, p.market, p.links, p.limit or p.market
+    # those that pay first, then the sort: a NaN among the rest would scramble a sort's order
+    paying = [i for i, v in enumerate(netbacks) if v > 0]
+    for i in sorted(paying, key=netbacks.__getitem__, reverse=True):
+        p = pairs[i]
+        yield p.route, p.market, p.links, p.limit or p.market
