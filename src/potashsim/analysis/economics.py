@@ -142,9 +142,11 @@ def summarize(trace: RunTrace, deliveries: pd.DataFrame) -> dict[str, Any]:
             return {c: float(np.nansum(v)) for c, v in columns.items()}
         return {c: float(np.nansum(v[rows])) for c, v in columns.items()}
 
+    labels = {key: deliveries[key].to_numpy() for key in ("route", "market")}
+
     def by(key: str, rows: np.ndarray) -> dict[str, dict[str, float]]:
         """``money`` of the ``rows`` of each value of column ``key``, values in sorted order."""
-        names = deliveries[key].to_numpy()[rows]
+        names = labels[key][rows]
         return {str(k): money(rows[names == k]) for k in sorted(set(names.tolist()))}
 
     totals = {

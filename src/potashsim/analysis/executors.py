@@ -29,7 +29,6 @@ __all__ = [
     "iter_tasks",
     "max_workers",
     "run_tasks",
-    "runs_elsewhere",
 ]
 
 T = TypeVar("T")
@@ -56,12 +55,6 @@ _ADDRESS = re.compile(
 def max_workers() -> int:
     """The most local worker processes worth starting: the machine's CPUs (more only queue)."""
     return max(1, os.cpu_count() or 1)
-
-
-def runs_elsewhere(workers: int, scheduler: str | None) -> bool:
-    """Whether :func:`iter_tasks` with these arguments runs the tasks outside this process
-    (in worker processes or on a Dask cluster) rather than one after the other here."""
-    return scheduler is not None or min(workers, max_workers()) > 1
 
 
 def check_scheduler_address(scheduler: str) -> None:
@@ -226,7 +219,7 @@ def iter_tasks(
     if scheduler is not None:
         check_scheduler_address(scheduler)
         results: Iterator[tuple[int, R]] = _dask(fn, tasks, workers, scheduler)
-    elif not runs_elsewhere(workers, scheduler):
+    elif workers <= 1:
         results = enumerate(map(fn, tasks))
     else:
         results = _pool(fn, tasks, workers, group)

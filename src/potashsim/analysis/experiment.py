@@ -31,7 +31,7 @@ from potashsim.analysis.aggregate import Aggregator, KeptTables, ReplicationSink
 from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS
 from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
-from potashsim.analysis.executors import iter_tasks, runs_elsewhere
+from potashsim.analysis.executors import iter_tasks
 from potashsim.analysis.run_cache import PartKey, RunCache
 from potashsim.analysis.shadow_prices import shadow_prices as shadow_price_table
 from potashsim.analysis.tables import (
@@ -355,20 +355,6 @@ def _task(args: Task) -> dict[str, Any]:
     return _one(*args)
 
 
-def _task_elsewhere(args: Task) -> dict[str, Any]:
-    """:func:`_task` for a worker process or a cluster: replication 0's run also makes its
-    utilisation table there (it is pickled back with the run) rather than in the parent, which
-    saves it once every run is done, alone. It is free there while another worker is still
-    busy; with few replications the worker of replication 0 (its runs also solve the shadow
-    prices) tends to finish last, and then it costs that worker what it saved the parent. Run
-    in this process, a comparison leaves it to be made when first read (the web app answers
-    first)."""
-    part = _one(*args)
-    if part["run"] is not None:
-        part["run"].utilisation  # noqa: B018 (a cached property: made now)
-    return part
-
-
 def compare(
     scenarios: Sequence[Scenario],
     *,
@@ -433,9 +419,8 @@ def compare(
             else:
                 sums.add(tasks.task_index(i), kept)
         todo, group = [tasks[i] for i in missing], 1
-    fn = _task_elsewhere if runs_elsewhere(workers, scheduler) else _task
     runs = iter_tasks(
-        fn, todo, workers=workers, scheduler=scheduler, progress=progress, group=group
+        _task, todo, workers=workers, scheduler=scheduler, progress=progress, group=group
     )
     with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
         for index, part in runs:
