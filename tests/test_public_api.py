@@ -18,6 +18,7 @@ HEAVY = (
     "numpy",
     "scipy",
     "highspy",
+    "numba",
     "pandas",
     "simpy",
     "plotly",

@@ -28,7 +28,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from potashsim.analysis.decomposition import EFFECTS, decompose_years
+from potashsim.analysis.decomposition import EFFECTS, Flows, decompose_arrays, flows_of
+from potashsim.analysis.group_sums import group_sums, kahan_add
 from potashsim.contract import METRICS
 
 __all__ = [
@@ -140,19 +141,32 @@ class KahanSums:
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self.sums: dict[Hashable, np.ndarray] = {}
-        self._comp: dict[Hashable, np.ndarray] = {}
+        self._row: dict[Hashable, int] = {}
+        self._sums = np.zeros((0, width))
+        self._comp = np.zeros((0, width))
+
+    @property
+    def sums(self) -> dict[Hashable, np.ndarray]:
+        """Each key's sums so far."""
+        return {key: self._sums[i] for key, i in self._row.items()}
 
     def add(self, key: Hashable, values: np.ndarray) -> None:
-        total = self.sums.get(key)
-        if total is None:
-            total, comp = np.zeros(self.width), np.zeros(self.width)
-        else:
-            comp = self._comp[key]
-        y = values - comp
-        t = total + y
-        self._comp[key] = t - total - y
-        self.sums[key] = t
+        """Add ``values`` to ``key``'s sums."""
+        self.add_rows([key], np.asarray(values, dtype=float).reshape(1, self.width))
+
+    def add_rows(self, keys: Sequence[Hashable], values: np.ndarray) -> None:
+        """Add row ``i`` of ``values`` to the sums of ``keys[i]``, one compensated step each, as
+        many calls of :meth:`add` would; the keys must differ from one another."""
+        row = self._row
+        new = [k for k in keys if k not in row]
+        if new:
+            for k in new:
+                row[k] = len(row)
+            grow = np.zeros((len(new), self.width))
+            self._sums = np.concatenate((self._sums, grow))
+            self._comp = np.concatenate((self._comp, grow))
+        rows = np.fromiter(map(row.__getitem__, keys), dtype=np.intp, count=len(keys))
+        kahan_add(self._sums, self._comp, rows, values)
 
 
 def paired_stats(
@@ -199,7 +213,7 @@ class Aggregator:
         self._decomposition = KahanSums(len(PARTS))
         self._routes = KahanSums(1)
         self._base_totals = np.zeros(len(METRICS))
-        self._base_by_market: pd.DataFrame | None = None
+        self._base_by_market: Flows | None = None
 
     @property
     def waiting(self) -> int:
@@ -228,28 +242,32 @@ class Aggregator:
         self.sink.add(part["yearly"], part["month_rev"])
         yearly = part["yearly"]
         totals = (
-            yearly.groupby("replication")[list(METRICS)].sum().iloc[0].to_numpy(dtype=float)
+            group_sums([np.zeros(len(yearly), dtype=np.intp)], yearly[list(METRICS)])[1][0]
             if len(yearly)
             else np.zeros(len(METRICS))
         )
+        by_market = flows_of(part["by_market"])
         if j == 0:
             self._base_totals = totals
-            self._base_by_market = part["by_market"]
+            self._base_by_market = by_market
         self._values[label].add(totals)
         self._diffs[label].add(totals - self._base_totals)
         if j > 0:
             assert self._base_by_market is not None  # the base's task comes first in each pair
-            pair = decompose_years(self._base_by_market, part["by_market"])
-            values = pair[list(PARTS)].to_numpy(dtype=float)
-            for key, row in zip(
-                zip(pair["year"], pair["market"], strict=True), values, strict=True
-            ):
-                self._decomposition.add((label, int(key[0]), str(key[1])), row)
+            years, markets, values = decompose_arrays(self._base_by_market, by_market)
+            self._decomposition.add_rows(
+                [(label, y, m) for y, m in zip(years.tolist(), markets.tolist(), strict=True)],
+                values,
+            )
         route = part["month_route"]
-        for key, tonnes in zip(
-            zip(route["month"], route["route"], strict=True), route["exported_t"], strict=True
-        ):
-            self._routes.add((label, key[0], str(key[1])), np.array([float(tonnes)]))
+        if len(route):
+            # months keyed by their datetime64 value: a Timestamp each cost more than the sums
+            months = route["month"].to_numpy(dtype="datetime64[us]")
+            names = route["route"].tolist()
+            self._routes.add_rows(
+                [(label, m, r) for m, r in zip(months.tolist(), names, strict=True)],
+                route[["exported_t"]].to_numpy(dtype=float),
+            )
 
     def stats(self) -> dict[str, dict[str, dict[str, float | None]]]:
         """``stats[label][metric]``: mean, diff_mean, diff_ci_low, diff_ci_high."""
@@ -286,5 +304,7 @@ class Aggregator:
             return pd.DataFrame(columns=cols)
         keys = sorted(sums)  # type: ignore[type-var]
         out = pd.DataFrame(keys, columns=["scenario", "month", "route"])
+        # the months were keyed by their datetime64 values (datetimes): a column of them again
+        out["month"] = out["month"].to_numpy(dtype="datetime64[us]")
         out["exported_t"] = np.array([sums[k][0] for k in keys]) / self.replications
         return out[cols]

@@ -23,9 +23,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from potashsim.analysis.group_sums import group_sums
 from potashsim.contract import DECOMPOSITION
 
-__all__ = ["EFFECTS", "FLOWS", "decompose_years"]
+__all__ = ["EFFECTS", "FLOWS", "Flows", "decompose_arrays", "decompose_years", "flows_of"]
 
 #: The columns each (scenario, replication, year, market) row needs, USD and tonnes.
 FLOWS = ("exported_t", "market_value_usd", "discount_usd", "logistics_cost_usd", "netback_usd")
@@ -44,57 +45,85 @@ def decompose_years(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
         One row per (year, market) in either, with the :data:`EFFECTS` and ``total_usd``
         (= other's netback − base's).
     """
-    keys = ["year", "market"]
-    b = base.groupby(keys)[list(FLOWS)].sum()
-    o = other.groupby(keys)[list(FLOWS)].sum()
-    index = b.index.union(o.index)
-    b = b.reindex(index, fill_value=0.0)
-    o = o.reindex(index, fill_value=0.0)
-    v0, v1 = b["exported_t"].to_numpy(), o["exported_t"].to_numpy()
+    years, markets, parts = decompose_arrays(flows_of(base), flows_of(other))
+    out = pd.DataFrame({"year": pd.Index(years, dtype=base["year"].dtype), "market": markets})
+    for k, name in enumerate(DECOMPOSITION):
+        out[name] = parts[:, k]
+    return out
 
-    def per_tonne(frame: pd.DataFrame, col: str, v: np.ndarray) -> np.ndarray:
-        x = frame[col].to_numpy()
+
+Flows = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""One replication's (year, market) rows: years, markets and the :data:`FLOWS` (rows × 5)."""
+
+
+def flows_of(frame: pd.DataFrame) -> Flows:
+    """The (year, market) rows of ``frame`` (``year``, ``market`` and the FLOWS columns)."""
+    return (
+        frame["year"].to_numpy(),
+        frame["market"].to_numpy(dtype=object),
+        frame[list(FLOWS)].to_numpy(dtype=float),
+    )
+
+
+def decompose_arrays(base: Flows, other: Flows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`decompose_years` on arrays, the floats bit for bit the same: the (year, market)
+    keys in sorted order (years, markets) and their :data:`DECOMPOSITION` parts (rows × 6).
+    The parent of a comparison decomposes every pair with it, without a DataFrame."""
+    (b_keys, b), (o_keys, o) = (_summed(base), _summed(other))
+    # the union of the two sets of keys, sorted; a key one side lacks sold nothing there
+    keys = sorted(set(b_keys) | set(o_keys))
+    b = _reindexed(b_keys, b, keys)
+    o = _reindexed(o_keys, o, keys)
+    v0, v1 = b[:, 0], o[:, 0]
+
+    def per_tonne(x: np.ndarray, v: np.ndarray) -> np.ndarray:
         return np.asarray(np.divide(x, v, out=np.zeros_like(x, dtype=float), where=v > 0))
 
-    p1, d1, c1 = (
-        per_tonne(o, c, v1) for c in ("market_value_usd", "discount_usd", "logistics_cost_usd")
-    )
+    p1, d1, c1 = (per_tonne(o[:, k], v1) for k in (1, 2, 3))
     sold0 = v0 > 0
-    p0 = np.where(sold0, per_tonne(b, "market_value_usd", v0), p1)
-    d0 = np.where(sold0, per_tonne(b, "discount_usd", v0), d1)
-    c0 = np.where(sold0, per_tonne(b, "logistics_cost_usd", v0), c1)
+    p0 = np.where(sold0, per_tonne(b[:, 1], v0), p1)
+    d0 = np.where(sold0, per_tonne(b[:, 2], v0), d1)
+    c0 = np.where(sold0, per_tonne(b[:, 3], v0), c1)
     n0 = p0 - d0 - c0
     # the base's average netback per tonne in each year (the other's where the base sold none)
-    years = index.get_level_values("year")
-    frame = pd.DataFrame(
-        {
-            "year": np.asarray(years),
-            "n0v0": n0 * v0,
-            "v0": v0,
-            "n1": o["netback_usd"].to_numpy(),
-            "v1": v1,
-        }
-    )
-    per_year = frame.groupby("year")[["n0v0", "v0", "n1", "v1"]].sum()
+    years = np.array([k[0] for k in keys])
+    (per_year,), sums = group_sums([years], np.column_stack([n0 * v0, v0, o[:, 4], v1]))
+    n0v0_y, v0_y, n1_y, v1_y = sums.T
     avg = np.where(
-        per_year["v0"] > 0,
-        per_year["n0v0"] / per_year["v0"].where(per_year["v0"] > 0, 1.0),
-        per_year["n1"] / per_year["v1"].where(per_year["v1"] > 0, 1.0),
+        v0_y > 0, n0v0_y / np.where(v0_y > 0, v0_y, 1.0), n1_y / np.where(v1_y > 0, v1_y, 1.0)
     )
-    avg_by_year = dict(zip(per_year.index, avg, strict=True))
-    nbar0 = np.array([avg_by_year[y] for y in years])
+    nbar0 = avg[np.searchsorted(per_year, years)]
     dv = v1 - v0
-    out = pd.DataFrame(
-        {
-            "year": years,
-            "market": index.get_level_values("market"),
-            "volume_usd": dv * nbar0,
-            "mix_usd": dv * (n0 - nbar0),
-            "price_usd": v1 * (p1 - p0),
-            "discount_usd": -v1 * (d1 - d0),
-            "logistics_usd": -v1 * (c1 - c0),
-        }
+    parts = np.column_stack(
+        [
+            dv * nbar0,
+            dv * (n0 - nbar0),
+            v1 * (p1 - p0),
+            -v1 * (d1 - d0),
+            -v1 * (c1 - c0),
+            # the exact change, which the parts reproduce up to rounding (tested)
+            o[:, 4] - b[:, 4],
+        ]
     )
-    # the exact change, which the parts reproduce up to rounding (tested)
-    out["total_usd"] = o["netback_usd"].to_numpy() - b["netback_usd"].to_numpy()
-    return out.reset_index(drop=True)
+    return years, np.array([k[1] for k in keys], dtype=object), parts
+
+
+def _summed(flows: Flows) -> tuple[list[tuple[int, str]], np.ndarray]:
+    """The flows summed by (year, market) as pandas's ``groupby`` sums them: sorted keys."""
+    (years, markets), sums = group_sums([flows[0], flows[1]], flows[2])
+    return list(zip(years.tolist(), markets.tolist(), strict=True)), sums
+
+
+def _reindexed(
+    keys: list[tuple[int, str]], values: np.ndarray, index: list[tuple[int, str]]
+) -> np.ndarray:
+    """``values`` (a row per key in ``keys``) on the rows of ``index``, zero where it has none."""
+    if keys == index:
+        return values
+    row = {k: i for i, k in enumerate(keys)}
+    out = np.zeros((len(index), values.shape[1]))
+    for i, k in enumerate(index):
+        j = row.get(k)
+        if j is not None:
+            out[i] = values[j]
+    return out

@@ -9,11 +9,12 @@ discount on the day of sale (delivery). Tonnes and money are booked on the expor
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from potashsim.analysis.group_sums import group_codes
 from potashsim.contract import COLUMNS, MONEY, MONTHLY
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim.market import PriceBook, depth_factor
@@ -21,63 +22,102 @@ from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import RunTrace
 
-__all__ = ["deliveries_table", "monthly_table", "summarize"]
+__all__ = [
+    "DELIVERY_COLUMNS",
+    "deliveries_table",
+    "delivery_columns",
+    "monthly_table",
+    "summarize",
+]
 
 
-def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.DataFrame:
-    """One row per export with its tonnes and money (USD); ``date`` is the export date."""
-    cols = [
-        "dispatch_day",
-        "terminal_day",
-        "load_day",
-        "delivered_day",
-        "route",
-        "market",
-        "exported_t",
-    ]
-    if not trace.deliveries:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in [*cols, *MONEY, "date"]})
-    df = pd.DataFrame(
-        trace.deliveries,  # named tuples: a row each, their fields in the columns' order
-        columns=cols,
-    )
-    t = df["exported_t"].to_numpy()
-    paid = _paid_prices(trace, net, cal)
-    depth = _depth_factors(df, net, cal)
-    price = np.empty(len(df))
-    discount = np.empty(len(df))
-    depth_discount = np.zeros(len(df))
-    rail = np.zeros(len(df))
-    port = np.empty(len(df))
-    freight = np.zeros(len(df))
+#: A delivery's own columns (the fields of :class:`~potashsim.sim.records.Delivery`), in order.
+DELIVERY_COLUMNS = (
+    "dispatch_day",
+    "terminal_day",
+    "load_day",
+    "delivered_day",
+    "route",
+    "market",
+    "exported_t",
+)
+
+
+def delivery_columns(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> dict[str, np.ndarray]:
+    """The deliveries' columns as arrays, a row per export: :data:`DELIVERY_COLUMNS` (days as
+    integers, ``route`` and ``market`` as strings) and the money columns (USD), in the order
+    :func:`deliveries_table` lists them; no ``date``. Empty arrays when nothing was exported.
+
+    A comparison settles each replication from these without building a DataFrame.
+    """
+    n = len(trace.deliveries)
+    fields = list(zip(*trace.deliveries, strict=True)) if n else [()] * len(DELIVERY_COLUMNS)
+    cols: dict[str, np.ndarray] = {}
+    for name, values in zip(DELIVERY_COLUMNS, fields, strict=True):
+        if name in ("route", "market"):
+            cols[name] = np.array(values, dtype=object)
+        elif name == "exported_t":
+            cols[name] = np.array(values, dtype=float)
+        else:
+            cols[name] = np.array(values, dtype=np.int64)
+    t = cols["exported_t"]
+    paid = _paid_prices(trace, net, cal) if n else {}
+    depth = _depth_factors(cols, net, cal) if n else {}
+    price = np.empty(n)
+    discount = np.empty(n)
+    depth_discount = np.zeros(n)
+    rail = np.zeros(n)
+    port = np.empty(n)
+    freight = np.zeros(n)
     by_id = {r.id: r for r in routes(net)}
-    for key, idx in df.groupby(["route", "market"]).indices.items():
-        # grouping by two columns keys each group by a (route, market) tuple
-        route, market = cast(tuple[str, str], key)
-        # a sale after the horizon is priced at the horizon's last day
-        sale = np.minimum(df["delivered_day"].to_numpy()[idx], cal.days - 1)
+    # a sale after the horizon is priced at the horizon's last day
+    sale_day = np.minimum(cols["delivered_day"], cal.days - 1)
+    for (route, market), idx in _row_groups(cols["route"], cols["market"]).items():
+        sale = sale_day[idx]
         price[idx] = paid[market][sale]
         discount[idx] = cal.discount_usd_per_t[market][sale]
         if market in depth:
             depth_discount[idx] = price[idx] * (1.0 - depth[market][sale])
-        disp = df["dispatch_day"].to_numpy()[idx]
+        disp = cols["dispatch_day"][idx]
         r = by_id[route]
         for link in r.links:
             rail[idx] += cal.cost[f"link:{link}"][disp]
-        port[idx] = cal.cost[f"{r.kind}:{route}"][df["terminal_day"].to_numpy()[idx]]
+        port[idx] = cal.cost[f"{r.kind}:{route}"][cols["terminal_day"][idx]]
         if r.kind == "port":
             region = net.ports[route].sea_region
-            freight[idx] = cal.cost[f"lane:{region}.{market}"][df["load_day"].to_numpy()[idx]]
-    df["market_value_usd"] = price * t
-    df["sanctions_discount_usd"] = discount * t
-    df["depth_discount_usd"] = depth_discount * t
-    df["discount_usd"] = df["sanctions_discount_usd"] + df["depth_discount_usd"]
-    df["revenue_usd"] = df["market_value_usd"] - df["discount_usd"]
-    df["rail_cost_usd"] = rail * t
-    df["port_cost_usd"] = port * t
-    df["freight_cost_usd"] = freight * t
-    df["logistics_cost_usd"] = df["rail_cost_usd"] + df["port_cost_usd"] + df["freight_cost_usd"]
-    df["netback_usd"] = df["revenue_usd"] - df["logistics_cost_usd"]
+            freight[idx] = cal.cost[f"lane:{region}.{market}"][cols["load_day"][idx]]
+    cols["market_value_usd"] = price * t
+    cols["sanctions_discount_usd"] = discount * t
+    cols["depth_discount_usd"] = depth_discount * t
+    cols["discount_usd"] = cols["sanctions_discount_usd"] + cols["depth_discount_usd"]
+    cols["revenue_usd"] = cols["market_value_usd"] - cols["discount_usd"]
+    cols["rail_cost_usd"] = rail * t
+    cols["port_cost_usd"] = port * t
+    cols["freight_cost_usd"] = freight * t
+    cols["logistics_cost_usd"] = (
+        cols["rail_cost_usd"] + cols["port_cost_usd"] + cols["freight_cost_usd"]
+    )
+    cols["netback_usd"] = cols["revenue_usd"] - cols["logistics_cost_usd"]
+    return cols
+
+
+def _row_groups(route: np.ndarray, market: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    """The row numbers of each (route, market), ascending."""
+    (routes_, markets), codes = group_codes(route, market)
+    order = np.argsort(codes, kind="stable")  # stable: each group's rows stay ascending
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return {
+        (str(r), str(m)): rows
+        for r, m, rows in zip(routes_, markets, np.split(order, bounds), strict=True)
+    }
+
+
+def deliveries_table(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> pd.DataFrame:
+    """One row per export with its tonnes and money (USD); ``date`` is the export date."""
+    if not trace.deliveries:
+        cols = [*DELIVERY_COLUMNS, *MONEY, "date"]
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+    df = pd.DataFrame(delivery_columns(trace, net, cal))
     df["date"] = pd.to_datetime(cal.start) + pd.to_timedelta(df["load_day"], unit="D")
     return df
 
@@ -90,18 +130,18 @@ def _paid_prices(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> dict[str, 
     return {m: book.paid(m, factor) for m in net.markets}
 
 
-def _depth_factors(df: pd.DataFrame, net: NetworkSpec, cal: Calendar) -> dict[str, np.ndarray]:
+def _depth_factors(
+    cols: dict[str, np.ndarray], net: NetworkSpec, cal: Calendar
+) -> dict[str, np.ndarray]:
     """Each market's price factor from the Belarusian tonnes delivered there (price response on;
     none with it off, where each market is a hard cap instead)."""
     if net.model.price_response == "off" or net.world is None:
         return {}
-    day = np.minimum(df["delivered_day"].to_numpy(), cal.days - 1)
+    day = np.minimum(cols["delivered_day"], cal.days - 1)
     out: dict[str, np.ndarray] = {}
     for market, spec in net.markets.items():
-        mask = (df["market"] == market).to_numpy()
-        delivered = np.bincount(
-            day[mask], weights=df["exported_t"].to_numpy()[mask], minlength=cal.days
-        )
+        mask = cols["market"] == market
+        delivered = np.bincount(day[mask], weights=cols["exported_t"][mask], minlength=cal.days)
         out[market] = depth_factor(delivered, spec, net.world)
     return out
 

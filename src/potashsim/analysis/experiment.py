@@ -25,13 +25,20 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+import numpy as np
 import pandas as pd
 
 from potashsim.analysis.aggregate import Aggregator, KeptTables, ReplicationSink, make_part
 from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS
-from potashsim.analysis.economics import deliveries_table, monthly_table, summarize
+from potashsim.analysis.economics import (
+    deliveries_table,
+    delivery_columns,
+    monthly_table,
+    summarize,
+)
 from potashsim.analysis.executors import iter_tasks
+from potashsim.analysis.group_sums import group_sums
 from potashsim.analysis.run_cache import PartKey, RunCache
 from potashsim.analysis.shadow_prices import shadow_prices as shadow_price_table
 from potashsim.analysis.tables import (
@@ -263,39 +270,50 @@ def _one(
     if rep == 0:  # the run the report shows
         full = run(scenario, seed=seed, shadow_prices=duals)
         d = full.deliveries
+        cols = {c: d[c].to_numpy() for c in ("load_day", "route", "market", *FLOWS, *METRICS)}
     else:
         trace, net, cal = simulate(scenario, seed=seed)
-        d = deliveries_table(trace, net, cal)
-    d = in_window(d, window)
-    cols = [*METRICS, "discount_usd"]
-    if d.empty:
-        yearly = pd.DataFrame(columns=["year", *cols])
-        by_market = pd.DataFrame(columns=["year", "market", *FLOWS])
-        month_rev = pd.DataFrame(columns=["month", "revenue_usd", "exported_t"])
-        month_route = pd.DataFrame(columns=["month", "route", "exported_t"])
-    else:
-        yearly = d.assign(year=d["date"].dt.year).groupby("year", as_index=False)[cols].sum()
-        by_market = (
-            d.assign(year=d["date"].dt.year)
-            .groupby(["year", "market"], as_index=False)[list(FLOWS)]
-            .sum()
+        cols = delivery_columns(trace, net, cal)
+    return make_part(label, rep, **_window_tables(cols, scenario.horizon.start, window), run=full)
+
+
+def _window_tables(
+    cols: Mapping[str, np.ndarray], start: dt.date, window: Window
+) -> dict[str, pd.DataFrame]:
+    """The exports of the deliveries ``cols`` (:func:`~potashsim.analysis.economics.
+    delivery_columns`, day 0 = ``start``) inside ``window``, summed: by year (METRICS and
+    discount_usd), by year and market (FLOWS), by month (revenue and tonnes) and by month and
+    route (tonnes); each sorted by its keys, the sums those of pandas's group-bys
+    (:mod:`~potashsim.analysis.group_sums`)."""
+    money = [*METRICS, "discount_usd"]
+    load = np.asarray(cols["load_day"], dtype=np.int64)
+    rows = np.flatnonzero((load >= (window[0] - start).days) & (load <= (window[1] - start).days))
+    if not len(rows):
+        return {
+            "yearly": pd.DataFrame(columns=["year", *money]),
+            "by_market": pd.DataFrame(columns=["year", "market", *FLOWS]),
+            "month_rev": pd.DataFrame(columns=["month", "revenue_usd", "exported_t"]),
+            "month_route": pd.DataFrame(columns=["month", "route", "exported_t"]),
+        }
+    date = np.datetime64(start, "D") + load[rows]
+    year = date.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = date.astype("datetime64[M]").astype("datetime64[us]")
+
+    def table(keys: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
+        uniques, sums = group_sums(
+            list(keys.values()), np.column_stack([cols[c][rows] for c in names])
         )
-        m = d["date"].dt.to_period("M").dt.to_timestamp()
-        month_rev = (
-            d.assign(month=m).groupby("month", as_index=False)[["revenue_usd", "exported_t"]].sum()
-        )
-        month_route = (
-            d.assign(month=m).groupby(["month", "route"], as_index=False)[["exported_t"]].sum()
-        )
-    return make_part(
-        label,
-        rep,
-        yearly=yearly,
-        by_market=by_market,
-        month_rev=month_rev,
-        month_route=month_route,
-        run=full,
-    )
+        frame = dict(zip(keys, uniques, strict=True))
+        if "year" in frame:  # pandas gives a date's year as int32
+            frame["year"] = frame["year"].astype(np.int32)
+        return pd.DataFrame(frame | {c: sums[:, k] for k, c in enumerate(names)})
+
+    return {
+        "yearly": table({"year": year}, money),
+        "by_market": table({"year": year, "market": cols["market"][rows]}, list(FLOWS)),
+        "month_rev": table({"month": month}, ["revenue_usd", "exported_t"]),
+        "month_route": table({"month": month, "route": cols["route"][rows]}, ["exported_t"]),
+    }
 
 
 Task = tuple[Scenario, str, int, int, Window, bool]

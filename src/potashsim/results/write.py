@@ -48,7 +48,17 @@ __all__ = [
 def _versions() -> tuple[tuple[str, str], ...]:
     # the installed versions do not change while the process runs (each look-up reads metadata)
     out = {"python": platform.python_version()}
-    for pkg in ("potashsim", "simpy", "numpy", "scipy", "highspy", "pandas", "pydantic", "plotly"):
+    for pkg in (
+        "potashsim",
+        "simpy",
+        "numpy",
+        "numba",
+        "scipy",
+        "highspy",
+        "pandas",
+        "pydantic",
+        "plotly",
+    ):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
