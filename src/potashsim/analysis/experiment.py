@@ -260,15 +260,13 @@ def in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
     return d[(d["date"] >= start) & (d["date"] < end)]
 
 
-def _one(
-    scenario: Scenario, label: str, rep: int, seed: int, window: Window, duals: bool = True
-) -> dict[str, Any]:
+def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) -> dict[str, Any]:
     """What a comparison keeps of one replication (small, so it crosses processes cheaply):
     the exports inside ``window``, under ``label``; replication 0 also keeps its full run, saved
-    as the scenario's representative run (with its shadow prices when ``duals``)."""
+    as the scenario's representative run (its shadow prices are the parent's: _with_duals)."""
     full: RunResult | None = None
     if rep == 0:  # the run the report shows
-        full = run(scenario, seed=seed, shadow_prices=duals)
+        full = run(scenario, seed=seed)
         d = full.deliveries
         cols = {c: d[c].to_numpy() for c in ("load_day", "route", "market", *FLOWS, *METRICS)}
     else:
@@ -316,7 +314,7 @@ def _window_tables(
     }
 
 
-Task = tuple[Scenario, str, int, int, Window, bool]
+Task = tuple[Scenario, str, int, int, Window]
 
 
 class _Tasks(Sequence[Task]):
@@ -335,10 +333,8 @@ class _Tasks(Sequence[Task]):
         labels: list[str],
         seeds: list[int],
         window: Window,
-        duals: bool = True,
     ) -> None:
         self.scenarios, self.labels, self.seeds, self.window = scenarios, labels, seeds, window
-        self.duals = duals
         refs = [j for j, s in enumerate(scenarios) if is_reference(s)]
         self.order = refs + [j for j in range(len(scenarios)) if j not in refs]
 
@@ -365,7 +361,7 @@ class _Tasks(Sequence[Task]):
             raise IndexError(index)
         rep, pos = divmod(index, len(self.scenarios))
         j = self.order[pos]
-        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window, self.duals)
+        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window)
 
 
 def _task(args: Task) -> dict[str, Any]:
@@ -419,7 +415,9 @@ def compare(
     t0 = time.perf_counter()
     window, applied, labels = resolve(scenarios, window, overrides)
     seeds = replication_seeds(seed, replications)
-    tasks = _Tasks(list(scenarios), labels, seeds, window, shadow_prices)
+    # replication 0's shadow prices are solved here, not in its worker: that worker would
+    # otherwise spend as long again on them while the others ran out of work (_with_duals)
+    tasks = _Tasks(list(scenarios), labels, seeds, window)
     tables: ReplicationSink = KeptTables() if sink is None else sink
     sums = Aggregator(labels, replications, tables)
     todo: Sequence[Task] = tasks
@@ -428,7 +426,7 @@ def compare(
     group = len(scenarios)
     keys: list[PartKey] = []
     if cache is not None:
-        keys = _part_keys(tasks)
+        keys = _part_keys(tasks, shadow_prices)
         missing = []
         for i, key in enumerate(keys):
             kept = cache.get(key)
@@ -443,6 +441,8 @@ def compare(
     with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
         for index, part in runs:
             i = missing[index]
+            if shadow_prices:
+                _with_duals(part)
             if cache is not None:
                 cache.put(keys[i], part)
             sums.add(tasks.task_index(i), part)
@@ -471,13 +471,25 @@ def compare(
     )
 
 
-def _part_keys(tasks: _Tasks) -> list[PartKey]:
-    """What each task's part depends on, in run order (for a :class:`RunCache`)."""
+def _with_duals(part: dict[str, Any]) -> None:
+    """Give a part's representative run (replication 0) its shadow prices, if it has none.
+
+    The parent solves them as the part arrives, while the workers go on with the other runs:
+    about as long as a fast run again, which on replication 0's worker alone put every
+    scenario's on one worker's clock while the others ran out of work."""
+    full = part["run"]
+    if full is not None and full.shadow_prices is None:
+        full.shadow_prices = shadow_price_table(full.trace, full.network)
+
+
+def _part_keys(tasks: _Tasks, duals: bool) -> list[PartKey]:
+    """What each task's part depends on, in run order (for a :class:`RunCache`): with
+    ``duals``, replication 0's part holds its shadow prices."""
     hashes = [scenario_hash(s) for s in tasks.scenarios]
     count = len(tasks.scenarios)
     return [
         PartKey(hashes[tasks.order[i % count]], label, rep, seed, window, duals)
-        for i, (_, label, rep, seed, window, duals) in enumerate(tasks)
+        for i, (_, label, rep, seed, window) in enumerate(tasks)
     ]
 
 
