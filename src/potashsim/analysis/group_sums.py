@@ -18,12 +18,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from potashsim.sim.compiled import compiled
+from potashsim.sim.compiled import compiled_lazily
 
 __all__ = ["group_codes", "group_sums", "kahan_add"]
 
 
-@compiled
+@compiled_lazily  # the report imports this module and never sums out of order
 def _kahan_group_sums(codes: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
     sums = np.zeros((groups, values.shape[1]))
     comp = np.zeros((groups, values.shape[1]))

@@ -1,4 +1,4 @@
-"""The decorator for the simulation's compiled kernels: numba's ``njit``, cached on disk.
+"""The decorators for the simulation's compiled kernels: numba's ``njit``, cached on disk.
 
 A kernel is a plain Python function over numbers and numpy arrays. numba compiles it to machine
 code on its first call in a process and keeps the result beside the source (or in the user's
@@ -9,20 +9,42 @@ Python it is written in: the same function, slower, for a debugger or a print.
 Compiled code does the same IEEE arithmetic in the order written (no ``fastmath``: numba then
 neither reorders sums nor fuses multiply-adds), so a kernel gives the same floats, bit for bit,
 as the Python it replaces when it does the same operations in the same order.
+
+Importing numba takes about a third of a second, and a process's first compiled call about as
+long again (LLVM starting). :func:`compiled` pays the import where its module is imported;
+:func:`compiled_lazily` only at the kernel's first call, for modules that commands which never
+call the kernel (the report, ``--help``) import too.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-import numba
-
-__all__ = ["compiled"]
+__all__ = ["compiled", "compiled_lazily"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def compiled(fn: F) -> F:
-    """``fn`` compiled in nopython mode, its machine code cached on disk; typed as ``fn``."""
+    """``fn`` compiled in nopython mode, its machine code cached on disk; typed as ``fn``.
+    Other kernels may call it."""
+    import numba
+
     return cast(F, numba.njit(cache=True)(fn))
+
+
+def compiled_lazily(fn: F) -> F:
+    """``fn`` as :func:`compiled` makes it, made (numba imported) at its first call. Only
+    Python may call it: to a kernel it is an ordinary Python function."""
+
+    @functools.cache
+    def kernel() -> F:
+        return compiled(fn)
+
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        return kernel()(*args)
+
+    return cast(F, call)
