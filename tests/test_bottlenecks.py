@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import make_scenario, tiny_network
-from potashsim.analysis.experiment import run
+from potashsim.analysis.experiment import compare, run
 from potashsim.analysis.shadow_prices import period_duals, shadow_price_table
 from potashsim.contract import PER_MT_A_YEAR, PER_TRAIN_A_DAY
 from potashsim.report.charts import shadow_price_ranking
@@ -177,3 +177,17 @@ def test_monthly_sums_are_pandas_group_sums(with_nan: bool) -> None:
     frame = pd.DataFrame({"m": months, **{str(i): x[i] for i in range(5)}})
     expected = frame.groupby("m", sort=True)[[str(i) for i in range(5)]].sum().to_numpy().T
     assert np.array_equal(_monthly_sums(x, months, first_day), expected)
+
+
+def test_a_comparisons_shadow_prices_are_its_first_runs_whichever_process_solves_them() -> None:
+    # compare solves replication 0's shadow prices in the parent as its part arrives, not in
+    # the worker that ran it: the table must be the one that run gives on its own
+    base = make_scenario(tiny_network(), days=120)
+    other = make_scenario(tiny_network(), days=120, seed=2).model_copy(update={"name": "other"})
+    comparison = compare([base, other], replications=2, seed=5, workers=2)
+    for scenario in (base, other):
+        alone = run(scenario, seed=comparison.seeds[0], shadow_prices=True).shadow_prices
+        assert alone is not None and len(alone)
+        pd.testing.assert_frame_equal(
+            comparison.representative[scenario.name].shadow_prices, alone, check_exact=True
+        )
