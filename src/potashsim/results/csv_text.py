@@ -21,6 +21,9 @@ import pandas as pd
 
 __all__ = ["csv_text"]
 
+# a comparison's parts stream a few dozen rows a replication
+_SHORT = 256
+
 # a field holding one of these is quoted by the CSV writer (QUOTE_MINIMAL)
 _QUOTED = frozenset(',"\r\n' + os.linesep)
 
@@ -34,7 +37,10 @@ def _plain(cells: list[str]) -> bool:
 def _by_value(values: np.ndarray, text: Callable[[Any], str]) -> list[str]:
     """``text`` of each of ``values`` (a 1-d numeric array), made once a distinct bit pattern:
     a table repeats its values (a period's limits, zeros), and equal bits give equal text
-    (where equal numbers need not: 0.0 and -0.0)."""
+    (where equal numbers need not: 0.0 and -0.0). A short column is written value by value:
+    the sort that finds its distinct values would cost more than it saves."""
+    if values.size <= _SHORT:
+        return [text(v) for v in values.tolist()]
     bits = np.ascontiguousarray(values).view(f"u{values.dtype.itemsize}")
     distinct, where = np.unique(bits, return_inverse=True)
     texts = np.array([text(v) for v in distinct.view(values.dtype).tolist()], dtype=object)
