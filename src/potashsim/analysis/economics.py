@@ -20,7 +20,7 @@ from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim.market import PriceBook, depth_factor
 from potashsim.sim.network import routes
 from potashsim.sim.policy import Calendar
-from potashsim.sim.records import RunTrace
+from potashsim.sim.records import DELIVERY_FIELDS, RunTrace
 
 __all__ = [
     "DELIVERY_COLUMNS",
@@ -50,16 +50,10 @@ def delivery_columns(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> dict[s
 
     A comparison settles each replication from these without building a DataFrame.
     """
-    n = len(trace.deliveries)
-    fields = list(zip(*trace.deliveries, strict=True)) if n else [()] * len(DELIVERY_COLUMNS)
-    cols: dict[str, np.ndarray] = {}
-    for name, values in zip(DELIVERY_COLUMNS, fields, strict=True):
-        if name in ("route", "market"):
-            cols[name] = np.array(values, dtype=object)
-        elif name == "exported_t":
-            cols[name] = np.array(values, dtype=float)
-        else:
-            cols[name] = np.array(values, dtype=np.int64)
+    # the log's own arrays: read here, never written to
+    log = trace.deliveries.columns()
+    cols = {name: log[field] for name, field in zip(DELIVERY_COLUMNS, DELIVERY_FIELDS, strict=True)}
+    n = len(cols["exported_t"])
     t = cols["exported_t"]
     paid = _paid_prices(trace, net, cal) if n else {}
     depth = _depth_factors(cols, net, cal) if n else {}
