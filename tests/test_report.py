@@ -737,7 +737,7 @@ def test_one_report_keeps_colours_across_charts(folders: dict[str, Path]) -> Non
     comp, run = bundles
     assert isinstance(comp, report.ComparisonResults) and isinstance(run, report.RunResults)
     figures = {
-        c.slug: c.figure
+        c.slug: go.Figure(c.figure)  # the report keeps most as plain dicts
         for sec in [
             *report_sections.comparison_sections(comp, pal, None, "1-"),
             *report_sections.run_sections(run, pal, None, "2-", with_routes=True),

@@ -183,7 +183,7 @@ def run_sections(
             .sum()
             .assign(scenario=scen)
         )
-        figure = charts.route_area_chart(routes, colours=pal.scenarios, routes=pal.routes)
+        figure = charts.route_area_chart.dict(routes, colours=pal.scenarios, routes=pal.routes)
         sections.append(
             Section(
                 f"Exports by route: {scen}",
@@ -218,7 +218,9 @@ def run_sections(
         )
     )
     sections.append(_timeline_section(run, pal, slug, scen))
-    bottlenecks = charts.bottleneck_chart(run.utilisation, scenario=scen, colours=pal.facilities)
+    bottlenecks = charts.bottleneck_chart.dict(
+        run.utilisation, scenario=scen, colours=pal.facilities
+    )
     sections.append(
         Section(
             f"Bottlenecks: {scen}",
@@ -260,7 +262,7 @@ def _shadow_section(run: RunResults, slug: str, scen: str, one_run: str) -> Sect
         }
         for r in ranking[ranking["rank"] <= 3].to_dict("records")
     ]
-    figure = charts.shadow_price_chart(run.shadow_prices, scenario=scen)
+    figure = charts.shadow_price_chart.dict(run.shadow_prices, scenario=scen)
     return Section(
         title,
         "Shadow prices: the netback a year that one more train a day on a rail link, or one more "
@@ -291,7 +293,7 @@ def _timeline_section(run: RunResults, pal: Palette, slug: str, scen: str) -> Se
     title = f"Policy timeline: {scen}"
     if charts.policy_intervals(run.timeline).empty:
         return Section(title, charts.NO_POLICY)
-    figure = charts.policy_timeline_chart(
+    figure = charts.policy_timeline_chart.dict(
         run.timeline, scenario=scen, horizon=run.horizon, actors=pal.actors
     )
     return Section(
@@ -336,7 +338,7 @@ def comparison_sections(
             [
                 Chart(
                     f"{prefix}revenue-netback",
-                    charts.revenue_netback_chart(comp.stats, base=base, colours=col),
+                    charts.revenue_netback_chart.dict(comp.stats, base=base, colours=col),
                 )
             ],
         ),
@@ -349,7 +351,7 @@ def comparison_sections(
             [
                 Chart(
                     f"{prefix}netback-waterfall",
-                    charts.netback_waterfall(comp.decomposition, base=base, colours=col),
+                    charts.netback_waterfall.dict(comp.decomposition, base=base, colours=col),
                 )
             ],
         ),
@@ -360,7 +362,7 @@ def comparison_sections(
             [
                 Chart(
                     f"{prefix}cumulative-revenue",
-                    charts.cumulative_revenue_chart(comp.monthly_revenue, colours=col),
+                    charts.cumulative_revenue_chart.dict(comp.monthly_revenue, colours=col),
                 )
             ],
         ),
@@ -372,7 +374,7 @@ def comparison_sections(
             [
                 Chart(
                     f"{prefix}routes",
-                    charts.route_area_chart(
+                    charts.route_area_chart.dict(
                         comp.monthly_routes,
                         colours=col,
                         routes=pal.routes,
