@@ -262,7 +262,7 @@ def _shadow_section(run: RunResults, slug: str, scen: str, one_run: str) -> Sect
         }
         for r in ranking[ranking["rank"] <= 3].to_dict("records")
     ]
-    figure = charts.shadow_price_chart.dict(run.shadow_prices, scenario=scen)
+    figure = charts.shadow_price_chart.dict(run.shadow_prices, scenario=scen, ranking=ranking)
     return Section(
         title,
         "Shadow prices: the netback a year that one more train a day on a rail link, or one more "

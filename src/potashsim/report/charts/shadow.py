@@ -93,7 +93,13 @@ def shadow_price_ranking(
 
 
 @figure_function
-def shadow_price_chart(shadow_prices: Source, *, scenario: str | None = None, top: int = 8) -> Fig:
+def shadow_price_chart(
+    shadow_prices: Source,
+    *,
+    scenario: str | None = None,
+    top: int = 8,
+    ranking: pd.DataFrame | None = None,
+) -> Fig:
     """Heatmaps of what one more unit of each limit would have earned, by year.
 
     Args:
@@ -102,6 +108,8 @@ def shadow_price_chart(shadow_prices: Source, *, scenario: str | None = None, to
         scenario: scenario name for the title (and which of a comparison's runs); default the
             run's own.
         top: per panel, the limits worth most over the whole run, busiest at the top.
+        ranking: :func:`shadow_price_ranking` of ``shadow_prices`` when the caller already has
+            it (default: worked out here).
 
     Returns:
         Two panels: rail links (USD m a year from one more train a day) and ports, border
@@ -111,7 +119,8 @@ def shadow_price_chart(shadow_prices: Source, *, scenario: str | None = None, to
     """
     scenario = label_of(shadow_prices, scenario) or ""
     shadow_prices = tidy(shadow_prices, "shadow_prices", scenario=scenario or None)
-    ranking = shadow_price_ranking(shadow_prices)
+    if ranking is None:
+        ranking = shadow_price_ranking(shadow_prices)
     layout = subplot_layout(2, [t for _, t in _GROUPS], vertical_spacing=0.16)
     data: list[dict[str, Any]] = []
     years = sorted(pd.to_datetime(shadow_prices["period_start"]).dt.year.unique())

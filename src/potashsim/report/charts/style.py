@@ -9,7 +9,6 @@ report; none of those is a scenario colour, so no route looks like a scenario.
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -195,7 +194,7 @@ def styled_layout(layout: Mapping[str, Any], title: str, height: int) -> dict[st
     merged in as ``fig.update_layout`` merges them (:func:`update`), so that the JSON of the
     two is the same byte for byte. The template is a fresh copy: the dict may be changed freely.
     """
-    out = {"template": copy.deepcopy(_template()), **layout}
+    out = {"template": _copy(_template()), **layout}
     update(
         out,
         {
@@ -207,6 +206,15 @@ def styled_layout(layout: Mapping[str, Any], title: str, height: int) -> dict[st
         },
     )
     return out
+
+
+def _copy(value: Any) -> Any:
+    # copy.deepcopy of the template's dicts, lists and plain values, about ten times as fast
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def update(target: dict[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
@@ -386,7 +394,11 @@ class FigureFunction(Generic[_P]):
         from _plotly_utils.utils import convert_to_base64  # type: ignore[import-untyped]
 
         figure = self._build(*args, **kwargs)
-        convert_to_base64(figure)
+        # the template holds no arrays: walking its thousand values would cost more than the rest
+        convert_to_base64(figure["data"])
+        layout = {k: v for k, v in figure["layout"].items() if k != "template"}
+        convert_to_base64(layout)
+        figure["layout"].update(layout)
         return figure
 
 
