@@ -180,7 +180,7 @@ def style(fig: go.Figure, title: str, height: int) -> go.Figure:
     """The shared look: white template, a left-aligned title, margins and full hover names."""
     fig.update_layout(
         template=TEMPLATE,
-        title=_title(title),
+        title=chart_title(title),
         height=height,
         margin={"l": 70, "r": 30, "t": 80, "b": 60},
         hoverlabel={"namelength": -1},
@@ -199,7 +199,7 @@ def styled_layout(layout: Mapping[str, Any], title: str, height: int) -> dict[st
     update(
         out,
         {
-            "title": _title(title),
+            "title": chart_title(title),
             "height": height,
             "margin": {"l": 70, "r": 30, "t": 80, "b": 60},
             "hoverlabel": {"namelength": -1},
@@ -244,7 +244,8 @@ def _template() -> dict[str, Any]:
     return template
 
 
-def _title(text: str) -> dict[str, Any]:
+def chart_title(text: str) -> dict[str, Any]:
+    """The title :func:`style` gives a chart: left-aligned, 17 px."""
     return {"font": {"size": 17}, "text": text, "x": 0.01, "xanchor": "left"}
 
 
