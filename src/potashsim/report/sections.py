@@ -8,10 +8,9 @@ import html
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-import plotly.graph_objects as go  # type: ignore[import-untyped]
 
 from potashsim.errors import ReportError
 from potashsim.report import charts
@@ -20,14 +19,19 @@ from potashsim.report.scenario_diff import event_differences, parameter_differen
 from potashsim.report.table import provenance_table
 from potashsim.results.read import ComparisonResults, RunResults, all_runs
 
+if TYPE_CHECKING:
+    import plotly.graph_objects as go  # type: ignore[import-untyped]
+
 Bundle = ComparisonResults | RunResults
 
 
 @dataclass
 class Chart:
-    """One figure of the report; ``slug`` names its image file. The figure is a ``go.Figure``
-    or, where plotly's validation would cost seconds (the map slider), the plain figure dict
-    that ``plotly.io.to_html(figure, validate=False)`` writes as it is."""
+    """One figure of the report; ``slug`` names its image file. The figure is the plain figure
+    dict that ``plotly.io.to_html(figure, validate=False)`` writes as it is (a chart's ``.dict``,
+    :class:`~potashsim.report.charts.style.FigureFunction`, or the map slider's dict): plotly's
+    validation of a report's figures took seconds. It may also be a ``go.Figure`` (the sweep's
+    and the backtest's charts, and the static maps of an image export)."""
 
     slug: str
     figure: go.Figure | dict[str, Any]
