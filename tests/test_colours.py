@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 
 from conftest import SavedResults, shortened
@@ -98,7 +99,7 @@ def _route_fills(sections: list) -> dict[str, str]:
         for sec in secs:
             for chart in sec.charts:
                 if chart.slug.endswith("routes"):
-                    for trace in chart.figure.data:
+                    for trace in go.Figure(chart.figure).data:  # a dict in the report
                         assert fills.setdefault(trace.name, trace.fillcolor) == trace.fillcolor
     return fills
 

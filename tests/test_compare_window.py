@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from click.testing import CliRunner, Result
 
@@ -101,7 +102,7 @@ def test_a_report_of_a_horizon_mismatch_draws_no_month_beyond_the_window(
     comp = report.load_comparison(folder)
     assert comp.window == (pd.Timestamp("2020-01-01"), pd.Timestamp("2020-07-18"))
     sections = comparison_sections(comp, palette([comp], None), None, "")
-    charts = {c.slug: c.figure for s in sections for c in s.charts}
+    charts = {c.slug: go.Figure(c.figure) for s in sections for c in s.charts}
     for slug in ("routes", "cumulative-revenue"):
         xs = [pd.Timestamp(x) for trace in charts[slug].data for x in trace.x]
         assert xs, slug

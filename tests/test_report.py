@@ -326,6 +326,56 @@ def test_route_area_panels_follow_the_comparison_order_on_one_scale(
     assert legend[0].name == "klaipeda" and fig.layout.legend.traceorder == "reversed"
 
 
+def test_a_charts_dict_is_the_figure_plotly_writes(
+    comp: report.ComparisonResults, hist_run: report.RunResults
+) -> None:
+    # the report writes chart.dict(...) as it is; the API returns go.Figure of the same figure
+    calls = [
+        (charts.revenue_netback_chart, (comp.stats,), {"base": comp.base}),
+        (charts.netback_waterfall, (comp.decomposition,), {"base": comp.base}),
+        (charts.cumulative_revenue_chart, (comp.monthly_revenue,), {}),
+        (charts.route_area_chart, (comp.monthly_routes,), {"scenarios": comp.scenarios}),
+        (charts.route_area_chart, (comp.monthly_routes.iloc[:0],), {}),
+        (charts.bottleneck_chart, (hist_run.utilisation,), {"scenario": "h"}),
+        (charts.policy_timeline_chart, (hist_run.timeline,), {"horizon": hist_run.horizon}),
+        (charts.policy_timeline_chart, (hist_run.timeline.iloc[:0],), {}),
+    ]
+    assert hist_run.shadow_prices is not None  # a comparison writes them for its runs
+    calls.append((charts.shadow_price_chart, (hist_run.shadow_prices,), {"scenario": "h"}))
+    for chart, args, kwargs in calls:
+        plain = json.loads(pio.to_json(chart.dict(*args, **kwargs), validate=False))
+        assert plain == json.loads(pio.to_json(chart(*args, **kwargs))), chart.__name__
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(5),
+        np.array([[1.0, np.nan], [2.0, 3.0]]),
+        np.arange(6).reshape(2, 3).T,  # not contiguous
+        np.array([["a", 1]], dtype=object),
+        np.array(["a", "b"]),
+        pd.Series([1.0, np.nan]),
+        pd.Series(pd.to_datetime(["2020-01-01", "2020-02-01"])),
+        pd.Series(pd.to_datetime(["2020-01-01"])).dt.tz_localize("UTC"),
+        pd.DatetimeIndex(["2020-01-01"]),
+        pd.Series(["a", "b"]),
+        pd.Series([1, None], dtype="Int64"),
+    ],
+)
+def test_data_array_converts_as_plotly_does(values: object) -> None:
+    from _plotly_utils.basevalidators import copy_to_readonly_numpy_array
+    from _plotly_utils.utils import convert_to_base64
+
+    from potashsim.report.charts.style import data_array, plotly_json_arrays
+
+    ours, theirs = {"v": data_array(values)}, {"v": copy_to_readonly_numpy_array(values)}
+    assert ours["v"].dtype == theirs["v"].dtype and not ours["v"].flags.writeable
+    plotly_json_arrays(ours)
+    convert_to_base64(theirs)
+    assert pio.to_json(ours, validate=False) == pio.to_json(theirs, validate=False)
+
+
 # ----------------------------------------------------------------------------- map
 
 
@@ -737,7 +787,7 @@ def test_one_report_keeps_colours_across_charts(folders: dict[str, Path]) -> Non
     comp, run = bundles
     assert isinstance(comp, report.ComparisonResults) and isinstance(run, report.RunResults)
     figures = {
-        c.slug: c.figure
+        c.slug: go.Figure(c.figure)  # the report keeps most as plain dicts
         for sec in [
             *report_sections.comparison_sections(comp, pal, None, "1-"),
             *report_sections.run_sections(run, pal, None, "2-", with_routes=True),

@@ -8,10 +8,9 @@ import html
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-import plotly.graph_objects as go  # type: ignore[import-untyped]
 
 from potashsim.errors import ReportError
 from potashsim.report import charts
@@ -20,14 +19,19 @@ from potashsim.report.scenario_diff import event_differences, parameter_differen
 from potashsim.report.table import provenance_table
 from potashsim.results.read import ComparisonResults, RunResults, all_runs
 
+if TYPE_CHECKING:
+    import plotly.graph_objects as go  # type: ignore[import-untyped]
+
 Bundle = ComparisonResults | RunResults
 
 
 @dataclass
 class Chart:
-    """One figure of the report; ``slug`` names its image file. The figure is a ``go.Figure``
-    or, where plotly's validation would cost seconds (the map slider), the plain figure dict
-    that ``plotly.io.to_html(figure, validate=False)`` writes as it is."""
+    """One figure of the report; ``slug`` names its image file. The figure is the plain figure
+    dict that ``plotly.io.to_html(figure, validate=False)`` writes as it is (a chart's ``.dict``,
+    :class:`~potashsim.report.charts.style.FigureFunction`, or the map slider's dict): plotly's
+    validation of a report's figures took seconds. It may also be a ``go.Figure`` (the sweep's
+    and the backtest's charts, and the static maps of an image export)."""
 
     slug: str
     figure: go.Figure | dict[str, Any]
@@ -183,7 +187,7 @@ def run_sections(
             .sum()
             .assign(scenario=scen)
         )
-        figure = charts.route_area_chart(routes, colours=pal.scenarios, routes=pal.routes)
+        figure = charts.route_area_chart.dict(routes, colours=pal.scenarios, routes=pal.routes)
         sections.append(
             Section(
                 f"Exports by route: {scen}",
@@ -218,7 +222,9 @@ def run_sections(
         )
     )
     sections.append(_timeline_section(run, pal, slug, scen))
-    bottlenecks = charts.bottleneck_chart(run.utilisation, scenario=scen, colours=pal.facilities)
+    bottlenecks = charts.bottleneck_chart.dict(
+        run.utilisation, scenario=scen, colours=pal.facilities
+    )
     sections.append(
         Section(
             f"Bottlenecks: {scen}",
@@ -260,7 +266,7 @@ def _shadow_section(run: RunResults, slug: str, scen: str, one_run: str) -> Sect
         }
         for r in ranking[ranking["rank"] <= 3].to_dict("records")
     ]
-    figure = charts.shadow_price_chart(run.shadow_prices, scenario=scen)
+    figure = charts.shadow_price_chart.dict(run.shadow_prices, scenario=scen, ranking=ranking)
     return Section(
         title,
         "Shadow prices: the netback a year that one more train a day on a rail link, or one more "
@@ -291,7 +297,7 @@ def _timeline_section(run: RunResults, pal: Palette, slug: str, scen: str) -> Se
     title = f"Policy timeline: {scen}"
     if charts.policy_intervals(run.timeline).empty:
         return Section(title, charts.NO_POLICY)
-    figure = charts.policy_timeline_chart(
+    figure = charts.policy_timeline_chart.dict(
         run.timeline, scenario=scen, horizon=run.horizon, actors=pal.actors
     )
     return Section(
@@ -336,7 +342,7 @@ def comparison_sections(
             [
                 Chart(
                     f"{prefix}revenue-netback",
-                    charts.revenue_netback_chart(comp.stats, base=base, colours=col),
+                    charts.revenue_netback_chart.dict(comp.stats, base=base, colours=col),
                 )
             ],
         ),
@@ -349,7 +355,7 @@ def comparison_sections(
             [
                 Chart(
                     f"{prefix}netback-waterfall",
-                    charts.netback_waterfall(comp.decomposition, base=base, colours=col),
+                    charts.netback_waterfall.dict(comp.decomposition, base=base, colours=col),
                 )
             ],
         ),
@@ -360,7 +366,7 @@ def comparison_sections(
             [
                 Chart(
                     f"{prefix}cumulative-revenue",
-                    charts.cumulative_revenue_chart(comp.monthly_revenue, colours=col),
+                    charts.cumulative_revenue_chart.dict(comp.monthly_revenue, colours=col),
                 )
             ],
         ),
@@ -372,7 +378,7 @@ def comparison_sections(
             [
                 Chart(
                     f"{prefix}routes",
-                    charts.route_area_chart(
+                    charts.route_area_chart.dict(
                         comp.monthly_routes,
                         colours=col,
                         routes=pal.routes,

@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from potashsim.analysis.sweep.design import make_design
-from potashsim.analysis.sweep.runner import DIFF, OUTPUTS
-from potashsim.analysis.sweep.sensitivity import INDEX_COLUMNS, sensitivity
-from potashsim.analysis.sweep.spec import SweepSpec
 from potashsim.errors import ReportError
 from potashsim.report.charts.sensitivity import index_chart, swing_table, tornado_chart
 from potashsim.report.sections import Chart, Section
 from potashsim.report.table import provenance_table
 from potashsim.results.sweep_store import SPEC_FILE, read_sweep
+
+# The sweep's analysis (SALib, the design, the scenario schema, the compiled kernels) is imported
+# by the functions that need it: a report of comparisons and runs, the usual one, uses none of it,
+# and importing it took about a second.
 
 __all__ = ["is_sweep_folder", "sweep_sections", "sweep_title"]
 
@@ -50,6 +50,8 @@ def sweep_title(path: Path | str) -> str:
 
 
 def _metric(spec: dict[str, Any]) -> str:
+    from potashsim.analysis.sweep.runner import DIFF
+
     return f"{DIFF}netback_usd" if spec.get("vs") else "netback_usd"
 
 
@@ -59,6 +61,8 @@ def _unit(column: str) -> tuple[float, str]:
 
 
 def _summary(runs: pd.DataFrame, spec: dict[str, Any]) -> str:
+    from potashsim.analysis.sweep.runner import DIFF, OUTPUTS
+
     cols = [*OUTPUTS, *([f"{DIFF}{m}" for m in OUTPUTS] if spec.get("vs") else [])]
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
     rows = []
@@ -87,6 +91,8 @@ _ROUGH_SOBOL_N = 256
 
 def _index_rows(table: pd.DataFrame, method: str, metric: str) -> list[dict[str, Any]]:
     """The index table's rows as shown: Morris effects in the summary's unit (Mt or USD m)."""
+    from potashsim.analysis.sweep.sensitivity import INDEX_COLUMNS
+
     scale, unit = _unit(metric)
     scaled = set(INDEX_COLUMNS["morris"]) if method == "morris" else set()
     rows = []
@@ -108,6 +114,10 @@ def sweep_sections(path: Path | str, prefix: str = "", command: str | None = Non
         ResultsError: not a sweep folder.
         ReportError: its ``sweep.json`` is not a sweep spec.
     """
+    from potashsim.analysis.sweep.design import make_design
+    from potashsim.analysis.sweep.sensitivity import sensitivity
+    from potashsim.analysis.sweep.spec import SweepSpec
+
     raw, runs, _years = read_sweep(path)
     try:
         spec = SweepSpec.from_json(raw)

@@ -1,5 +1,9 @@
 """Plotly figures of potashsim results: one pure function per chart, tidy DataFrames in, Figure out.
 
+Each chart is built as the plain figure dict plotly would hold, without plotly's validation:
+``revenue_netback_chart(...)`` returns it as a ``go.Figure``, ``revenue_netback_chart.dict(...)``
+as the dict itself, which the report writes as it is (:class:`.style.FigureFunction`).
+
 Every chart also takes a result object in place of its table: a ``RunResult``, a ``Comparison``,
 a loaded run or comparison folder (``potashsim.load``) or its path; :func:`tidy` (in
 :mod:`.source`) turns each into the table, e.g. ``revenue_netback_chart(cmp)``.

@@ -1,36 +1,46 @@
 """Charts that compare scenarios: revenue/netback changes, the netback waterfall, cumulative
 revenue and exports by route. Tidy DataFrames in (columns as in docs/results-contract.md),
-``go.Figure`` out; nothing here reads files.
+``go.Figure`` out (each built as a plain dict, which ``.dict`` returns as it is: see
+:class:`~potashsim.report.charts.style.FigureFunction`); nothing here reads files.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go  # type: ignore[import-untyped]
-from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from potashsim.errors import ReportError
 from potashsim.report.charts.source import Source, base_of, tidy
 from potashsim.report.charts.style import (
     BN,
+    DATE_AXIS,
     FALLBACK_COLOUR,
     MT,
+    Fig,
+    axis_ids,
     colour_of,
-    date_axis,
-    empty_note,
+    data_array,
+    figure_function,
+    finish,
+    hline,
+    note,
     require,
     rgba,
     route_colours,
     signed,
-    style,
+    subplot_layout,
+    trace_dict,
 )
 
+_ZERO_LINE = {"color": "#444444", "width": 1}
 
+
+@figure_function
 def revenue_netback_chart(
     stats: Source, *, base: str | None = None, colours: Mapping[str, str] | None = None
-) -> go.Figure:
+) -> Fig:
     """Bars of the change in revenue and netback against the base, with 95% intervals.
 
     Args:
@@ -51,46 +61,51 @@ def revenue_netback_chart(
     stats = tidy(stats, "stats")
     require(stats, ("scenario", "metric", *columns), "comparison stats")
     metrics = {"revenue_usd": "Revenue", "netback_usd": "Netback"}
-    fig = go.Figure()
+    data = []
     scenarios = [s for s in dict.fromkeys(stats["scenario"]) if s != base]
     for i, scen in enumerate(scenarios):
         rows = stats[stats["scenario"].eq(scen)].set_index("metric").reindex(list(metrics))
         diff, low, high = (rows[c].to_numpy(dtype=float) / BN for c in columns)
-        fig.add_bar(
-            name=scen,
-            x=list(metrics.values()),
-            y=diff,
-            marker_color=colour_of(colours, scen, i),
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": high - diff,
-                "arrayminus": diff - low,
-                "thickness": 1.5,
-                "width": 6,
-            },
-            text=[signed(v) for v in diff],
-            textposition="inside",
-            insidetextanchor="middle",
-            textfont={"color": "white", "size": 13},
-            customdata=rows[list(columns)].to_numpy(),
-            hovertemplate=(
-                f"<b>{scen}</b> %{{x}}<br>change %{{customdata[0]:,.0f}} USD"
-                "<br>95% CI %{customdata[1]:,.0f} to %{customdata[2]:,.0f} USD"
-                "<extra></extra>"
-            ),
+        data.append(
+            trace_dict(
+                "bar",
+                name=scen,
+                x=list(metrics.values()),
+                y=data_array(diff),
+                marker={"color": colour_of(colours, scen, i)},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": data_array(high - diff),
+                    "arrayminus": data_array(diff - low),
+                    "thickness": 1.5,
+                    "width": 6,
+                },
+                text=[signed(v) for v in diff],
+                textposition="inside",
+                insidetextanchor="middle",
+                textfont={"color": "white", "size": 13},
+                customdata=data_array(rows[list(columns)].to_numpy()),
+                hovertemplate=(
+                    f"<b>{scen}</b> %{{x}}<br>change %{{customdata[0]:,.0f}} USD"
+                    "<br>95% CI %{customdata[1]:,.0f} to %{customdata[2]:,.0f} USD"
+                    "<extra></extra>"
+                ),
+            )
         )
-    fig.add_hline(y=0, line_color="#444444", line_width=1)
-    fig.update_layout(
-        barmode="group",
-        yaxis_title="Change against base, USD bn",
-        legend_title_text="Scenario",
-        showlegend=True,
-    )
+    # the keys in the order plotly's add_hline and update_layout leave them
+    layout: dict[str, Any] = {
+        "shapes": [hline(0, _ZERO_LINE)],
+        "legend": {"title": {"text": "Scenario"}},
+        "barmode": "group",
+        "yaxis": {"title": {"text": "Change against base, USD bn"}},
+        "showlegend": True,
+    }
     if not scenarios:
-        empty_note(fig, "Only the base scenario: nothing to compare")
-    return style(
-        fig,
+        layout["annotations"] = [note("Only the base scenario: nothing to compare")]
+    return finish(
+        data,
+        layout,
         f"Change in export revenue and netback against {base}, "
         "USD bn over the compared window (95% interval)",
         460,
@@ -107,9 +122,10 @@ _WATERFALL_STEPS = {
 }
 
 
+@figure_function
 def netback_waterfall(
     decomposition: Source, *, base: str | None = None, colours: Mapping[str, str] | None = None
-) -> go.Figure:
+) -> Fig:
     """Waterfall of the netback change against the base: volume, market mix, world price,
     discount, logistics, total (summed over the years and markets of the per-year decomposition).
 
@@ -131,14 +147,15 @@ def netback_waterfall(
     base = base_of(decomposition, base)
     decomposition = tidy(decomposition, "decomposition")
     require(decomposition, ("scenario", *_WATERFALL_STEPS), "netback decomposition")
-    fig = go.Figure()
+    data = []
     rows = decomposition[decomposition["scenario"].ne(base)]
     for i, row in enumerate(rows.itertuples(index=False)):
         values = [float(getattr(row, k)) for k in _WATERFALL_STEPS]
         _check_adds_up(str(row.scenario), values)
         colour = colour_of(colours, str(row.scenario), i)
-        fig.add_trace(
-            go.Waterfall(
+        data.append(
+            trace_dict(
+                "waterfall",
                 name=str(row.scenario),
                 orientation="v",
                 x=[[str(row.scenario)] * len(values), list(_WATERFALL_STEPS.values())],
@@ -154,15 +171,18 @@ def netback_waterfall(
                 connector={"line": {"color": "#888888", "width": 1, "dash": "dot"}},
             )
         )
-    fig.add_hline(y=0, line_color="#444444", line_width=1)
-    fig.update_layout(
-        yaxis_title="Change in netback, USD bn", waterfallgroupgap=0.25, showlegend=False
-    )
-    fig.update_xaxes(tickangle=0)
+    layout: dict[str, Any] = {
+        "shapes": [hline(0, _ZERO_LINE)],
+        "yaxis": {"title": {"text": "Change in netback, USD bn"}},
+        "waterfallgroupgap": 0.25,
+        "showlegend": False,
+        "xaxis": {"tickangle": 0},
+    }
     if rows.empty:
-        empty_note(fig, "Only the base scenario: nothing to decompose")
-    return style(
-        fig,
+        layout["annotations"] = [note("Only the base scenario: nothing to decompose")]
+    return finish(
+        data,
+        layout,
         f"Where the netback change against {base} comes from, USD bn (lighter bars are losses)",
         480,
     )
@@ -177,9 +197,10 @@ def _check_adds_up(scenario: str, values: list[float]) -> None:
         )
 
 
+@figure_function
 def cumulative_revenue_chart(
     monthly_revenue: Source, *, colours: Mapping[str, str] | None = None
-) -> go.Figure:
+) -> Fig:
     """Cumulative revenue per scenario: mean over replications with a 2.5-97.5 percentile band.
 
     Args:
@@ -194,7 +215,7 @@ def cumulative_revenue_chart(
     """
     monthly_revenue = tidy(monthly_revenue, "monthly_revenue")
     require(monthly_revenue, ("scenario", "replication", "month", "revenue_usd"), "monthly revenue")
-    fig = go.Figure()
+    data = []
     for i, (scen, frame) in enumerate(monthly_revenue.groupby("scenario", sort=False)):
         wide = frame.pivot_table(
             index="month", columns="replication", values="revenue_usd", aggfunc="sum"
@@ -203,50 +224,63 @@ def cumulative_revenue_chart(
         mean, low, high = cum.mean(axis=1), cum.quantile(0.025, axis=1), cum.quantile(0.975, axis=1)
         colour = colour_of(colours, str(scen), i)
         band = {
-            "x": cum.index,
+            "x": data_array(cum.index),
             "legendgroup": str(scen),
             "showlegend": False,
             "hoverinfo": "skip",
             "mode": "lines",
             "line": {"width": 0},
         }
-        fig.add_scatter(y=high, name=f"{scen} 97.5%", **band)
-        fig.add_scatter(
-            y=low, name=f"{scen} 2.5%", fill="tonexty", fillcolor=rgba(colour, 0.18), **band
+        data.append(trace_dict("scatter", y=data_array(high), name=f"{scen} 97.5%", **band))
+        data.append(
+            trace_dict(
+                "scatter",
+                y=data_array(low),
+                name=f"{scen} 2.5%",
+                fill="tonexty",
+                fillcolor=rgba(colour, 0.18),
+                **band,
+            )
         )
-        fig.add_scatter(
-            x=cum.index,
-            y=mean,
-            name=str(scen),
-            legendgroup=str(scen),
-            mode="lines",
-            line={"color": colour, "width": 2.5},
-            customdata=pd.concat([low, high], axis=1).to_numpy(),
-            hovertemplate=(
-                f"<b>{scen}</b> %{{x|%b %Y}}<br>mean %{{y:,.3f}} USD bn"
-                "<br>band %{customdata[0]:,.3f} to %{customdata[1]:,.3f}"
-                "<extra></extra>"
-            ),
+        data.append(
+            trace_dict(
+                "scatter",
+                x=data_array(cum.index),
+                y=data_array(mean),
+                name=str(scen),
+                legendgroup=str(scen),
+                mode="lines",
+                line={"color": colour, "width": 2.5},
+                customdata=data_array(pd.concat([low, high], axis=1).to_numpy()),
+                hovertemplate=(
+                    f"<b>{scen}</b> %{{x|%b %Y}}<br>mean %{{y:,.3f}} USD bn"
+                    "<br>band %{customdata[0]:,.3f} to %{customdata[1]:,.3f}"
+                    "<extra></extra>"
+                ),
+            )
         )
-    fig.update_layout(
-        xaxis_title="Month",
-        yaxis_title="Cumulative revenue, USD bn",
-        legend_title_text="Scenario",
-        hovermode="x unified",
-    )
-    date_axis(fig)
-    return style(
-        fig, "Cumulative export revenue, USD bn (mean and 2.5-97.5% band over replications)", 460
+    layout = {
+        "legend": {"title": {"text": "Scenario"}},
+        "xaxis": {"title": {"text": "Month"}, **DATE_AXIS},
+        "yaxis": {"title": {"text": "Cumulative revenue, USD bn"}},
+        "hovermode": "x unified",
+    }
+    return finish(
+        data,
+        layout,
+        "Cumulative export revenue, USD bn (mean and 2.5-97.5% band over replications)",
+        460,
     )
 
 
+@figure_function
 def route_area_chart(
     monthly_routes: Source,
     *,
     colours: Mapping[str, str] | None = None,
     routes: Mapping[str, str] | None = None,
     scenarios: Sequence[str] | None = None,
-) -> go.Figure:
+) -> Fig:
     """Stacked area of exports by route over time, one panel per scenario on one y scale.
 
     Args:
@@ -274,13 +308,10 @@ def route_area_chart(
     route_map = dict(routes) if routes else route_colours(by_route.index, tonnes=by_route)
     order = by_route.sort_values(ascending=False, kind="stable").index.tolist()
     n = max(len(order_s), 1)
-    fig = make_subplots(
-        rows=n,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.12 / n,
-        subplot_titles=[str(s) for s in order_s] or [""],
+    layout = subplot_layout(
+        n, [str(s) for s in order_s] or [""], vertical_spacing=0.12 / n, shared_xaxes=True
     )
+    data = []
     months = pd.DatetimeIndex(sorted(monthly_routes["month"].unique()))
     for row, scen in enumerate(order_s, start=1):
         wide = (
@@ -289,36 +320,40 @@ def route_area_chart(
             .reindex(index=months, columns=order)
             .fillna(0.0)
         )
+        x_axis, y_axis = axis_ids(row)
         for route in order:
-            fig.add_scatter(
-                x=months,
-                y=wide[route] / MT,
-                name=str(route),
-                legendgroup=str(route),
-                showlegend=row == 1,
-                stackgroup=f"s{row}",
-                mode="lines",
-                line={"width": 0.5, "color": route_map.get(str(route), FALLBACK_COLOUR)},
-                fillcolor=route_map.get(str(route), FALLBACK_COLOUR),  # opaque: hues stay apart
-                customdata=wide[route].to_numpy(),
-                hovertemplate=(
-                    f"{scen} · {route}<br>%{{x|%b %Y}}: %{{y:,.3f}} Mt "
-                    "(%{customdata:,.0f} t)<extra></extra>"
-                ),
-                row=row,
-                col=1,
+            data.append(
+                trace_dict(
+                    "scatter",
+                    x=data_array(months),
+                    y=data_array(wide[route] / MT),
+                    name=str(route),
+                    legendgroup=str(route),
+                    showlegend=row == 1,
+                    stackgroup=f"s{row}",
+                    mode="lines",
+                    line={"width": 0.5, "color": route_map.get(str(route), FALLBACK_COLOUR)},
+                    fillcolor=route_map.get(str(route), FALLBACK_COLOUR),  # opaque: hues apart
+                    customdata=data_array(wide[route].to_numpy()),
+                    hovertemplate=(
+                        f"{scen} · {route}<br>%{{x|%b %Y}}: %{{y:,.3f}} Mt "
+                        "(%{customdata:,.0f} t)<extra></extra>"
+                    ),
+                )
+                | {"xaxis": x_axis, "yaxis": y_axis}
             )
-    fig.update_yaxes(title_text="Mt per month", rangemode="tozero")
-    for row in range(2, n + 1):
-        fig.update_yaxes(matches="y", row=row, col=1)  # one scale: panels compare by height
-    for i, ann in enumerate(fig.layout.annotations):
-        ann.font = {"size": 14, "color": colour_of(colours, ann.text, i)}
-    date_axis(fig)
-    fig.update_xaxes(title_text="Month", row=n, col=1)
-    fig.update_layout(
-        legend={"title_text": "Route (export terminal)", "traceorder": "reversed"},
-        hovermode="x unified",
-    )
+    for row in range(1, n + 1):
+        y_axis = layout[f"yaxis{axis_ids(row)[1][1:]}"]
+        y_axis |= {"title": {"text": "Mt per month"}, "rangemode": "tozero"}
+        if row > 1:
+            y_axis["matches"] = "y"  # one scale: panels compare by height
+    for i, ann in enumerate(layout.get("annotations", [])):
+        ann["font"] = {"color": colour_of(colours, ann["text"], i), "size": 14}
+    for row in range(1, n + 1):
+        layout[f"xaxis{axis_ids(row)[0][1:]}"] |= DATE_AXIS
+    layout[f"xaxis{axis_ids(n)[0][1:]}"]["title"] = {"text": "Month"}
+    layout["legend"] = {"title": {"text": "Route (export terminal)"}, "traceorder": "reversed"}
+    layout["hovermode"] = "x unified"
     if monthly_routes.empty:
-        empty_note(fig, "No exports recorded")
-    return style(fig, "Exports by route (export terminal), Mt per month", 180 + 240 * n)
+        layout.setdefault("annotations", []).append(note("No exports recorded"))
+    return finish(data, layout, "Exports by route (export terminal), Mt per month", 180 + 240 * n)

@@ -92,9 +92,20 @@ def link_flows(network: Mapping[str, Any], monthly: pd.DataFrame, period: Period
         ReportError: a route of ``monthly`` is not among the routes of ``network.json``.
     """
     require(monthly, ("month", "route", "exported_t"), MONTHLY)
-    by_route = in_period(monthly, period).groupby("route")["exported_t"].sum()
+    return route_flows(network, route_tonnes(monthly, period))
+
+
+def route_tonnes(monthly: pd.DataFrame, period: Period) -> pd.Series:
+    """Tonnes exported by each route (``monthly.csv``'s ``route``) in a period."""
+    return in_period(monthly, period).groupby("route")["exported_t"].sum()
+
+
+def route_flows(network: Mapping[str, Any], by_route: pd.Series) -> pd.Series:
+    """:func:`link_flows` of the tonnes of each route (:func:`route_tonnes`)."""
     paths = route_links(network)
-    flows = pd.Series(0.0, index=[str(lnk["id"]) for lnk in network["links"]], name="flow_t")
+    # summed in a dict (a pandas item assignment costs microseconds), route after route as
+    # before, so every float is the same
+    flows = dict.fromkeys((str(lnk["id"]) for lnk in network["links"]), 0.0)
     for route, tonnes in by_route.items():
         if str(route) not in paths:
             raise ReportError(
@@ -103,21 +114,40 @@ def link_flows(network: Mapping[str, Any], monthly: pd.DataFrame, period: Period
             )
         for link_id in paths[str(route)]:
             flows[link_id] += float(tonnes)
-    return flows
+    return pd.Series(flows, index=list(flows), dtype=float, name="flow_t")
 
 
 def closed_fraction(timeline: pd.DataFrame, kind: str, period: Period) -> dict[str, float]:
     """Share of the period's days each target of ``kind`` is closed (``end`` taken inclusive)."""
-    start, end = period_bounds(period)
+    return closed_share(closures(timeline, kind), period)
+
+
+#: Each target's closures: merged, sorted ``(first day, last day)`` pairs (:func:`closures`).
+Closures = dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]
+
+
+def closures(timeline: pd.DataFrame, kind: str) -> Closures:
+    """When each target of ``kind`` was closed (``timeline.csv`` rows of state ``closed``,
+    overlapping ones merged), by target in sorted order: worked out once for all of a map's
+    periods (:func:`closed_share`)."""
     rows = timeline[timeline["kind"].eq(kind) & timeline["state"].eq("closed")]
+    return {
+        str(target): _merged(frame["start"], frame["end"])
+        for target, frame in rows.groupby("target")
+    }
+
+
+def closed_share(closed: Closures, period: Period) -> dict[str, float]:
+    """:func:`closed_fraction` of the :func:`closures` of a kind."""
+    start, end = period_bounds(period)
     out: dict[str, float] = {}
-    for target, frame in rows.groupby("target"):
-        closed = 0
-        for s, e in _merged(frame["start"], frame["end"]):
+    for target, intervals in closed.items():
+        days = 0
+        for s, e in intervals:
             lo, hi = max(s, start), min(e, end)
-            closed += max((hi - lo).days + 1, 0)
-        if closed:
-            out[str(target)] = closed / period_days(period)
+            days += max((hi - lo).days + 1, 0)
+        if days:
+            out[target] = days / period_days(period)
     return out
 
 

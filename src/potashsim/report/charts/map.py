@@ -10,15 +10,19 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 
+from potashsim.contract import MONTHLY
 from potashsim.errors import ReportError
 from potashsim.report.charts.flows import (
+    Closures,
     Period,
-    closed_fraction,
+    closed_share,
+    closures,
     in_period,
     is_closed_all,
     link_flows,
     period_days,
     period_label,
+    route_flows,
     state_text,
 )
 from potashsim.report.charts.geography import GEOGRAPHY_TRACES, NO_BASE_LAYERS, geography_traces
@@ -36,7 +40,9 @@ from potashsim.report.charts.style import (
     BASE_COLOUR,
     CLOSED_COLOUR,
     MT,
+    chart_title,
     market_colours,
+    require,
     styled_layout,
     trace_dict,
 )
@@ -88,34 +94,63 @@ def flow_map(
     if period is None:
         raise ReportError("flow_map draws one period: give period=2022 or period=(start, end)")
     return go.Figure(
-        _flow_map(network, monthly, timeline, period, scenario, colour, max_flow_t, True)
+        _flow_map(
+            network,
+            _map_columns(monthly),
+            _closures(timeline),
+            period,
+            scenario,
+            colour,
+            max_flow_t,
+            True,
+        )
     )
+
+
+def _closures(timeline: pd.DataFrame) -> dict[str, Closures]:
+    """The closures a map draws (links, ports, borders), worked out once for all its periods."""
+    return {kind: closures(timeline, kind) for kind in ("link", "port", "border")}
+
+
+def _map_columns(monthly: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``monthly.csv`` a map reads: each period's rows are then picked from
+    four columns, not from all fourteen."""
+    require(monthly, ("month", "route", "exported_t"), MONTHLY)
+    return monthly[[c for c in ("month", "route", "market", "exported_t") if c in monthly]]
 
 
 def _flow_map(
     network: Mapping[str, Any],
     monthly: pd.DataFrame,
-    timeline: pd.DataFrame,
+    closed_by_kind: Mapping[str, Closures],
     period: Period,
     scenario: str | None,
     colour: str,
     max_flow_t: float | None,
     geography: bool,
 ) -> dict[str, Any]:
-    """:func:`flow_map` of resolved inputs, as a plain figure dict (``data`` and ``layout``);
-    without ``geography`` (a slider's later frames, which keep the first map's), the link
-    traces come first."""
-    flows = link_flows(network, monthly, period)
-    closed = closed_fraction(timeline, "link", period)
+    """:func:`flow_map` of resolved inputs (``monthly`` as its :func:`_map_columns`, the
+    timeline as its :func:`_closures`), as a plain figure dict (``data`` and ``layout``).
+    Without ``geography`` (a slider's later frames, which keep the first map's geography and
+    layout), the link traces come first and the layout has only the title and annotations."""
+    rows = in_period(monthly, period)
+    by_route = rows.groupby("route")["exported_t"].sum()
+    flows = route_flows(network, by_route)
+    flow_of = dict(flows.items())  # a pandas item look-up costs microseconds
+    closed = closed_share(closed_by_kind["link"], period)
     top = max_flow_t if max_flow_t else max(float(flows.max()), 1.0)
     nodes = {str(n["id"]): n for n in network["nodes"]}
     data = geography_traces(MAP_LON, MAP_LAT) if geography else []
     for link in network["links"]:
         link_id = str(link["id"])
-        flow, fraction = float(flows[link_id]), closed.get(link_id, 0.0)
+        flow, fraction = float(flow_of[link_id]), closed.get(link_id, 0.0)
         data.append(_link_trace(link, nodes, flow, top, fraction, period, colour))
-    data += _node_traces(network, monthly, timeline, period, colour)
+    data += _node_traces(network, by_route, closed_by_kind, period, colour)
     data += _legend_keys(colour, top)
+    title = f"Rail exports by link, {scenario}, {period_label(period)} (width = Mt carried)"
+    if not geography:
+        frame = {"annotations": [_market_box(network, rows)], "title": chart_title(title)}
+        return {"data": data, "layout": frame}
     geo = {
         **NO_BASE_LAYERS,
         "domain": {"x": [0.0, _GEO_RIGHT], "y": [0.0, 1.0]},
@@ -128,10 +163,7 @@ def _flow_map(
         "lataxis": {"range": list(MAP_LAT)},
         "resolution": 110,
     }
-    title = f"Rail exports by link, {scenario}, {period_label(period)} (width = Mt carried)"
-    layout = styled_layout(
-        {"geo": geo, "annotations": [_market_box(network, monthly, period)]}, title, 760
-    )
+    layout = styled_layout({"geo": geo, "annotations": [_market_box(network, rows)]}, title, 760)
     layout["margin"] = {"l": 10, "r": 10, "t": 60, "b": 10}
     layout["legend"] |= {
         "font": {"size": 12},
@@ -170,9 +202,9 @@ def flow_maps(
     network, monthly, timeline, scenario = run_inputs(network, monthly, timeline, scenario)
     periods = list(periods) if periods is not None else years_of(monthly)
     top = _common_max(network, monthly, periods, max_flow_t)
+    closed, rows = _closures(timeline), _map_columns(monthly)
     return [
-        go.Figure(_flow_map(network, monthly, timeline, p, scenario, colour, top, True))
-        for p in periods
+        go.Figure(_flow_map(network, rows, closed, p, scenario, colour, top, True)) for p in periods
     ]
 
 
@@ -256,7 +288,8 @@ def flow_map_slider_dict(
     top = _common_max(network, monthly, periods, max_flow_t)
     # the geography is drawn once, in the figure: frames leave it as it is, so later periods'
     # maps are drawn without it (it is most of a map's cost)
-    fig = _flow_map(network, monthly, timeline, periods[0], scenario, colour, top, True)
+    closed, rows = _closures(timeline), _map_columns(monthly)
+    fig = _flow_map(network, rows, closed, periods[0], scenario, colour, top, True)
     first = GEOGRAPHY_TRACES
     changing = list(range(first, len(fig["data"])))
     labels = [period_label(p) for p in periods]
@@ -264,7 +297,7 @@ def flow_map_slider_dict(
     for i, (label, p) in enumerate(zip(labels, periods, strict=True)):
         m = fig
         if i > 0:
-            m = _flow_map(network, monthly, timeline, p, scenario, colour, top, False)
+            m = _flow_map(network, rows, closed, p, scenario, colour, top, False)
         frames.append(
             {
                 "data": m["data"][first:] if i == 0 else m["data"],
@@ -348,17 +381,17 @@ def _link_trace(
 
 def _node_traces(
     network: Mapping[str, Any],
-    monthly: pd.DataFrame,
-    timeline: pd.DataFrame,
+    by_route: pd.Series,
+    closed_by_kind: Mapping[str, Closures],
     period: Period,
     colour: str,
 ) -> list[dict[str, Any]]:
-    """Junction dots, mine markers, then one marker per terminal group."""
-    by_route = in_period(monthly, period).groupby("route")["exported_t"].sum()
+    """Junction dots, mine markers, then one marker per terminal group (``by_route``: the
+    period's tonnes by route)."""
     nodes = {str(n["id"]): n for n in network["nodes"]}
     closed = {
-        **closed_fraction(timeline, "port", period),
-        **closed_fraction(timeline, "border", period),
+        **closed_share(closed_by_kind["port"], period),
+        **closed_share(closed_by_kind["border"], period),
     }
     groups = terminal_groups(network, nodes, by_route, closed, period_days(period))
     mines = [n for n in network["nodes"] if n.get("kind") == "mine"]
@@ -453,12 +486,11 @@ def _legend_keys(colour: str, top: float) -> list[dict[str, Any]]:
     ]
 
 
-def _market_box(
-    network: Mapping[str, Any], monthly: pd.DataFrame, period: Period
-) -> dict[str, Any]:
-    """The annotation beside the map that lists the period's exports by market."""
+def _market_box(network: Mapping[str, Any], rows: pd.DataFrame) -> dict[str, Any]:
+    """The annotation beside the map that lists the period's exports by market (``rows``: the
+    period's rows of ``monthly.csv``)."""
     names = {str(m["id"]): str(m.get("name") or m["id"]) for m in network.get("markets", [])}
-    by_market = in_period(monthly, period).groupby("market")["exported_t"].sum()
+    by_market = rows.groupby("market")["exported_t"].sum()
     by_market = by_market.sort_values(ascending=False)
     # a market's own colour (network.json) keys it here as in every other chart
     colours = market_colours(map(str, by_market.index), networks=[network])

@@ -6,20 +6,26 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go  # type: ignore[import-untyped]
-from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from potashsim.contract import COLUMNS, TIMELINE, UTILISATION
 from potashsim.report.charts.source import Source, label_of, tidy
 from potashsim.report.charts.style import (
     ACTOR_PALETTE,
+    DATE_AXIS,
     MT,
     ROUTE_PALETTE,
-    date_axis,
-    empty_note,
+    Fig,
+    axis_ids,
+    data_array,
+    figure_function,
+    finish,
+    hline,
+    note,
     palette_map,
     require,
-    style,
+    subplot_layout,
+    trace_dict,
+    update,
 )
 
 #: Policy states drawn in the timeline and their fill pattern.
@@ -44,13 +50,14 @@ def policy_intervals(timeline: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values(["start", "kind", "target"], kind="stable")
 
 
+@figure_function
 def policy_timeline_chart(
     timeline: Source,
     *,
     scenario: str | None = None,
     horizon: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     actors: Mapping[str, str] | None = None,
-) -> go.Figure:
+) -> Fig:
     """Gantt of policy measures (closures, discounts, capacity limits, costs), coloured by actor.
 
     Args:
@@ -87,64 +94,69 @@ def policy_timeline_chart(
     rows["text"] = rows["state_text"].where(fits, "")  # too short: the label is in hover only
     names = list(dict.fromkeys(rows["actor"].astype(str)))
     colours = {**palette_map(names, ACTOR_PALETTE), **(actors or {})}
-    fig = go.Figure()
+    data = []
     for actor in names:
         part = rows[rows["actor"].astype(str).eq(actor)]
-        fig.add_bar(
-            orientation="h",
-            name=actor,
-            base=part["start"].dt.strftime("%Y-%m-%d").tolist(),
-            x=(part["days"] * 86_400_000).tolist(),
-            y=part["label"].tolist(),
-            marker={
-                "color": colours[actor],
-                "pattern": {
-                    "shape": [STATE_PATTERN[s] for s in part["state"]],
-                    "fgcolor": "white",
-                    "fgopacity": 0.45,  # faint enough for the bar's text to stay legible
-                    "size": 8,
-                    "solidity": 0.25,
+        data.append(
+            trace_dict(
+                "bar",
+                orientation="h",
+                name=actor,
+                base=part["start"].dt.strftime("%Y-%m-%d").tolist(),
+                x=(part["days"] * 86_400_000).tolist(),
+                y=part["label"].tolist(),
+                marker={
+                    "color": colours[actor],
+                    "pattern": {
+                        "shape": [STATE_PATTERN[s] for s in part["state"]],
+                        "fgcolor": "white",
+                        "fgopacity": 0.45,  # faint enough for the bar's text to stay legible
+                        "size": 8,
+                        "solidity": 0.25,
+                    },
                 },
-            },
-            text=part["text"].tolist(),
-            textposition="inside",
-            insidetextanchor="start",
-            textfont={"size": 11},
-            customdata=list(
-                zip(
-                    part["start"].dt.strftime("%d %b %Y"),
-                    part["end"].dt.strftime("%d %b %Y"),
-                    part["action"].fillna("").astype(str),
-                    part["state_text"],
-                    strict=True,
-                )
-            ),
-            hovertemplate=(
-                f"<b>%{{y}}</b><br>{actor}: %{{customdata[2]}}, %{{customdata[3]}}"
-                "<br>%{customdata[0]} to %{customdata[1]}<extra></extra>"
-            ),
+                text=part["text"].tolist(),
+                textposition="inside",
+                insidetextanchor="start",
+                textfont={"size": 11},
+                customdata=[
+                    list(row)
+                    for row in zip(
+                        part["start"].dt.strftime("%d %b %Y"),
+                        part["end"].dt.strftime("%d %b %Y"),
+                        part["action"].fillna("").astype(str),
+                        part["state_text"],
+                        strict=True,
+                    )
+                ],
+                hovertemplate=(
+                    f"<b>%{{y}}</b><br>{actor}: %{{customdata[2]}}, %{{customdata[3]}}"
+                    "<br>%{customdata[0]} to %{customdata[1]}<extra></extra>"
+                ),
+            )
         )
-    fig.update_layout(
-        barmode="overlay",
-        legend_title_text="Actor",
-        xaxis_title="Date",
-        yaxis_title="",
-        uniformtext={"mode": "hide", "minsize": 10},  # a label that does not fit is dropped
-    )
-    date_axis(fig)
-    fig.update_yaxes(
-        categoryorder="array",
-        categoryarray=_row_order(rows)[::-1],
-        automargin=True,
-    )
+    # the keys in the order plotly's update_layout leaves them
+    layout: dict[str, Any] = {
+        "legend": {"title": {"text": "Actor"}},
+        "uniformtext": {"mode": "hide", "minsize": 10},  # a label that does not fit is dropped
+        "barmode": "overlay",
+        "xaxis": {"title": {"text": "Date"}, **DATE_AXIS},
+        "yaxis": {
+            "title": {"text": ""},
+            "categoryorder": "array",
+            "categoryarray": _row_order(rows)[::-1],
+            "automargin": True,
+        },
+    }
     if horizon is not None:
-        fig.update_xaxes(range=[horizon[0], horizon[1] + pd.Timedelta(days=1)])
+        layout["xaxis"]["range"] = [horizon[0], horizon[1] + pd.Timedelta(days=1)]
     if rows.empty:
-        fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
-        empty_note(fig, NO_POLICY)
+        layout["yaxis"] |= {"showticklabels": False, "showgrid": False, "zeroline": False}
+        layout["annotations"] = [note(NO_POLICY)]
     height = 200 + 34 * max(rows["label"].nunique(), 2)
-    return style(
-        fig,
+    return finish(
+        data,
+        layout,
         f"Policy measures in force, {scenario} "
         "(solid = closed, /// = buyer discount, dots = capacity limit)",
         height,
@@ -228,6 +240,7 @@ def rolling_utilisation(part: pd.DataFrame, months: int = 3) -> pd.Series:
     return smooth.where(util.notna())
 
 
+@figure_function
 def bottleneck_chart(
     utilisation: Source,
     *,
@@ -235,7 +248,7 @@ def bottleneck_chart(
     top: int = 3,
     min_share: float = 0.05,
     colours: Mapping[str, str] | None = None,
-) -> go.Figure:
+) -> Fig:
     """Utilisation of the capacity available on the busiest rail links and ports/borders over
     time, and mean waiting days.
 
@@ -266,62 +279,76 @@ def bottleneck_chart(
     chosen = busiest_facilities(utilisation, top=top, min_share=min_share)
     names = chosen["link"] + chosen["terminal"]
     colour_map = {**palette_map(names, ROUTE_PALETTE), **(colours or {})}
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.07,
-        subplot_titles=[
+    layout = subplot_layout(
+        3,
+        [
             f"Rail links: use of the {of} (3-month rolling mean)",
             f"Ports and border crossings: use of the {of} (3-month rolling mean)",
             "Mean waiting time of trains and ships (monthly)",
         ],
+        vertical_spacing=0.07,
+        shared_xaxes=True,
     )
+    data: list[dict[str, Any]] = []
     for row, facility in [(1, f) for f in chosen["link"]] + [(2, f) for f in chosen["terminal"]]:
         part = utilisation[utilisation["facility"].eq(facility)].sort_values("month")
         smooth = rolling_utilisation(part)
         common: dict[str, Any] = {
-            "x": part["month"],
+            "x": data_array(part["month"]),
             "name": f"{facility} ({part['kind'].iloc[0]})",
             "legendgroup": facility,
             "mode": "lines",
             "line": {"color": colour_map[facility], "width": 2 if row < 3 else 1.5},
-            "col": 1,
         }
         nominal = (
             "" if column == "utilisation" else ", %{customdata[1]:.0f} % of the nominal capacity"
         )
-        fig.add_scatter(
-            y=smooth.to_numpy(),
-            customdata=part[[column, "utilisation"]].to_numpy() * 100,
-            connectgaps=False,
-            hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.0f}} % of the {of} (3-month mean), "
-            f"%{{customdata[0]:.0f}} % that month{nominal}<extra></extra>",
-            row=row,
-            **common,
+        data.append(
+            trace_dict(
+                "scatter",
+                y=data_array(smooth.to_numpy()),
+                customdata=data_array(part[[column, "utilisation"]].to_numpy() * 100),
+                connectgaps=False,
+                hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.0f}} % of the {of} (3-month "
+                f"mean), %{{customdata[0]:.0f}} % that month{nominal}<extra></extra>",
+                **common,
+            )
+            | dict(zip(("xaxis", "yaxis"), axis_ids(row), strict=True))
         )
-        fig.add_scatter(
-            y=part["mean_wait_days"].where(part[column].notna()),
-            showlegend=False,
-            hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.2f}} days<extra></extra>",
-            row=3,
-            **common,
+        data.append(
+            trace_dict(
+                "scatter",
+                y=data_array(part["mean_wait_days"].where(part[column].notna())),
+                showlegend=False,
+                hovertemplate=f"{facility} %{{x|%b %Y}}: %{{y:.2f}} days<extra></extra>",
+                **common,
+            )
+            | {"xaxis": "x3", "yaxis": "y3"}
         )
     top_pct = max(
-        [115.0, *(1.08 * float(pd.Series(t.y).max()) for t in fig.data if t.yaxis != "y3")]
+        [115.0, *(1.08 * float(pd.Series(t["y"]).max()) for t in data if t["yaxis"] != "y3")]
     )
+    shapes = []
     for row in (1, 2):
-        fig.add_hline(y=100, line={"color": "#888888", "width": 1, "dash": "dash"}, row=row, col=1)
-        fig.update_yaxes(title_text=f"% of {of}", range=[0, top_pct], row=row, col=1)
-    fig.update_yaxes(title_text="Mean wait, days", rangemode="tozero", row=3, col=1)
-    date_axis(fig)
-    fig.update_xaxes(title_text="Month", row=3, col=1)
-    fig.update_layout(legend_title_text="Facility")
+        shapes.append(hline(100, {"color": "#888888", "width": 1, "dash": "dash"}, row))
+        layout["shapes"] = shapes
+        update(layout[f"yaxis{axis_ids(row)[1][1:]}"], _axis_title(f"% of {of}"))
+        layout[f"yaxis{axis_ids(row)[1][1:]}"]["range"] = [0, top_pct]
+    update(layout["yaxis3"], {**_axis_title("Mean wait, days"), "rangemode": "tozero"})
+    for axis in ("xaxis", "xaxis2", "xaxis3"):
+        update(layout[axis], DATE_AXIS)
+    update(layout["xaxis3"], _axis_title("Month"))
+    layout["legend"] = _axis_title("Facility")
     if utilisation.empty:
-        empty_note(fig, "No utilisation data")
-    return style(
-        fig,
+        layout["annotations"].append(note("No utilisation data"))
+    return finish(
+        data,
+        layout,
         f"Bottlenecks, {scenario}: use of the {of} on the busiest links and terminals "
         "(%, dashed = all of it) and waiting time (days)",
         820,
     )
+
+
+def _axis_title(text: str) -> dict[str, Any]:
+    return {"title": {"text": text}}

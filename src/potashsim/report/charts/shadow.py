@@ -9,15 +9,25 @@ year would have earned. Trains and Mt do not compare, so each is ranked on its o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go  # type: ignore[import-untyped]
-from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from potashsim.contract import COLUMNS, PER_MT_A_YEAR, PER_TRAIN_A_DAY, SHADOW_PRICES
 from potashsim.report.charts.source import Source, label_of, tidy
-from potashsim.report.charts.style import MT, empty_note, require, style
+from potashsim.report.charts.style import (
+    MT,
+    Fig,
+    axis_ids,
+    data_array,
+    figure_function,
+    finish,
+    note,
+    require,
+    subplot_layout,
+    trace_dict,
+)
 
 __all__ = [
     "CAPACITY_KINDS",
@@ -82,9 +92,14 @@ def shadow_price_ranking(
     return out.sort_values(["year", "per", "rank"], ignore_index=True)[cols]
 
 
+@figure_function
 def shadow_price_chart(
-    shadow_prices: Source, *, scenario: str | None = None, top: int = 8
-) -> go.Figure:
+    shadow_prices: Source,
+    *,
+    scenario: str | None = None,
+    top: int = 8,
+    ranking: pd.DataFrame | None = None,
+) -> Fig:
     """Heatmaps of what one more unit of each limit would have earned, by year.
 
     Args:
@@ -93,6 +108,8 @@ def shadow_price_chart(
         scenario: scenario name for the title (and which of a comparison's runs); default the
             run's own.
         top: per panel, the limits worth most over the whole run, busiest at the top.
+        ranking: :func:`shadow_price_ranking` of ``shadow_prices`` when the caller already has
+            it (default: worked out here).
 
     Returns:
         Two panels: rail links (USD m a year from one more train a day) and ports, border
@@ -102,10 +119,10 @@ def shadow_price_chart(
     """
     scenario = label_of(shadow_prices, scenario) or ""
     shadow_prices = tidy(shadow_prices, "shadow_prices", scenario=scenario or None)
-    ranking = shadow_price_ranking(shadow_prices)
-    fig = make_subplots(
-        rows=2, cols=1, vertical_spacing=0.16, subplot_titles=[t for _, t in _GROUPS]
-    )
+    if ranking is None:
+        ranking = shadow_price_ranking(shadow_prices)
+    layout = subplot_layout(2, [t for _, t in _GROUPS], vertical_spacing=0.16)
+    data: list[dict[str, Any]] = []
     years = sorted(pd.to_datetime(shadow_prices["period_start"]).dt.year.unique())
     for row, (per, _title) in enumerate(_GROUPS, start=1):
         part = ranking[ranking["per"].eq(per)]
@@ -118,29 +135,38 @@ def shadow_price_chart(
         rank = cells["rank"].unstack().reindex(index=chosen, columns=years)
         bound = cells["binding_periods"].unstack().reindex(index=chosen, columns=years)
         kinds = part.drop_duplicates("constraint").set_index("constraint")["kind"]
-        fig.add_heatmap(
-            z=value.to_numpy(),
-            x=[str(y) for y in years],
-            y=[limit_label(c, str(kinds[c])) for c in chosen],
-            customdata=np.dstack([rank.to_numpy(), bound.to_numpy()]),
-            text=value.map(lambda v: "" if pd.isna(v) else f"{v:,.3g}").to_numpy(),
-            texttemplate="%{text}",
-            coloraxis=f"coloraxis{'' if row == 1 else row}",
-            hovertemplate="%{y}, %{x}: USD %{z:,.2f} m from "
-            + PER_TEXT[per]
-            + " (rank %{customdata[0]}, bound in %{customdata[1]} periods)<extra></extra>",
-            row=row,
-            col=1,
+        x_axis, y_axis = axis_ids(row)
+        data.append(
+            trace_dict(
+                "heatmap",
+                z=data_array(value.to_numpy()),
+                x=[str(y) for y in years],
+                y=[limit_label(c, str(kinds[c])) for c in chosen],
+                customdata=data_array(np.dstack([rank.to_numpy(), bound.to_numpy()])),
+                text=data_array(value.map(lambda v: "" if pd.isna(v) else f"{v:,.3g}").to_numpy()),
+                texttemplate="%{text}",
+                coloraxis=f"coloraxis{'' if row == 1 else row}",
+                hovertemplate="%{y}, %{x}: USD %{z:,.2f} m from "
+                + PER_TEXT[per]
+                + " (rank %{customdata[0]}, bound in %{customdata[1]} periods)<extra></extra>",
+            )
+            | {"xaxis": x_axis, "yaxis": y_axis}
         )
     scale = [[0, "#fff5eb"], [1, "#b30000"]]
-    fig.update_layout(
-        coloraxis={"colorscale": scale, "colorbar": {"title": "USD m", "y": 0.79, "len": 0.4}},
-        coloraxis2={"colorscale": scale, "colorbar": {"title": "USD m", "y": 0.21, "len": 0.4}},
-    )
+    # the keys in the order plotly leaves them (it treats coloraxis2 as a new subplot's)
+    layout["coloraxis"] = {
+        "colorbar": {"title": {"text": "USD m"}, "y": 0.79, "len": 0.4},
+        "colorscale": scale,
+    }
+    layout["coloraxis2"] = {
+        "colorscale": scale,
+        "colorbar": {"title": {"text": "USD m"}, "y": 0.21, "len": 0.4},
+    }
     if ranking.empty:
-        empty_note(fig, "No capacity limit bound in any dispatch period")
-    return style(
-        fig,
+        layout["annotations"].append(note("No capacity limit bound in any dispatch period"))
+    return finish(
+        data,
+        layout,
         f"Shadow prices, {scenario}: netback a year from one more unit of each limit",
         760,
     )
