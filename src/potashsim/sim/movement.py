@@ -150,6 +150,8 @@ def lots_to_release(
     twin of :func:`potashsim.sim.processes.lots_to_release`."""
     n = 0
     while pending_t[market] >= lot_t - _EPS:
+        if n >= lot_market.shape[0]:
+            raise RuntimeError("movement: more ship lots from one train than reserved")
         pending_t[market] -= lot_t
         lot_market[n], lot_tonnes[n] = market, lot_t
         n += 1
@@ -160,6 +162,8 @@ def lots_to_release(
                 part_market = order[i]
         part = pending_t[part_market]
         if part > _EPS:
+            if n >= lot_market.shape[0]:
+                raise RuntimeError("movement: more ship lots from one train than reserved")
             pending_t[part_market] = 0.0
             lot_market[n], lot_tonnes[n] = part_market, part
             n += 1
@@ -229,6 +233,7 @@ def _rail_leg(
     queue_change: np.ndarray,
     draws: np.ndarray,
     drawn: np.ndarray,
+    n_draws: np.ndarray,
 ) -> float:
     """Run ``n`` trains leaving at time ``t`` through the sections ``leg`` (link indices, -1
     pads); return when the last of them reaches the terminal (``days`` or later if they are
@@ -238,7 +243,7 @@ def _rail_leg(
     ``queue_change``, link by day: the change from the day before in the trains waiting at the
     entry, so that a wait of many days costs two additions), and the batch runs the section in
     one transit time drawn from the link's stream (``draws``, link by draw; ``drawn`` counts
-    those used)."""
+    those used, ``n_draws`` those there)."""
     for j in range(leg.shape[0]):
         g = leg[j]
         if g < 0:
@@ -269,6 +274,8 @@ def _rail_leg(
                 return float(days)  # waits at the entry beyond the horizon
         factor = 1.0
         if spread:
+            if drawn[g] >= n_draws[g]:
+                raise RuntimeError("movement: more transit draws than reserved")
             factor = 1.0 + spread * (2.0 * draws[g, drawn[g]] - 1.0)
             drawn[g] += 1
         t = at + transit_days[g] * factor
@@ -521,7 +528,7 @@ def advance(
                 begin = float(day)
             t = _rail_leg(
                 legs[route], sent, begin, days, spread, tokens, gate_day, capacity,
-                transit_days, entered, wait_days, queue_change, draws, drawn,
+                transit_days, entered, wait_days, queue_change, draws, drawn, n_draws,
             )  # fmt: skip
             if t < days:
                 at = int(t)
