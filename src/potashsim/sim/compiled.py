@@ -10,10 +10,15 @@ Compiled code does the same IEEE arithmetic in the order written (no ``fastmath`
 neither reorders sums nor fuses multiply-adds), so a kernel gives the same floats, bit for bit,
 as the Python it replaces when it does the same operations in the same order.
 
+A rule that plain Python also calls, one call at a time, is :func:`shared`: Python calls the
+function as written (no dispatch to machine code, which would cost more than the rule), and the
+kernels that call it compile it in. numba's cache checks only the source file of the kernel it
+caches, so a shared rule lives in the same module as the kernels that call it.
+
 Importing numba takes about a third of a second, and a process's first compiled call about as
-long again (LLVM starting). :func:`compiled` pays the import where its module is imported;
-:func:`compiled_lazily` only at the kernel's first call, for modules that commands which never
-call the kernel (the report, ``--help``) import too.
+long again (LLVM starting). :func:`compiled` and the others pay the import where their module
+is imported; :func:`compiled_lazily` only at the kernel's first call, for modules that commands
+which never call the kernel (the report, ``--help``) import too.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-__all__ = ["compiled", "compiled_lazily"]
+__all__ = ["compiled", "compiled_flat", "compiled_lazily", "inlined", "shared"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +38,32 @@ def compiled(fn: F) -> F:
     import numba
 
     return cast(F, numba.njit(cache=True)(fn))
+
+
+def compiled_flat(fn: F) -> F:
+    """:func:`compiled` without numba's reference counting of arrays, for a kernel that only
+    works in arrays it is given (numba refuses to compile one that allocates). Each array passed
+    to a helper otherwise takes and drops a reference, two atomic operations, which in a kernel
+    that moves a few numbers per helper call cost most of its time."""
+    import numba
+
+    options: dict[str, Any] = {"cache": True, "_nrt": False}  # numba's option, not in its stubs
+    return cast(F, numba.njit(**options)(fn))
+
+
+def inlined(fn: F) -> F:
+    """:func:`compiled` for a call from Python; written into each kernel that calls it, and so
+    compiled with that kernel's options (:func:`compiled_flat`'s without reference counts)."""
+    import numba
+
+    return cast(F, numba.njit(cache=True, inline="always")(fn))
+
+
+def shared(fn: F) -> F:
+    """``fn`` itself for Python callers, compiled into the kernels that call it."""
+    from numba.extending import register_jitable
+
+    return cast(F, register_jitable(fn))
 
 
 def compiled_lazily(fn: F) -> F:

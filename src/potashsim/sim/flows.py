@@ -1,15 +1,16 @@
 """The fast movement layer: trains move in daily batches, ships load as a daily flow of lots.
 
 ``model.granularity: fast`` replaces the train level's processes (one SimPy process per train
-and per ship, :mod:`potashsim.sim.processes`) with one loop over the days of the horizon. Every
-other part of a run is the same object doing the same thing: the policy calendar, the mines'
-day (:meth:`~potashsim.sim.processes.MineYard.produce`), the dispatcher's plan
-(:func:`~potashsim.sim.processes.plan_departures`, so the same planner, prices and price
-response), boarding (:func:`~potashsim.sim.processes.board`), the rail sections' token buckets
-and random streams (:class:`~potashsim.sim.processes.LinkGate`), the part-lot rule
-(:func:`~potashsim.sim.processes.lots_to_release`), and the trace the accounts read.
+and per ship, :mod:`potashsim.sim.processes`) with one loop over the days of the horizon. The
+policy calendar, the dispatcher's plan (:func:`~potashsim.sim.processes.plan_departures`, so the
+same planner, prices and price response), the rail sections' token buckets and random streams
+(:class:`~potashsim.sim.processes.LinkGate`) and the trace the accounts read are the train
+level's. The movement itself (the mines' day, boarding, the rail legs, ports and ships) runs
+compiled, a dispatch period at a time (:func:`potashsim.sim.movement.advance`), with the train
+level's rules for the mines' day, taking stock and releasing ship lots (twins checked against
+each other by tests/test_movement.py).
 
-What differs, and why it is faster:
+What differs from the train level, and why it is faster:
 
 * A **batch** is the trains of one (route, market) planned to leave on the same day. It runs its
   whole rail leg when it leaves: at each section its trains take that section's tokens in order,
@@ -21,7 +22,7 @@ What differs, and why it is faster:
   they were released, and each berth loads ``loading_t_per_day`` (divided by the day's ice factor)
   a day into the ship at its quay, starting the next lot within the day when one is done.
 * No SimPy: with no process per train there is nothing left for an event queue to order, and a
-  plain loop over days costs a small fraction of it.
+  compiled loop over days costs next to nothing; what is left in Python is the dispatcher.
 
 ``benchmarks/agreement.py`` measures how far the two layers' yearly exports, revenue, netback
 and route shares lie apart on every shipped scenario (docs/performance.md).
@@ -29,83 +30,39 @@ and route shares lie apart on every shipped scenario (docs/performance.md).
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
+import inspect
+import sys
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
 
 import numpy as np
 
 from potashsim.scenario.schema import NetworkSpec
-from potashsim.sim.policy import Calendar
-from potashsim.sim.processes import (
-    DispatchDesk,
-    LinkGate,
-    MineYard,
-    Rail,
-    board,
-    lots_to_release,
-    plan_departures,
-    record_export,
+from potashsim.sim import movement
+from potashsim.sim.movement import (
+    ARRIVALS,
+    BERTH_PEAKS,
+    COMMITTED,
+    DELIVERIES,
+    IN_TRANSIT,
+    LOTS,
+    STOCK_PEAKS,
+    WAITING,
 )
+from potashsim.sim.policy import Calendar
+from potashsim.sim.processes import DispatchDesk, LinkGate, MineYard, Rail, plan_departures
 from potashsim.sim.records import Delivery, RunTrace
 
-__all__ = ["Lot", "PortFlow", "run_flows"]
+__all__ = ["run_flows"]
 
-_EPS = 1e-6
-
-
-@dataclass(slots=True)
-class Lot:
-    """A ship lot released at a port: for ``market``, ``tonnes`` of which ``left_t`` are still to
-    load once it has a berth."""
-
-    market: str
-    tonnes: float
-    dispatch_day: int
-    terminal_day: int
-    released_day: int
-    left_t: float = 0.0
-
-
-@dataclass
-class PortFlow:
-    """A port at the fast granularity: storage, berths as parallel loaders, and its queues.
-
-    ``ships`` are the lots released and waiting for a berth, first come first served;
-    ``at_berth`` the lot at each berth (None: free); ``trains`` the trains waiting for room in
-    storage, as (market, dispatch day).
-    """
-
-    id: str
-    storage_t: float
-    level_t: float
-    loading_t_per_day: float
-    ice_factor: np.ndarray
-    voyage_days: dict[str, int]
-    lot_t: float
-    at_berth: list[Lot | None]
-    pending_t: dict[str, float] = field(default_factory=dict)
-    ships: deque[Lot] = field(default_factory=deque)
-    trains: deque[tuple[str, int]] = field(default_factory=deque)
-
-    @classmethod
-    def build(cls, net: NetworkSpec, port_id: str, ice: np.ndarray) -> PortFlow:
-        """The port at the horizon start: its initial stock in storage, nothing queued."""
-        p = net.ports[port_id]
-        return cls(
-            id=port_id,
-            storage_t=p.storage_t,
-            level_t=p.initial_stock_t,
-            loading_t_per_day=p.loading_t_per_day,
-            ice_factor=ice,
-            voyage_days={m: round(lane.voyage_days) for m, lane in net.lanes[p.sea_region].items()},
-            lot_t=net.model.ship_lot_t,
-            at_berth=[None] * p.berths,
-        )
-
-    @property
-    def busy(self) -> bool:
-        """Whether the port has anything to do without a new train."""
-        return bool(self.ships or self.trains or any(self.at_berth))
+# CPython sums floats with Neumaier's compensation from 3.12 on; the kernel sums the mines'
+# stocks as the interpreter it runs under would
+_COMPENSATED_SUM = sys.version_info >= (3, 12)
+# advance's parameters by name (the kernel's Python function under numba's dispatcher)
+_ADVANCE = list(
+    inspect.signature(getattr(movement.advance, "py_func", movement.advance)).parameters
+)
 
 
 def run_flows(
@@ -122,219 +79,368 @@ def run_flows(
 
     Each day, in order: the dispatcher plans (on dispatch days after the first, before the mines'
     day, as at train level), the mines produce, the day's batches board and run their rail leg,
-    the trains due at each terminal arrive, and each port loads ships.
+    the trains due at each terminal arrive, and each port loads ships. The plan is Python; the
+    days between two plans are one call of the compiled :func:`~potashsim.sim.movement.advance`.
     """
-    days, period, payload = cal.days, desk.period_days, desk.payload_t
-    ports = {k: PortFlow.build(net, k, ice[k]) for k in net.ports}
-    onward = {k: round(b.onward_days) for k, b in net.borders.items()}
-    # each day's batches by route: [first departure time, {market: trains}]
-    due: dict[int, dict[str, Batch]] = {}
-    # batches reaching their terminal by day: (terminal, {market: trains}, dispatch day)
-    arriving: dict[int, list[tuple[str, dict[str, int], int]]] = {}
-    queued = {k: [0] * (days + 1) for k in rail.gates}  # trains waiting at each entry, by day
-    legs = {
-        r.id: tuple(zip(rail.sections[r.id], (queued[k] for k in r.links), strict=True))
-        for r in desk.routes.values()
-    }
-    active: set[str] = set()
-
-    def plan(day: int) -> None:
-        for k, gate in rail.gates.items():
-            gate.waiting = queued[k][day]
-        for route, market, start in plan_departures(day, cal, desk, yard, rail, trace):
-            on_day = due.get(int(start))
-            if on_day is None:
-                on_day = due[int(start)] = {}
-            batch = on_day.get(route)
-            if batch is None:  # the route's first train that day sets the batch's start
-                batch = on_day[route] = Batch(start)
-            trains = batch.trains
-            trains[market] = trains.get(market, 0) + 1
-
-    for day in range(days):
-        if day % period == 0 and day > 0:
-            plan(day)
-        yard.produce(day)
-        if day == 0:
-            plan(day)
-        batches = due.pop(day, None)
-        if batches:
-            for route, batch in batches.items():
-                sent = _board(day, route, batch, desk, yard, trace, due)
-                if sent:
-                    start = max(batch.start, float(day))
-                    t = _rail_leg(legs[route], rail.spread, sum(sent.values()), start, days)
-                    if t < days:
-                        arriving.setdefault(int(t), []).append((route, sent, day))
-        arrivals = arriving.pop(day, None)
-        if arrivals:
-            for terminal, sent, dispatch_day in arrivals:
-                port = ports.get(terminal)
-                if port is None:
-                    for market, n in sent.items():
-                        _cross_border(day, terminal, onward[terminal], market, n * payload,
-                                      dispatch_day, trace)  # fmt: skip
-                    continue
-                for market, n in sent.items():
-                    port.trains.extend([(market, dispatch_day)] * n)
-                _unload(day, port, payload, trace)
-                active.add(terminal)
-        # ports in the network's order, not the set's: a set of names iterates in an order
-        # that varies from process to process (PYTHONHASHSEED), and so would the order of the
-        # deliveries and the last bits of the sums taken over them
-        for k in [k for k in ports if k in active] if active else ():
-            port = ports[k]
-            _load_ships(day, port, payload, trace)
-            if not port.busy:
-                active.discard(k)
-
-    return {k: port.level_t for k, port in ports.items()}
+    days, period = cal.days, desk.period_days
+    if days <= 0:
+        return {k: p.initial_stock_t for k, p in net.ports.items()}
+    run = _Run.build(net, cal, desk, yard, rail, ice, trace)
+    movement.produce(0, run.stock, run.mine_storage_t, run.output_t, yard.domestic_t_per_day,
+                     run.yard_t, run.state["mine_order"])  # fmt: skip
+    for first in range(0, days, period):
+        run.advance(first, min(first + period, days), run.plan(first, cal, desk, yard, rail, trace))
+    return run.finish(desk, yard, rail, trace)
 
 
-@dataclass(slots=True)
-class Batch:
-    """The trains of one route due to leave on one day: from ``start`` (days), by market."""
+@dataclass
+class _Run:
+    """One fast run's state as the kernel's arrays (:mod:`potashsim.sim.movement` describes
+    them), with the names their indices stand for."""
 
-    start: float
-    trains: dict[str, int] = field(default_factory=dict)
+    mines: list[str]
+    gates: list[LinkGate]
+    routes: dict[str, int]
+    markets: dict[str, int]
+    ports: list[str]
+    terminals: list[str]
+    static: dict[str, Any]
+    """``advance``'s arguments whose objects never change in a run, by name."""
+    stock: np.ndarray
+    mine_storage_t: np.ndarray
+    output_t: np.ndarray
+    yard_t: np.ndarray
+    queue_now: np.ndarray
+    draws: np.ndarray
+    drawn: np.ndarray
+    n_draws: np.ndarray
+    draw_bound: np.ndarray
+    state: dict[str, np.ndarray]
+    """``advance``'s other arguments, by name (the record arrays grow between calls)."""
+    per_train: dict[str, int]
+    """The most rows one train can add to each growing record array."""
+    trains: int = 0
+    """Trains planned so far: what bounds the rows the record arrays need."""
+    room_trains: int = 0
+    """Trains the record arrays have room for."""
+    arguments: tuple[Any, ...] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        net: NetworkSpec,
+        cal: Calendar,
+        desk: DispatchDesk,
+        yard: MineYard,
+        rail: Rail,
+        ice: dict[str, np.ndarray],
+        trace: RunTrace,
+    ) -> _Run:
+        """The arrays at the horizon start, from the actors as ``simulate`` builds them (nothing
+        produced, no train on the rail yet) and ``trace``.
+
+        Day-by-day inputs come from the numpy arrays they were built from where the actors keep
+        them as lists (the sections' capacities from ``cal``): converting lists of thousands of
+        numbers costs more than the whole movement."""
+        days, period, payload = trace.days, desk.period_days, desk.payload_t
+        lot_size = net.model.ship_lot_t
+        mines = list(yard.stock_t)
+        links = list(rail.gates)
+        gates = [rail.gates[k] for k in links]
+        link_index = {k: i for i, k in enumerate(links)}
+        routes = list(desk.routes.values())
+        markets = {m: i for i, m in enumerate(net.markets)}
+        ports, borders = list(net.ports), list(net.borders)
+        terminals = [*ports, *borders]
+        n_m, n_r, n_p = len(markets), len(routes), len(ports)
+
+        legs = np.full((n_r, max([1, *(len(r.links) for r in routes)])), -1, np.int64)
+        draw_bound = np.zeros(len(links), np.int64)
+        for i, r in enumerate(routes):
+            for j, k in enumerate(r.links):
+                legs[i, j] = link_index[k]
+                draw_bound[link_index[k]] += period  # a batch a day per route, a draw per link
+        voyage = np.full((n_p, n_m), -1, np.int64)
+        for p, k in enumerate(ports):
+            for m, lane in net.lanes[net.ports[k].sea_region].items():
+                if m in markets:
+                    voyage[p, markets[m]] = round(lane.voyage_days)
+        onward = np.zeros(len(terminals), np.int64)
+        for b, k in enumerate(borders):
+            onward[n_p + b] = round(net.borders[k].onward_days)
+        berths = np.array([net.ports[k].berths for k in ports], np.int64)
+        pos = {k: i for i, k in enumerate(terminals)}
+
+        stock = np.array([yard.stock_t[k] for k in mines], np.float64)
+        mine_storage_t = np.array([yard.storage_t[k] for k in mines], np.float64)
+        output_t = np.array([yard.output_t_per_day[k] for k in mines], np.float64)
+        yard_t = np.zeros((3, days))  # produced, curtailed, domestic
+        queue_now = np.zeros(len(links), np.int64)
+        spread = float(rail.spread)
+        static: dict[str, Any] = {
+            "days": days,
+            "payload_t": float(payload),
+            "spread": spread,
+            "lot_size_t": float(lot_size),
+            "domestic_t_per_day": float(yard.domestic_t_per_day),
+            "compensated": _COMPENSATED_SUM,
+            "mine_storage_t": mine_storage_t,
+            "output_t": output_t,
+            "capacity": np.array([cal.capacity[f"link:{k}"] for k in links], np.float64).reshape(
+                -1, days
+            ),
+            "transit_days": np.array([g.transit_days for g in gates], np.float64),
+            "legs": legs,
+            "route_open": np.array(
+                [_bools(desk.route_open[r.id]) for r in routes], np.bool_
+            ).reshape(-1, days),
+            "route_terminal": np.array([pos[r.id] for r in routes], np.int64),
+            "onward_days": onward,
+            "storage_t": np.array([net.ports[k].storage_t for k in ports], np.float64),
+            "loading_t_per_day": np.array(
+                [net.ports[k].loading_t_per_day for k in ports], np.float64
+            ),
+            "ice_factor": np.array([ice[k] for k in ports], np.float64).reshape(-1, days),
+            "voyage_days": voyage,
+            "berths": berths,
+            "draw_bound": draw_bound,
+            "stock": stock,
+            "yard_t": yard_t,
+        }
+        stock_peak = [trace.port_stock_peak_t.get(k) for k in ports]
+        berth_peak = [trace.berths_busy_peak.get(k) for k in ports]
+        rows = 1024
+        per_train = {
+            "arrivals": 1,
+            "waiting": 1,
+            "lots": int(payload / lot_size) + 3,  # full lots of one train's tonnes, a part-lot
+            "deliveries": int(payload / lot_size) + 4,  # its lots, or its border crossing
+        }
+        state: dict[str, np.ndarray] = {
+            "tokens": np.array([g.tokens for g in gates], np.float64),
+            "gate_day": np.array([g.day for g in gates], np.int64),
+            "entered": np.zeros((len(links), days), np.int64),
+            "wait_days": np.zeros((len(links), days)),
+            "queue_change": np.zeros((len(links), days + 1), np.int64),
+            "queue_before": np.zeros(len(links), np.int64),
+            "queue_now": queue_now,
+            "draws": np.zeros((len(links), 0)),
+            "drawn": np.zeros(len(links), np.int64),
+            "n_draws": np.zeros(len(links), np.int64),
+            "due_n": np.zeros(period + 1, np.int64),
+            "due_route": np.zeros((period + 1, n_r), np.int64),
+            "due_start": np.zeros((period + 1, n_r), np.float64),
+            "due_n_markets": np.zeros((period + 1, n_r), np.int64),
+            "due_market": np.zeros((period + 1, n_r, n_m), np.int64),
+            "due_trains": np.zeros((period + 1, n_r, n_m), np.int64),
+            "arrivals": np.empty((rows, 4 + 2 * n_m), np.int64),
+            "arrival_ends": np.full((days, 2), -1, np.int64),
+            "level_t": np.array([net.ports[k].initial_stock_t for k in ports], np.float64),
+            "at_berth": np.full((n_p, max(1, *berths) if n_p else 1), -1, np.int64),
+            "ships": np.full((n_p, 2), -1, np.int64),
+            "waiting": np.empty((rows, 4), np.int64),
+            "waiting_ends": np.full((n_p, 2), -1, np.int64),
+            "pending_t": np.zeros((n_p, n_m), np.float64),
+            "pending_order": np.zeros((n_p, n_m), np.int64),
+            "n_pending": np.zeros(n_p, np.int64),
+            "lots": np.empty((rows, 5), np.int64),
+            "lot_t": np.empty((rows, 2), np.float64),
+            "loaded_t": np.array([trace.loaded_t[k] for k in terminals], np.float64).reshape(
+                len(terminals), days
+            ),
+            "ships_loaded": np.array([trace.ships_loaded[k] for k in ports], np.float64).reshape(
+                n_p, days
+            ),
+            "ship_wait_days": np.array(
+                [trace.ship_wait_days[k] for k in ports], np.float64
+            ).reshape(n_p, days),
+            "stock_peak_t": np.array([v or 0.0 for v in stock_peak], np.float64),
+            "stock_peak_rank": _ranks(stock_peak, list(trace.port_stock_peak_t), ports),
+            "berth_peak": np.array([v or 0 for v in berth_peak], np.int64),
+            "berth_peak_rank": _ranks(berth_peak, list(trace.berths_busy_peak), ports),
+            "exported_t": trace.exported_t,
+            "deliveries": np.empty((rows, 6), np.int64),
+            "delivered_t": np.empty(rows, np.float64),
+            "counts": np.zeros(6, np.int64),
+            "acc": np.array([trace.in_transit_t, desk.committed_t], np.float64),
+            "mine_order": np.zeros(len(mines), np.int64),
+            "release_market": np.zeros(per_train["lots"], np.int64),
+            "release_t": np.zeros(per_train["lots"]),
+        }
+        state["counts"][STOCK_PEAKS] = len(trace.port_stock_peak_t)
+        state["counts"][BERTH_PEAKS] = len(trace.berths_busy_peak)
+        run = cls(
+            mines=mines,
+            gates=gates,
+            routes={r.id: i for i, r in enumerate(routes)},
+            markets=markets,
+            ports=ports,
+            terminals=terminals,
+            static=static,
+            stock=stock,
+            mine_storage_t=mine_storage_t,
+            output_t=output_t,
+            yard_t=yard_t,
+            queue_now=queue_now,
+            draws=state["draws"],
+            drawn=state["drawn"],
+            n_draws=state["n_draws"],
+            draw_bound=draw_bound,
+            state=state,
+            per_train=per_train,
+        )
+        if spread:
+            run.top_up_draws()
+        return run
+
+    def plan(
+        self,
+        day: int,
+        cal: Calendar,
+        desk: DispatchDesk,
+        yard: MineYard,
+        rail: Rail,
+        trace: RunTrace,
+    ) -> list[tuple[str, str, float]]:
+        """The dispatcher's plan on ``day``, from the state it reads as the Python layer kept it:
+        the mines' stocks, the trains waiting at each section's entry, the tonnes committed (and
+        the exports, which the kernel writes into the price book's own array)."""
+        for k, v in zip(self.mines, self.stock.tolist(), strict=True):
+            yard.stock_t[k] = v
+        for gate, n in zip(self.gates, self.queue_now.tolist(), strict=True):
+            gate.waiting = n
+        acc = self.state["acc"]
+        desk.committed_t = float(acc[COMMITTED])
+        departures = plan_departures(day, cal, desk, yard, rail, trace)
+        acc[COMMITTED] = desk.committed_t
+        return departures
+
+    def advance(self, first: int, end: int, departures: list[tuple[str, str, float]]) -> None:
+        """Run days ``first`` to ``end`` (excluded) after the plan ``departures``."""
+        self.trains += len(departures)
+        if self.trains >= self.room_trains:
+            self._reserve()
+        routes, markets = self.routes, self.markets
+        plan = np.array([(routes[r], markets[m], t) for r, m, t in departures], np.float64)
+        low = movement.advance(
+            first, end, first if first else 1, plan.reshape(-1, 3), *self._arguments()
+        )
+        if low:
+            self.top_up_draws()
+
+    def _arguments(self) -> tuple[Any, ...]:
+        """``advance``'s arguments after the plan's, in its order."""
+        if self.arguments is None:
+            self.arguments = tuple(
+                self.static[k] if k in self.static else self.state[k] for k in _ADVANCE[4:]
+            )
+        return self.arguments
+
+    def _reserve(self) -> None:
+        """Grow the record arrays (doubling) to hold what the trains planned so far can add."""
+        counts, self.arguments = self.state["counts"], None
+        for name, slot, floats in (
+            ("arrivals", ARRIVALS, None),
+            ("waiting", WAITING, None),
+            ("lots", LOTS, "lot_t"),
+            ("deliveries", DELIVERIES, "delivered_t"),
+        ):
+            need = (self.trains + 1) * self.per_train[name]
+            if need > self.state[name].shape[0]:
+                rows, used = max(need, 2 * self.state[name].shape[0]), int(counts[slot])
+                self.state[name] = _grown(self.state[name], rows, used)
+                if floats:
+                    self.state[floats] = _grown(self.state[floats], rows, used)
+        self.room_trains = (
+            min(self.state[name].shape[0] // n for name, n in self.per_train.items()) - 1
+        )
+
+    def top_up_draws(self) -> None:
+        """Give every link at least the transit draws one period can use, from its stream."""
+        low = np.nonzero(self.n_draws - self.drawn < self.draw_bound)[0].tolist()
+        chunk = [max(512, 8 * int(self.draw_bound[g])) for g in low]
+        need = max(int(self.n_draws[g]) + c for g, c in zip(low, chunk, strict=True))
+        if need > self.draws.shape[1]:
+            grown = np.zeros((self.draws.shape[0], max(need, 2 * self.draws.shape[1])))
+            grown[:, : self.draws.shape[1]] = self.draws
+            self.draws = self.state["draws"] = grown
+            self.arguments = None
+        for g, c in zip(low, chunk, strict=True):
+            n = int(self.n_draws[g])
+            self.draws[g, n : n + c] = self.gates[g].rng.take(c)
+            self.n_draws[g] = n + c
+
+    def finish(
+        self, desk: DispatchDesk, yard: MineYard, rail: Rail, trace: RunTrace
+    ) -> dict[str, float]:
+        """Write the run's end state back to the actors and its records to ``trace``; return each
+        port's stock at the end, t."""
+        s = self.state
+        for k, v in zip(self.mines, self.stock.tolist(), strict=True):
+            yard.stock_t[k] = v
+        yard.produced_t, yard.curtailed_t, yard.domestic_t = self.yard_t
+        for i, gate in enumerate(self.gates):
+            gate.entered, gate.wait_days = s["entered"][i], s["wait_days"][i]
+            gate.tokens, gate.day = float(s["tokens"][i]), int(s["gate_day"][i])
+        for i, k in enumerate(self.terminals):
+            trace.loaded_t[k][:] = s["loaded_t"][i]
+        for i, k in enumerate(self.ports):
+            trace.ships_loaded[k][:] = s["ships_loaded"][i]
+            trace.ship_wait_days[k][:] = s["ship_wait_days"][i]
+        _set_peaks(trace.port_stock_peak_t, self.ports, s["stock_peak_t"].tolist(),
+                   s["stock_peak_rank"].tolist())  # fmt: skip
+        _set_peaks(trace.berths_busy_peak, self.ports, s["berth_peak"].tolist(),
+                   s["berth_peak_rank"].tolist())  # fmt: skip
+        trace.in_transit_t = float(s["acc"][IN_TRANSIT])
+        desk.committed_t = float(s["acc"][COMMITTED])
+
+        n = int(s["counts"][DELIVERIES])
+        rows = s["deliveries"][:n].T.tolist()
+        names, markets = self.terminals, list(self.markets)
+        terminal = [names[i] for i in rows[4]] if n else []
+        market = [markets[i] for i in rows[5]] if n else []
+        tonnes = s["delivered_t"][:n].tolist()
+        if n:  # tuple.__new__ makes each one without a Python call of Delivery's own __new__
+            fields = zip(rows[0], rows[1], rows[2], rows[3], terminal, market, tonnes, strict=True)
+            trace.deliveries.extend(map(tuple.__new__, repeat(Delivery), fields))
+        return dict(zip(self.ports, s["level_t"].tolist(), strict=True))
 
 
-def _board(
-    day: int,
-    route: str,
-    batch: Batch,
-    desk: DispatchDesk,
-    yard: MineYard,
-    trace: RunTrace,
-    due: dict[int, dict[str, Batch]],
-) -> dict[str, int]:
-    """Board the batch's trains that have a payload in stock, markets in the order planned; the
-    rest wait for tomorrow's output (and never leave if tomorrow is past the horizon). Return
-    the trains that left, by market (none if the route has closed)."""
-    payload, days = desk.payload_t, trace.days
-    in_stock = int((sum(yard.stock_t.values()) + _EPS) // payload)
-    sent: dict[str, int] = {}
-    for market, n in batch.trains.items():
-        k = min(n, in_stock)
-        in_stock -= k
-        if k:
-            sent[market] = k
-        if k < n:
-            if day + 1 >= days:
-                desk.committed_t -= payload * (n - k)
-            else:
-                later = due.setdefault(day + 1, {}).setdefault(route, Batch(day + 1.0))
-                later.trains[market] = later.trains.get(market, 0) + n - k
-    if not sent or not board(desk, yard, trace, route, day, sum(sent.values())):
-        return {}
-    return sent
+def _bools(values: list[bool]) -> np.ndarray:
+    """``values`` as an array, found run by run: days open or closed come in long runs, and
+    ``list.index`` scans them in C, far faster than numpy converts a list one item at a time."""
+    out = np.ones(len(values), np.bool_)
+    at = 0
+    while True:
+        try:
+            at = values.index(False, at)
+        except ValueError:
+            return out
+        try:
+            end = values.index(True, at)
+        except ValueError:
+            end = len(values)
+        out[at:end] = False
+        at = end
 
 
-def _rail_leg(
-    leg: tuple[tuple[LinkGate, list[int]], ...], spread: float, n: int, t: float, days: int
-) -> float:
-    """Run ``n`` trains leaving at time ``t`` through the sections of ``leg`` (each with its
-    count of trains waiting at the entry by day); return when the last of them reaches the
-    terminal (``days`` or later if they are still on the rail at the horizon's end).
-
-    At each section the trains take tokens, waiting whole days for them, as at train level; the
-    batch then runs the section in one transit time drawn from its stream.
-    """
-    for gate, waits in leg:
-        arrived = t
-        day = first = int(t)
-        if day < gate.day:  # the section is booked up to its clock: wait for it
-            day = gate.day
-        left = n
-        while True:
-            k = gate.admit(day, left)
-            if k:
-                entered = t if day == first else float(day)
-                gate.entered[day] += k
-                gate.wait_days[day] += k * (entered - arrived)
-                for d in range(first, day):  # they were at the entry, waiting, on these days
-                    waits[d] += k
-                left -= k
-                if not left:
-                    break
-            day += 1
-            if day >= days:
-                for d in range(first, days):
-                    waits[d] += left
-                return float(days)  # waits at the entry beyond the horizon
-        factor = 1.0 + spread * (2.0 * gate.rng.next() - 1.0) if spread else 1.0
-        t = entered + gate.transit_days * factor
-        if t >= days:
-            return t
-    return t
-
-
-def _cross_border(
-    day: int,
-    border: str,
-    onward_days: int,
-    market: str,
-    tonnes: float,
-    dispatch_day: int,
-    trace: RunTrace,
-) -> None:
-    trace.loaded_t[border][day] += tonnes
-    delivery = Delivery(dispatch_day, day, day, day + onward_days, border, market, tonnes)
-    record_export(trace, delivery)
-
-
-def _unload(day: int, port: PortFlow, payload: float, trace: RunTrace) -> None:
-    """Unload the trains waiting at ``port``, first come first served, while each fits; each
-    one's tonnes join its market's pending lot and may release ships (as at train level)."""
-    while port.trains and port.storage_t - port.level_t >= payload:
-        market, dispatch_day = port.trains.popleft()
-        port.level_t += payload
-        trace.in_transit_t -= payload
-        if port.level_t > trace.port_stock_peak_t.get(port.id, 0.0):
-            trace.port_stock_peak_t[port.id] = port.level_t
-        port.pending_t[market] = port.pending_t.get(market, 0.0) + payload
-        room = port.storage_t - port.level_t
-        for lot_market, lot in lots_to_release(port.pending_t, market, port.lot_t, room, payload):
-            port.ships.append(Lot(lot_market, lot, dispatch_day, day, day))
-
-
-def _load_ships(day: int, port: PortFlow, payload: float, trace: RunTrace) -> None:
-    """One day of loading: every berth loads its lot, taking the next one in the queue within
-    the day when one is done. A lot leaves storage when it gets a berth (letting waiting trains
-    unload), and is exported on the day its ship sails."""
-    rate = port.loading_t_per_day / float(port.ice_factor[day])
-    at_berth = port.at_berth
-    for b in range(len(at_berth)):
-        budget_days = 1.0
-        while True:
-            lot = at_berth[b]
-            if lot is None:
-                if not port.ships:
-                    break
-                lot = at_berth[b] = port.ships.popleft()
-                lot.left_t = lot.tonnes
-                port.level_t -= lot.tonnes
-                trace.in_transit_t += lot.tonnes
-                waited = day + (1.0 - budget_days) - lot.released_day
-                trace.ship_wait_days[port.id][day] += waited
-                busy = sum(1 for x in at_berth if x is not None)
-                if busy > trace.berths_busy_peak.get(port.id, 0):
-                    trace.berths_busy_peak[port.id] = busy
-                _unload(day, port, payload, trace)  # the lot made room in storage
-            need_days = lot.left_t / rate
-            if need_days > budget_days:
-                lot.left_t -= budget_days * rate
-                break
-            budget_days -= need_days
-            at_berth[b] = None
-            _sail(day, port, lot, trace)
-
-
-def _sail(day: int, port: PortFlow, lot: Lot, trace: RunTrace) -> None:
-    trace.loaded_t[port.id][day] += lot.tonnes
-    trace.ships_loaded[port.id][day] += 1
-    arrives = day + port.voyage_days[lot.market]
-    record_export(
-        trace,
-        Delivery(lot.dispatch_day, lot.terminal_day, day, arrives, port.id, lot.market, lot.tonnes),
+def _ranks(peaks: list[Any], recorded: list[str], ports: list[str]) -> np.ndarray:
+    """Where each port's peak stands in the trace's dict (-1: not there yet)."""
+    return np.array(
+        [recorded.index(k) if v is not None else -1 for k, v in zip(ports, peaks, strict=True)],
+        np.int64,
     )
+
+
+def _set_peaks(into: dict[str, Any], ports: list[str], peaks: list[Any], ranks: list[int]) -> None:
+    """Write the ports' peaks to ``into`` in the order each first set one (a dict keeps the place
+    of a key already there)."""
+    for _, k, v in sorted((r, k, v) for k, v, r in zip(ports, peaks, ranks, strict=True) if r >= 0):
+        into[k] = v
+
+
+def _grown(a: np.ndarray, rows: int, used: int) -> np.ndarray:
+    """``a`` with room for ``rows`` rows, its first ``used`` rows kept."""
+    out = np.empty((rows, *a.shape[1:]), a.dtype)
+    out[:used] = a[:used]
+    return out

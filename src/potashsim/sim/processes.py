@@ -28,6 +28,7 @@ from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim import dispatch
 from potashsim.sim.dispatch import DispatchProblem, Pair, PairTable, Plan, step_key
 from potashsim.sim.market import COMMITTED, PriceBook, tranches
+from potashsim.sim.movement import refill
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
 from potashsim.sim.prices import daily_prices
@@ -68,17 +69,18 @@ class MineYard:
     """The mines' stocks and planned output, and what they produced, curtailed and sold at home.
 
     ``output_t_per_day`` is the planned output (0 on days a mine is closed); the three daily
-    records are plain lists during the run (several times faster than numpy for one value at a
-    time) and become the trace's arrays in ``record``.
+    records are plain lists during a train-level run (several times faster than numpy for one
+    value at a time), the fast layer's arrays after a fast run (:mod:`potashsim.sim.flows`), and
+    become the trace's arrays in ``record``.
     """
 
     output_t_per_day: dict[str, np.ndarray]
     storage_t: dict[str, float]
     stock_t: dict[str, float]
     domestic_t_per_day: float
-    produced_t: list[float]
-    curtailed_t: list[float]
-    domestic_t: list[float]
+    produced_t: list[float] | np.ndarray
+    curtailed_t: list[float] | np.ndarray
+    domestic_t: list[float] | np.ndarray
     output_lists: dict[str, list[float]] = field(default_factory=dict)
     """``output_t_per_day`` as lists, read one value at a time by :meth:`produce`."""
 
@@ -174,6 +176,15 @@ class Uniforms:
         self._i += 1
         return self._buf[self._i - 1]
 
+    def take(self, n: int) -> np.ndarray:
+        """The stream's next ``n`` draws, as ``n`` calls of :meth:`next` would give them (a
+        generator's draws are the same however they are split into calls)."""
+        rest = self._buf[self._i : self._i + n]
+        self._i += len(rest)
+        if len(rest) == n:
+            return np.array(rest, dtype=float)
+        return np.concatenate([np.array(rest, dtype=float), self._rng.random(n - len(rest))])
+
 
 @dataclass
 class LinkGate:
@@ -182,37 +193,25 @@ class LinkGate:
     At most ``max(1, capacity)`` tokens are held, so no day admits more than that many trains and
     a section with 0.2 trains a day admits one train every five days. ``rng`` is the section's
     own stream of transit-time draws. ``entered`` and ``wait_days`` count trains and their summed
-    waiting days by the day they entered.
+    waiting days by the day they entered (lists during a train-level run, the fast layer's arrays
+    after a fast run).
     """
 
     capacity: list[float]
     transit_days: float
     rng: Uniforms
-    entered: list[int] = field(default_factory=list)
-    wait_days: list[float] = field(default_factory=list)
+    entered: list[int] | np.ndarray = field(default_factory=list)
+    wait_days: list[float] | np.ndarray = field(default_factory=list)
     tokens: float = 0.0
     day: int = -1
     waiting: int = 0
     """Trains at the entry now, waiting for a slot."""
 
-    def admit(self, day: int, trains: int) -> int:
-        """Take up to ``trains`` tokens on ``day``; return how many were there (as many calls of
-        :meth:`try_enter`)."""
-        if day != self.day:
-            cap = self.capacity[min(day, len(self.capacity) - 1)]
-            gap = day - self.day if self.day >= 0 else 1
-            self.tokens = min(max(1.0, cap), self.tokens + cap * gap)
-            self.day = day
-        n = min(trains, int(self.tokens + 1e-9))
-        self.tokens -= n
-        return n
-
     def try_enter(self, day: int) -> bool:
         """Take a token on ``day`` if one is there."""
         if day != self.day:
             cap = self.capacity[min(day, len(self.capacity) - 1)]
-            gap = day - self.day if self.day >= 0 else 1
-            self.tokens = min(max(1.0, cap), self.tokens + cap * gap)
+            self.tokens = refill(self.tokens, self.day, day, cap)
             self.day = day
         if self.tokens >= 1.0 - 1e-9:
             self.tokens -= 1.0
