@@ -63,7 +63,7 @@ def shared(fn: F) -> F:
     """``fn`` itself for Python callers, compiled into the kernels that call it."""
     from numba.extending import register_jitable
 
-    return cast(F, register_jitable(fn))
+    return register_jitable(fn)
 
 
 def compiled_lazily(fn: F) -> F:
