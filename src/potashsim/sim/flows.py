@@ -33,7 +33,6 @@ from __future__ import annotations
 import inspect
 import sys
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -52,7 +51,7 @@ from potashsim.sim.movement import (
 )
 from potashsim.sim.policy import Calendar
 from potashsim.sim.processes import DispatchDesk, LinkGate, MineYard, Rail, plan_departures
-from potashsim.sim.records import Delivery, RunTrace
+from potashsim.sim.records import DeliveryLog, RunTrace
 
 __all__ = ["run_flows"]
 
@@ -394,15 +393,21 @@ class _Run:
         trace.in_transit_t = float(s["acc"][IN_TRANSIT])
         desk.committed_t = float(s["acc"][COMMITTED])
 
+        # the deliveries as the log's columns: a tuple each only if something reads them so
         n = int(s["counts"][DELIVERIES])
-        rows = s["deliveries"][:n].T.tolist()
-        names, markets = self.terminals, list(self.markets)
-        terminal = [names[i] for i in rows[4]] if n else []
-        market = [markets[i] for i in rows[5]] if n else []
-        tonnes = s["delivered_t"][:n].tolist()
-        if n:  # tuple.__new__ makes each one without a Python call of Delivery's own __new__
-            fields = zip(rows[0], rows[1], rows[2], rows[3], terminal, market, tonnes, strict=True)
-            trace.deliveries.extend(map(tuple.__new__, repeat(Delivery), fields))
+        rows = s["deliveries"][:n]
+        assert not trace.deliveries  # a fast run records its deliveries here, all at once
+        trace.deliveries = DeliveryLog.from_columns(
+            {
+                "dispatch_day": rows[:, 0].copy(),
+                "terminal_day": rows[:, 1].copy(),
+                "load_day": rows[:, 2].copy(),
+                "delivered_day": rows[:, 3].copy(),
+                "route": np.array(self.terminals, dtype=object)[rows[:, 4]],
+                "market": np.array(list(self.markets), dtype=object)[rows[:, 5]],
+                "tonnes": s["delivered_t"][:n].copy(),
+            }
+        )
         return dict(zip(self.ports, s["level_t"].tolist(), strict=True))
 
 
