@@ -50,7 +50,8 @@ from potashsim.analysis.tables import (
 )
 from potashsim.contract import CHANGED_MARK, METRICS
 from potashsim.scenario.digest import scenario_hash
-from potashsim.scenario.schema import NetworkSpec, Scenario
+from potashsim.scenario.granularity import with_granularity
+from potashsim.scenario.schema import Horizon, NetworkSpec, Scenario
 from potashsim.sim.engine import simulate
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import RunTrace
@@ -62,6 +63,7 @@ __all__ = [
     "RunResult",
     "Window",
     "compare",
+    "compile_kernels",
     "in_window",
     "resolve",
     "run",
@@ -435,6 +437,8 @@ def compare(
             else:
                 sums.add(tasks.task_index(i), kept)
         todo, group = [tasks[i] for i in missing], 1
+    if todo and (workers > 1 or scheduler is not None):
+        compile_kernels(scenarios[0])
     runs = iter_tasks(
         _task, todo, workers=workers, scheduler=scheduler, progress=progress, group=group
     )
@@ -469,6 +473,24 @@ def compare(
         window,
         applied,
     )
+
+
+def compile_kernels(scenario: Scenario) -> None:
+    """Compile the kernels that runs and their accounts call, or load them from numba's disk
+    cache, in this process: by simulating ``scenario``'s first fortnight at the fast
+    granularity (the kernels both granularities share, and the fast layer's) and summing a
+    table out of order.
+
+    Called before worker processes start: forked workers inherit the machine code, and others
+    find it on disk, instead of each compiling it at once (some ten seconds of CPU the first
+    time on a new installation) and writing the same cache files together.
+    """
+    start = scenario.horizon.start
+    first = scenario.model_copy(
+        update={"horizon": Horizon(start=start, end=start + dt.timedelta(days=13))}
+    )
+    simulate(with_granularity(first, "fast"))
+    group_sums([np.array([1, 0])], np.zeros((2, 1)))
 
 
 def _with_duals(part: dict[str, Any]) -> None:

@@ -128,6 +128,7 @@ def run_sweep(
         ResultsError: ``out`` holds something else, or a different sweep to resume.
     """
     from potashsim.analysis.executors import iter_tasks
+    from potashsim.analysis.experiment import compile_kernels
     from potashsim.analysis.sweep.design import make_design
     from potashsim.analysis.sweep.runner import check_params, run_sample, tasks
     from potashsim.results.sweep_store import SweepStore
@@ -148,6 +149,8 @@ def run_sweep(
     todo = [i for i in range(len(design)) if i not in store.done]
     if store.done:
         click.echo(f"resuming: {len(store.done)} of {len(design)} runs already done", err=True)
+    if todo and (workers > 1 or scheduler is not None):
+        compile_kernels(scenarios[0])
     failures: Counter[str] = Counter()
     t0 = time.perf_counter()
     last_flush = t0
