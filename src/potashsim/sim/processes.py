@@ -532,7 +532,7 @@ class DispatchDesk:
     """What each market takes in a period (:func:`_market_t`), the same every period (shared
     by the periods' problems, so never changed)."""
     link_ids: tuple[str, ...]
-    """The rail sections, in the order of the network (and of ``Rail.gates``)."""
+    """The rail sections, in the order of the network (and of ``Rail.gates`` and ``link_t``)."""
     terminal_t: np.ndarray
     """What each route's terminal can take in a period from each day, t, over (day, route), the
     routes in ``routes``' order (:func:`_terminal_limits`)."""
@@ -541,10 +541,10 @@ class DispatchDesk:
     trains."""
     pair_number: dict[tuple[str, str], int]
     """Each option's number (its place in ``options``) by its (route, market)."""
-    pair_routes: tuple[str, ...]
-    """Each option's route, by number."""
-    pair_markets: tuple[str, ...]
-    """Each option's market, by number."""
+    pair_routes: np.ndarray
+    """Each option's route, by number (an object array of str)."""
+    pair_markets: np.ndarray
+    """Each option's market, by number (an object array of str)."""
     committed_t: float = 0.0
     carry_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """The fraction of a train (t) each option carries to its next period, by option number (0
@@ -614,8 +614,8 @@ class DispatchDesk:
                 dtype=np.int64,
             ),
             pair_number={(o.route, o.market): j for j, o in enumerate(options)},
-            pair_routes=tuple(o.route for o in options),
-            pair_markets=tuple(o.market for o in options),
+            pair_routes=np.array([o.route for o in options], dtype=object),
+            pair_markets=np.array([o.market for o in options], dtype=object),
             carry_t=np.zeros(len(options)),
         )
 
@@ -852,38 +852,23 @@ def _supply_t(day: int, period: int, days: int, yard: MineYard) -> float:
     return sum(yard.stock_t.values()) + produce - domestic
 
 
-def _link_t(day: int, period: int, rail: Rail, desk: DispatchDesk) -> np.ndarray:
-    """Tonnes each rail section (``desk.link_ids``) can take in the period
-    (:func:`_link_limits`), from the trains waiting at its entry and its capacity that day."""
-    gates = [rail.gates[k] for k in desk.link_ids]
-    return _link_limits(
-        np.array([g.waiting for g in gates], dtype=np.int64),
-        np.array([g.capacity[day] for g in gates], dtype=float),
-        period,
-        desk.payload_t,
-    )
-
-
-@compiled
-def _link_limits(
-    waiting: np.ndarray, capacity: np.ndarray, period: int, payload_t: float
-) -> np.ndarray:
-    """Tonnes each rail section can take in the period, from the trains ``waiting`` at its
-    entry and its ``capacity`` that day (trains a day).
+def _link_t(
+    day: int, period: int, rail: Rail, payload_t: float
+) -> tuple[dict[str, float], np.ndarray]:
+    """Tonnes each rail section can take in the period, by link and as an array in the same
+    order (for the compiled planning).
 
     A queue of about a day keeps a section busy despite the spread of arrival times; trains
     queued beyond that take this period's slots first, so the queue cannot grow for ever.
     """
-    out = np.empty(capacity.size)
-    for k in range(out.size):
-        cap = capacity[k]
-        # max() as Python's: the first of equal values
-        day_queue = cap if cap > 1.0 else 1.0
-        beyond = waiting[k] - day_queue
-        excess = beyond if beyond > 0.0 else 0.0
-        room = cap * period - excess
-        out[k] = (room if room > 0.0 else 0.0) * payload_t
-    return out
+    links = {}
+    for k, gate in rail.gates.items():
+        cap = gate.capacity[day]  # the calendar's capacity that day, trains a day
+        # max(0.0, x) and max(1.0, cap) as conditionals: the same numbers, a third of the time
+        beyond = gate.waiting - (cap if cap > 1.0 else 1.0)
+        room = cap * period - (beyond if beyond > 0.0 else 0.0)
+        links[k] = (room if room > 0.0 else 0.0) * payload_t
+    return links, np.fromiter(links.values(), dtype=float, count=len(links))
 
 
 def _terminal_limits(
@@ -939,12 +924,9 @@ def plan_departures(
     """
     period, payload = desk.period_days, desk.payload_t
     supply = max(0.0, _supply_t(day, period, cal.days, yard) - desk.committed_t)
-    link_t = _link_t(day, period, rail, desk)
+    links, link_t = _link_t(day, period, rail, payload)
     terminal_t = desk.terminal_t[day]
-    limits = (
-        dict(zip(desk.link_ids, link_t.tolist(), strict=True)),
-        dict(zip(desk.routes, terminal_t.tolist(), strict=True)),
-    )
+    limits = (links, dict(zip(desk.routes, terminal_t.tolist(), strict=True)))
     t = desk.steps
     if t is not None and desk.planner is dispatch.plan_greedy:
         rows, cols, values = _cells(day, desk, t)
@@ -975,11 +957,9 @@ def plan_departures(
         tonnes, planned, desk.carry_t, desk.by_name, payload, day, period, desk.committed_t
     )
     desk.committed_t = committed
-    routes, markets = desk.pair_routes, desk.pair_markets
-    return [
-        (routes[j], markets[j], start)
-        for j, start in zip(trains.tolist(), starts.tolist(), strict=True)
-    ]
+    # names picked by numpy, tuples made by zip: a fifth fewer instructions than a comprehension
+    routes, markets = desk.pair_routes[trains].tolist(), desk.pair_markets[trains].tolist()
+    return list(zip(routes, markets, starts.tolist(), strict=True))
 
 
 def board(
