@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, overload
 
 import numpy as np
+
+from potashsim.sim.compiled import compiled
 
 __all__ = [
     "DispatchProblem",
@@ -23,11 +25,15 @@ __all__ = [
     "Pair",
     "PairTable",
     "Plan",
+    "greedy_tonnes",
     "linear_program",
+    "plan_cells",
     "plan_greedy",
     "plan_lp",
     "solve_lp",
+    "stable_order",
     "step_key",
+    "whole_trains",
 ]
 
 Plan = dict[tuple[str, str], float]
@@ -68,7 +74,9 @@ class PairTable(Sequence[Pair]):
 
     ``options[j]`` is pair ``j``'s (route, market, links); ``keys[j][i]`` the market limit of
     its step ``i``; ``rows``, ``cols`` and ``netback_usd_per_t`` the cells, one entry each, every
-    netback above 0 (the planners skip the others, so the dispatcher never lists them).
+    netback above 0 (the planners skip the others, so the dispatcher never lists them). They are
+    lists or, as the dispatcher's compiled planning returns them, numpy arrays (the pairs read
+    them as Python numbers either way).
     """
 
     __slots__ = ("_built", "cols", "keys", "netback_usd_per_t", "options", "rows")
@@ -77,9 +85,9 @@ class PairTable(Sequence[Pair]):
         self,
         options: Sequence[tuple[str, str, tuple[str, ...]]],
         keys: Sequence[Sequence[str]],
-        rows: list[int],
-        cols: list[int],
-        netback_usd_per_t: list[float],
+        rows: Sequence[int] | np.ndarray,
+        cols: Sequence[int] | np.ndarray,
+        netback_usd_per_t: Sequence[float] | np.ndarray,
     ) -> None:
         self.options, self.keys = options, keys
         self.rows, self.cols, self.netback_usd_per_t = rows, cols, netback_usd_per_t
@@ -88,9 +96,13 @@ class PairTable(Sequence[Pair]):
     def _pairs(self) -> tuple[Pair, ...]:
         if self._built is None:
             options, keys = self.options, self.keys
+            rows, cols, values = (
+                x.tolist() if isinstance(x, np.ndarray) else x
+                for x in (self.rows, self.cols, self.netback_usd_per_t)
+            )
             self._built = tuple(
                 Pair(options[j][0], options[j][1], value, options[j][2], keys[j][i])
-                for j, i, value in zip(self.rows, self.cols, self.netback_usd_per_t, strict=True)
+                for j, i, value in zip(rows, cols, values, strict=True)
             )
         return self._built
 
@@ -265,53 +277,254 @@ def plan_lp(problem: DispatchProblem) -> Plan:
 
 
 def plan_greedy(problem: DispatchProblem) -> Plan:
-    """Fill pairs in order of netback, each as far as every limit it draws on allows."""
-    left_supply = problem.supply_t
-    link_left = dict(problem.link_t)
-    term_left = dict(problem.terminal_t)
-    market_left = dict(problem.market_t)
-    plan: Plan = {}
-    # terminals with room left: once none has any, no remaining pair can get any
-    terminals_open = sum(1 for v in term_left.values() if v > 1e-6)
-    for route, market, links, key in _best_first(problem.pairs):
+    """Fill pairs in order of netback, each as far as every limit it draws on allows (the
+    pairs that pay only; equal netbacks in the pairs' order). The plan lists the pairs in the
+    order they were first filled."""
+    pairs = problem.pairs
+    if isinstance(pairs, PairTable):  # the cells, without building a Pair each
+        options, keys = pairs.options, pairs.keys
+        cells = [(*options[j], keys[j][i]) for j, i in zip(pairs.rows, pairs.cols, strict=True)]
+        values = pairs.netback_usd_per_t
+    else:
+        cells = [(p.route, p.market, p.links, p.market_limit) for p in pairs]
+        values = [p.netback_usd_per_t for p in pairs]
+    # names as indices; a name a problem has no limit for reads the extra 0 at the end
+    plans: dict[tuple[str, str], int] = {}
+    terminals = {k: i for i, k in enumerate(problem.terminal_t)}
+    markets = {k: i for i, k in enumerate(problem.market_t)}
+    links = {k: i for i, k in enumerate(problem.link_t)}
+    width = max((len(c[2]) for c in cells), default=0)
+    link_rows = np.full((len(cells), width), -1, dtype=np.int64)  # each cell's own row
+    for c, (_, _, on, _) in enumerate(cells):
+        link_rows[c, : len(on)] = [links.get(k, len(links)) for k in on]
+    tonnes, placed = greedy_tonnes(
+        np.array(values, dtype=float),
+        np.array([plans.setdefault(c[:2], len(plans)) for c in cells], dtype=np.int64),
+        np.array([terminals.get(c[0], len(terminals)) for c in cells], dtype=np.int64),
+        np.array([markets.get(c[3], len(markets)) for c in cells], dtype=np.int64),
+        np.arange(len(cells), dtype=np.int64),
+        link_rows,
+        float(problem.supply_t),
+        np.array([*problem.terminal_t.values(), 0.0]),
+        np.array([*problem.market_t.values(), 0.0]),
+        np.array([*problem.link_t.values(), 0.0]),
+        len(plans),
+    )
+    names, amounts = list(plans), tonnes.tolist()
+    return {names[k]: amounts[k] for k in placed.tolist()}
+
+
+@compiled
+def greedy_tonnes(
+    netback_usd_per_t: np.ndarray,
+    plan: np.ndarray,
+    terminal: np.ndarray,
+    market: np.ndarray,
+    links_of: np.ndarray,
+    link_rows: np.ndarray,
+    supply_t: float,
+    terminal_t: np.ndarray,
+    market_t: np.ndarray,
+    link_t: np.ndarray,
+    plans: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The greedy plan of cells given by index: cell ``c`` (netback ``netback_usd_per_t[c]``)
+    adds its tonnes to plan entry ``plan[c]`` (of ``plans``) and draws on terminal limit
+    ``terminal[c]``, market limit ``market[c]`` and the link limits listed in row
+    ``links_of[c]`` of ``link_rows`` (−1 after the last). Limits are tonnes; the arrays are not
+    changed.
+
+    Returns the tonnes of every plan entry and the entries filled, in the order first filled.
+    Cells that do not pay (netback not above 0, NaN included) are never filled; the others are
+    filled best first, equal netbacks in the cells' order, each as far as every limit allows.
+    """
+    paying = np.flatnonzero(netback_usd_per_t > 0)
+    # a stable sort on the negated netbacks: best first, ties in the cells' order
+    order = paying[stable_order(-netback_usd_per_t[paying])]
+    left_supply = supply_t
+    term_left, market_left, link_left = terminal_t.copy(), market_t.copy(), link_t.copy()
+    tonnes = np.zeros(plans)
+    placed = np.empty(plans, dtype=np.int64)
+    filled = np.zeros(plans, dtype=np.bool_)
+    count = 0
+    # terminals with room left: once none has any, no remaining cell can get any
+    terminals_open = 0
+    for v in term_left:
+        if v > 1e-6:
+            terminals_open += 1
+    for c in order:
         if left_supply <= 1e-6 or terminals_open == 0:
-            break  # nothing left to place: the remaining pairs would all get nothing
-        term = term_left.get(route, 0.0)
-        demand = market_left.get(key, 0.0)
+            break  # nothing left to place: the remaining cells would all get nothing
+        route, key = terminal[c], market[c]
+        term, demand = term_left[route], market_left[key]
         if term <= 1e-6 or demand <= 1e-6:
             continue  # the room below would be no more than this: skip the links
-        room = min(left_supply, term, demand)
-        for link in links:
-            room = min(room, link_left.get(link, 0.0))
+        # min() as Python's: the first of equal values
+        room = left_supply
+        if term < room:
+            room = term
+        if demand < room:
+            room = demand
+        row = link_rows[links_of[c]]
+        for link in row:
+            if link < 0:
+                break
+            if link_left[link] < room:
+                room = link_left[link]
         if room <= 1e-6:
             continue
-        plan[(route, market)] = plan.get((route, market), 0.0) + room
+        k = plan[c]
+        if not filled[k]:
+            filled[k] = True
+            placed[count] = k
+            count += 1
+        tonnes[k] += room
         left_supply -= room
         term_left[route] = term - room
         if term - room <= 1e-6:
             terminals_open -= 1
         market_left[key] = demand - room
-        for link in links:
+        for link in row:
+            if link < 0:
+                break
             link_left[link] -= room
-    return plan
+    return tonnes, placed[:count]
 
 
-def _best_first(pairs: Sequence[Pair]) -> Iterator[tuple[str, str, tuple[str, ...], str]]:
-    """The pairs that pay, best netback first, as (route, market, links, market limit); a
-    reverse sort is stable too, so equal netbacks keep the pairs' order. Yielded one at a time:
-    the greedy planner stops once nothing is left to place."""
-    if isinstance(pairs, PairTable):  # the cells, without building a Pair each
-        values, rows, cols = pairs.netback_usd_per_t, pairs.rows, pairs.cols
-        options, keys = pairs.options, pairs.keys
-        # a table holds the paying cells only (netback > 0)
-        for c in sorted(range(len(values)), key=values.__getitem__, reverse=True):
-            j = rows[c]
-            route, market, links = options[j]
-            yield route, market, links, keys[j][cols[c]]
-        return
-    netbacks = [p.netback_usd_per_t for p in pairs]
-    # those that pay first, then the sort: a NaN among the rest would scramble a sort's order
-    paying = [i for i, v in enumerate(netbacks) if v > 0]
-    for i in sorted(paying, key=netbacks.__getitem__, reverse=True):
-        p = pairs[i]
-        yield p.route, p.market, p.links, p.limit or p.market
+@compiled
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """The indices that sort ``keys`` (no NaN) ascending, equal keys in their order: what
+    ``sorted(range(n), key=keys.__getitem__)`` gives. Runs of 16 sorted by insertion, then
+    merged pairwise; several times faster than numba's ``argsort(kind="mergesort")`` on the
+    hundred or so keys of a period."""
+    n = keys.size
+    src = np.arange(n)
+    for lo in range(0, n, 16):
+        hi = min(lo + 16, n)
+        for i in range(lo + 1, hi):
+            x = src[i]
+            key = keys[x]
+            j = i - 1
+            while j >= lo and keys[src[j]] > key:  # only a larger key moves: stable
+                src[j + 1] = src[j]
+                j -= 1
+            src[j + 1] = x
+    dst = np.empty(n, dtype=src.dtype)
+    width = 16
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            i, j = lo, mid
+            for out in range(lo, hi):
+                # the right run's entry goes first only if its key is smaller: stable
+                if j < hi and (i >= mid or keys[src[j]] < keys[src[i]]):
+                    dst[out] = src[j]
+                    j += 1
+                else:
+                    dst[out] = src[i]
+                    i += 1
+        src, dst = dst, src
+        width *= 2
+    return src
+
+
+@compiled
+def plan_cells(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    netback_usd_per_t: np.ndarray,
+    limit: np.ndarray,
+    route_of: np.ndarray,
+    link_rows: np.ndarray,
+    supply_t: float,
+    terminal_t: np.ndarray,
+    market_t: np.ndarray,
+    link_t: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The greedy plan (:func:`greedy_tonnes`) of a :class:`PairTable`'s cells given as arrays
+    (pair ``rows[c]``, step ``cols[c]``, netback ``netback_usd_per_t[c]``): each draws on the
+    market limit ``limit[pair, step]``, the terminal limit ``route_of[pair]`` and the link
+    limits in row ``pair`` of ``link_rows`` (−1 after the last), positions in the arrays
+    ``market_t``, ``terminal_t`` and ``link_t`` (the problem's dicts' values, in order).
+
+    Returns the tonnes of every pair (``route_of``'s length) and which pairs the plan uses:
+    what :func:`plan_greedy` gives for the same problem, by pair number."""
+    terminal = np.empty(rows.size, dtype=np.int64)
+    market = np.empty(rows.size, dtype=np.int64)
+    for c in range(rows.size):
+        terminal[c] = route_of[rows[c]]
+        market[c] = limit[rows[c], cols[c]]
+    pairs = route_of.size
+    tonnes, placed = greedy_tonnes(
+        netback_usd_per_t,
+        rows,
+        terminal,
+        market,
+        rows,
+        link_rows,
+        supply_t,
+        terminal_t,
+        market_t,
+        link_t,
+        pairs,
+    )
+    planned = np.zeros(pairs, dtype=np.bool_)
+    planned[placed] = True
+    return tonnes, planned
+
+
+@compiled
+def whole_trains(
+    tonnes: np.ndarray,
+    planned: np.ndarray,
+    carry_t: np.ndarray,
+    by_name: np.ndarray,
+    payload_t: float,
+    day: int,
+    period: int,
+    committed_t: float,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The whole trains of a plan (``tonnes`` by pair number, ``planned`` the pairs it uses)
+    of ``payload_t`` each, and when they leave in the ``period`` days from ``day``.
+
+    A pair's tonnes plus what it carried make whole trains; the fraction of a train left over is
+    carried to its next period (``carry_t``, by pair, updated in place; 0 for a pair the plan
+    does not use). The trains are spread evenly over the period and each pair's evenly among
+    them: a train's slot is (i + ½)/n for its pair's n trains, equal slots in the order of the
+    pairs' (route, market), ``by_name``.
+
+    Returns each train's pair and departure day, in departure order, and ``committed_t`` plus
+    a payload per train, added one train at a time.
+    """
+    counts = np.zeros(tonnes.size, dtype=np.int64)
+    total = 0
+    slots = 0
+    for j in range(tonnes.size):
+        if not planned[j]:
+            carry_t[j] = 0.0
+    for j in by_name:
+        if planned[j]:
+            whole = carry_t[j] + tonnes[j]
+            n = math.floor(whole / payload_t + 1e-9)
+            carry_t[j] = whole - n * payload_t
+            counts[j] = n
+            total += n
+            if n > 0:
+                slots += n
+    spacing = period / max(1, total)
+    slot = np.empty(slots)
+    option = np.empty(slots, dtype=np.int64)
+    s = 0
+    for j in by_name:
+        n = counts[j]
+        for i in range(n):
+            slot[s] = (i + 0.5) / n
+            option[s] = j
+            s += 1
+    # stable: equal slots stay in the options' (route, market) order
+    trains = option[stable_order(slot)]
+    starts = np.empty(slots)
+    for i in range(slots):
+        committed_t += payload_t  # train by train, as the tonnes were always added
+        starts[i] = day + i * spacing
+    return trains, starts, committed_t

@@ -30,6 +30,7 @@ import numpy as np
 
 from potashsim.errors import MarketError
 from potashsim.scenario.schema import MarketSpec, NetworkSpec, WorldMarketSpec
+from potashsim.sim.compiled import compiled
 from potashsim.sim.prices import daily_prices
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "depth_factor",
     "expected_price",
     "marginal_revenue_factor",
+    "numpy_sum",
     "paid_prices",
     "trailing_sum",
     "tranches",
@@ -141,20 +143,135 @@ def expected_price(
     benchmark for commodity prices, which no simple forecast beats reliably). Only array entries up
     to ``day`` (index ``pad + day``) are read, so later quotes cannot leak into a plan.
     """
+    spot_basis = market.price_basis == "spot"
+    share, lag = market.contract_share, market.contract_lag_days
+    return _expected(own_usd_per_t, world_spot_usd_per_t, factor, pad, day, spot_basis, share, lag)
+
+
+@compiled
+def _expected(
+    own_usd_per_t: np.ndarray,
+    world_spot_usd_per_t: np.ndarray,
+    factor: np.ndarray,
+    pad: int,
+    day: int,
+    spot_basis: bool,
+    contract_share: float,
+    contract_lag_days: int,
+) -> float:
+    """:func:`expected_price` of a market given as its basis, contract share and contract lag
+    (at least 1 day, as the schema requires); compiled, as the dispatcher asks every period."""
     end = pad + day + 1
-    # only the days a contract averages over are read: the dispatcher calls this every period
-    start = max(0, end - market.contract_lag_days)
-    own = own_usd_per_t[start:end] * factor[start:end]
-    c = market.contract_share
-    if market.price_basis == "spot":
-        spot_now = float(own[-1])
-        window = own[-market.contract_lag_days :]
-        # the sum over the count is what .mean() computes, without its per-call overhead
-        contract_now = float(window.sum()) / window.size
+    # only the days a contract averages over are read
+    start = max(0, end - contract_lag_days)
+    if spot_basis:
+        own = own_usd_per_t[start:end] * factor[start:end]
+        spot_now = own[own.size - 1]
+        # the mean of the contract window, summed as numpy sums it
+        contract_now = numpy_sum(own, 0, own.size) / own.size
     else:
-        spot_now = float(world_spot_usd_per_t[end - 1] * factor[end - 1])
-        contract_now = float(own[-1])
+        spot_now = world_spot_usd_per_t[end - 1] * factor[end - 1]
+        contract_now = own_usd_per_t[end - 1] * factor[end - 1]
+    c = contract_share
     return float(c * contract_now + (1.0 - c) * spot_now)
+
+
+@compiled
+def expected_prices(
+    own_usd_per_t: np.ndarray,
+    spot_row: np.ndarray,
+    factor: np.ndarray,
+    pad: int,
+    day: int,
+    spot_basis: np.ndarray,
+    contract_share: np.ndarray,
+    contract_lag_days: np.ndarray,
+) -> np.ndarray:
+    """:func:`expected_price` of every market at once (USD/t): row ``m`` of ``own_usd_per_t`` is
+    market ``m``'s series, row ``spot_row[m]`` the spot series it reads, and the other arrays
+    hold each market's basis, contract share and contract lag."""
+    out = np.empty(own_usd_per_t.shape[0])
+    for m in range(out.size):
+        out[m] = _expected(
+            own_usd_per_t[m],
+            own_usd_per_t[spot_row[m]],
+            factor,
+            pad,
+            day,
+            spot_basis[m],
+            contract_share[m],
+            contract_lag_days[m],
+        )
+    return out
+
+
+@compiled
+def numpy_sum(values: np.ndarray, lo: int, hi: int) -> float:
+    """``float(values[lo:hi].sum())`` bit for bit: numpy adds a float array's entries pairwise
+    (``pairwise_sum_DOUBLE``): a run over 128 long is split in two halves summed apart (the first
+    a multiple of 8 long), a run of 8 to 128 is summed by eight accumulators, a shorter one
+    entry by entry from −0.0; the reduction starts from 0.0.
+
+    The halves are walked with a stack, not by recursion: numba's disk cache does not load a
+    recursive kernel safely (a cached caller crashed).
+    """
+    # a run of n is split about log2(n / 128) times: 64 levels are more than any array has
+    start = np.empty(64, dtype=np.int64)
+    size = np.empty(64, dtype=np.int64)
+    state = np.empty(64, dtype=np.int64)  # 0: split next, 1: left half summed, 2: both summed
+    partial = np.empty(64)  # the sums of the runs finished and not yet added, in order
+    start[0], size[0], state[0] = lo, max(0, hi - lo), 0
+    top, done = 0, 0
+    while top >= 0:
+        n = size[top]
+        if n <= 128:
+            partial[done] = _run_sum(values, start[top], n)
+            done += 1
+            top -= 1
+        elif state[top] < 2:  # sum the next half
+            half = n // 2
+            half -= half % 8
+            if state[top] == 0:
+                first, length = start[top], half
+            else:
+                first, length = start[top] + half, n - half
+            state[top] += 1
+            top += 1
+            start[top], size[top], state[top] = first, length, 0
+        else:  # both halves summed: add them, left + right
+            done -= 1
+            partial[done - 1] = partial[done - 1] + partial[done]
+            top -= 1
+    return float(0.0 + partial[0])
+
+
+@compiled
+def _run_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's sum of a run of at most 128 entries, ``a[lo:lo + n]``."""
+    if n < 8:
+        res = -0.0  # keeps a sum of −0.0s −0.0, as numpy's does
+        for i in range(lo, lo + n):
+            res += a[i]
+        return float(res)
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        k = lo + i
+        r0 += a[k]
+        r1 += a[k + 1]
+        r2 += a[k + 2]
+        r3 += a[k + 3]
+        r4 += a[k + 4]
+        r5 += a[k + 5]
+        r6 += a[k + 6]
+        r7 += a[k + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return float(res)
 
 
 def depth_factor(delivered_t: np.ndarray, market: MarketSpec, world: WorldMarketSpec) -> np.ndarray:
@@ -256,6 +373,10 @@ class PriceBook:
         self._factor = np.ones(self.pad + days)
         self._gap_sum = np.zeros(days + 1)
         self._known = 0  # days 0.._known−1 of the factor are computed
+        # every market's series stacked, and its spot series, basis, contract share and lag, as
+        # arrays (built on the first :meth:`expected_all`)
+        self._markets: tuple[np.ndarray, ...] | None = None
+        self._ones: np.ndarray | None = None
 
     def factor(self, upto_day: int | None = None) -> np.ndarray:
         """The world price factor from ``pad`` days before day 0 through ``upto_day`` (default:
@@ -309,6 +430,29 @@ class PriceBook:
         spec = self.net.markets[market]
         spot = self.spot if self.spot is not None else self.own[market]
         return expected_price(spec, self.own[market], spot, factor, self.pad, day)
+
+    def expected_all(self, day: int) -> np.ndarray:
+        """:meth:`expected` of every market on ``day``, in the network's order of markets (one
+        compiled call: the dispatcher asks every period)."""
+        if self._markets is None:
+            names = list(self.net.markets)
+            specs = list(self.net.markets.values())
+            spot = self.net.world.spot_market if self.net.world is not None else None
+            self._markets = (
+                np.stack([self.own[k] for k in names]),
+                np.array([names.index(spot or k) for k in names], dtype=np.int64),
+                np.array([m.price_basis == "spot" for m in specs]),
+                np.array([m.contract_share for m in specs], dtype=float),
+                np.array([m.contract_lag_days for m in specs], dtype=np.int64),
+            )
+        own, spot_row, spot_basis, share, lag = self._markets
+        if self.responsive and self.reference_t is not None and self.net.world is not None:
+            factor = self.factor(day)
+        else:  # the factor is 1 throughout: one array of ones, not a new one a call
+            if self._ones is None:
+                self._ones = np.ones(self.pad + self.days)
+            factor = self._ones
+        return expected_prices(own, spot_row, factor, self.pad, day, spot_basis, share, lag)
 
     def paid(self, market: str, factor: np.ndarray) -> np.ndarray:
         """What a tonne delivered to ``market`` on each day pays, before discounts (USD/t)."""

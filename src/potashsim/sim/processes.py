@@ -26,8 +26,9 @@ import simpy
 from potashsim.errors import SimulationError
 from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim import dispatch
+from potashsim.sim.compiled import compiled
 from potashsim.sim.dispatch import DispatchProblem, Pair, PairTable, Plan, step_key
-from potashsim.sim.market import COMMITTED, PriceBook, tranches
+from potashsim.sim.market import COMMITTED, PriceBook, numpy_sum, tranches
 from potashsim.sim.movement import refill
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
@@ -529,8 +530,24 @@ class DispatchDesk:
     market_t: dict[str, float]
     """What each market takes in a period (:func:`_market_t`), the same every period (shared
     by the periods' problems, so never changed)."""
+    link_ids: tuple[str, ...]
+    """The rail sections, in the order of the network (and of ``Rail.gates`` and ``link_t``)."""
+    terminal_t: np.ndarray
+    """What each route's terminal can take in a period from each day, t, over (day, route), the
+    routes in ``routes``' order (:func:`_terminal_limits`)."""
+    by_name: np.ndarray
+    """The options' numbers in the order of their (route, market), as a plan is turned into
+    trains."""
+    pair_number: dict[tuple[str, str], int]
+    """Each option's number (its place in ``options``) by its (route, market)."""
+    pair_routes: np.ndarray
+    """Each option's route, by number (an object array of str)."""
+    pair_markets: np.ndarray
+    """Each option's market, by number (an object array of str)."""
     committed_t: float = 0.0
-    carry_t: Plan = field(default_factory=dict)
+    carry_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The fraction of a train (t) each option carries to its next period, by option number (0
+    once a plan no longer uses the option)."""
 
     @classmethod
     def build(
@@ -546,13 +563,11 @@ class DispatchDesk:
         ``ice`` is each port's loading-time factor by day (:func:`ice_factors`)."""
         route_open: dict[str, list[bool]] = {}
         leads: dict[tuple[str, str], int] = {}
+        period = net.model.dispatch_interval_days
         curves = (
             {}
             if not book.responsive or net.world is None
-            else {
-                m: tranches(s, net.world, net.model.dispatch_interval_days)
-                for m, s in net.markets.items()
-            }
+            else {m: tranches(s, net.world, period) for m, s in net.markets.items()}
         )
         for r in routes.values():
             usable = cal.open[f"{r.kind}:{r.id}"].copy()
@@ -563,6 +578,9 @@ class DispatchDesk:
                 leads[(r.id, m)] = lead_days(net, r, m)
         options, open_by_day, cost_by_day = _options(net, cal, routes, route_open, leads)
         demand = {m: spec.demand_t_per_year for m, spec in net.markets.items()}
+        berth_t_per_day = {k: p.berths * p.loading_t_per_day for k, p in net.ports.items()}
+        market_t = _market_t(period, curves, demand)
+        link_ids = tuple(net.links)
         return cls(
             routes=routes,
             prices_usd_per_t={
@@ -572,16 +590,32 @@ class DispatchDesk:
             route_open=route_open,
             leads=leads,
             planner=dispatch.plan_lp if planner == "lp" else dispatch.plan_greedy,
-            period_days=net.model.dispatch_interval_days,
+            period_days=period,
             payload_t=net.model.train_payload_t,
             book=book,
             tranches=curves,
-            berth_t_per_day={k: p.berths * p.loading_t_per_day for k, p in net.ports.items()},
+            berth_t_per_day=berth_t_per_day,
             ice_factor=ice,
             sea_region={k: p.sea_region for k, p in net.ports.items()},
             options=options,
-            steps=StepTable.build(options, curves, open_by_day, cost_by_day) if curves else None,
-            market_t=_market_t(net.model.dispatch_interval_days, curves, demand),
+            steps=(
+                StepTable.build(
+                    options, curves, open_by_day, cost_by_day, tuple(routes), link_ids, market_t
+                )
+                if curves
+                else None
+            ),
+            market_t=market_t,
+            link_ids=link_ids,
+            terminal_t=_terminal_limits(cal, routes, period, berth_t_per_day, ice),
+            by_name=np.array(
+                sorted(range(len(options)), key=lambda j: (options[j].route, options[j].market)),
+                dtype=np.int64,
+            ),
+            pair_number={(o.route, o.market): j for j, o in enumerate(options)},
+            pair_routes=np.array([o.route for o in options], dtype=object),
+            pair_markets=np.array([o.market for o in options], dtype=object),
+            carry_t=np.zeros(len(options)),
         )
 
 
@@ -608,7 +642,11 @@ class StepTable:
     ``mr`` is the marginal revenue factor of each step (0 where a market has fewer steps,
     ``valid`` false there); ``committed`` marks the contracted step; ``keys`` the ``market#step``
     limit each step draws on; ``market_of`` each pair's index into ``markets``; ``names`` each
-    pair's (route, market, links).
+    pair's (route, market, links). For the compiled greedy plan the limits by number:
+    ``limit`` (pair, step) is the ``market_t`` entry a step draws on (−1 where not ``valid``),
+    ``route_of`` each pair's route (its terminal) and ``link_rows`` (pair, link) its rail
+    sections (−1 after the last), as positions in the problem's ``market_t``, ``terminal_t``
+    and ``link_t``; ``market_t`` the market limits as an array.
     """
 
     names: tuple[tuple[str, str, tuple[str, ...]], ...]
@@ -620,6 +658,10 @@ class StepTable:
     keys: tuple[tuple[str, ...], ...]
     open_by_day: np.ndarray
     cost_by_day: np.ndarray
+    limit: np.ndarray
+    route_of: np.ndarray
+    link_rows: np.ndarray
+    market_t: np.ndarray
 
     @classmethod
     def build(
@@ -628,9 +670,13 @@ class StepTable:
         curves: dict[str, list[tuple[float, float]]],
         open_by_day: np.ndarray,
         cost_by_day: np.ndarray,
+        route_ids: Sequence[str],
+        link_ids: Sequence[str],
+        market_t: dict[str, float],
     ) -> StepTable:
         """The table of ``options``; ``curves``: each market's demand curve (:func:`tranches`);
-        ``open_by_day`` and ``cost_by_day``: the options' days open and costs, (day, pair)."""
+        ``open_by_day`` and ``cost_by_day``: the options' days open and costs, (day, pair);
+        ``route_ids``, ``link_ids`` and ``market_t``: the problems' limits, in their order."""
         markets = tuple(curves)
         width = max((len(ts) for ts in curves.values()), default=0)
         n = len(options)
@@ -639,23 +685,35 @@ class StepTable:
             np.zeros((n, width), bool),
             np.zeros((n, width), bool),
         )
+        keys = tuple(
+            tuple(step_key(o.market, i) for i in range(len(curves[o.market]))) for o in options
+        )
+        limit = np.full((n, width), -1, dtype=np.int64)
+        number = {k: i for i, k in enumerate(market_t)}
         for j, o in enumerate(options):
             for i, (_, factor) in enumerate(curves[o.market]):
                 valid[j, i] = True
                 committed[j, i] = factor == COMMITTED
                 mr[j, i] = 0.0 if factor == COMMITTED else factor
+                limit[j, i] = number[keys[j][i]]
+        links = max((len(o.links) for o in options), default=0)
+        link_rows = np.full((n, links), -1, dtype=np.int64)
+        for j, o in enumerate(options):
+            link_rows[j, : len(o.links)] = [link_ids.index(k) for k in o.links]
         return cls(
             names=tuple((o.route, o.market, o.links) for o in options),
             markets=markets,
-            market_of=np.array([markets.index(o.market) for o in options], dtype=int),
+            market_of=np.array([markets.index(o.market) for o in options], dtype=np.int64),
             mr=mr,
             committed=committed,
             valid=valid,
-            keys=tuple(
-                tuple(step_key(o.market, i) for i in range(len(curves[o.market]))) for o in options
-            ),
+            keys=keys,
             open_by_day=open_by_day,
             cost_by_day=cost_by_day,
+            limit=limit,
+            route_of=np.array([route_ids.index(o.route) for o in options], dtype=np.int64),
+            link_rows=link_rows,
+            market_t=np.array(list(market_t.values()), dtype=float),
         )
 
 
@@ -709,20 +767,6 @@ def lead_days(net: NetworkSpec, route: Route, market: str) -> int:
     return int(rail + lane.voyage_days + 3)
 
 
-def _problem(
-    day: int, period: int, cal: Calendar, desk: DispatchDesk, yard: MineYard, rail: Rail
-) -> DispatchProblem:
-    """The dispatch problem for ``period`` days from ``day``, from the policy in force today."""
-    supply = _supply_t(day, period, cal.days, yard) - desk.committed_t
-    return DispatchProblem(
-        _pairs(day, cal, desk),
-        max(0.0, supply),
-        _link_t(day, period, rail, desk.payload_t),
-        _terminal_t(day, period, cal, desk),
-        desk.market_t,
-    )
-
-
 def _market_t(
     period: int, curves: dict[str, list[tuple[float, float]]], demand_t_per_year: dict[str, float]
 ) -> dict[str, float]:
@@ -734,53 +778,84 @@ def _market_t(
     return {step_key(m, i): width for m, ts in curves.items() for i, (width, _) in enumerate(ts)}
 
 
-def _known_prices(day: int, desk: DispatchDesk) -> dict[str, float] | None:
-    """What each market is expected to pay, as known on ``day`` (None with fixed prices)."""
-    if not desk.tranches:
-        return None
-    factor = desk.book.factor(day)
-    return {m: desk.book.expected(m, day, factor) for m in desk.demand_t_per_year}
-
-
 def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> Sequence[Pair]:
     """Every open (route, market) with its netback: the price less today's discount, rail and
     terminal costs, and the sea freight. With fixed prices, the price of the sale date; with the
     price response on, the price known today, once per step of the market's demand curve at its
-    marginal revenue (contracted tonnes first, whatever they fetch)."""
-    pairs: list[Pair] = []
-    known = _known_prices(day, desk)
-    if known is None:
-        last, prices = cal.days - 1, desk.prices_usd_per_t
-        for o in desk.options:
-            if o.open[day]:
-                sale = min(last, day + o.lead_days)
-                netback = float(prices[o.market][sale] - o.cost_usd_per_t[day])
-                pairs.append(Pair(o.route, o.market, netback, o.links))
-        return tuple(pairs)
+    marginal revenue (contracted tonnes first, whatever they fetch: :func:`_paying_cells`)."""
     t = desk.steps
-    assert t is not None  # built whenever prices respond
-    price = np.array([known[m] for m in t.markets])[t.market_of][:, None]
-    cost = t.cost_by_day[day][:, None]
-    # the same operations, in the same order, on the same numbers as one pair at a time
-    netback = np.where(
-        t.committed, price - cost + COMMITTED_PRIORITY_USD_PER_T, price * t.mr - cost
+    if t is not None:
+        return PairTable(t.names, t.keys, *_cells(day, desk, t))
+    pairs: list[Pair] = []
+    last, prices = cal.days - 1, desk.prices_usd_per_t
+    for o in desk.options:
+        if o.open[day]:
+            sale = min(last, day + o.lead_days)
+            netback = float(prices[o.market][sale] - o.cost_usd_per_t[day])
+            pairs.append(Pair(o.route, o.market, netback, o.links))
+    return tuple(pairs)
+
+
+def _cells(day: int, desk: DispatchDesk, t: StepTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of ``t`` that pay on ``day``, at the prices known that day: rows, cols and
+    netbacks (:func:`_paying_cells`)."""
+    prices = desk.book.expected_all(day)
+    return _paying_cells(
+        day, prices, t.market_of, t.mr, t.committed, t.valid, t.open_by_day, t.cost_by_day
     )
-    # the planner never uses the pairs that do not pay; not building them is faster
-    pays = (netback > 0) & t.valid & t.open_by_day[day][:, None]
-    rows, cols = np.nonzero(pays)  # pairs in order, each one's steps in order
-    return PairTable(t.names, t.keys, rows.tolist(), cols.tolist(), netback[rows, cols].tolist())
+
+
+@compiled
+def _paying_cells(
+    day: int,
+    price_usd_per_t: np.ndarray,
+    market_of: np.ndarray,
+    mr: np.ndarray,
+    committed: np.ndarray,
+    valid: np.ndarray,
+    open_by_day: np.ndarray,
+    cost_by_day: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (pair, step) cells of a :class:`StepTable` that pay on ``day`` (netback above 0, the
+    pair open, the step valid), pairs in order and each one's steps in order: their pairs,
+    steps and netbacks (USD/t). ``price_usd_per_t`` is each market's price known that day. A
+    contracted step's netback is its price less the cost plus the contract priority (the
+    planner fills it first); another's is the price at its marginal revenue less the cost.
+    The planner never uses the cells that do not pay; not listing them is faster."""
+    n, width = mr.shape
+    rows = np.empty(n * width, dtype=np.int64)
+    cols = np.empty(n * width, dtype=np.int64)
+    netback = np.empty(n * width)
+    count = 0
+    for j in range(n):
+        if not open_by_day[day, j]:
+            continue
+        price, cost = price_usd_per_t[market_of[j]], cost_by_day[day, j]
+        for i in range(width):
+            if committed[j, i]:
+                value = price - cost + COMMITTED_PRIORITY_USD_PER_T
+            else:
+                value = price * mr[j, i] - cost
+            if value > 0 and valid[j, i]:
+                rows[count], cols[count], netback[count] = j, i, value
+                count += 1
+    # copies: a problem keeps its cells for the run, not the table-sized buffers
+    return rows[:count].copy(), cols[:count].copy(), netback[:count].copy()
 
 
 def _supply_t(day: int, period: int, days: int, yard: MineYard) -> float:
     """What the mines can offer in the period: stock now plus planned output, less domestic."""
     end = min(days - 1, day + period - 1)
-    produce = sum(float(out[day : end + 1].sum()) for out in yard.output_t_per_day.values())
+    produce = sum(numpy_sum(out, day, end + 1) for out in yard.output_t_per_day.values())
     domestic = yard.domestic_t_per_day * period
     return sum(yard.stock_t.values()) + produce - domestic
 
 
-def _link_t(day: int, period: int, rail: Rail, payload_t: float) -> dict[str, float]:
-    """Tonnes each rail section can take in the period.
+def _link_t(
+    day: int, period: int, rail: Rail, payload_t: float
+) -> tuple[dict[str, float], np.ndarray]:
+    """Tonnes each rail section can take in the period, by link and as an array in the same
+    order (for the compiled planning).
 
     A queue of about a day keeps a section busy despite the spread of arrival times; trains
     queued beyond that take this period's slots first, so the queue cannot grow for ever.
@@ -788,23 +863,31 @@ def _link_t(day: int, period: int, rail: Rail, payload_t: float) -> dict[str, fl
     links = {}
     for k, gate in rail.gates.items():
         cap = gate.capacity[day]  # the calendar's capacity that day, trains a day
-        excess = max(0.0, gate.waiting - max(1.0, cap))
-        links[k] = max(0.0, cap * period - excess) * payload_t
-    return links
+        # max(0.0, x) and max(1.0, cap) as conditionals: the same numbers, a third of the time
+        beyond = gate.waiting - (cap if cap > 1.0 else 1.0)
+        room = cap * period - (beyond if beyond > 0.0 else 0.0)
+        links[k] = (room if room > 0.0 else 0.0) * payload_t
+    return links, np.fromiter(links.values(), dtype=float, count=len(links))
 
 
-def _terminal_t(day: int, period: int, cal: Calendar, desk: DispatchDesk) -> dict[str, float]:
-    """Tonnes each route's terminal can take in the period: its policy capacity, and for a port
-    no more than its berths can load (less in the ice season)."""
-    limits: dict[str, float] = {}
-    for r in desk.routes.values():
-        cap = float(cal.capacity[f"{r.kind}:{r.id}"][day]) * period / 365.0
-        berth_t_per_day = desk.berth_t_per_day.get(r.id)
-        if berth_t_per_day is not None:
-            berth_cap = berth_t_per_day * period
-            cap = min(cap, berth_cap) / float(desk.ice_factor[r.id][day])
-        limits[r.id] = cap
-    return limits
+def _terminal_limits(
+    cal: Calendar,
+    routes: dict[str, Route],
+    period: int,
+    berth_t_per_day: dict[str, float],
+    ice: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Tonnes each route's terminal can take in a period from each day, over (day, route): its
+    policy capacity, and for a port no more than its berths can load (less in the ice season).
+    Computed once a run, each day's value the same number as computing that day alone."""
+    limits = []
+    for r in routes.values():
+        cap = cal.capacity[f"{r.kind}:{r.id}"] * period / 365.0
+        berth = berth_t_per_day.get(r.id)
+        if berth is not None:
+            cap = np.minimum(cap, berth * period) / ice[r.id]
+        limits.append(np.asarray(cap, dtype=float))
+    return np.stack(limits, axis=1) if limits else np.zeros((cal.days, 0))
 
 
 def dispatcher(
@@ -832,44 +915,50 @@ def plan_departures(
 ) -> list[tuple[str, str, float]]:
     """Plan the period from ``day`` and commit its whole trains: (route, market, departure time
     in days), spread evenly over the period. Both movement layers start what this returns.
-    The period's problem goes into ``trace`` (re-solved for shadow prices)."""
+    The period's problem goes into ``trace`` (re-solved for shadow prices).
+
+    With the price response on and the greedy planner, one compiled call plans the table's
+    cells (:func:`~potashsim.sim.dispatch.greedy_tonnes`, what
+    :func:`~potashsim.sim.dispatch.plan_greedy` does with the problem), without a plan dict.
+    """
     period, payload = desk.period_days, desk.payload_t
-    problem = _problem(day, period, cal, desk, yard, rail)
-    trace.dispatch_problems.append((day, problem))
-    plan = desk.planner(problem)
-    trains = _whole_trains(plan, desk.carry_t, payload)
-    spacing = period / max(1, sum(trains.values()))
-    departures = []
-    committed = desk.committed_t
-    for i, (route, market) in enumerate(_interleave(trains)):
-        committed += payload  # train by train, as the tonnes were always added
-        departures.append((route, market, day + i * spacing))
+    supply = max(0.0, _supply_t(day, period, cal.days, yard) - desk.committed_t)
+    links, link_t = _link_t(day, period, rail, payload)
+    terminal_t = desk.terminal_t[day]
+    limits = (links, dict(zip(desk.routes, terminal_t.tolist(), strict=True)))
+    t = desk.steps
+    if t is not None and desk.planner is dispatch.plan_greedy:
+        rows, cols, values = _cells(day, desk, t)
+        pairs = PairTable(t.names, t.keys, rows, cols, values)
+        problem = DispatchProblem(pairs, supply, *limits, desk.market_t)
+        trace.dispatch_problems.append((day, problem))
+        tonnes, planned = dispatch.plan_cells(
+            rows,
+            cols,
+            values,
+            t.limit,
+            t.route_of,
+            t.link_rows,
+            supply,
+            terminal_t,
+            t.market_t,
+            link_t,
+        )
+    else:
+        problem = DispatchProblem(_pairs(day, cal, desk), supply, *limits, desk.market_t)
+        trace.dispatch_problems.append((day, problem))
+        plan = desk.planner(problem)
+        tonnes, planned = np.zeros(len(desk.options)), np.zeros(len(desk.options), dtype=bool)
+        number = desk.pair_number
+        for key, x in plan.items():
+            tonnes[number[key]], planned[number[key]] = x, True
+    trains, starts, committed = dispatch.whole_trains(
+        tonnes, planned, desk.carry_t, desk.by_name, payload, day, period, desk.committed_t
+    )
     desk.committed_t = committed
-    return departures
-
-
-def _whole_trains(plan: Plan, carry_t: Plan, payload_t: float) -> dict[tuple[str, str], int]:
-    """The whole trains of ``plan`` by (route, market), pairs in sorted order (none with no
-    train). The fraction of a train left over is kept in ``carry_t`` for the pair's next period
-    (and forgotten when the plan no longer uses the pair)."""
-    for key in list(carry_t):
-        if key not in plan:
-            del carry_t[key]
-    trains: dict[tuple[str, str], int] = {}
-    for key, tonnes in sorted(plan.items()):
-        total = carry_t.get(key, 0.0) + tonnes
-        n = math.floor(total / payload_t + 1e-9)
-        carry_t[key] = total - n * payload_t
-        if n:
-            trains[key] = n
-    return trains
-
-
-def _interleave(trains: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
-    """One (route, market) per train, in an order that spreads each pair's trains evenly over
-    the period."""
-    slots = sorted((((i + 0.5) / n, k) for k, n in trains.items() for i in range(n)))
-    return [k for _, k in slots]
+    # names picked by numpy, tuples made by zip: a fifth fewer instructions than a comprehension
+    routes, markets = desk.pair_routes[trains].tolist(), desk.pair_markets[trains].tolist()
+    return list(zip(routes, markets, starts.tolist(), strict=True))
 
 
 def board(
