@@ -44,9 +44,15 @@ def compiled_flat(fn: F) -> F:
     """:func:`compiled` without numba's reference counting of arrays, for a kernel that only
     works in arrays it is given (numba refuses to compile one that allocates). Each array passed
     to a helper otherwise takes and drops a reference, two atomic operations, which in a kernel
-    that moves a few numbers per helper call cost most of its time."""
-    import numba
+    that moves a few numbers per helper call cost most of its time.
 
+    ``_nrt`` is numba's own, private option; a numba without it gets :func:`compiled`: the
+    same numbers, the kernel about three times slower."""
+    import numba
+    from numba.core.cpu import CPUTargetOptions
+
+    if not hasattr(CPUTargetOptions, "_nrt"):
+        return compiled(fn)
     options: dict[str, Any] = {"cache": True, "_nrt": False}  # numba's option, not in its stubs
     return cast(F, numba.njit(**options)(fn))
 
