@@ -3,6 +3,7 @@ sweep folder with a progress bar, and summarise the failures."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 import time
@@ -128,7 +129,7 @@ def run_sweep(
         ResultsError: ``out`` holds something else, or a different sweep to resume.
     """
     from potashsim.analysis.executors import iter_tasks
-    from potashsim.analysis.experiment import compile_kernels
+    from potashsim.analysis.experiment import compile_kernels, frozen_heap
     from potashsim.analysis.sweep.design import make_design
     from potashsim.analysis.sweep.runner import check_params, run_sample, tasks
     from potashsim.results.sweep_store import SweepStore
@@ -149,7 +150,8 @@ def run_sweep(
     todo = [i for i in range(len(design)) if i not in store.done]
     if store.done:
         click.echo(f"resuming: {len(store.done)} of {len(design)} runs already done", err=True)
-    if todo and (workers > 1 or scheduler is not None):
+    pooled = bool(todo) and (workers > 1 or scheduler is not None)
+    if pooled:
         compile_kernels(scenarios[0])
     failures: Counter[str] = Counter()
     t0 = time.perf_counter()
@@ -157,14 +159,17 @@ def run_sweep(
     where = f"Dask ({scheduler})" if scheduler else f"{workers} worker(s)"
     label = f"{len(todo)} runs on {where}"
     try:
-        with click.progressbar(
-            length=len(todo),
-            label=label,
-            file=sys.stderr,
-            show_eta=True,
-            show_pos=True,
-            item_show_func=lambda s: s,
-        ) as bar:
+        with (
+            frozen_heap() if pooled else contextlib.nullcontext(),
+            click.progressbar(
+                length=len(todo),
+                label=label,
+                file=sys.stderr,
+                show_eta=True,
+                show_pos=True,
+                item_show_func=lambda s: s,
+            ) as bar,
+        ):
             # results come as they finish; the store keys each by its sample
             for done, (_, result) in enumerate(
                 iter_tasks(

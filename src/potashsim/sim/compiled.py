@@ -32,12 +32,25 @@ __all__ = ["compiled", "compiled_flat", "compiled_lazily", "inlined", "shared"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _njit(fn: F, **options: Any) -> F:
+    """numba's ``njit`` of ``fn`` with ``options``, cached on disk where numba finds a folder
+    it may write (beside the source, the user's cache folder, or ``NUMBA_CACHE_DIR``); where
+    it finds none (a read-only installation with no writable home), compiled in memory, once a
+    process, rather than refusing to import."""
+    import numba
+
+    try:
+        return cast(F, numba.njit(cache=True, **options)(fn))
+    except RuntimeError as err:
+        if "cannot cache" not in str(err):
+            raise
+        return cast(F, numba.njit(**options)(fn))
+
+
 def compiled(fn: F) -> F:
     """``fn`` compiled in nopython mode, its machine code cached on disk; typed as ``fn``.
     Other kernels may call it."""
-    import numba
-
-    return cast(F, numba.njit(cache=True)(fn))
+    return _njit(fn)
 
 
 def compiled_flat(fn: F) -> F:
@@ -48,21 +61,17 @@ def compiled_flat(fn: F) -> F:
 
     ``_nrt`` is numba's own, private option; a numba without it gets :func:`compiled`: the
     same numbers, the kernel about three times slower."""
-    import numba
     from numba.core.cpu import CPUTargetOptions
 
     if not hasattr(CPUTargetOptions, "_nrt"):
         return compiled(fn)
-    options: dict[str, Any] = {"cache": True, "_nrt": False}  # numba's option, not in its stubs
-    return cast(F, numba.njit(**options)(fn))
+    return _njit(fn, _nrt=False)
 
 
 def inlined(fn: F) -> F:
     """:func:`compiled` for a call from Python; written into each kernel that calls it, and so
     compiled with that kernel's options (:func:`compiled_flat`'s without reference counts)."""
-    import numba
-
-    return cast(F, numba.njit(cache=True, inline="always")(fn))
+    return _njit(fn, inline="always")
 
 
 def shared(fn: F) -> F:

@@ -62,7 +62,7 @@ class DeliveryLog(Sequence[Delivery]):
         ``tonnes`` float64), row ``i`` the ``i``-th delivery."""
         log = cls()
         log._rows = None
-        log._columns = {name: columns[name] for name in DELIVERY_FIELDS}
+        log._columns = _read_only({name: columns[name] for name in DELIVERY_FIELDS})
         return log
 
     def _list(self) -> list[Delivery]:
@@ -88,10 +88,12 @@ class DeliveryLog(Sequence[Delivery]):
         if self._columns is None:
             rows = self._list()
             values = list(zip(*rows, strict=True)) if rows else [()] * len(DELIVERY_FIELDS)
-            self._columns = {
-                name: np.array(v, dtype=_KINDS.get(name, np.int64))
-                for name, v in zip(DELIVERY_FIELDS, values, strict=True)
-            }
+            self._columns = _read_only(
+                {
+                    name: np.array(v, dtype=_KINDS.get(name, np.int64))
+                    for name, v in zip(DELIVERY_FIELDS, values, strict=True)
+                }
+            )
         return self._columns
 
     def __len__(self) -> int:
@@ -120,6 +122,14 @@ class DeliveryLog(Sequence[Delivery]):
         return f"DeliveryLog({self._list()!r})"
 
     __hash__ = None  # type: ignore[assignment]  # compared by value, like a list
+
+
+def _read_only(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``columns`` made read-only: readers share the log's own arrays, and a write through one
+    of them would change the run's record unseen."""
+    for values in columns.values():
+        values.flags.writeable = False
+    return columns
 
 
 @dataclass
