@@ -31,16 +31,9 @@ __all__ = [
 ]
 
 
-#: A delivery's own columns (the fields of :class:`~potashsim.sim.records.Delivery`), in order.
-DELIVERY_COLUMNS = (
-    "dispatch_day",
-    "terminal_day",
-    "load_day",
-    "delivered_day",
-    "route",
-    "market",
-    "exported_t",
-)
+#: A delivery's own columns: the fields of :class:`~potashsim.sim.records.Delivery`, in order,
+#: its ``tonnes`` named ``exported_t`` as in every table of the results.
+DELIVERY_COLUMNS = tuple("exported_t" if f == "tonnes" else f for f in DELIVERY_FIELDS)
 
 
 def delivery_columns(trace: RunTrace, net: NetworkSpec, cal: Calendar) -> dict[str, np.ndarray]:

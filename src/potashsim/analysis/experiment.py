@@ -66,11 +66,11 @@ __all__ = [
     "Window",
     "compare",
     "compile_kernels",
-    "frozen_heap",
     "in_window",
     "resolve",
     "run",
     "shared_window",
+    "workers_ready",
 ]
 
 #: First and last day of a period, both included.
@@ -440,10 +440,7 @@ def compare(
             else:
                 sums.add(tasks.task_index(i), kept)
         todo, group = [tasks[i] for i in missing], 1
-    pooled = bool(todo) and (workers > 1 or scheduler is not None)
-    if pooled:
-        compile_kernels(scenarios[0])
-    with frozen_heap() if pooled else contextlib.nullcontext():
+    with workers_ready(scenarios[0], bool(todo) and (workers > 1 or scheduler is not None)):
         runs = iter_tasks(
             _task, todo, workers=workers, scheduler=scheduler, progress=progress, group=group
         )
@@ -507,14 +504,20 @@ _KERNELS_READY = False
 
 
 @contextlib.contextmanager
-def frozen_heap() -> Iterator[None]:
-    """While the runs go on, the collector leaves alone what exists now (``gc.freeze``).
+def workers_ready(scenario: Scenario, pooled: bool) -> Iterator[None]:
+    """Around the runs of a comparison or a sweep: with ``pooled`` (worker processes), the
+    kernels compiled here first (:func:`compile_kernels`), and the collector leaving alone what
+    exists now (``gc.freeze``) until the runs are done; without, nothing.
 
-    numba's hundred thousand objects, and the caller's, live on through the runs; without this
-    every full collection that the runs' and the shadow prices' new objects set off walks them
-    all again (the parent's shadow prices took 2.9 ms a period instead of 2.2). Workers forked
-    inside inherit the frozen heap. Afterwards everything is the collector's again.
+    numba's hundred thousand objects, and the caller's, live on through the runs; without the
+    freeze every full collection that the runs' and the shadow prices' new objects set off walks
+    them all again (the parent's shadow prices took 2.9 ms a period instead of 2.2). Workers
+    forked inside inherit the frozen heap. Afterwards everything is the collector's again.
     """
+    if not pooled:
+        yield
+        return
+    compile_kernels(scenario)
     gc.collect()
     gc.freeze()
     try:

@@ -3,7 +3,6 @@ sweep folder with a progress bar, and summarise the failures."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import sys
 import time
@@ -129,7 +128,7 @@ def run_sweep(
         ResultsError: ``out`` holds something else, or a different sweep to resume.
     """
     from potashsim.analysis.executors import iter_tasks
-    from potashsim.analysis.experiment import compile_kernels, frozen_heap
+    from potashsim.analysis.experiment import workers_ready
     from potashsim.analysis.sweep.design import make_design
     from potashsim.analysis.sweep.runner import check_params, run_sample, tasks
     from potashsim.results.sweep_store import SweepStore
@@ -150,9 +149,6 @@ def run_sweep(
     todo = [i for i in range(len(design)) if i not in store.done]
     if store.done:
         click.echo(f"resuming: {len(store.done)} of {len(design)} runs already done", err=True)
-    pooled = bool(todo) and (workers > 1 or scheduler is not None)
-    if pooled:
-        compile_kernels(scenarios[0])
     failures: Counter[str] = Counter()
     t0 = time.perf_counter()
     last_flush = t0
@@ -160,7 +156,7 @@ def run_sweep(
     label = f"{len(todo)} runs on {where}"
     try:
         with (
-            frozen_heap() if pooled else contextlib.nullcontext(),
+            workers_ready(scenarios[0], bool(todo) and (workers > 1 or scheduler is not None)),
             click.progressbar(
                 length=len(todo),
                 label=label,
