@@ -180,8 +180,9 @@ def test_monthly_sums_are_pandas_group_sums(with_nan: bool) -> None:
 
 
 def test_a_comparisons_shadow_prices_are_its_first_runs_whichever_process_solves_them() -> None:
-    # compare solves replication 0's shadow prices in the parent as its part arrives, not in
-    # the worker that ran it: the table must be the one that run gives on its own
+    # compare solves replication 0's shadow prices on whichever worker runs it (each
+    # scenario's on its own, spread over the workers): the table must be the one that run
+    # gives on its own
     base = make_scenario(tiny_network(), days=120)
     other = make_scenario(tiny_network(), days=120, seed=2).model_copy(update={"name": "other"})
     comparison = compare([base, other], replications=2, seed=5, workers=2)

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
@@ -72,6 +73,28 @@ def test_the_process_pool_never_outnumbers_the_cpus(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(executors, "_pool", fake_pool)
     assert executors.run_tasks(abs, [-1, -2, -3], workers=1000) == [1, 2, 3]
     assert sizes and sizes[0] <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize(
+    ("count", "group"),
+    [
+        (40, 4),
+        (41, 4),
+        (3, 4),
+        (40, [1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4, 4]),
+        (2000, [1, 1] + [2] * 999),
+    ],
+)
+def test_the_pools_chunks_hand_out_every_task_once_in_order_and_never_split_a_group(
+    count: int, group: int | list[int]
+) -> None:
+    # a group shares a per-process cache (a replication's reference run): split over two
+    # workers, its reference would be simulated twice
+    chunks = list(executors._chunks(list(range(count)), 2, group))
+    assert [i for chunk in chunks for i, _ in chunk] == list(range(count))
+    sizes = [group] * -(-count // group) if isinstance(group, int) else group
+    bounds = set(np.cumsum([0, *sizes]).tolist())
+    assert all(chunk[0][0] in bounds for chunk in chunks)
 
 
 def test_a_huge_comparison_needs_yes_and_says_how_long_it_would_take(

@@ -276,7 +276,9 @@ def test_a_run_that_fails_midway_leaves_no_file_where_the_results_go(
     seen: dict[str, int] = {}
     real = experiment._one
 
-    def failing(scenario: Scenario, label: str, rep: int, seed: int, window: Any) -> Any:
+    def failing(
+        scenario: Scenario, label: str, rep: int, seed: int, window: Any, duals: bool
+    ) -> Any:
         if rep == 3:
             # the rows of replications 0-2 are on disk already, in the hidden scratch copy
             scratch = list(root.glob("compare/.*/*/replications.csv"))
@@ -284,7 +286,7 @@ def test_a_run_that_fails_midway_leaves_no_file_where_the_results_go(
             seen["rows"] = len(pd.read_csv(scratch[0]))
             assert not [p for p in (root / "compare").iterdir() if not p.name.startswith(".")]
             raise Stop("replication 3 fails")
-        return real(scenario, label, rep, seed, window)
+        return real(scenario, label, rep, seed, window, duals)
 
     monkeypatch.setattr(experiment, "_one", failing)
     with pytest.raises(Stop):

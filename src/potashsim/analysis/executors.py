@@ -78,29 +78,45 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class _Indexed:
-    """``fn`` applied to an ``(index, task)`` pair, returning ``(index, result)``: lets a pool
-    hand results over as they finish while the caller still knows which task each answers."""
+class _Chunk:
+    """``fn`` applied to each ``(index, task)`` pair of a chunk, returning ``(index, result)``
+    pairs: lets a pool hand results over as they finish while the caller still knows which
+    task each answers."""
 
     def __init__(self, fn: Callable[[Any], Any]) -> None:
         self.fn = fn
 
-    def __call__(self, pair: tuple[int, Any]) -> tuple[int, Any]:
-        return pair[0], self.fn(pair[1])
+    def __call__(self, chunk: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        return [(i, self.fn(task)) for i, task in chunk]
+
+
+def _chunks(
+    tasks: Sequence[T], workers: int, group: int | Sequence[int]
+) -> Iterator[list[tuple[int, T]]]:
+    """The chunks a pool hands its workers, in order: whole groups of consecutive tasks (all
+    of ``group`` tasks, or groups of the sizes listed), up to 4 groups a chunk while there are
+    at least 8 chunks a worker. Made as the pool asks for them: a list of every task would
+    grow with the replications."""
+    sizes = [group] * -(-len(tasks) // group) if isinstance(group, int) else list(group)
+    per = max(1, min(4, len(sizes) // (workers * 8)))
+    start = 0
+    for k in range(0, len(sizes), per):
+        stop = min(len(tasks), start + sum(sizes[k : k + per]))
+        yield [(i, tasks[i]) for i in range(start, stop)]
+        start = stop
 
 
 def _pool(
-    fn: Callable[[T], R], tasks: Sequence[T], workers: int, group: int = 1
+    fn: Callable[[T], R], tasks: Sequence[T], workers: int, group: int | Sequence[int] = 1
 ) -> Iterator[tuple[int, R]]:
     # multiprocessing.Pool rather than concurrent.futures: it can be terminated at once on
     # Ctrl-C, and its workers ignore SIGINT so that only the parent reports it
     pool = multiprocessing.get_context().Pool(workers, initializer=_ignore_sigint)
     try:
-        # a chunk runs in order on one worker: whole groups of tasks, up to 4 groups a chunk
-        # while there are at least 8 chunks a worker
-        chunk = group * max(1, min(4, len(tasks) // (group * workers * 8)))
-        # unordered: a result is handed over as soon as it is done, not held behind a slower one
-        yield from pool.imap_unordered(_Indexed(fn), enumerate(tasks), chunksize=chunk)
+        # a chunk runs in order on one worker; unordered: a chunk's results are handed over as
+        # soon as it is done, not held behind a slower one
+        for done in pool.imap_unordered(_Chunk(fn), _chunks(tasks, workers, group)):
+            yield from done
     except BaseException:
         pool.terminate()
         raise
@@ -203,7 +219,7 @@ def iter_tasks(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
-    group: int = 1,
+    group: int | Sequence[int] = 1,
 ) -> Generator[tuple[int, R], None, None]:
     """Apply ``fn`` to every task; yield ``(index of the task, result)`` as each finishes.
 
@@ -211,9 +227,9 @@ def iter_tasks(
     a caller that needs a deterministic answer puts them back in task order (as
     :func:`run_tasks` does). Arguments and errors as for :func:`run_tasks`. A caller that stops
     early closes the iterator (``contextlib.closing``), which stops the workers at once.
-    ``group``: local worker processes take the tasks in runs of whole groups of this many,
-    each group in order on one worker (tasks that share a per-process cache, such as the
-    scenarios of one replication and their reference run).
+    ``group``: local worker processes take the tasks in runs of whole groups of this many (or
+    of these sizes, in order), each group in order on one worker (tasks that share a
+    per-process cache, such as the scenarios of one replication and their reference run).
     """
     workers = min(workers, max_workers())
     if scheduler is not None:

@@ -265,13 +265,15 @@ def in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
     return d[(d["date"] >= start) & (d["date"] < end)]
 
 
-def _one(scenario: Scenario, label: str, rep: int, seed: int, window: Window) -> dict[str, Any]:
+def _one(
+    scenario: Scenario, label: str, rep: int, seed: int, window: Window, duals: bool = False
+) -> dict[str, Any]:
     """What a comparison keeps of one replication (small, so it crosses processes cheaply):
     the exports inside ``window``, under ``label``; replication 0 also keeps its full run, saved
-    as the scenario's representative run (its shadow prices are the parent's: _with_duals)."""
+    as the scenario's representative run, with its shadow prices if ``duals``."""
     full: RunResult | None = None
     if rep == 0:  # the run the report shows
-        full = run(scenario, seed=seed)
+        full = run(scenario, seed=seed, shadow_prices=duals)
         d = full.deliveries
         cols = {c: d[c].to_numpy() for c in ("load_day", "route", "market", *FLOWS, *METRICS)}
     else:
@@ -319,7 +321,7 @@ def _window_tables(
     }
 
 
-Task = tuple[Scenario, str, int, int, Window]
+Task = tuple[Scenario, str, int, int, Window, bool]
 
 
 class _Tasks(Sequence[Task]):
@@ -330,6 +332,7 @@ class _Tasks(Sequence[Task]):
     leaves the reference exports its worker's other runs of that seed read (otherwise the first
     of them simulates the reference once more). :meth:`task_index` gives the index a run has in
     the comparison's own order (replication-major, base first), which the results are summed in.
+    With ``duals``, replication 0's runs solve their shadow prices.
     """
 
     def __init__(
@@ -338,8 +341,10 @@ class _Tasks(Sequence[Task]):
         labels: list[str],
         seeds: list[int],
         window: Window,
+        duals: bool,
     ) -> None:
         self.scenarios, self.labels, self.seeds, self.window = scenarios, labels, seeds, window
+        self.duals = duals
         refs = [j for j, s in enumerate(scenarios) if is_reference(s)]
         self.order = refs + [j for j in range(len(scenarios)) if j not in refs]
 
@@ -366,7 +371,19 @@ class _Tasks(Sequence[Task]):
             raise IndexError(index)
         rep, pos = divmod(index, len(self.scenarios))
         j = self.order[pos]
-        return (self.scenarios[j], self.labels[j], rep, self.seeds[rep], self.window)
+        seed = self.seeds[rep]
+        return (self.scenarios[j], self.labels[j], rep, seed, self.window, self.duals and rep == 0)
+
+    def groups(self) -> list[int]:
+        """The pool's groups (:func:`~potashsim.analysis.executors.iter_tasks`): replication 0's
+        runs one by one when they solve their shadow prices (each as long again as a run, so
+        they are spread over the workers, at the cost of the reference run once more on each
+        worker that did not run it), then a group per replication (its runs share their
+        reference run)."""
+        count, n = len(self.scenarios), len(self.seeds)
+        if self.duals:
+            return [1] * count + [count] * (n - 1)
+        return [count] * n
 
 
 def _task(args: Task) -> dict[str, Any]:
@@ -420,15 +437,12 @@ def compare(
     t0 = time.perf_counter()
     window, applied, labels = resolve(scenarios, window, overrides)
     seeds = replication_seeds(seed, replications)
-    # replication 0's shadow prices are solved here, not in its worker: that worker would
-    # otherwise spend as long again on them while the others ran out of work (_with_duals)
-    tasks = _Tasks(list(scenarios), labels, seeds, window)
+    tasks = _Tasks(list(scenarios), labels, seeds, window, shadow_prices)
     tables: ReplicationSink = KeptTables() if sink is None else sink
     sums = Aggregator(labels, replications, tables)
     todo: Sequence[Task] = tasks
     missing: Sequence[int] = range(len(tasks))  # the run index of each task in ``todo``
-    # a replication's runs stay together on one worker, where they share its reference run
-    group = len(scenarios)
+    group: int | list[int] = tasks.groups()
     keys: list[PartKey] = []
     if cache is not None:
         keys = _part_keys(tasks, shadow_prices)
@@ -447,8 +461,6 @@ def compare(
         with closing(runs):  # an error or Ctrl-C while summing stops the workers at once
             for index, part in runs:
                 i = missing[index]
-                if shadow_prices:
-                    _with_duals(part)
                 if cache is not None:
                     cache.put(keys[i], part)
                 sums.add(tasks.task_index(i), part)
@@ -526,17 +538,6 @@ def workers_ready(scenario: Scenario, pooled: bool) -> Iterator[None]:
         gc.unfreeze()
 
 
-def _with_duals(part: dict[str, Any]) -> None:
-    """Give a part's representative run (replication 0) its shadow prices, if it has none.
-
-    The parent solves them as the part arrives, while the workers go on with the other runs:
-    about as long as a fast run again, which on replication 0's worker alone put every
-    scenario's on one worker's clock while the others ran out of work."""
-    full = part["run"]
-    if full is not None and full.shadow_prices is None:
-        full.shadow_prices = shadow_price_table(full.trace, full.network)
-
-
 def _part_keys(tasks: _Tasks, duals: bool) -> list[PartKey]:
     """What each task's part depends on, in run order (for a :class:`RunCache`): with
     ``duals``, replication 0's part holds its shadow prices."""
@@ -544,7 +545,7 @@ def _part_keys(tasks: _Tasks, duals: bool) -> list[PartKey]:
     count = len(tasks.scenarios)
     return [
         PartKey(hashes[tasks.order[i % count]], label, rep, seed, window, duals)
-        for i, (_, label, rep, seed, window) in enumerate(tasks)
+        for i, (_, label, rep, seed, window, _duals) in enumerate(tasks)
     ]
 
 
