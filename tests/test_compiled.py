@@ -69,3 +69,20 @@ def test_a_comparison_leaves_the_callers_garbage_collectable() -> None:
     gone = gc.collect  # a cycle made after the comparison is collected as usual
     del cycle
     assert gone() > 0
+
+
+@pytest.mark.parametrize(
+    ("workers", "scheduler", "compiles"),
+    [(2, None, True), (2, "local", True), (2, "tcp://10.0.0.7:8786", False), (1, None, False)],
+)
+def test_kernels_are_compiled_ahead_only_for_workers_on_this_machine(
+    monkeypatch: pytest.MonkeyPatch, workers: int, scheduler: str | None, compiles: bool
+) -> None:
+    # a remote cluster's workers compile (or load) their own: compiling in the client would only
+    # delay the first run; a run in this process compiles as it goes
+    called: list[str] = []
+    monkeypatch.setattr(experiment, "compile_kernels", lambda s: called.append(s.name))
+    with experiment.workers_ready(make_scenario(tiny_network()), 10, workers, scheduler):
+        pass
+    assert bool(called) is compiles
+    assert not gc.get_freeze_count()

@@ -454,7 +454,7 @@ def compare(
             else:
                 sums.add(tasks.task_index(i), kept)
         todo, group = [tasks[i] for i in missing], 1
-    with workers_ready(scenarios[0], bool(todo) and (workers > 1 or scheduler is not None)):
+    with workers_ready(scenarios[0], len(todo), workers, scheduler):
         runs = iter_tasks(
             _task, todo, workers=workers, scheduler=scheduler, progress=progress, group=group
         )
@@ -516,20 +516,25 @@ _KERNELS_READY = False
 
 
 @contextlib.contextmanager
-def workers_ready(scenario: Scenario, pooled: bool) -> Iterator[None]:
-    """Around the runs of a comparison or a sweep: with ``pooled`` (worker processes), the
-    kernels compiled here first (:func:`compile_kernels`), and the collector leaving alone what
-    exists now (``gc.freeze``) until the runs are done; without, nothing.
+def workers_ready(
+    scenario: Scenario, runs: int, workers: int, scheduler: str | None
+) -> Iterator[None]:
+    """Around the ``runs`` runs of a comparison or a sweep, as :func:`~potashsim.analysis.
+    executors.iter_tasks` takes ``workers`` and ``scheduler``: when they go to worker
+    processes, the kernels compiled here first where those workers are this machine's
+    (:func:`compile_kernels`; a remote Dask cluster compiles its own), and the collector
+    leaving alone what exists now (``gc.freeze``) until the runs are done; otherwise nothing.
 
     numba's hundred thousand objects, and the caller's, live on through the runs; without the
-    freeze every full collection that the runs' and the shadow prices' new objects set off walks
-    them all again (the parent's shadow prices took 2.9 ms a period instead of 2.2). Workers
-    forked inside inherit the frozen heap. Afterwards everything is the collector's again.
+    freeze every full collection that the runs' new objects set off walks them all again (the
+    shadow prices took 2.9 ms a period instead of 2.2). Workers forked inside inherit the frozen
+    heap. Afterwards everything is the collector's again.
     """
-    if not pooled:
+    if not runs or (workers <= 1 and scheduler is None):
         yield
         return
-    compile_kernels(scenario)
+    if scheduler in (None, "local"):
+        compile_kernels(scenario)
     gc.collect()
     gc.freeze()
     try:

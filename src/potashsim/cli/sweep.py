@@ -156,7 +156,7 @@ def run_sweep(
     label = f"{len(todo)} runs on {where}"
     try:
         with (
-            workers_ready(scenarios[0], bool(todo) and (workers > 1 or scheduler is not None)),
+            workers_ready(scenarios[0], len(todo), workers, scheduler),
             click.progressbar(
                 length=len(todo),
                 label=label,
