@@ -292,3 +292,40 @@ def test_a_price_response_that_runs_away_stops_the_run_with_the_date(tmp_path):
     assert "world.demand_elasticity" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_flows_are_summed_as_pandas_sums_them_grouped_or_not() -> None:
+    # the decomposition sums each side's flows by (year, market); a comparison's parts hold
+    # them summed already (one row a key, sorted), which it takes as they are: the same bits
+    # as pandas's group-by either way, a NaN skipped
+    from potashsim.analysis.decomposition import FLOWS, _summed
+
+    rng = np.random.default_rng(3)
+
+    def by_pandas(years: np.ndarray, markets: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame({"year": years, "market": markets})
+        for k, f in enumerate(FLOWS):
+            frame[f] = values[:, k]
+        return frame.groupby(["year", "market"])[list(FLOWS)].sum()
+
+    for trial in range(60):
+        n = int(rng.integers(1, 30))
+        years = rng.integers(2020, 2024, n).astype(np.int32)
+        markets = np.array(rng.choice(["india", "china", "brazil"], n), dtype=object)
+        values = rng.uniform(-1e9, 1e9, (n, len(FLOWS)))
+        grouped = by_pandas(years, markets, values)
+        rows = grouped.to_numpy()
+        if trial % 3 == 0:
+            rows[rng.integers(len(rows)), rng.integers(len(FLOWS))] = np.nan
+        for y, m, v in (
+            (years, markets, values),
+            (
+                grouped.index.get_level_values(0).to_numpy(),
+                grouped.index.get_level_values(1).to_numpy(dtype=object),
+                rows,
+            ),
+        ):
+            expected = by_pandas(y, m, v)
+            keys, sums = _summed((y, m, v))
+            assert keys == list(expected.index)
+            np.testing.assert_array_equal(sums.view(np.int64), expected.to_numpy().view(np.int64))

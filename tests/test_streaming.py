@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import io
 import os
 import random
 from pathlib import Path
@@ -20,7 +21,15 @@ from scipy import stats as st
 
 from conftest import make_scenario, shortened, tiny_network
 from potashsim.analysis import experiment
-from potashsim.analysis.aggregate import Aggregator, KeptTables, make_part
+from potashsim.analysis.aggregate import (
+    TABLES,
+    Aggregator,
+    KeptTables,
+    Rows,
+    empty_rows,
+    make_part,
+    rows_frame,
+)
 from potashsim.analysis.decomposition import FLOWS, decompose_years
 from potashsim.analysis.experiment import compare
 from potashsim.cli import main
@@ -78,12 +87,33 @@ def _part(rng: np.random.Generator, label: str, rep: int) -> dict[str, Any]:
     return make_part(
         label,
         rep,
-        yearly=yearly,
-        by_market=by_market,
-        month_rev=month_rev,
-        month_route=month_route,
+        yearly=_rows("yearly", yearly),
+        by_market=_rows("by_market", by_market),
+        month_rev=_rows("month_rev", month_rev),
+        month_route=_rows("month_route", month_route),
         run=f"run of {label}" if rep == 0 else None,
     )
+
+
+def _rows(name: str, frame: pd.DataFrame) -> Rows:
+    """A part's table ``name`` of the rows of ``frame`` (its keys and sums)."""
+    columns, keys = TABLES[name]
+    if name in ("yearly", "by_market"):  # a year as experiment._one gives it
+        frame["year"] = frame["year"].astype(np.int32)
+    if name.startswith("month"):
+        frame["month"] = frame["month"].astype("datetime64[us]")
+    return Rows(
+        tuple(
+            frame[c].to_numpy(dtype=object if c in ("market", "route") else None)
+            for c in columns[:keys]
+        ),
+        frame[list(columns[keys:])].to_numpy(dtype=float),
+    )
+
+
+def _frame(part: dict[str, Any], name: str) -> pd.DataFrame:
+    """A part's table ``name`` as a DataFrame, after its scenario and replication."""
+    return rows_frame(name, part[name], part["label"], part["replication"])
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +139,7 @@ def test_the_running_statistics_are_the_batch_mean_and_paired_t_interval(
     totals = {
         label: np.array(
             [
-                p["yearly"][list(METRICS)].sum().to_numpy(dtype=float)
+                _frame(p, "yearly")[list(METRICS)].sum().to_numpy(dtype=float)
                 for p in parts
                 if p["label"] == label
             ]
@@ -156,7 +186,7 @@ def test_the_running_tables_are_the_batch_means_over_the_pairs(
     pairs = pd.concat(
         [
             decompose_years(
-                by_rep[("base", r)]["by_market"], by_rep[(label, r)]["by_market"]
+                _frame(by_rep[("base", r)], "by_market"), _frame(by_rep[(label, r)], "by_market")
             ).assign(scenario=label)
             for label in LABELS[1:]
             for r in range(N)
@@ -171,13 +201,18 @@ def test_the_running_tables_are_the_batch_means_over_the_pairs(
     # the parts still add up to the total
     np.testing.assert_allclose(got[parts_cols].sum(axis=1), got["total_usd"], rtol=1e-9)
     # routes: mean tonnes per scenario, month and route
-    routes = pd.concat(p["month_route"] for p in parts)
+    routes = pd.concat(_frame(p, "month_route") for p in parts if len(p["month_route"]))
     batch_routes = routes.groupby(["scenario", "month", "route"])["exported_t"].sum() / N
     got_routes = agg.monthly_routes().set_index(["scenario", "month", "route"])["exported_t"]
     pd.testing.assert_series_equal(got_routes, batch_routes, rtol=1e-12)
     # the per-replication rows, all of them, in task order
     pd.testing.assert_frame_equal(
-        kept.yearly, pd.concat([p["yearly"] for p in parts], ignore_index=True)
+        kept.yearly, pd.concat([_frame(p, "yearly") for p in parts], ignore_index=True)
+    )
+    pd.testing.assert_frame_equal(
+        kept.monthly_revenue,
+        pd.concat([_frame(p, "month_rev") for p in parts], ignore_index=True),
+        check_exact=True,
     )
     assert agg.representative == {label: f"run of {label}" for label in LABELS}
 
@@ -319,18 +354,71 @@ def test_a_full_disk_while_streaming_is_exit_2_and_leaves_nothing(
             encoding="utf-8",
         )
         refs.append(str(path))
-    real = stream.write_rows
-    calls: list[str] = []
+    real_open = open
 
-    def fills_up(out: Any, name: str, frame: pd.DataFrame, *, header: bool) -> None:
-        calls.append(name)
-        if not header:  # the disk fills up at the first replication's rows
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real(out, name, frame, header=header)
+    class Filling:
+        """A streamed file on a disk that fills up at the first replication's rows."""
 
-    monkeypatch.setattr(stream, "write_rows", fills_up)
+        def __init__(self, fh: Any) -> None:
+            self.fh, self.writes = fh, 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            if self.writes > 1:  # the header went in
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return int(self.fh.write(text))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.fh, name)
+
+    monkeypatch.setattr(stream, "open", lambda *a, **k: Filling(real_open(*a, **k)), raising=False)
     out = tmp_path / "results"
     res = CliRunner().invoke(main, ["compare", *refs, "-n", "2", "-j", "1", "--out", str(out)])
     assert res.exit_code == 2, res.output
     assert "No space left on device" in res.output and "replications.csv" in res.output
     assert not out.exists()  # no folder, no partial file, no scratch copy
+
+
+@pytest.mark.parametrize("label", ["history*", "a,b", '10% "ban"', "100%s"])
+def test_streamed_rows_are_the_text_of_their_frame(tmp_path: Path, label: str) -> None:
+    # the sink formats a part's arrays itself: the bytes of pandas's to_csv on their frame,
+    # whatever the floats (NaN an empty cell) and the label (quoted where it needs to be)
+    awkward = [0.1 + 0.2, -0.0, 1e-300, 1e22, 123456789.125, float("inf"), 5e-324, 2.0**53]
+    yearly = Rows(
+        (np.array([2020, 2021], dtype=np.int32),),
+        np.array([awkward[:5], awkward[3:]]),
+    )
+    months = np.array(["2020-01-01", "2020-02-01", "2021-12-01"], dtype="datetime64[us]")
+    for values in ([[1.5, 2.0], [0.1, 1e-7], [3e300, -2.5]], [[1.5, np.nan], [0.1, 0.0], [1, 2]]):
+        month_rev = Rows((months,), np.array(values))
+        folder = tmp_path / f"{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        with stream.ReplicationFiles(folder) as files:
+            files.add(label, 3, yearly, month_rev)
+            files.add(label, 4, empty_rows("yearly"), empty_rows("month_rev"))
+        for name, table, rows in (
+            ("replications.csv", "yearly", yearly),
+            ("monthly_revenue.csv", "month_rev", month_rev),
+        ):
+            frame = rows_frame(table, rows, label, 3)
+            expected = io.StringIO()
+            stream.write_rows(expected, name, frame.iloc[:0], header=True)
+            stream.write_rows(expected, name, frame, header=False)
+            assert (folder / name).read_bytes() == expected.getvalue().encode()
+
+
+@pytest.mark.parametrize("join_every", [4, 256])
+@pytest.mark.parametrize("with_empty", [True, False])
+def test_kept_rows_are_the_concatenated_frames_of_the_parts(
+    parts: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, join_every: int, with_empty: bool
+) -> None:
+    # the frames a comparison's rows were kept as, one a task, concatenated: the same frame,
+    # dtypes too (an empty table's object columns make the whole column object)
+    monkeypatch.setattr(KeptTables, "_JOIN_EVERY", join_every)
+    chosen = [p for p in parts if with_empty or len(p["yearly"])]
+    kept = KeptTables()
+    for p in chosen:
+        kept.add(p["label"], p["replication"], p["yearly"], p["month_rev"])
+    for got, table in ((kept.yearly, "yearly"), (kept.monthly_revenue, "month_rev")):
+        frames = [_frame(p, table) for p in chosen]
+        pd.testing.assert_frame_equal(got, pd.concat(frames, ignore_index=True), check_exact=True)

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from potashsim.analysis.decomposition import EFFECTS, Flows, decompose_arrays, flows_of
+from potashsim.analysis.decomposition import EFFECTS, FLOWS, Flows, decompose_arrays
 from potashsim.analysis.group_sums import group_sums, kahan_add
 from potashsim.contract import METRICS
 
@@ -37,32 +38,85 @@ __all__ = [
     "KahanSums",
     "KeptTables",
     "ReplicationSink",
+    "Rows",
     "Welford",
+    "empty_rows",
     "make_part",
     "paired_stats",
+    "rows_frame",
 ]
 
 #: The decomposition's columns, summed pair by pair.
 PARTS = (*EFFECTS, "total_usd")
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """One table of a part: rows summed by key, sorted by key, as plain arrays (a DataFrame
+    costs its worker and the parent, which unpickles it, more than its few rows' sums do)."""
+
+    keys: tuple[np.ndarray, ...]
+    """The key columns, one array each: years int32, months datetime64[us], names object."""
+    values: np.ndarray
+    """The summed columns, rows × columns, float64."""
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+#: Each table of a part by name: its columns, keys first, and how many of them are keys.
+TABLES: dict[str, tuple[tuple[str, ...], int]] = {
+    "yearly": (("year", *METRICS, "discount_usd"), 1),
+    "by_market": (("year", "market", *FLOWS), 2),
+    "month_rev": (("month", "revenue_usd", "exported_t"), 1),
+    "month_route": (("month", "route", "exported_t"), 2),
+}
+
+
+def empty_rows(name: str) -> Rows:
+    """Table ``name`` of a part with no rows."""
+    columns, keys = TABLES[name]
+    return Rows(
+        tuple(np.empty(0, dtype=object) for _ in range(keys)),
+        np.empty((0, len(columns) - keys)),
+    )
+
+
+def rows_frame(
+    name: str, rows: Rows, label: str | None = None, replication: int | None = None
+) -> pd.DataFrame:
+    """Table ``name`` of a part as the DataFrame a comparison's tables are made of: its
+    columns (:data:`TABLES`), after ``scenario`` and ``replication`` when they are given; an
+    empty table's columns are of object dtype."""
+    columns, keys = TABLES[name]
+    if not len(rows):
+        frame = pd.DataFrame(columns=list(columns))
+    else:
+        data = dict(zip(columns[:keys], rows.keys, strict=True))
+        frame = pd.DataFrame(data | {c: rows.values[:, k] for k, c in enumerate(columns[keys:])})
+    if replication is not None:
+        frame.insert(0, "replication", replication)
+    if label is not None:
+        frame.insert(0, "scenario", label)
+    return frame
+
+
 def make_part(
     label: str,
     rep: int,
     *,
-    yearly: pd.DataFrame,
-    by_market: pd.DataFrame,
-    month_rev: pd.DataFrame,
-    month_route: pd.DataFrame,
+    yearly: Rows,
+    by_market: Rows,
+    month_rev: Rows,
+    month_route: Rows,
     run: Any = None,
 ) -> dict[str, Any]:
-    """One task's part, as :meth:`Aggregator.add` takes it: the tables (modified in place) get
-    ``scenario`` (= ``label``) and ``replication`` (= ``rep``) as their first columns."""
-    for frame in (yearly, by_market, month_rev, month_route):
-        frame.insert(0, "replication", rep)
-        frame.insert(0, "scenario", label)
+    """One task's part, as :meth:`Aggregator.add` takes it: its scenario's ``label``, the
+    replication ``rep``, the tables (:data:`TABLES`) and replication 0's full ``run`` (else
+    None)."""
     return {
         "label": label,
+        "replication": rep,
         "yearly": yearly,
         "by_market": by_market,
         "month_rev": month_rev,
@@ -74,9 +128,10 @@ def make_part(
 class ReplicationSink(Protocol):
     """Where a comparison's per-replication rows go, one task at a time, in task order."""
 
-    def add(self, yearly: pd.DataFrame, monthly_revenue: pd.DataFrame) -> None:
+    def add(self, label: str, replication: int, yearly: Rows, monthly_revenue: Rows) -> None:
         """Take one task's rows: the contract's ``replications.csv`` and ``monthly_revenue.csv``
-        rows of one scenario in one replication (either may be empty)."""
+        rows (tables ``yearly`` and ``month_rev`` of :data:`TABLES`) of scenario ``label`` in
+        ``replication`` (either may be empty)."""
 
     @property
     def yearly(self) -> pd.DataFrame:
@@ -90,31 +145,69 @@ class ReplicationSink(Protocol):
 class KeptTables:
     """A :class:`ReplicationSink` that keeps the rows in memory (a few kB a replication)."""
 
-    # rows are joined into one frame every so many tasks: a DataFrame costs a few kB of its own,
-    # which for thousands of small frames would outweigh their rows
+    # rows are joined into one frame every so many tasks: their arrays cost some hundred bytes
+    # each of their own, which for thousands of small tables would add up
     _JOIN_EVERY = 256
 
     def __init__(self) -> None:
-        self._parts: dict[str, list[pd.DataFrame]] = {"yearly": [], "monthly_revenue": []}
+        self._kept = {"yearly": _Kept("yearly"), "monthly_revenue": _Kept("month_rev")}
 
-    def add(self, yearly: pd.DataFrame, monthly_revenue: pd.DataFrame) -> None:
-        for key, frame in (("yearly", yearly), ("monthly_revenue", monthly_revenue)):
-            parts = self._parts[key]
-            parts.append(frame)
-            if len(parts) > self._JOIN_EVERY:
-                parts[:] = [self._joined(key)]
-
-    def _joined(self, key: str) -> pd.DataFrame:
-        parts = self._parts[key]
-        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    def add(self, label: str, replication: int, yearly: Rows, monthly_revenue: Rows) -> None:
+        self._kept["yearly"].add(label, replication, yearly)
+        self._kept["monthly_revenue"].add(label, replication, monthly_revenue)
 
     @property
     def yearly(self) -> pd.DataFrame:
-        return self._joined("yearly")
+        return self._kept["yearly"].frame()
 
     @property
     def monthly_revenue(self) -> pd.DataFrame:
-        return self._joined("monthly_revenue")
+        return self._kept["monthly_revenue"].frame()
+
+
+class _Kept:
+    """The rows of one table (``name`` of :data:`TABLES`) from many tasks, in task order: the
+    frame that concatenating each task's :func:`rows_frame` gives, made once for many tasks."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._tasks: list[tuple[str, int, Rows]] = []
+        self._joined: list[pd.DataFrame] = []
+        self._empty = False
+
+    def add(self, label: str, replication: int, rows: Rows) -> None:
+        if not len(rows):
+            # it adds no row, but its columns, of object dtype, make the frame's so when read
+            self._empty = True
+            return
+        self._tasks.append((label, replication, rows))
+        if len(self._tasks) >= KeptTables._JOIN_EVERY:
+            self._joined = [self.frame(typed=True)]
+            self._tasks = []
+
+    def frame(self, *, typed: bool = False) -> pd.DataFrame:
+        """Every row so far; ``typed``: as if no task's table were empty."""
+        pieces = [*self._joined]
+        if self._tasks:
+            pieces.append(self._stacked())
+        if (self._empty and not typed) or not pieces:
+            pieces.append(rows_frame(self.name, empty_rows(self.name), "", 0))
+        return pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+
+    def _stacked(self) -> pd.DataFrame:
+        columns, keys = TABLES[self.name]
+        tasks = self._tasks
+        counts = [len(rows) for _, _, rows in tasks]
+        data: dict[str, np.ndarray] = {
+            "scenario": np.repeat(np.array([t[0] for t in tasks], dtype=object), counts),
+            "replication": np.repeat(np.array([t[1] for t in tasks], dtype=np.int64), counts),
+        }
+        for k, col in enumerate(columns[:keys]):
+            data[col] = np.concatenate([rows.keys[k] for _, _, rows in tasks])
+        values = np.concatenate([rows.values for _, _, rows in tasks])
+        for k, col in enumerate(columns[keys:]):
+            data[col] = values[:, k]
+        return pd.DataFrame(data)
 
 
 class Welford:
@@ -196,9 +289,10 @@ def paired_stats(
 class Aggregator:
     """Takes the tasks of a comparison in any order and keeps running sums (module docstring).
 
-    Each task's part is made by :func:`make_part`: ``yearly`` (year, METRICS and discount_usd
-    rows), ``by_market`` (year, market and FLOWS rows), ``month_rev`` and ``month_route`` (the
-    contract's monthly rows), and ``run`` (the full run of replication 0, else None).
+    Each task's part is made by :func:`make_part`: the :class:`Rows` of :data:`TABLES`,
+    ``yearly`` (year, METRICS and discount_usd), ``by_market`` (year, market and FLOWS),
+    ``month_rev`` and ``month_route`` (the contract's monthly rows), and ``run`` (the full run
+    of replication 0, else None).
     """
 
     def __init__(self, labels: Sequence[str], replications: int, sink: ReplicationSink) -> None:
@@ -239,14 +333,17 @@ class Aggregator:
         label = self.labels[j]
         if part["run"] is not None:
             self.representative[label] = part["run"]
-        self.sink.add(part["yearly"], part["month_rev"])
-        yearly = part["yearly"]
+        yearly: Rows = part["yearly"]
+        self.sink.add(part["label"], part["replication"], yearly, part["month_rev"])
         totals = (
-            group_sums([np.zeros(len(yearly), dtype=np.intp)], yearly[list(METRICS)])[1][0]
+            group_sums([np.zeros(len(yearly), dtype=np.intp)], yearly.values[:, : len(METRICS)])[1][
+                0
+            ]
             if len(yearly)
             else np.zeros(len(METRICS))
         )
-        by_market = flows_of(part["by_market"])
+        market: Rows = part["by_market"]
+        by_market = (market.keys[0], market.keys[1], market.values)
         if j == 0:
             self._base_totals = totals
             self._base_by_market = by_market
@@ -259,14 +356,13 @@ class Aggregator:
                 [(label, y, m) for y, m in zip(years.tolist(), markets.tolist(), strict=True)],
                 values,
             )
-        route = part["month_route"]
+        route: Rows = part["month_route"]
         if len(route):
             # months keyed by their datetime64 value: a Timestamp each cost more than the sums
-            months = route["month"].to_numpy(dtype="datetime64[us]")
-            names = route["route"].tolist()
+            months, names = route.keys
             self._routes.add_rows(
-                [(label, m, r) for m, r in zip(months.tolist(), names, strict=True)],
-                route[["exported_t"]].to_numpy(dtype=float),
+                [(label, m, r) for m, r in zip(months.tolist(), names.tolist(), strict=True)],
+                route.values,
             )
 
     def stats(self) -> dict[str, dict[str, dict[str, float | None]]]:

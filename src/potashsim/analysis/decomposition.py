@@ -20,6 +20,8 @@ Paired replications are decomposed pair by pair and then averaged, so the means 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -110,7 +112,13 @@ def decompose_arrays(base: Flows, other: Flows) -> tuple[np.ndarray, np.ndarray,
 
 def _summed(flows: Flows) -> tuple[list[tuple[int, str]], np.ndarray]:
     """The flows summed by (year, market) as pandas's ``groupby`` sums them: sorted keys."""
-    (years, markets), sums = group_sums([flows[0], flows[1]], flows[2])
+    keys = list(zip(flows[0].tolist(), flows[1].tolist(), strict=True))
+    values = np.asarray(flows[2], dtype=float)
+    # a comparison's part holds one row a key, sorted: each is a group of one row, whose sum
+    # is the row itself (unless it holds a NaN, which the sum skips), with no group-by
+    if all(a < b for a, b in itertools.pairwise(keys)) and not np.isnan(values).any():
+        return keys, values
+    (years, markets), sums = group_sums([flows[0], flows[1]], values)
     return list(zip(years.tolist(), markets.tolist(), strict=True)), sums
 
 

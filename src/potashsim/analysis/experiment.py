@@ -30,7 +30,15 @@ from typing import Any, overload
 import numpy as np
 import pandas as pd
 
-from potashsim.analysis.aggregate import Aggregator, KeptTables, ReplicationSink, make_part
+from potashsim.analysis.aggregate import (
+    TABLES,
+    Aggregator,
+    KeptTables,
+    ReplicationSink,
+    Rows,
+    empty_rows,
+    make_part,
+)
 from potashsim.analysis.bottlenecks import utilisation_table
 from potashsim.analysis.decomposition import EFFECTS, FLOWS
 from potashsim.analysis.economics import (
@@ -284,41 +292,35 @@ def _one(
 
 def _window_tables(
     cols: Mapping[str, np.ndarray], start: dt.date, window: Window
-) -> dict[str, pd.DataFrame]:
+) -> dict[str, Rows]:
     """The exports of the deliveries ``cols`` (:func:`~potashsim.analysis.economics.
-    delivery_columns`, day 0 = ``start``) inside ``window``, summed: by year (METRICS and
-    discount_usd), by year and market (FLOWS), by month (revenue and tonnes) and by month and
-    route (tonnes); each sorted by its keys, the sums those of pandas's group-bys
+    delivery_columns`, day 0 = ``start``) inside ``window``, summed: the tables of a part
+    (:data:`~potashsim.analysis.aggregate.TABLES`: by year, by year and market, by month, by
+    month and route), each sorted by its keys, the sums those of pandas's group-bys
     (:mod:`~potashsim.analysis.group_sums`)."""
-    money = [*METRICS, "discount_usd"]
     load = np.asarray(cols["load_day"], dtype=np.int64)
     rows = np.flatnonzero((load >= (window[0] - start).days) & (load <= (window[1] - start).days))
     if not len(rows):
-        return {
-            "yearly": pd.DataFrame(columns=["year", *money]),
-            "by_market": pd.DataFrame(columns=["year", "market", *FLOWS]),
-            "month_rev": pd.DataFrame(columns=["month", "revenue_usd", "exported_t"]),
-            "month_route": pd.DataFrame(columns=["month", "route", "exported_t"]),
-        }
+        return {name: empty_rows(name) for name in TABLES}
     date = np.datetime64(start, "D") + load[rows]
-    year = date.astype("datetime64[Y]").astype(np.int64) + 1970
+    # a year as pandas gives a date's: int32
+    year = (date.astype("datetime64[Y]").astype(np.int64) + 1970).astype(np.int32)
     month = date.astype("datetime64[M]").astype("datetime64[us]")
-
-    def table(keys: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
-        uniques, sums = group_sums(
-            list(keys.values()), np.column_stack([cols[c][rows] for c in names])
-        )
-        frame = dict(zip(keys, uniques, strict=True))
-        if "year" in frame:  # pandas gives a date's year as int32
-            frame["year"] = frame["year"].astype(np.int32)
-        return pd.DataFrame(frame | {c: sums[:, k] for k, c in enumerate(names)})
-
-    return {
-        "yearly": table({"year": year}, money),
-        "by_market": table({"year": year, "market": cols["market"][rows]}, list(FLOWS)),
-        "month_rev": table({"month": month}, ["revenue_usd", "exported_t"]),
-        "month_route": table({"month": month, "route": cols["route"][rows]}, ["exported_t"]),
+    keys = {
+        "year": year,
+        "month": month,
+        "market": cols["market"][rows],
+        "route": cols["route"][rows],
     }
+
+    def table(name: str) -> Rows:
+        columns, k = TABLES[name]
+        uniques, sums = group_sums(
+            [keys[c] for c in columns[:k]], np.column_stack([cols[c][rows] for c in columns[k:]])
+        )
+        return Rows(tuple(uniques), sums)
+
+    return {name: table(name) for name in TABLES}
 
 
 Task = tuple[Scenario, str, int, int, Window, bool]

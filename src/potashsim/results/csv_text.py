@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["csv_text"]
+__all__ = ["csv_text", "plain"]
 
 # a comparison's parts stream a few dozen rows a replication
 _SHORT = 256
@@ -28,7 +28,7 @@ _SHORT = 256
 _QUOTED = frozenset(',"\r\n' + os.linesep)
 
 
-def _plain(cells: list[str]) -> bool:
+def plain(cells: list[str]) -> bool:
     """No cell would be quoted."""
     text = "".join(cells)
     return not any(ch in text for ch in _QUOTED)
@@ -66,7 +66,7 @@ def _cells(column: pd.Series) -> list[str] | None:
         if dt.date in types:  # a date's text made once: a table repeats its months
             text = {v: str(v) for v in set(values)}
             values = [text[v] for v in values]
-        return values if _plain(values) else None
+        return values if plain(values) else None
     return None
 
 
@@ -77,7 +77,7 @@ def csv_text(frame: pd.DataFrame, columns: list[str], *, header: bool = True) ->
         KeyError: ``frame`` lacks one of ``columns``.
     """
     cells = [_cells(frame[col]) if frame.columns.is_unique else None for col in columns]
-    if len(columns) < 2 or not _plain(columns) or any(c is None for c in cells):
+    if len(columns) < 2 or not plain(columns) or any(c is None for c in cells):
         # one column: an empty field alone on its line is written quoted
         return str(frame.to_csv(columns=columns, index=False, header=header))
     lines = [",".join(columns)] if header else []

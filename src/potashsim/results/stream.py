@@ -17,11 +17,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+import numpy as np
 import pandas as pd
 
 from potashsim import contract as c
+from potashsim.analysis.aggregate import Rows, rows_frame
 from potashsim.results.atomic import writing_to
-from potashsim.results.csv_text import csv_text
+from potashsim.results.csv_text import csv_text, plain
 from potashsim.results.read import read_table
 
 __all__ = ["ReplicationFiles", "write_rows"]
@@ -46,6 +48,30 @@ def write_rows(out: IO[str] | Path, name: str, frame: pd.DataFrame, *, header: b
         out.write(text)
 
 
+def _rows_text(label: str, replication: int, rows: Rows) -> str | None:
+    """The CSV lines of one task's rows (a table of a part after ``scenario`` and
+    ``replication``), the text :func:`write_rows` gives them; None where only the DataFrame's
+    own writing is certain: a cell that would be quoted (a label with a comma), or a missing
+    value (written as an empty cell).
+
+    The cells are as :func:`~potashsim.results.csv_text.csv_text` writes them: a float by its
+    ``repr``, an integer and a name by ``str``, a month by its ISO date."""
+    if not plain([label]) or np.isnan(rows.values).any():
+        return None
+    count, width = rows.values.shape
+    keys = 2 + len(rows.keys)
+    cells = np.empty((count, keys + width), dtype=object)
+    cells[:, 0] = label
+    cells[:, 1] = replication
+    for k, key in enumerate(rows.keys, start=2):
+        cells[:, k] = np.datetime_as_string(key, unit="D") if key.dtype.kind == "M" else key
+    cells[:, keys:] = rows.values  # Python floats, whose %r is their repr
+    # one formatting of every cell: a call of repr and a join a cell cost more than the sums
+    line = ",".join(["%s"] * keys + ["%r"] * width) + os.linesep
+    text: str = (line * count) % tuple(cells.ravel().tolist())
+    return text
+
+
 class ReplicationFiles:
     """``replications.csv`` and ``monthly_revenue.csv`` in ``folder``, appended as rows arrive.
 
@@ -66,13 +92,21 @@ class ReplicationFiles:
                 self._open[name] = fh
                 write_rows(fh, name, pd.DataFrame(columns=list(c.COLUMNS[name])), header=True)
 
-    def add(self, yearly: pd.DataFrame, monthly_revenue: pd.DataFrame) -> None:
+    def add(self, label: str, replication: int, yearly: Rows, monthly_revenue: Rows) -> None:
         """Append one task's rows to each file and flush them (see the sink protocol)."""
-        for name, frame in ((c.REPLICATIONS, yearly), (c.MONTHLY_REVENUE, monthly_revenue)):
+        for name, table, rows in (
+            (c.REPLICATIONS, "yearly", yearly),
+            (c.MONTHLY_REVENUE, "month_rev", monthly_revenue),
+        ):
             fh = self._open[name]
             with writing_to(self.folder / name):
-                if len(frame):
-                    write_rows(fh, name, frame, header=False)
+                if len(rows):
+                    text = _rows_text(label, replication, rows)
+                    if text is None:
+                        frame = rows_frame(table, rows, label, replication)
+                        write_rows(fh, name, frame, header=False)
+                    else:
+                        fh.write(text)
                 fh.flush()
 
     def close(self) -> None:
