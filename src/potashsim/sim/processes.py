@@ -256,25 +256,6 @@ class Rail:
             trace.train_wait_days[k] = np.asarray(gate.wait_days, dtype=float)
 
 
-def _rail_leg(env: simpy.Environment, rail: Rail, route_id: str) -> Generator[Any, Any, None]:
-    """Run a route's sections in order: at each entry wait (whole days) for a slot, then run it in
-    its transit time, varied at random by up to ``rail.spread`` either way."""
-    spread, days, timeout = rail.spread, rail.days, env.timeout
-    for gate in rail.sections[route_id]:
-        arrived = now = env.now
-        gate.waiting += 1
-        while not gate.try_enter(int(now)):
-            yield timeout(math.floor(now) + 1 - now)
-            now = env.now
-        gate.waiting -= 1
-        entered = int(now)
-        if entered < days:
-            gate.entered[entered] += 1
-            gate.wait_days[entered] += now - arrived
-        factor = 1.0 + spread * (2.0 * gate.rng.next() - 1.0) if spread else 1.0
-        yield timeout(gate.transit_days * factor)
-
-
 # -- terminals --------------------------------------------------------------------------------
 
 
@@ -402,14 +383,9 @@ def _cross_border(
         record_export(trace, delivery)
 
 
-def _arrive(
-    env: simpy.Environment, port: Port, trace: RunTrace, market: str, payload_t: float
-) -> Generator[Any, Any, None]:
-    """A train at the port: unload into storage (waiting for room), add to ``market``'s pending
+def _unloaded(port: Port, trace: RunTrace, market: str, payload_t: float) -> None:
+    """A train's payload is in ``port``'s storage: out of transit, into ``market``'s pending
     tonnes."""
-    wait = port.storage.put(payload_t)
-    if wait is not None:
-        yield wait
     trace.in_transit_t -= payload_t
     level = port.storage.level
     if level > trace.port_stock_peak_t.get(port.id, 0.0):
@@ -988,7 +964,10 @@ def _train(
     depart: float,
 ) -> Generator[Any, Any, None]:
     """One block train: at ``depart`` load at the mines (waiting, whole days, for a full
-    payload), run the rail leg, then cross the border or unload at the port and release ships."""
+    payload); run the route's rail sections in order, at each entry waiting (whole days) for a
+    slot, then running it in its transit time, varied at random by up to ``rail.spread`` either
+    way; then cross the border, or unload into the port's storage (waiting for room, first come
+    first served) and release ships."""
     payload = desk.payload_t
     if depart > env.now:
         yield env.timeout(depart - env.now)
@@ -1001,9 +980,28 @@ def _train(
     dispatch_day = int(env.now)
     if not board(desk, yard, trace, route_id, dispatch_day):
         return
-    yield from _rail_leg(env, rail, route_id)
+    # the rail leg and the arrival are written out here rather than delegated to generators of
+    # their own (``yield from``): every resume of a delegating generator runs through both
+    # frames, and a train resumes some five times
+    spread, days, timeout = rail.spread, rail.days, env.timeout
+    for gate in rail.sections[route_id]:
+        arrived = now = env.now
+        gate.waiting += 1
+        while not gate.try_enter(int(now)):
+            yield timeout(math.floor(now) + 1 - now)
+            now = env.now
+        gate.waiting -= 1
+        entered = int(now)
+        if entered < days:
+            gate.entered[entered] += 1
+            gate.wait_days[entered] += now - arrived
+        factor = 1.0 + spread * (2.0 * gate.rng.next() - 1.0) if spread else 1.0
+        yield timeout(gate.transit_days * factor)
     if isinstance(terminal, Border):
         _cross_border(env, terminal, trace, market, payload, dispatch_day)
         return
-    yield from _arrive(env, terminal, trace, market, payload)
+    wait = terminal.storage.put(payload)
+    if wait is not None:
+        yield wait
+    _unloaded(terminal, trace, market, payload)
     _release_lots(env, terminal, trace, market, payload, dispatch_day)
