@@ -2,13 +2,14 @@
 
 ``model.granularity: fast`` replaces the train level's processes (one SimPy process per train
 and per ship, :mod:`potashsim.sim.processes`) with one loop over the days of the horizon. The
-policy calendar, the dispatcher's plan (:func:`~potashsim.sim.processes.plan_departures`, so the
-same planner, prices and price response), the rail sections' token buckets and random streams
-(:class:`~potashsim.sim.processes.LinkGate`) and the trace the accounts read are the train
-level's. The movement itself (the mines' day, boarding, the rail legs, ports and ships) runs
-compiled, a dispatch period at a time (:func:`potashsim.sim.movement.advance`), with the train
-level's rules for the mines' day, taking stock and releasing ship lots (twins checked against
-each other by tests/test_movement.py).
+policy calendar, the dispatcher's plan (:func:`~potashsim.sim.processes.plan_trains`, so the
+same planner, prices and price response, its limits computed by the same rules), the rail
+sections' token buckets and random streams (:class:`~potashsim.sim.processes.LinkGate`) and
+the trace the accounts read are the train level's. The movement itself (the mines' day,
+boarding, the rail legs, ports and ships) runs compiled, a dispatch period at a time
+(:func:`potashsim.sim.movement.advance`), with the train level's rules for the mines' day,
+taking stock and releasing ship lots (twins checked against each other by
+tests/test_movement.py).
 
 What differs from the train level, and why it is faster:
 
