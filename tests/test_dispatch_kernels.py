@@ -13,7 +13,7 @@ from potashsim.scenario.granularity import with_granularity
 from potashsim.scenario.schema import Scenario
 from potashsim.sim import dispatch
 from potashsim.sim.engine import simulate
-from potashsim.sim.market import numpy_sum
+from potashsim.sim.market import numpy_sum, window_sums
 
 
 def test_numpy_sum_gives_numpys_sum_bit_for_bit() -> None:
@@ -28,6 +28,17 @@ def test_numpy_sum_gives_numpys_sum_bit_for_bit() -> None:
     for zeros in ([-0.0], [-0.0] * 9, [-0.0] * 200):
         a = np.array(zeros)
         assert repr(numpy_sum(a, 0, a.size)) == repr(float(a.sum()))
+
+
+def test_window_sums_are_numpys_sums_of_each_window() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        rows, days = int(rng.integers(0, 4)), int(rng.integers(1, 400))
+        period = int(rng.integers(1, 30))
+        a = rng.standard_normal((rows, days)) * 10.0 ** rng.integers(-3, 6, (rows, days))
+        got = window_sums(a, period)
+        for w, lo in enumerate(range(0, days, period)):
+            assert got[w].tolist() == [float(r[lo : lo + period].sum()) for r in a]
 
 
 def test_stable_order_sorts_as_python_does_ties_in_order() -> None:

@@ -43,6 +43,23 @@ def test_more_belarusian_supply_always_means_a_lower_price(world):
     assert last[3] == pytest.approx(math.exp(-gap_t_per_year / world.response_t_per_year))
 
 
+def test_the_books_factor_known_period_by_period_is_world_factors():
+    """The factor the dispatcher reads, computed a period at a time as the exports come in, is
+    the number world_factor gives for the whole run, to the bit."""
+    net = load_scenario("history").network
+    assert net.world is not None
+    rng = np.random.default_rng(5)
+    days = 700
+    reference = rng.uniform(0, 60_000, days) * (rng.random(days) < 0.4)
+    exported = rng.uniform(0, 60_000, days) * (rng.random(days) < 0.4)
+    book = PriceBook(net, dt.date(2022, 1, 1), days, reference)
+    for day in range(0, days, 7):
+        book.expected_all(day)
+        book.exported_t[day : day + 7] = exported[day : day + 7]
+    got = book.factor()[book.pad :]
+    assert got.tobytes() == world_factor(exported, reference, net.world).tobytes()
+
+
 def test_the_price_answers_only_supply_already_shipped(world):
     reference = np.zeros(300)
     exported = np.zeros(300)

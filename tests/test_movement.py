@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from potashsim.sim import movement
-from potashsim.sim.flows import _bools
 from potashsim.sim.processes import MineYard, lots_to_release
 
 # tonnes as they come: whole trains and lots, fractions of both, ties, zeros
@@ -96,7 +95,37 @@ def test_the_stocks_are_summed_as_this_python_sums_them(stock: list[float]) -> N
     assert movement.stock_sum(np.array(stock), sys.version_info >= (3, 12)) == sum(stock)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.booleans(), max_size=40))
-def test_days_open_become_the_same_array(values: list[bool]) -> None:
-    assert _bools(values).tolist() == values
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(tonnes, min_size=1, max_size=4),
+    tonnes,
+    tonnes,
+    tonnes,
+    st.lists(
+        st.tuples(st.floats(0, 40, allow_nan=False, allow_subnormal=False), st.integers(0, 30)),
+        max_size=6,
+    ),
+    st.integers(1, 14),
+)
+def test_a_periods_limits_are_the_train_levels(
+    stock: list[float],
+    produce: float,
+    domestic: float,
+    committed: float,
+    links: list[tuple[float, int]],
+    period: int,
+) -> None:
+    """The fast layer's compiled limits (what the mines offer, each section's room) are the
+    numbers the train level computes in Python from its dicts, with the same rules."""
+    payload = 4_136.840636193495
+    capacity = np.array([[c for c, _ in links]]).reshape(len(links), 1)
+    queue = np.array([q for _, q in links], dtype=np.int64)
+    link_t = np.zeros(len(links))
+    compensated = sys.version_info >= (3, 12)
+    supply = movement.period_limits(
+        0, period, np.array(stock), compensated, produce, domestic, committed, capacity, queue,
+        payload, link_t,
+    )  # fmt: skip
+    assert supply == movement.offered_t(sum(stock), produce, domestic, committed)
+    want = [movement.link_room(c, q, period, payload) for c, q in links]
+    assert link_t.tolist() == want

@@ -2,13 +2,14 @@
 
 ``model.granularity: fast`` replaces the train level's processes (one SimPy process per train
 and per ship, :mod:`potashsim.sim.processes`) with one loop over the days of the horizon. The
-policy calendar, the dispatcher's plan (:func:`~potashsim.sim.processes.plan_departures`, so the
-same planner, prices and price response), the rail sections' token buckets and random streams
-(:class:`~potashsim.sim.processes.LinkGate`) and the trace the accounts read are the train
-level's. The movement itself (the mines' day, boarding, the rail legs, ports and ships) runs
-compiled, a dispatch period at a time (:func:`potashsim.sim.movement.advance`), with the train
-level's rules for the mines' day, taking stock and releasing ship lots (twins checked against
-each other by tests/test_movement.py).
+policy calendar, the dispatcher's plan (:func:`~potashsim.sim.processes.plan_trains`, so the
+same planner, prices and price response, its limits computed by the same rules), the rail
+sections' token buckets and random streams (:class:`~potashsim.sim.processes.LinkGate`) and
+the trace the accounts read are the train level's. The movement itself (the mines' day,
+boarding, the rail legs, ports and ships) runs compiled, a dispatch period at a time
+(:func:`potashsim.sim.movement.advance`), with the train level's rules for the mines' day,
+taking stock and releasing ship lots (twins checked against each other by
+tests/test_movement.py).
 
 What differs from the train level, and why it is faster:
 
@@ -50,7 +51,7 @@ from potashsim.sim.movement import (
     WAITING,
 )
 from potashsim.sim.policy import Calendar
-from potashsim.sim.processes import DispatchDesk, LinkGate, MineYard, Rail, plan_departures
+from potashsim.sim.processes import DispatchDesk, LinkGate, MineYard, Rail, plan_trains
 from potashsim.sim.records import DeliveryLog, RunTrace
 
 __all__ = ["run_flows"]
@@ -62,6 +63,11 @@ _COMPENSATED_SUM = sys.version_info >= (3, 12)
 _ADVANCE = list(
     inspect.signature(getattr(movement.advance, "py_func", movement.advance)).parameters
 )
+# The room the last fast run in this process ended with: rows of each record array and columns
+# of its transit draws. A run starts with that much, so runs like the last one never grow (and
+# copy) their arrays; rows never written cost no memory pages. Only sizes: no run reads what
+# another left in them.
+_ROOM: dict[str, int] = {}
 
 
 def run_flows(
@@ -88,7 +94,7 @@ def run_flows(
     movement.produce(0, run.stock, run.mine_storage_t, run.output_t, yard.domestic_t_per_day,
                      run.yard_t, run.state["mine_order"])  # fmt: skip
     for first in range(0, days, period):
-        run.advance(first, min(first + period, days), run.plan(first, cal, desk, yard, rail, trace))
+        run.advance(first, min(first + period, days), *run.plan(first, cal, desk, trace))
     return run.finish(desk, yard, rail, trace)
 
 
@@ -99,7 +105,12 @@ class _Run:
 
     mines: list[str]
     gates: list[LinkGate]
-    routes: dict[str, int]
+    link_ids: list[str]
+    yard: MineYard
+    domestic_t: float
+    """Domestic sales in a period, t."""
+    link_t: np.ndarray
+    """What each link can take in the period being planned, t (rewritten every plan)."""
     markets: dict[str, int]
     ports: list[str]
     terminals: list[str]
@@ -169,6 +180,7 @@ class _Run:
             onward[n_p + b] = round(net.borders[k].onward_days)
         berths = np.array([net.ports[k].berths for k in ports], np.int64)
         pos = {k: i for i, k in enumerate(terminals)}
+        pos_route = {r.id: i for i, r in enumerate(routes)}
 
         stock = np.array([yard.stock_t[k] for k in mines], np.float64)
         mine_storage_t = np.array([yard.storage_t[k] for k in mines], np.float64)
@@ -183,6 +195,8 @@ class _Run:
             "lot_size_t": float(lot_size),
             "domestic_t_per_day": float(yard.domestic_t_per_day),
             "compensated": _COMPENSATED_SUM,
+            "option_route": np.array([pos_route[o.route] for o in desk.options], np.int64),
+            "option_market": np.array([markets[o.market] for o in desk.options], np.int64),
             "mine_storage_t": mine_storage_t,
             "output_t": output_t,
             "capacity": np.array([cal.capacity[f"link:{k}"] for k in links], np.float64).reshape(
@@ -190,9 +204,9 @@ class _Run:
             ),
             "transit_days": np.array([g.transit_days for g in gates], np.float64),
             "legs": legs,
-            "route_open": np.array(
-                [_bools(desk.route_open[r.id]) for r in routes], np.bool_
-            ).reshape(-1, days),
+            "route_open": np.array([desk.route_open_days[r.id] for r in routes], np.bool_).reshape(
+                -1, days
+            ),
             "route_terminal": np.array([pos[r.id] for r in routes], np.int64),
             "onward_days": onward,
             "storage_t": np.array([net.ports[k].storage_t for k in ports], np.float64),
@@ -208,7 +222,8 @@ class _Run:
         }
         stock_peak = [trace.port_stock_peak_t.get(k) for k in ports]
         berth_peak = [trace.berths_busy_peak.get(k) for k in ports]
-        rows = 1024
+        names = ("arrivals", "waiting", "lots", "deliveries")
+        rows = {k: max(1024, _ROOM.get(k, 0)) for k in names}
         per_train = {
             "arrivals": 1,
             "waiting": 1,
@@ -223,7 +238,7 @@ class _Run:
             "queue_change": np.zeros((len(links), days + 1), np.int64),
             "queue_before": np.zeros(len(links), np.int64),
             "queue_now": queue_now,
-            "draws": np.zeros((len(links), 0)),
+            "draws": np.zeros((len(links), _ROOM.get("draws", 0))),
             "drawn": np.zeros(len(links), np.int64),
             "n_draws": np.zeros(len(links), np.int64),
             "due_n": np.zeros(period + 1, np.int64),
@@ -232,18 +247,18 @@ class _Run:
             "due_n_markets": np.zeros((period + 1, n_r), np.int64),
             "due_market": np.zeros((period + 1, n_r, n_m), np.int64),
             "due_trains": np.zeros((period + 1, n_r, n_m), np.int64),
-            "arrivals": np.empty((rows, 4 + 2 * n_m), np.int64),
+            "arrivals": np.empty((rows["arrivals"], 4 + 2 * n_m), np.int64),
             "arrival_ends": np.full((days, 2), -1, np.int64),
             "level_t": np.array([net.ports[k].initial_stock_t for k in ports], np.float64),
             "at_berth": np.full((n_p, max(1, *berths) if n_p else 1), -1, np.int64),
             "ships": np.full((n_p, 2), -1, np.int64),
-            "waiting": np.empty((rows, 4), np.int64),
+            "waiting": np.empty((rows["waiting"], 4), np.int64),
             "waiting_ends": np.full((n_p, 2), -1, np.int64),
             "pending_t": np.zeros((n_p, n_m), np.float64),
             "pending_order": np.zeros((n_p, n_m), np.int64),
             "n_pending": np.zeros(n_p, np.int64),
-            "lots": np.empty((rows, 5), np.int64),
-            "lot_t": np.empty((rows, 2), np.float64),
+            "lots": np.empty((rows["lots"], 5), np.int64),
+            "lot_t": np.empty((rows["lots"], 2), np.float64),
             "loaded_t": np.array([trace.loaded_t[k] for k in terminals], np.float64).reshape(
                 len(terminals), days
             ),
@@ -258,8 +273,8 @@ class _Run:
             "berth_peak": np.array([v or 0 for v in berth_peak], np.int64),
             "berth_peak_rank": _ranks(berth_peak, list(trace.berths_busy_peak), ports),
             "exported_t": trace.exported_t,
-            "deliveries": np.empty((rows, 6), np.int64),
-            "delivered_t": np.empty(rows, np.float64),
+            "deliveries": np.empty((rows["deliveries"], 6), np.int64),
+            "delivered_t": np.empty(rows["deliveries"], np.float64),
             "counts": np.zeros(6, np.int64),
             "acc": np.array([trace.in_transit_t, desk.committed_t], np.float64),
             "mine_order": np.zeros(len(mines), np.int64),
@@ -271,7 +286,10 @@ class _Run:
         run = cls(
             mines=mines,
             gates=gates,
-            routes={r.id: i for i, r in enumerate(routes)},
+            link_ids=links,
+            yard=yard,
+            domestic_t=yard.domestic_t_per_day * period,
+            link_t=np.zeros(len(links)),
             markets=markets,
             ports=ports,
             terminals=terminals,
@@ -293,37 +311,33 @@ class _Run:
         return run
 
     def plan(
-        self,
-        day: int,
-        cal: Calendar,
-        desk: DispatchDesk,
-        yard: MineYard,
-        rail: Rail,
-        trace: RunTrace,
-    ) -> list[tuple[str, str, float]]:
-        """The dispatcher's plan on ``day``, from the state it reads as the Python layer kept it:
-        the mines' stocks, the trains waiting at each section's entry, the tonnes committed (and
-        the exports, which the kernel writes into the price book's own array)."""
-        for k, v in zip(self.mines, self.stock.tolist(), strict=True):
-            yard.stock_t[k] = v
-        for gate, n in zip(self.gates, self.queue_now.tolist(), strict=True):
-            gate.waiting = n
-        acc = self.state["acc"]
-        desk.committed_t = float(acc[COMMITTED])
-        departures = plan_departures(day, cal, desk, yard, rail, trace)
+        self, day: int, cal: Calendar, desk: DispatchDesk, trace: RunTrace
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The dispatcher's plan on ``day`` (:func:`~potashsim.sim.processes.plan_trains`: each
+        train's option and start), its limits read from the kernel's arrays as the train level
+        reads them from its actors: the mines' stocks, the trains waiting at each section's
+        entry, the tonnes committed (the exports the kernel writes into the price book's own
+        array)."""
+        acc, period = self.state["acc"], desk.period_days
+        desk.committed_t = committed = float(acc[COMMITTED])
+        produce = self.yard.output_in_period(day, period, cal.days)
+        supply = movement.period_limits(
+            day, period, self.stock, _COMPENSATED_SUM, produce, self.domestic_t, committed,
+            self.static["capacity"], self.queue_now, desk.payload_t, self.link_t,
+        )  # fmt: skip
+        links = dict(zip(self.link_ids, self.link_t.tolist(), strict=True))
+        planned = plan_trains(day, cal, desk, supply, links, self.link_t, trace)
         acc[COMMITTED] = desk.committed_t
-        return departures
+        return planned
 
-    def advance(self, first: int, end: int, departures: list[tuple[str, str, float]]) -> None:
-        """Run days ``first`` to ``end`` (excluded) after the plan ``departures``."""
-        self.trains += len(departures)
+    def advance(self, first: int, end: int, trains: np.ndarray, starts: np.ndarray) -> None:
+        """Run days ``first`` to ``end`` (excluded) after the plan: ``trains`` (each one's
+        option) leaving at ``starts`` (days)."""
+        self.trains += len(trains)
         if self.trains >= self.room_trains:
             self._reserve()
-        routes, markets = self.routes, self.markets
-        plan = np.array([(routes[r], markets[m], t) for r, m, t in departures], np.float64)
-        low = movement.advance(
-            first, end, first if first else 1, plan.reshape(-1, 3), *self._arguments()
-        )
+        produce_from = first if first else 1
+        low = movement.advance(first, end, produce_from, trains, starts, *self._arguments())
         if low:
             self.top_up_draws()
 
@@ -331,7 +345,7 @@ class _Run:
         """``advance``'s arguments after the plan's, in its order."""
         if self.arguments is None:
             self.arguments = tuple(
-                self.static[k] if k in self.static else self.state[k] for k in _ADVANCE[4:]
+                self.static[k] if k in self.static else self.state[k] for k in _ADVANCE[5:]
             )
         return self.arguments
 
@@ -375,6 +389,8 @@ class _Run:
         """Write the run's end state back to the actors and its records to ``trace``; return each
         port's stock at the end, t."""
         s = self.state
+        _ROOM.update({name: s[name].shape[0] for name in self.per_train})
+        _ROOM["draws"] = self.draws.shape[1]
         for k, v in zip(self.mines, self.stock.tolist(), strict=True):
             yard.stock_t[k] = v
         yard.produced_t, yard.curtailed_t, yard.domestic_t = self.yard_t
@@ -409,24 +425,6 @@ class _Run:
             }
         )
         return dict(zip(self.ports, s["level_t"].tolist(), strict=True))
-
-
-def _bools(values: list[bool]) -> np.ndarray:
-    """``values`` as an array, found run by run: days open or closed come in long runs, and
-    ``list.index`` scans them in C, far faster than numpy converts a list one item at a time."""
-    out = np.ones(len(values), np.bool_)
-    at = 0
-    while True:
-        try:
-            at = values.index(False, at)
-        except ValueError:
-            return out
-        try:
-            end = values.index(True, at)
-        except ValueError:
-            end = len(values)
-        out[at:end] = False
-        at = end
 
 
 def _ranks(peaks: list[Any], recorded: list[str], ports: list[str]) -> np.ndarray:

@@ -43,6 +43,7 @@ __all__ = [
     "paid_prices",
     "trailing_sum",
     "tranches",
+    "window_sums",
     "world_factor",
 ]
 
@@ -177,6 +178,34 @@ def _expected(
 
 
 @compiled
+def _gap_exponents(
+    exported_t: np.ndarray,
+    reference_t: np.ndarray,
+    gap_sum: np.ndarray,
+    first: int,
+    end: int,
+    window_days: float,
+    response_t_per_year: float,
+) -> np.ndarray:
+    """The exponents of the world factor of days ``first``..``end − 1`` (the factor is their
+    ``exp``, taken by numpy as :func:`_factor_of_gap` takes it), from the tonnes exported beyond
+    the reference over the trailing window before each day; extends ``gap_sum`` (entry ``k``:
+    the sum of exported − reference over days 0..k−1) through entry ``end − 1``.
+
+    The operations of :meth:`PriceBook._extend`'s numpy, in its order: ``gap_sum`` accumulated
+    day by day as ``cumsum`` does, each day's trailing difference as ``trailing_sum`` takes it,
+    annualised and divided by K as :func:`_factor_of_gap` does."""
+    for k in range(max(first, 1), end):
+        gap_sum[k] = gap_sum[k - 1] + (exported_t[k - 1] - reference_t[k - 1])
+    out = np.empty(max(0, end - first))
+    window = int(window_days)
+    for t in range(first, end):
+        gap = gap_sum[t] - gap_sum[max(0, t - window)]
+        out[t - first] = -(gap * 365.0 / window_days) / response_t_per_year
+    return out
+
+
+@compiled
 def expected_prices(
     own_usd_per_t: np.ndarray,
     spot_row: np.ndarray,
@@ -243,6 +272,22 @@ def numpy_sum(values: np.ndarray, lo: int, hi: int) -> float:
             partial[done - 1] = partial[done - 1] + partial[done]
             top -= 1
     return float(0.0 + partial[0])
+
+
+@compiled
+def window_sums(values: np.ndarray, period: int) -> np.ndarray:
+    """:func:`numpy_sum` of each row of ``values`` over each window of ``period`` columns from
+    column 0 (the last window shorter if ``period`` does not divide the columns): an array over
+    (window, row)."""
+    rows, days = values.shape
+    windows = (days + period - 1) // period
+    out = np.empty((windows, rows))
+    for w in range(windows):
+        lo = w * period
+        hi = min(days, lo + period)
+        for i in range(rows):
+            out[w, i] = numpy_sum(values[i], lo, hi)
+    return out
 
 
 @compiled
@@ -377,6 +422,8 @@ class PriceBook:
         # arrays (built on the first :meth:`expected_all`)
         self._markets: tuple[np.ndarray, ...] | None = None
         self._ones: np.ndarray | None = None
+        # the world's window (days, as a float) and response K (t a year), read once a run
+        self._response: tuple[float, float] | None = None
 
     def factor(self, upto_day: int | None = None) -> np.ndarray:
         """The world price factor from ``pad`` days before day 0 through ``upto_day`` (default:
@@ -394,14 +441,15 @@ class PriceBook:
     def _extend(self, end: int, world: WorldMarketSpec) -> None:
         """Compute the factor of days ``_known``..``end − 1``."""
         assert self.reference_t is not None  # only called with a reference
-        a, c = self._known, self._gap_sum
-        # c[1..end−1]: the days before each of the new days (day end − 1 reads c[end − 1])
-        lo = max(a, 1)
-        gap = self.exported_t[lo - 1 : end - 1] - self.reference_t[lo - 1 : end - 1]
-        c[lo:end] = np.cumsum(np.concatenate((c[lo - 1 : lo], gap)))[1:]
-        t = np.arange(a, end)
-        # trailing_sum's differences, on the new days only
-        f = _factor_of_gap(c[t] - c[np.maximum(0, t - world.window_days)], world)
+        if self._response is None:
+            self._response = (float(world.window_days), world.response_t_per_year)
+        window, response = self._response
+        a = self._known
+        f = np.exp(
+            _gap_exponents(
+                self.exported_t, self.reference_t, self._gap_sum, a, end, window, response
+            )
+        )
         self._check(f, a)
         self._factor[self.pad + a : self.pad + end] = f
         self._known = end
@@ -410,6 +458,8 @@ class PriceBook:
         """Stop a run whose world price runs away (never a silent wrong answer); ``factor``
         starts on ``first_day``."""
         lo, hi = 1.0 / MAX_FACTOR, MAX_FACTOR
+        if factor.size and lo <= factor.min() and factor.max() <= hi:  # NaN fails: looked at
+            return
         bad = np.flatnonzero(~((factor >= lo) & (factor <= hi)))
         if bad.size == 0:
             return
@@ -446,8 +496,11 @@ class PriceBook:
                 np.array([m.contract_lag_days for m in specs], dtype=np.int64),
             )
         own, spot_row, spot_basis, share, lag = self._markets
-        if self.responsive and self.reference_t is not None and self.net.world is not None:
-            factor = self.factor(day)
+        world = self.net.world
+        if self.responsive and self.reference_t is not None and world is not None:
+            if day + 1 > self._known:
+                self._extend(day + 1, world)
+            factor = self._factor  # the kernel reads no day after ``day``
         else:  # the factor is 1 throughout: one array of ones, not a new one a call
             if self._ones is None:
                 self._ones = np.ones(self.pad + self.days)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from potashsim.sim.compiled import compiled_flat, inlined, shared
+from potashsim.sim.compiled import compiled, compiled_flat, inlined, shared
 
 __all__ = [
     "ARRIVALS",
@@ -44,7 +44,10 @@ __all__ = [
     "STOCK_PEAKS",
     "WAITING",
     "advance",
+    "link_room",
     "lots_to_release",
+    "offered_t",
+    "period_limits",
     "produce",
     "refill",
     "take",
@@ -67,6 +70,27 @@ def refill(tokens: float, last_day: int, day: int, capacity: float) -> float:
     full = capacity if capacity > 1.0 else 1.0  # max(1.0, capacity), as Python picks
     more = tokens + capacity * gap
     return more if more < full else full  # min(full, more), as Python picks
+
+
+@shared
+def link_room(capacity: float, waiting: int, period: int, payload_t: float) -> float:
+    """Tonnes a rail section can take in a ``period`` of days from a day it runs ``capacity``
+    trains a day, with ``waiting`` trains queued at its entry.
+
+    A queue of about a day keeps a section busy despite the spread of arrival times; trains
+    queued beyond that take this period's slots first, so the queue cannot grow for ever."""
+    # max(0.0, x) and max(1.0, cap) as conditionals: the same numbers, a third of the time
+    beyond = waiting - (capacity if capacity > 1.0 else 1.0)
+    room = capacity * period - (beyond if beyond > 0.0 else 0.0)
+    return (room if room > 0.0 else 0.0) * payload_t
+
+
+@shared
+def offered_t(stock_t: float, produce_t: float, domestic_t: float, committed_t: float) -> float:
+    """What the mines can offer a period's plan, t: their stock now plus the period's planned
+    output, less domestic sales and the tonnes already committed to trains (0 at least)."""
+    left = stock_t + produce_t - domestic_t - committed_t
+    return left if left > 0.0 else 0.0  # max(0.0, left), as Python picks
 
 
 @inlined
@@ -194,6 +218,31 @@ def stock_sum(stock: np.ndarray, compensated: bool) -> float:
     if c != 0.0 and np.isfinite(c):
         total += c
     return total
+
+
+@compiled
+def period_limits(
+    day: int,
+    period: int,
+    stock: np.ndarray,
+    compensated: bool,
+    produce_t: float,
+    domestic_t: float,
+    committed_t: float,
+    capacity: np.ndarray,
+    queue: np.ndarray,
+    payload_t: float,
+    link_t: np.ndarray,
+) -> float:
+    """The limits of the plan on ``day`` as the fast layer's arrays hold the state: writes each
+    link's room (:func:`link_room`; ``capacity``: link by day, ``queue``: trains waiting at each
+    entry) into ``link_t`` and returns what the mines offer (:func:`offered_t`; ``stock`` by
+    mine, summed as this Python's ``sum`` would: :func:`stock_sum`). ``produce_t``: the
+    period's planned output, ``domestic_t`` its domestic sales, ``committed_t`` the tonnes of
+    trains planned and not yet loaded."""
+    for g in range(link_t.shape[0]):
+        link_t[g] = link_room(capacity[g, day], queue[g], period, payload_t)
+    return offered_t(stock_sum(stock, compensated), produce_t, domestic_t, committed_t)
 
 
 @inlined
@@ -388,7 +437,10 @@ def advance(
     first_day: int,
     end_day: int,
     produce_from: int,
-    departures: np.ndarray,
+    trains: np.ndarray,
+    starts: np.ndarray,
+    option_route: np.ndarray,
+    option_market: np.ndarray,
     days: int,
     payload_t: float,
     spread: float,
@@ -456,9 +508,10 @@ def advance(
     release_t: np.ndarray,
 ) -> bool:
     """Run days ``first_day`` to ``end_day`` (excluded) of the horizon's ``days``, the period's
-    planned ``departures`` (rows of route, market and start time in days, one per train) first
-    joining the batches due; return whether some link has fewer transit draws left than
-    ``draw_bound`` (the most one period can use), which the driver then tops up.
+    planned trains (``trains``: each one's option, whose route and market ``option_route`` and
+    ``option_market`` give; ``starts``: its start time in days) first joining the batches due;
+    return whether some link has fewer transit draws left than ``draw_bound`` (the most one
+    period can use), which the driver then tops up.
 
     Each day, in order: the mines produce (from ``produce_from``: the driver ran the horizon's
     first day before planning it, as the train level does); the day's batches board (trains
@@ -476,14 +529,15 @@ def advance(
     n_markets = due_market.shape[2]
 
     # the plan: a batch per route and day, started by its first train, markets in planned order
-    for i in range(departures.shape[0]):
-        start = departures[i, 2]
+    for i in range(trains.shape[0]):
+        start = starts[i]
         d = int(start)
         if d >= days:
             continue  # planned past the horizon: never leaves
         if d < first_day or d >= first_day + window - 1:
             raise RuntimeError("movement: a departure outside its period")
-        _join(d % window, int(departures[i, 0]), int(departures[i, 1]), 1, start,
+        option = trains[i]
+        _join(d % window, option_route[option], option_market[option], 1, start,
               due_n, due_route, due_start, due_n_markets, due_market, due_trains)  # fmt: skip
 
     for day in range(first_day, end_day):

@@ -13,6 +13,7 @@ from typing import Any
 from potashsim.scenario import paths
 from potashsim.scenario.graph import rail_paths
 from potashsim.scenario.schema import (
+    Distribution,
     NetworkSpec,
     Scenario,
     TriangularDistribution,
@@ -68,21 +69,40 @@ def realize(scenario: Scenario, seed: int) -> NetworkSpec:
     if not scenario.stochastic or not scenario.uncertain:
         return scenario.network
     tree: dict[str, Any] = scenario.network.model_dump(mode="json")
+    if _DRAWN_SEED[0] != seed:
+        _DRAWN.clear()
+        _DRAWN_SEED[0] = seed
     for path, dist in sorted(scenario.uncertain.items()):
-        rng = stream(seed, f"param:{path}")
-        if isinstance(dist, UniformDistribution):
-            value = rng.uniform(dist.low, dist.high)
-        elif isinstance(dist, TriangularDistribution):
-            low, high, mode = dist.low, dist.high, dist.mode
-            value = rng.triangular(low, mode, high) if high > low else mode
-        else:
-            value = rng.normal(dist.mean, dist.sd)
-            if dist.low is not None or dist.high is not None:
-                lo = dist.low if dist.low is not None else -float("inf")
-                hi = dist.high if dist.high is not None else float("inf")
-                value = min(max(value, lo), hi)
-        _assign(tree, path, float(value))
+        value = _DRAWN.get((seed, path, dist))
+        if value is None:
+            value = _DRAWN[(seed, path, dist)] = _draw(seed, path, dist)
+        _assign(tree, path, value)
     return NetworkSpec.model_validate(tree)
+
+
+# The values drawn for the last seed realized in this process, by (seed, path, distribution):
+# a comparison realizes its reference scenario and then the scenario itself under each seed,
+# and the second finds most draws here instead of opening a stream for each. Never another
+# seed's: the dict is emptied when the seed changes.
+_DRAWN: dict[tuple[int, str, Distribution], float] = {}
+_DRAWN_SEED: list[int | None] = [None]
+
+
+def _draw(seed: int, path: str, dist: Distribution) -> float:
+    """Parameter ``path``'s value under ``seed``: one draw of ``dist`` from its own stream."""
+    rng = stream(seed, f"param:{path}")
+    if isinstance(dist, UniformDistribution):
+        value = rng.uniform(dist.low, dist.high)
+    elif isinstance(dist, TriangularDistribution):
+        low, high, mode = dist.low, dist.high, dist.mode
+        value = rng.triangular(low, mode, high) if high > low else mode
+    else:
+        value = rng.normal(dist.mean, dist.sd)
+        if dist.low is not None or dist.high is not None:
+            lo = dist.low if dist.low is not None else -float("inf")
+            hi = dist.high if dist.high is not None else float("inf")
+            value = min(max(value, lo), hi)
+    return float(value)
 
 
 def _assign(tree: dict[str, Any], path: str, value: float) -> None:

@@ -28,11 +28,10 @@ from potashsim.scenario.schema import NetworkSpec
 from potashsim.sim import dispatch
 from potashsim.sim.compiled import compiled
 from potashsim.sim.dispatch import DispatchProblem, Pair, PairTable, Plan, step_key
-from potashsim.sim.market import COMMITTED, PriceBook, numpy_sum, tranches
-from potashsim.sim.movement import refill
+from potashsim.sim.market import COMMITTED, PriceBook, tranches, window_sums
+from potashsim.sim.movement import link_room, offered_t, refill
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
-from potashsim.sim.prices import daily_prices
 from potashsim.sim.records import Delivery, RunTrace
 from potashsim.sim.streams import stream
 
@@ -53,6 +52,7 @@ __all__ = [
     "lots_to_release",
     "mines",
     "plan_departures",
+    "plan_trains",
     "port_stocks",
     "record_export",
 ]
@@ -84,6 +84,8 @@ class MineYard:
     domestic_t: list[float] | np.ndarray
     output_lists: dict[str, list[float]] = field(default_factory=dict)
     """``output_t_per_day`` as lists, read one value at a time by :meth:`produce`."""
+    period_output: list[float] = field(default_factory=list)
+    """The planned output of each dispatch period, t (:meth:`output_in_period`)."""
 
     @classmethod
     def build(cls, net: NetworkSpec, cal: Calendar) -> MineYard:
@@ -114,6 +116,19 @@ class MineYard:
             curtailed += planned - made
         self.produced_t[day], self.curtailed_t[day] = produced, curtailed
         self.domestic_t[day] = self.take(self.domestic_t_per_day)
+
+    def output_in_period(self, day: int, period: int, days: int) -> float:
+        """The mines' planned output, t, in the ``period`` days from ``day`` (a multiple of
+        ``period``; the horizon has ``days``): each mine's summed as numpy sums, the mines as
+        ``sum`` adds them. Computed for every period at once, on the first call (a run plans with
+        one ``period``)."""
+        if not self.period_output:
+            output = np.zeros((len(self.output_t_per_day), days))
+            for i, out in enumerate(self.output_t_per_day.values()):
+                output[i] = out
+            self.period_output = [sum(m) for m in window_sums(output, period).tolist()]
+        assert day % period == 0  # the dispatcher plans every period from day 0
+        return self.period_output[day // period]
 
     def take(self, tonnes: float) -> float:
         """Take up to ``tonnes`` from the mines, largest stock first; return what was taken."""
@@ -484,6 +499,8 @@ class DispatchDesk:
     prices_usd_per_t: dict[str, np.ndarray]
     demand_t_per_year: dict[str, float]
     route_open: dict[str, list[bool]]
+    route_open_days: dict[str, np.ndarray]
+    """``route_open`` as arrays."""
     leads: dict[tuple[str, str], int]
     planner: Callable[[DispatchProblem], Plan]
     period_days: int
@@ -500,7 +517,13 @@ class DispatchDesk:
     sea_region: dict[str, str]
     """Each port's sea region (its lanes to the markets)."""
     options: list[PairOption]
-    """Every (route, market) the network offers, with its days open and its costs by day."""
+    """Every (route, market) the network offers."""
+    open_by_day: np.ndarray
+    """Whether each option's route, market and (for a port) sea lane are open, over (day,
+    option)."""
+    cost_by_day: np.ndarray
+    """Each option's cost of a tonne (discount, rail, terminal, freight: USD a tonne), over
+    (day, option)."""
     steps: StepTable | None
     """Every pair's demand-curve steps as arrays (None with fixed prices)."""
     market_t: dict[str, float]
@@ -538,6 +561,7 @@ class DispatchDesk:
         """The dispatcher at the start: nothing committed; ``planner`` is ``lp`` or ``greedy``;
         ``ice`` is each port's loading-time factor by day (:func:`ice_factors`)."""
         route_open: dict[str, list[bool]] = {}
+        open_days: dict[str, np.ndarray] = {}
         leads: dict[tuple[str, str], int] = {}
         period = net.model.dispatch_interval_days
         curves = (
@@ -549,21 +573,22 @@ class DispatchDesk:
             usable = cal.open[f"{r.kind}:{r.id}"].copy()
             for k in r.links:
                 usable &= cal.open[f"link:{k}"]
-            route_open[r.id] = usable.tolist()
+            open_days[r.id], route_open[r.id] = usable, usable.tolist()
             for m in r.markets:
                 leads[(r.id, m)] = lead_days(net, r, m)
-        options, open_by_day, cost_by_day = _options(net, cal, routes, route_open, leads)
+        options, open_by_day, cost_by_day = _options(net, cal, routes, open_days, leads)
         demand = {m: spec.demand_t_per_year for m, spec in net.markets.items()}
         berth_t_per_day = {k: p.berths * p.loading_t_per_day for k, p in net.ports.items()}
         market_t = _market_t(period, curves, demand)
         link_ids = tuple(net.links)
         return cls(
             routes=routes,
-            prices_usd_per_t={
-                m: daily_prices(spec, cal.start, cal.days) for m, spec in net.markets.items()
-            },
+            # the book's series from day 0: daily_prices from cal.start gives the same numbers
+            # (the days are shifted by whole days, exactly, in interpolating them)
+            prices_usd_per_t={m: own[book.pad :] for m, own in book.own.items()},
             demand_t_per_year=demand,
             route_open=route_open,
+            route_open_days=open_days,
             leads=leads,
             planner=dispatch.plan_lp if planner == "lp" else dispatch.plan_greedy,
             period_days=period,
@@ -574,6 +599,8 @@ class DispatchDesk:
             ice_factor=ice,
             sea_region={k: p.sea_region for k, p in net.ports.items()},
             options=options,
+            open_by_day=open_by_day,
+            cost_by_day=cost_by_day,
             steps=(
                 StepTable.build(
                     options, curves, open_by_day, cost_by_day, tuple(routes), link_ids, market_t
@@ -597,15 +624,12 @@ class DispatchDesk:
 
 @dataclass(frozen=True, slots=True)
 class PairOption:
-    """A (route, market) with what the dispatcher reads of it each period, by day: whether the
-    route, the market and (for a port) its sea lane are open, and the cost of a tonne (discount,
-    rail, terminal, freight: USD a tonne)."""
+    """A (route, market): its rail sections and the days from dispatch to sale (its days open
+    and costs are the desk's ``open_by_day`` and ``cost_by_day``)."""
 
     route: str
     market: str
     links: tuple[str, ...]
-    open: list[bool]
-    cost_usd_per_t: list[float]
     lead_days: int
 
 
@@ -697,13 +721,13 @@ def _options(
     net: NetworkSpec,
     cal: Calendar,
     routes: dict[str, Route],
-    route_open: dict[str, list[bool]],
+    route_open: dict[str, np.ndarray],
     leads: dict[tuple[str, str], int],
 ) -> tuple[list[PairOption], np.ndarray, np.ndarray]:
     """Every (route, market) pair in the order the dispatcher lists them, its costs summed once
     for the whole horizon (in the order the dispatcher adds them, so each day's sum is the same
     number as adding that day's costs); and their days open and costs as arrays over (day,
-    pair), for the step table."""
+    pair). ``route_open``: whether each route is open, by day."""
     options: list[PairOption] = []
     open_rows: list[np.ndarray] = []
     cost_rows: list[np.ndarray] = []
@@ -712,7 +736,7 @@ def _options(
         for k in r.links[1:]:
             rail = rail + cal.cost[f"link:{k}"]
         rail = rail + cal.cost[f"{r.kind}:{r.id}"]
-        usable = np.asarray(route_open[r.id], dtype=bool)
+        usable = route_open[r.id]
         for m in r.markets:
             open_ = usable & cal.open[f"market:{m}"]
             cost = cal.discount_usd_per_t[m] + rail
@@ -720,9 +744,7 @@ def _options(
                 lane_key = f"lane:{net.ports[r.id].sea_region}.{m}"
                 open_ = open_ & cal.open[lane_key]
                 cost = cost + cal.cost[lane_key]
-            options.append(
-                PairOption(r.id, m, r.links, open_.tolist(), cost.tolist(), leads[(r.id, m)])
-            )
+            options.append(PairOption(r.id, m, r.links, leads[(r.id, m)]))
             open_rows.append(open_)
             cost_rows.append(cost)
     shape = (cal.days, 0)
@@ -764,10 +786,11 @@ def _pairs(day: int, cal: Calendar, desk: DispatchDesk) -> Sequence[Pair]:
         return PairTable(t.names, t.keys, *_cells(day, desk, t))
     pairs: list[Pair] = []
     last, prices = cal.days - 1, desk.prices_usd_per_t
-    for o in desk.options:
-        if o.open[day]:
+    open_, cost = desk.open_by_day[day].tolist(), desk.cost_by_day[day].tolist()
+    for j, o in enumerate(desk.options):
+        if open_[j]:
             sale = min(last, day + o.lead_days)
-            netback = float(prices[o.market][sale] - o.cost_usd_per_t[day])
+            netback = float(prices[o.market][sale] - cost[j])
             pairs.append(Pair(o.route, o.market, netback, o.links))
     return tuple(pairs)
 
@@ -819,30 +842,15 @@ def _paying_cells(
     return rows[:count].copy(), cols[:count].copy(), netback[:count].copy()
 
 
-def _supply_t(day: int, period: int, days: int, yard: MineYard) -> float:
-    """What the mines can offer in the period: stock now plus planned output, less domestic."""
-    end = min(days - 1, day + period - 1)
-    produce = sum(numpy_sum(out, day, end + 1) for out in yard.output_t_per_day.values())
-    domestic = yard.domestic_t_per_day * period
-    return sum(yard.stock_t.values()) + produce - domestic
-
-
 def _link_t(
     day: int, period: int, rail: Rail, payload_t: float
 ) -> tuple[dict[str, float], np.ndarray]:
-    """Tonnes each rail section can take in the period, by link and as an array in the same
-    order (for the compiled planning).
-
-    A queue of about a day keeps a section busy despite the spread of arrival times; trains
-    queued beyond that take this period's slots first, so the queue cannot grow for ever.
-    """
-    links = {}
-    for k, gate in rail.gates.items():
-        cap = gate.capacity[day]  # the calendar's capacity that day, trains a day
-        # max(0.0, x) and max(1.0, cap) as conditionals: the same numbers, a third of the time
-        beyond = gate.waiting - (cap if cap > 1.0 else 1.0)
-        room = cap * period - (beyond if beyond > 0.0 else 0.0)
-        links[k] = (room if room > 0.0 else 0.0) * payload_t
+    """Tonnes each rail section can take in the period (:func:`~potashsim.sim.movement.link_room`),
+    by link and as an array in the same order (for the compiled planning)."""
+    links = {
+        k: link_room(gate.capacity[day], gate.waiting, period, payload_t)
+        for k, gate in rail.gates.items()
+    }
     return links, np.fromiter(links.values(), dtype=float, count=len(links))
 
 
@@ -890,23 +898,45 @@ def plan_departures(
     day: int, cal: Calendar, desk: DispatchDesk, yard: MineYard, rail: Rail, trace: RunTrace
 ) -> list[tuple[str, str, float]]:
     """Plan the period from ``day`` and commit its whole trains: (route, market, departure time
-    in days), spread evenly over the period. Both movement layers start what this returns.
-    The period's problem goes into ``trace`` (re-solved for shadow prices).
+    in days), spread evenly over the period (:func:`plan_trains`, from the state the train
+    level keeps in the actors)."""
+    period, payload = desk.period_days, desk.payload_t
+    produce = yard.output_in_period(day, period, cal.days)
+    domestic = yard.domestic_t_per_day * period
+    supply = offered_t(sum(yard.stock_t.values()), produce, domestic, desk.committed_t)
+    links, link_t = _link_t(day, period, rail, payload)
+    trains, starts = plan_trains(day, cal, desk, supply, links, link_t, trace)
+    # names picked by numpy, tuples made by zip: a fifth fewer instructions than a comprehension
+    routes, markets = desk.pair_routes[trains].tolist(), desk.pair_markets[trains].tolist()
+    return list(zip(routes, markets, starts.tolist(), strict=True))
+
+
+def plan_trains(
+    day: int,
+    cal: Calendar,
+    desk: DispatchDesk,
+    supply_t: float,
+    links: dict[str, float],
+    link_t: np.ndarray,
+    trace: RunTrace,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plan the period from ``day`` and commit its whole trains: each train's option number
+    (``desk.options``) and departure time in days, spread evenly over the period. Both movement
+    layers start what this returns. ``supply_t``: what the mines offer; ``links`` and ``link_t``
+    what each rail section can take (t, by link and as an array in the same order). The
+    period's problem goes into ``trace`` (re-solved for shadow prices).
 
     With the price response on and the greedy planner, one compiled call plans the table's
     cells (:func:`~potashsim.sim.dispatch.greedy_tonnes`, what
     :func:`~potashsim.sim.dispatch.plan_greedy` does with the problem), without a plan dict.
     """
-    period, payload = desk.period_days, desk.payload_t
-    supply = max(0.0, _supply_t(day, period, cal.days, yard) - desk.committed_t)
-    links, link_t = _link_t(day, period, rail, payload)
     terminal_t = desk.terminal_t[day]
     limits = (links, dict(zip(desk.routes, terminal_t.tolist(), strict=True)))
     t = desk.steps
     if t is not None and desk.planner is dispatch.plan_greedy:
         rows, cols, values = _cells(day, desk, t)
         pairs = PairTable(t.names, t.keys, rows, cols, values)
-        problem = DispatchProblem(pairs, supply, *limits, desk.market_t)
+        problem = DispatchProblem(pairs, supply_t, *limits, desk.market_t)
         trace.dispatch_problems.append((day, problem))
         tonnes, planned = dispatch.plan_cells(
             rows,
@@ -915,13 +945,13 @@ def plan_departures(
             t.limit,
             t.route_of,
             t.link_rows,
-            supply,
+            supply_t,
             terminal_t,
             t.market_t,
             link_t,
         )
     else:
-        problem = DispatchProblem(_pairs(day, cal, desk), supply, *limits, desk.market_t)
+        problem = DispatchProblem(_pairs(day, cal, desk), supply_t, *limits, desk.market_t)
         trace.dispatch_problems.append((day, problem))
         plan = desk.planner(problem)
         tonnes, planned = np.zeros(len(desk.options)), np.zeros(len(desk.options), dtype=bool)
@@ -929,12 +959,17 @@ def plan_departures(
         for key, x in plan.items():
             tonnes[number[key]], planned[number[key]] = x, True
     trains, starts, committed = dispatch.whole_trains(
-        tonnes, planned, desk.carry_t, desk.by_name, payload, day, period, desk.committed_t
+        tonnes,
+        planned,
+        desk.carry_t,
+        desk.by_name,
+        desk.payload_t,
+        day,
+        desk.period_days,
+        desk.committed_t,
     )
     desk.committed_t = committed
-    # names picked by numpy, tuples made by zip: a fifth fewer instructions than a comprehension
-    routes, markets = desk.pair_routes[trains].tolist(), desk.pair_markets[trains].tolist()
-    return list(zip(routes, markets, starts.tolist(), strict=True))
+    return trains, starts
 
 
 def board(
