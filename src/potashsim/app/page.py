@@ -57,7 +57,7 @@ def layout() -> html.Div:
             ),
             html.P(
                 "Every run here is at the fast granularity (trains moved in daily batches: "
-                "a few times faster than the train-level model of record, within about 2% a "
+                "about ten times faster than the train-level model of record, within about 2% a "
                 "year). One replication answers fastest; 2-5 give a 95% interval, and the "
                 "runs already made are reused, so asking for more after a first answer costs "
                 "only the new ones. The base's runs are kept while you move a lever, so a "

@@ -20,7 +20,7 @@ from potashsim.sim.streams import replication_seeds
 
 __all__ = ["FAST", "Choices", "base_yaml", "policy_by_actor", "scenario_yaml", "variant_name"]
 
-#: Every run of the app moves trains in daily batches: a few times faster, same calendar and
+#: Every run of the app moves trains in daily batches: about ten times faster, same calendar and
 #: prices.
 FAST = {"model.granularity": "fast"}
 _SUFFIX = "_custom"

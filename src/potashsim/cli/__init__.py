@@ -143,8 +143,8 @@ def _granularity_option(default: str) -> Callable[[_F], _F]:
         type=click.Choice(["train", "fast"]),
         default=None,
         help="How potash moves: train (one process per train and per ship, the model of record) "
-        "or fast (daily batches, compiled: a few times faster, within about 2% of train level a "
-        f"year: for ensembles) [default: {default}].",
+        "or fast (daily batches, compiled: about ten times faster, within about 2% of train level "
+        f"a year: for ensembles) [default: {default}].",
     )
 
 

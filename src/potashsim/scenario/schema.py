@@ -499,7 +499,7 @@ class ModelSpec(Strict):
     """How potash moves: ``train``, one SimPy process per train and per ship (the model of
     record); ``fast``, daily batches of trains and a daily loading step per port, with the same
     calendar, dispatcher, prices, random streams and accounts (:mod:`potashsim.sim.flows`), its
-    days compiled to machine code: a few times faster, for ensembles and sweeps."""
+    days compiled to machine code: about ten times faster, for ensembles and sweeps."""
     price_response: Literal["on", "off"] = "on"
     """``on``: prices answer Belarusian supply (``world``), markets take tonnes along a demand
     curve, buyers pay contract and spot prices as they were set, and the dispatcher plans on the
