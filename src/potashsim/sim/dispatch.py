@@ -147,7 +147,7 @@ class LinearProgram:
     ``rows`` names each limit: ``supply``, ``link:<id>``, ``terminal:<route>`` or
     ``market:<key>`` (USD a tonne of its dual is the netback one more tonne of that limit would
     earn in the period). The matrix is held column-wise, every coefficient 1: column ``c``'s
-    rows are ``row_index[col_start[c]:col_start[c + 1]]``, ascending.
+    rows are ``row_index[col_start[c]:col_start[c + 1]]``, ascending (int32 arrays).
     """
 
     options: Sequence[tuple[str, str, tuple[str, ...]]]
@@ -306,8 +306,9 @@ def linear_program(problem: DispatchProblem) -> LinearProgram | None:
     has_row[index.first_market : bound.size] &= np.isfinite(bound[index.first_market :])
     entry = has_row[limits]
     numbers = np.flatnonzero(has_row)
-    row_of = np.cumsum(has_row) - 1
-    col_start = np.zeros(len(netback) + 1, dtype=np.intp)
+    # the matrix's numbers as HiGHS's HighsInt (32 bits), so that they pass without a copy
+    row_of = (np.cumsum(has_row) - 1).astype(np.int32)
+    col_start = np.zeros(len(netback) + 1, dtype=np.int32)
     np.cumsum(entry.sum(axis=1), out=col_start[1:])
     b = bound[numbers]
     names = index.names
@@ -346,27 +347,31 @@ def solve_lp(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
     import highspy  # only dispatch needs it
 
     n, m = lp.netback_usd_per_t.size, lp.b_ub.size
-    model = highspy.HighsLp()
-    model.num_col_ = n
-    model.num_row_ = m
-    model.col_cost_ = -lp.netback_usd_per_t
-    model.col_lower_ = np.zeros(n)
-    model.col_upper_ = np.full(n, highspy.kHighsInf)
-    model.row_lower_ = np.full(m, -highspy.kHighsInf)
-    model.row_upper_ = lp.b_ub
-    matrix = model.a_matrix_
-    matrix.format_ = highspy.MatrixFormat.kColwise
-    matrix.num_col_ = n
-    matrix.num_row_ = m
-    matrix.start_ = lp.col_start
-    matrix.index_ = lp.row_index
-    matrix.value_ = np.ones(lp.row_index.size)
     # the bare solver: highspy's Highs wraps it with ten callback holders built per solver, a
     # tenth of a solve, for callbacks (interrupts, logging) never used here
     solver = highspy._Highs()
     for name, value in _HIGHS_OPTIONS:
         solver.setOptionValue(name, value)
-    if solver.passModel(model) == highspy.HighsStatus.kError:
+    # the model as arrays, which highspy reads in place; a HighsLp's fields are copied from
+    # Python number by number (twice the time); every column continuous (integrality 0)
+    status = solver.passModel(
+        n,
+        m,
+        lp.row_index.size,
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        -lp.netback_usd_per_t,
+        np.zeros(n),
+        np.full(n, highspy.kHighsInf),
+        np.full(m, -highspy.kHighsInf),
+        lp.b_ub,
+        lp.col_start,
+        lp.row_index,
+        np.ones(lp.row_index.size),
+        np.zeros(n, dtype=np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
         return None
     solver.run()
     # only an optimum has a solution to read (a bounded feasible LP with x = 0 feasible always has)
