@@ -16,7 +16,7 @@ from potashsim.contract import PER_MT_A_YEAR, PER_TRAIN_A_DAY
 from potashsim.report.charts import shadow_price_ranking
 from potashsim.scenario.loader import load_scenario
 from potashsim.scenario.schema import NetworkSpec
-from potashsim.sim.dispatch import DispatchProblem, Pair
+from potashsim.sim.dispatch import DispatchProblem, Pair, PairTable, linear_program, plan_lp
 from potashsim.sim.processes import COMMITTED_PRIORITY_USD_PER_T
 
 BIG = 1e12
@@ -78,6 +78,59 @@ def test_the_contract_priority_never_shows_as_money() -> None:
     )
     table = shadow_price_table([(0, problem)], net, dt.date(2020, 1, 1)).set_index("constraint")
     assert table.loc["l1", "shadow_usd_per_t"] == pytest.approx(80.0)
+
+
+def test_a_table_of_cells_and_its_pairs_make_the_same_lp() -> None:
+    # the dispatcher's PairTable (cells of a table of options and steps) and the tuple of its
+    # pairs are one problem: the LP is built from the table's arrays, the tuple's pairs one by
+    # one, and both give the same columns, rows, matrix, plan and shadow prices
+    net = load_scenario("history").network
+    options = (
+        ("klaipeda", "brazil", ("l1",)),
+        ("klaipeda", "india", ("l1", "l2")),
+        ("b", "india", ("l2", "l2")),  # a section crossed twice is still one coefficient
+    )
+    keys = (("brazil#0",), ("india#0", "india#1"), ("india#0", "india#1"))
+    netback = [COMMITTED_PRIORITY_USD_PER_T + 50.0, 90.0, 80.0, 70.0, -5.0]
+    table = PairTable(options, keys, [0, 1, 1, 2, 2], [0, 0, 1, 1, 0], netback)
+    limits = (
+        1_000,
+        {"l1": 100, "l2": 300, "idle": 5},
+        {"klaipeda": BIG, "b": 200},
+        {"brazil#0": BIG, "india#0": 40, "india#1": float("inf")},  # an open last step: no row
+    )
+    as_table, as_pairs = DispatchProblem(table, *limits), DispatchProblem(tuple(table), *limits)
+    lp, lp_of_pairs = linear_program(as_table), linear_program(as_pairs)
+    assert lp is not None and lp_of_pairs is not None
+    assert lp.rows == lp_of_pairs.rows
+    assert lp.rows == (
+        "supply",
+        "link:l1",
+        "link:l2",
+        "terminal:klaipeda",
+        "terminal:b",
+        "market:brazil#0",
+        "market:india#0",
+    )
+    expected = [
+        [1, 1, 1, 1],
+        [1, 1, 1, 0],
+        [0, 1, 1, 1],
+        [1, 1, 1, 0],
+        [0, 0, 0, 1],
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+    ]
+    np.testing.assert_array_equal(lp.a_ub, expected)
+    np.testing.assert_array_equal(lp_of_pairs.a_ub, expected)
+    assert lp.pairs == lp_of_pairs.pairs == tuple(table)[:4]  # the last cell does not pay
+    assert plan_lp(as_table) == plan_lp(as_pairs)
+    day = dt.date(2020, 1, 1)
+    pd.testing.assert_frame_equal(
+        shadow_price_table([(0, as_table)], net, day),
+        shadow_price_table([(0, as_pairs)], net, day),
+        check_exact=True,
+    )
 
 
 def test_a_run_values_its_binding_rail_link_at_the_route_netback() -> None:

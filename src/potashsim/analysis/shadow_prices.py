@@ -22,11 +22,19 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from potashsim.contract import COLUMNS, PER_MT_A_YEAR, PER_TRAIN_A_DAY, SHADOW_PRICES
 from potashsim.scenario.schema import NetworkSpec
-from potashsim.sim.dispatch import DispatchProblem, linear_program, solve_lp, step_key
+from potashsim.sim.dispatch import (
+    DispatchProblem,
+    LinearProgram,
+    PairTable,
+    linear_program,
+    solve_lp,
+    step_key,
+)
 from potashsim.sim.market import COMMITTED, tranches
 from potashsim.sim.processes import COMMITTED_PRIORITY_USD_PER_T
 from potashsim.sim.records import RunTrace
@@ -50,24 +58,36 @@ class Dual:
     shadow_usd_per_t: float
 
 
+def _solved(problem: DispatchProblem) -> tuple[LinearProgram, np.ndarray, np.ndarray] | None:
+    """The LP of ``problem`` (None if nothing pays), the tonnes its optimal plan puts through
+    each row's limit and each row's dual as :func:`period_duals` reports it."""
+    lp = linear_program(problem)
+    if lp is None:
+        return None
+    solved = solve_lp(lp)
+    if solved is None:  # x = 0 is feasible and the LP bounded: never happens
+        raise RuntimeError("a dispatch period's LP was not solved")
+    x, marginals = solved
+    duals = -marginals
+    # dense, as the planned tonnes always were: a sparse sum would add in another order
+    return lp, lp.a_ub @ x, np.where(duals > _TOL_USD_PER_T, duals, 0.0)
+
+
 def period_duals(problem: DispatchProblem) -> list[Dual]:
     """Solve ``problem`` as an LP (HiGHS) and return every limit's dual (empty if nothing pays).
 
     HiGHS minimises, so the LP is ``min −netback·x``; its row duals are
     d(−netback)/d(limit) ≤ 0, and the shadow price is their negative.
     """
-    lp = linear_program(problem)
-    if lp is None:
+    found = _solved(problem)
+    if found is None:
         return []
-    solved = solve_lp(lp)
-    if solved is None:  # x = 0 is feasible and the LP bounded: never happens
-        raise RuntimeError("a dispatch period's LP was not solved")
-    x, marginals = solved
-    duals = -marginals
-    planned = lp.a_ub @ x
+    lp, planned, shadow = found
     return [
-        Dual(row, float(b), float(u), float(d) if d > _TOL_USD_PER_T else 0.0)
-        for row, b, u, d in zip(lp.rows, lp.b_ub, planned, duals, strict=True)
+        Dual(row, b, u, d)
+        for row, b, u, d in zip(
+            lp.rows, lp.b_ub.tolist(), planned.tolist(), shadow.tolist(), strict=True
+        )
     ]
 
 
@@ -85,23 +105,52 @@ def _committed_limits(net: NetworkSpec) -> set[str]:
     }
 
 
-def _at_netback(problem: DispatchProblem, committed: set[str]) -> DispatchProblem:
-    """``problem`` with the contract priority taken off the netback of contract tonnes."""
-    pairs = tuple(
-        p._replace(netback_usd_per_t=p.netback_usd_per_t - COMMITTED_PRIORITY_USD_PER_T)
-        if p.limit in committed
-        else p
-        for p in problem.pairs
+_Flags = dict[int, tuple[Sequence[Sequence[str]], np.ndarray]]
+
+
+def _at_netback(problem: DispatchProblem, committed: set[str], flags: _Flags) -> DispatchProblem:
+    """``problem`` with the contract priority taken off the netback of contract tonnes.
+
+    ``flags`` keeps, by the id of a table's steps (the dispatcher's tables of one run share
+    them), which of its (pair, step) cells are contract tonnes: one array operation a period.
+    """
+    pairs = problem.pairs
+    if not committed:
+        return problem
+    if not isinstance(pairs, PairTable):
+        return dataclasses.replace(
+            problem,
+            pairs=tuple(
+                p._replace(netback_usd_per_t=p.netback_usd_per_t - COMMITTED_PRIORITY_USD_PER_T)
+                if p.limit in committed
+                else p
+                for p in pairs
+            ),
+        )
+    kept = flags.get(id(pairs.keys))
+    if kept is None or kept[0] is not pairs.keys:
+        steps = pairs.keys
+        flag = np.zeros((len(steps), max(map(len, steps), default=1)), dtype=bool)
+        for j, keys in enumerate(steps):
+            flag[j, : len(keys)] = [k in committed for k in keys]
+        kept = flags[id(steps)] = (steps, flag)
+    rows = np.asarray(pairs.rows, dtype=np.intp)
+    cols = np.asarray(pairs.cols, dtype=np.intp)
+    netback = np.asarray(pairs.netback_usd_per_t, dtype=float)
+    netback = np.where(kept[1][rows, cols], netback - COMMITTED_PRIORITY_USD_PER_T, netback)
+    return dataclasses.replace(
+        problem, pairs=PairTable(pairs.options, pairs.keys, rows, cols, netback)
     )
-    return dataclasses.replace(problem, pairs=pairs)
 
 
-def _kind_and_id(row: str, net: NetworkSpec) -> tuple[str, str]:
-    """``link:ru_nw`` -> (link, ru_nw); ``terminal:klaipeda`` -> (port, klaipeda)."""
+def _labels(row: str, net: NetworkSpec) -> tuple[str, str, bool]:
+    """A row's kind and id, and whether it is a rail link's: ``link:ru_nw`` -> (link, ru_nw,
+    True); ``terminal:klaipeda`` -> (port, klaipeda, False); ``supply`` -> (supply, supply,
+    False)."""
     kind, _, fid = row.partition(":")
     if kind == "terminal":
         kind = "port" if fid in net.ports else "border"
-    return kind, fid or row
+    return kind, fid or row, kind == "link"
 
 
 def shadow_price_table(
@@ -126,28 +175,51 @@ def shadow_price_table(
     period = net.model.dispatch_interval_days
     payload = net.model.train_payload_t
     committed = _committed_limits(net)
-    records = []
+    flags: _Flags = {}
+    days: list[int] = []
+    sizes: list[int] = []
+    rows: list[str] = []
+    limit: list[np.ndarray] = []
+    planned: list[np.ndarray] = []
+    shadow: list[np.ndarray] = []
     for day, problem in problems:
-        for d in period_duals(_at_netback(problem, committed)):
-            kind, fid = _kind_and_id(d.row, net)
-            if kind == "link":
-                value, per = d.shadow_usd_per_t * payload * period, PER_TRAIN_A_DAY
-            else:
-                value, per = d.shadow_usd_per_t * _MT * period / 365.0, PER_MT_A_YEAR
-            records.append(
-                (
-                    start + dt.timedelta(days=day),
-                    period,
-                    kind,
-                    fid,
-                    d.limit_t,
-                    d.planned_t,
-                    d.shadow_usd_per_t,
-                    value,
-                    per,
-                )
-            )
-    return pd.DataFrame.from_records(records, columns=list(COLUMNS[SHADOW_PRICES]))
+        found = _solved(_at_netback(problem, committed, flags))
+        if found is None:
+            continue
+        lp, through, dual = found
+        days.append(day)
+        sizes.append(len(lp.rows))
+        rows.extend(lp.rows)
+        limit.append(lp.b_ub)
+        planned.append(through)
+        shadow.append(dual)
+    if not rows:
+        return pd.DataFrame.from_records([], columns=list(COLUMNS[SHADOW_PRICES]))
+    labels = {row: _labels(row, net) for row in dict.fromkeys(rows)}
+    kind, fid, link = zip(*[labels[row] for row in rows], strict=True)
+    on_link = np.array(link, dtype=bool)
+    shadow_usd_per_t = np.concatenate(shadow)
+    dates = np.empty(len(days), dtype=object)
+    dates[:] = [start + dt.timedelta(days=day) for day in days]
+    # both values for every row, then the one of its kind: each the same operations, in the
+    # same order, as it was row by row
+    value = np.where(
+        on_link,
+        shadow_usd_per_t * payload * period,
+        shadow_usd_per_t * _MT * period / 365.0,
+    )
+    columns = (
+        np.repeat(dates, sizes),
+        np.full(len(rows), period, dtype=np.int64),
+        list(kind),
+        list(fid),
+        np.concatenate(limit),
+        np.concatenate(planned),
+        shadow_usd_per_t,
+        value,
+        np.where(on_link, PER_TRAIN_A_DAY, PER_MT_A_YEAR).tolist(),
+    )
+    return pd.DataFrame(dict(zip(COLUMNS[SHADOW_PRICES], columns, strict=True)))
 
 
 def shadow_prices(trace: RunTrace, net: NetworkSpec) -> pd.DataFrame:

@@ -9,7 +9,6 @@ mine.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -138,76 +137,191 @@ class DispatchProblem:
     market_t: dict[str, float]
 
 
-def _useful(problem: DispatchProblem) -> list[int]:
-    return [i for i, p in enumerate(problem.pairs) if p.netback_usd_per_t > 0]
-
-
 @dataclass(frozen=True, slots=True)
 class LinearProgram:
     """A dispatch problem as the LP ``max netback·x`` s.t. ``a_ub x <= b_ub``, ``x >= 0``.
 
-    ``pairs`` are the pairs that pay (one variable each, tonnes); ``rows`` names each limit:
-    ``supply``, ``link:<id>``, ``terminal:<route>`` or ``market:<key>`` (USD a tonne of its
-    dual is the netback one more tonne of that limit would earn in the period).
+    One variable (tonnes) per cell that pays: column ``c`` is step ``step_of[c]`` of option
+    ``option_of[c]``, whose (route, market, links) is ``options[option_of[c]]`` and whose
+    market limit is ``keys[option_of[c]][step_of[c]]`` (the market itself where that is ``""``).
+    ``rows`` names each limit: ``supply``, ``link:<id>``, ``terminal:<route>`` or
+    ``market:<key>`` (USD a tonne of its dual is the netback one more tonne of that limit would
+    earn in the period). The matrix is held column-wise, every coefficient 1: column ``c``'s
+    rows are ``row_index[col_start[c]:col_start[c + 1]]``, ascending (int32 arrays).
     """
 
-    pairs: tuple[Pair, ...]
+    options: Sequence[tuple[str, str, tuple[str, ...]]]
+    keys: Sequence[Sequence[str]]
+    option_of: np.ndarray
+    step_of: np.ndarray
     netback_usd_per_t: np.ndarray
-    a_ub: np.ndarray
+    col_start: np.ndarray
+    row_index: np.ndarray
     b_ub: np.ndarray
     rows: tuple[str, ...]
+
+    @property
+    def a_ub(self) -> np.ndarray:
+        """The matrix, dense (rows × columns)."""
+        a_ub = np.zeros((self.b_ub.size, self.netback_usd_per_t.size))
+        a_ub[self.row_index, np.repeat(np.arange(a_ub.shape[1]), np.diff(self.col_start))] = 1.0
+        return a_ub
+
+    @property
+    def pairs(self) -> tuple[Pair, ...]:
+        """Each column as a :class:`Pair`."""
+        options, keys = self.options, self.keys
+        return tuple(
+            Pair(options[j][0], options[j][1], value, options[j][2], keys[j][i])
+            for j, i, value in zip(
+                self.option_of.tolist(),
+                self.step_of.tolist(),
+                self.netback_usd_per_t.tolist(),
+                strict=True,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _LimitIndex:
+    """Every limit of a problem numbered in the LP's row order (0 the supply, then ``link_t``,
+    ``terminal_t`` and ``market_t`` in their order), and which ones each option's cells draw on.
+
+    ``option_limits[j]``: option ``j``'s supply, links and terminal, ascending, −1 after;
+    ``step_limit[j, i]``: the market limit of its step ``i`` (−1 where it has none);
+    ``first_market`` the number of the first market limit; ``names`` each limit's row name.
+    ``options``, ``keys`` and ``limits`` (the problem's link, terminal and market ids) are what
+    it was built from, kept to tell whether it fits another problem.
+    """
+
+    options: Sequence[tuple[str, str, tuple[str, ...]]]
+    keys: Sequence[Sequence[str]]
+    limits: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+    option_limits: np.ndarray
+    step_limit: np.ndarray
+    first_market: int
+    names: tuple[str, ...]
+
+    @classmethod
+    def build(
+        cls,
+        options: Sequence[tuple[str, str, tuple[str, ...]]],
+        keys: Sequence[Sequence[str]],
+        limits: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
+    ) -> _LimitIndex:
+        link_ids, terminal_ids, market_ids = limits
+        links = {k: 1 + n for n, k in enumerate(link_ids)}
+        terminals = {k: 1 + len(links) + n for n, k in enumerate(terminal_ids)}
+        first_market = 1 + len(links) + len(terminals)
+        markets = {k: first_market + n for n, k in enumerate(market_ids)}
+        # a set: a section a route crossed twice is still one coefficient of 1; a route with
+        # no terminal limit adds 0, the supply, which every column has anyway
+        own = [
+            sorted({0, *(links[k] for k in on if k in links), terminals.get(route, 0)})
+            for route, _, on in options
+        ]
+        option_limits = np.full((len(options), max(map(len, own), default=1)), -1, dtype=np.intp)
+        for j, numbers in enumerate(own):
+            option_limits[j, : len(numbers)] = numbers
+        step_limit = np.full((len(options), max(map(len, keys), default=1)), -1, dtype=np.intp)
+        for j, ((_, market, _), steps) in enumerate(zip(options, keys, strict=True)):
+            step_limit[j, : len(steps)] = [markets.get(k or market, -1) for k in steps]
+        names = (
+            "supply",
+            *(f"link:{k}" for k in link_ids),
+            *(f"terminal:{k}" for k in terminal_ids),
+            *(f"market:{k}" for k in market_ids),
+        )
+        return cls(options, keys, limits, option_limits, step_limit, first_market, names)
+
+
+# The limit index of the last few tables (the dispatcher's tables of one run share their options
+# and steps, so a run's LPs build it once). Keyed by identity; an entry holds its table's options
+# and steps, so their ids stay theirs while it is kept.
+_INDEXES: dict[tuple[int, int], _LimitIndex] = {}
+_INDEXES_KEPT = 8
+
+
+def _limit_index(
+    problem: DispatchProblem,
+    options: Sequence[tuple[str, str, tuple[str, ...]]],
+    keys: Sequence[Sequence[str]],
+) -> _LimitIndex:
+    limits = (tuple(problem.link_t), tuple(problem.terminal_t), tuple(problem.market_t))
+    if not isinstance(problem.pairs, PairTable):  # options of its own: nothing to share
+        return _LimitIndex.build(options, keys, limits)
+    found = _INDEXES.get((id(options), id(keys)))
+    if found is None or found.options is not options or found.keys is not keys:
+        found = None
+    if found is None or found.limits != limits:
+        found = _LimitIndex.build(options, keys, limits)
+        if len(_INDEXES) >= _INDEXES_KEPT:
+            del _INDEXES[next(iter(_INDEXES))]
+        _INDEXES[(id(options), id(keys))] = found
+    return found
 
 
 def linear_program(problem: DispatchProblem) -> LinearProgram | None:
     """The LP of ``problem``: a row per limit some paying pair draws on (None if nothing pays).
 
     Limits below zero count as zero; a market's open last tranche (an infinite limit) has no row.
+    Columns in the pairs' order; rows the supply, then links, terminals and markets in the
+    order of ``link_t``, ``terminal_t`` and ``market_t``.
     """
-    idx = _useful(problem)
-    if not idx or problem.supply_t <= 0:
+    pairs = problem.pairs
+    if isinstance(pairs, PairTable):  # its cells as they are, without a Pair each
+        options, keys = pairs.options, pairs.keys
+        option_of = np.asarray(pairs.rows, dtype=np.intp)
+        step_of = np.asarray(pairs.cols, dtype=np.intp)
+        netback = np.asarray(pairs.netback_usd_per_t, dtype=float)
+    else:  # each pair an option of one step
+        options = [(p.route, p.market, p.links) for p in pairs]
+        keys = [(p.limit,) for p in pairs]
+        option_of = np.arange(len(pairs), dtype=np.intp)
+        step_of = np.zeros(len(pairs), dtype=np.intp)
+        netback = np.array([p.netback_usd_per_t for p in pairs], dtype=float)
+    pays = netback > 0
+    if not pays.any() or problem.supply_t <= 0:
         return None
-    pairs = tuple(problem.pairs[i] for i in idx)
-    members: list[list[int]] = []  # the pairs (their numbers) that draw on each row's limit
-    bounds: list[float] = []
-    names: list[str] = []
-
-    # each limit's row at once, in one pass over the pairs (a scan per limit is quadratic)
-    by_link: dict[str, list[int]] = {}
-    by_route: dict[str, list[int]] = {}
-    by_market: dict[str, list[int]] = {}
-    for j, p in enumerate(pairs):
-        for link in p.links:
-            by_link.setdefault(link, []).append(j)
-        by_route.setdefault(p.route, []).append(j)
-        by_market.setdefault(p.market_limit, []).append(j)
-
-    def add(name: str, row: list[int], limit: float) -> None:
-        members.append(row)
-        bounds.append(max(0.0, limit))
-        names.append(name)
-
-    add("supply", list(range(len(pairs))), problem.supply_t)
-    for link, limit in problem.link_t.items():
-        if link in by_link:
-            add(f"link:{link}", by_link[link], limit)
-    for term, limit in problem.terminal_t.items():
-        if term in by_route:
-            add(f"terminal:{term}", by_route[term], limit)
-    for market, limit in problem.market_t.items():
-        if market in by_market and math.isfinite(limit):  # a demand curve's last step is open
-            add(f"market:{market}", by_market[market], limit)
-    # one scatter for the whole matrix: an array per row and a vstack took a third of the build
-    a_ub = np.zeros((len(names), len(pairs)))
-    a_ub[
-        np.repeat(np.arange(len(names)), [len(m) for m in members]),
-        np.fromiter(itertools.chain.from_iterable(members), dtype=np.intp),
-    ] = 1.0
+    if not pays.all():
+        option_of, step_of, netback = option_of[pays], step_of[pays], netback[pays]
+    index = _limit_index(problem, options, keys)
+    # each column's limits, ascending (the market's number is above the others), −1 for none
+    limits = np.concatenate(
+        (index.option_limits[option_of], index.step_limit[option_of, step_of][:, None]), axis=1
+    )
+    bound = np.array(
+        [
+            problem.supply_t,
+            *problem.link_t.values(),
+            *problem.terminal_t.values(),
+            *problem.market_t.values(),
+        ],
+        dtype=float,
+    )
+    # a row per limit drawn on, but none for an open tranche; −1 reads the False at the end
+    has_row = np.zeros(bound.size + 1, dtype=bool)
+    has_row[limits] = True
+    has_row[-1] = False
+    has_row[index.first_market : bound.size] &= np.isfinite(bound[index.first_market :])
+    entry = has_row[limits]
+    numbers = np.flatnonzero(has_row)
+    # the matrix's numbers as HiGHS's HighsInt (32 bits), so that they pass without a copy
+    row_of = (np.cumsum(has_row) - 1).astype(np.int32)
+    col_start = np.zeros(len(netback) + 1, dtype=np.int32)
+    np.cumsum(entry.sum(axis=1), out=col_start[1:])
+    b = bound[numbers]
+    names = index.names
     return LinearProgram(
-        pairs,
-        np.array([p.netback_usd_per_t for p in pairs]),
-        a_ub,
-        np.array(bounds),
-        tuple(names),
+        options,
+        keys,
+        option_of,
+        step_of,
+        netback,
+        col_start,
+        row_of[limits[entry]],
+        np.where(b > 0.0, b, 0.0),  # max(0, limit)
+        tuple([names[k] for k in numbers.tolist()]),
     )
 
 
@@ -228,32 +342,36 @@ def solve_lp(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
     A new solver each call, so that no solve starts from an earlier one's basis. Called through
     highspy, not scipy's ``linprog``: its input checks and conversions took about half of each
     solve; the model (column-wise matrix, bounds, infinities) and the options are those linprog
-    passes to HiGHS.
+    passes to HiGHS. The matrix goes to HiGHS as ``lp`` holds it, column-wise.
     """
     import highspy  # only dispatch needs it
 
     n, m = lp.netback_usd_per_t.size, lp.b_ub.size
-    # the column-wise (CSC) matrix: a_ub.T in C order runs column by column, rows ascending
-    cols, rows = np.nonzero(lp.a_ub.T)
-    model = highspy.HighsLp()
-    model.num_col_ = n
-    model.num_row_ = m
-    model.col_cost_ = -lp.netback_usd_per_t
-    model.col_lower_ = np.zeros(n)
-    model.col_upper_ = np.full(n, highspy.kHighsInf)
-    model.row_lower_ = np.full(m, -highspy.kHighsInf)
-    model.row_upper_ = lp.b_ub
-    matrix = model.a_matrix_
-    matrix.format_ = highspy.MatrixFormat.kColwise
-    matrix.num_col_ = n
-    matrix.num_row_ = m
-    matrix.start_ = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=n))))
-    matrix.index_ = rows
-    matrix.value_ = lp.a_ub.T[cols, rows]
-    solver = highspy.Highs()
+    # the bare solver: highspy's Highs wraps it with ten callback holders built per solver, a
+    # tenth of a solve, for callbacks (interrupts, logging) never used here
+    solver = highspy._Highs()
     for name, value in _HIGHS_OPTIONS:
         solver.setOptionValue(name, value)
-    if solver.passModel(model) == highspy.HighsStatus.kError:
+    # the model as arrays, which highspy reads in place; a HighsLp's fields are copied from
+    # Python number by number (twice the time); every column continuous (integrality 0)
+    status = solver.passModel(
+        n,
+        m,
+        lp.row_index.size,
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        -lp.netback_usd_per_t,
+        np.zeros(n),
+        np.full(n, highspy.kHighsInf),
+        np.full(m, -highspy.kHighsInf),
+        lp.b_ub,
+        lp.col_start,
+        lp.row_index,
+        np.ones(lp.row_index.size),
+        np.zeros(n, dtype=np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
         return None
     solver.run()
     # only an optimum has a solution to read (a bounded feasible LP with x = 0 feasible always has)
@@ -270,9 +388,11 @@ def plan_lp(problem: DispatchProblem) -> Plan:
     if lp is None or solved is None:
         return {}
     plan: dict[tuple[str, str], float] = {}
-    for p, x in zip(lp.pairs, solved[0], strict=True):
-        if x > 1e-6:  # tranches of one market add up to its pair's tonnes
-            plan[(p.route, p.market)] = plan.get((p.route, p.market), 0.0) + float(x)
+    x = solved[0]
+    options, option_of = lp.options, lp.option_of
+    for c in np.flatnonzero(x > 1e-6).tolist():  # tranches of one market add up to its pair's
+        route, market, _ = options[option_of[c]]
+        plan[(route, market)] = plan.get((route, market), 0.0) + float(x[c])
     return plan
 
 
