@@ -252,3 +252,9 @@ def test_a_report_not_named_html_is_exit_2_before_any_run(
     assert res.exit_code == 2
     assert "the report is an HTML page; give a file name ending in .html" in res.output
     assert asked == [] and not report.exists()
+
+
+def test_group_sizes_that_do_not_add_up_to_the_tasks_are_refused() -> None:
+    # a task left out of every chunk would never run, and its result be missed far from here
+    with pytest.raises(ValueError, match="groups of 2 tasks in all, for 10 tasks"):
+        list(executors._chunks(list(range(10)), 2, [1, 1]))

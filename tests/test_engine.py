@@ -406,3 +406,28 @@ def test_events_that_change_nothing_are_noted_with_the_reason() -> None:
         ),
     )
     assert ineffective_events(extra) == []
+
+
+def test_a_network_drawn_for_a_seed_does_not_depend_on_what_was_drawn_before() -> None:
+    # realize keeps the last seed's draws (a comparison's reference and scenario share them):
+    # a parameter of another distribution, even one pydantic finds equal (a mode of -0.0 and
+    # one of 0.0), must be drawn for itself
+    from potashsim.scenario.schema import TriangularDistribution
+    from potashsim.sim.network import realize
+
+    base = load_scenario("baseline")
+    path = sorted(base.uncertain)[0]
+
+    def with_mode(low: float, mode: float, high: float) -> Scenario:
+        dist = TriangularDistribution(dist="triangular", low=low, mode=mode, high=high)
+        return base.model_copy(update={"uncertain": {**base.uncertain, path: dist}})
+
+    for first, then in [
+        (with_mode(-0.0, -0.0, 0.0), with_mode(0.0, 0.0, 0.0)),
+        (with_mode(1e6, 2e6, 3e6), with_mode(4e6, 5e6, 6e6)),
+    ]:
+        realize(base, 4)  # another seed: nothing of seed 3 is kept
+        alone = realize(then, 3).model_dump_json()
+        realize(base, 4)
+        realize(first, 3)
+        assert realize(then, 3).model_dump_json() == alone

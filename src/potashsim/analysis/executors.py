@@ -98,6 +98,8 @@ def _chunks(
     at least 8 chunks a worker. Made as the pool asks for them: a list of every task would
     grow with the replications."""
     sizes = [group] * -(-len(tasks) // group) if isinstance(group, int) else list(group)
+    if not isinstance(group, int) and sum(sizes) != len(tasks):
+        raise ValueError(f"groups of {sum(sizes)} tasks in all, for {len(tasks)} tasks")
     per = max(1, min(4, len(sizes) // (workers * 8)))
     start = 0
     for k in range(0, len(sizes), per):

@@ -378,10 +378,12 @@ class _Tasks(Sequence[Task]):
 
     def groups(self) -> list[int]:
         """The pool's groups (:func:`~potashsim.analysis.executors.iter_tasks`): replication 0's
-        runs one by one when they solve their shadow prices (each as long again as a run, so
-        they are spread over the workers, at the cost of the reference run once more on each
-        worker that did not run it), then a group per replication (its runs share their
-        reference run)."""
+        runs one by one when they solve their shadow prices, then a group per replication (its
+        runs share their reference run). Solving them takes as long again as a run, ten times
+        as long at the fast granularity: in a comparison small enough that a chunk is one group
+        (some 30 replications of 4 scenarios on 2 workers), they go to the workers one at a
+        time, at the cost of the reference run once more on each worker that did not run it; in
+        a larger one they share a chunk, and the other replications' runs even out the load."""
         count, n = len(self.scenarios), len(self.seeds)
         if self.duals:
             return [1] * count + [count] * (n - 1)
@@ -424,9 +426,14 @@ def compare(
         sink: where the per-replication rows go, in replication order (default: kept in
             memory, :class:`~potashsim.analysis.aggregate.KeptTables`); the rest is kept as
             running sums, so with a sink that writes them out the memory used does not grow
-            with ``replications``.
+            with ``replications``. A sink's ``add`` takes a scenario label, a replication
+            number and two :class:`~potashsim.analysis.aggregate.Rows` (until 0.1.0's sixth
+            session two DataFrames; :func:`~potashsim.analysis.aggregate.rows_frame` makes
+            them), :class:`~potashsim.analysis.aggregate.ReplicationSink`.
         shadow_prices: give each representative run (replication 0) its shadow prices, as
-            ``potashsim compare`` saves them; False skips them (about as long again as the run).
+            ``potashsim compare`` saves them; False skips them (about as long again as a run,
+            ten times as long at the fast granularity). Solved where the run ran, the run's
+            ``wall_s`` includes them, as a single ``run`` with them does.
         cache: replications already run (:class:`~potashsim.analysis.run_cache.RunCache`),
             taken from it by what they depend on, and where the ones run now are kept; only
             the missing ones are simulated, and the results are those of a comparison without

@@ -73,9 +73,10 @@ def realize(scenario: Scenario, seed: int) -> NetworkSpec:
         _DRAWN.clear()
         _DRAWN_SEED[0] = seed
     for path, dist in sorted(scenario.uncertain.items()):
-        value = _DRAWN.get((seed, path, dist))
+        key = (seed, path, repr(dist))
+        value = _DRAWN.get(key)
         if value is None:
-            value = _DRAWN[(seed, path, dist)] = _draw(seed, path, dist)
+            value = _DRAWN[key] = _draw(seed, path, dist)
         _assign(tree, path, value)
     return NetworkSpec.model_validate(tree)
 
@@ -83,8 +84,9 @@ def realize(scenario: Scenario, seed: int) -> NetworkSpec:
 # The values drawn for the last seed realized in this process, by (seed, path, distribution):
 # a comparison realizes its reference scenario and then the scenario itself under each seed,
 # and the second finds most draws here instead of opening a stream for each. Never another
-# seed's: the dict is emptied when the seed changes.
-_DRAWN: dict[tuple[int, str, Distribution], float] = {}
+# seed's: the dict is emptied when the seed changes. The distribution by its repr: pydantic
+# finds a mode of -0.0 equal to one of 0.0, and the draw returns it with its sign.
+_DRAWN: dict[tuple[int, str, str], float] = {}
 _DRAWN_SEED: list[int | None] = [None]
 
 
