@@ -427,9 +427,9 @@ def compare(
             memory, :class:`~potashsim.analysis.aggregate.KeptTables`); the rest is kept as
             running sums, so with a sink that writes them out the memory used does not grow
             with ``replications``. A sink's ``add`` takes a scenario label, a replication
-            number and two :class:`~potashsim.analysis.aggregate.Rows` (until 0.1.0's sixth
-            session two DataFrames; :func:`~potashsim.analysis.aggregate.rows_frame` makes
-            them), :class:`~potashsim.analysis.aggregate.ReplicationSink`.
+            number and two :class:`~potashsim.analysis.aggregate.Rows`
+            (:class:`~potashsim.analysis.aggregate.ReplicationSink`; earlier versions passed two
+            DataFrames, which :func:`~potashsim.analysis.aggregate.rows_frame` makes of them).
         shadow_prices: give each representative run (replication 0) its shadow prices, as
             ``potashsim compare`` saves them; False skips them (about as long again as a run,
             ten times as long at the fast granularity). Solved where the run ran, the run's
