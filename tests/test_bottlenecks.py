@@ -153,6 +153,19 @@ def test_a_run_values_its_binding_rail_link_at_the_route_netback() -> None:
     assert top["value_usd"] == pytest.approx(245 * 1_000 * 365, rel=0.1)
 
 
+def test_a_period_posing_an_earlier_periods_lp_again_gets_the_duals_it_would_get_alone() -> None:
+    # the table solves an LP it has seen once only: each period's rows must be those of the
+    # period solved by itself, whatever came before it
+    problems = [(0, two_routes(300)), (7, two_routes(5_000)), (14, two_routes(300))]
+    net = NetworkSpec.model_validate(tiny_network())
+    day = dt.date(2020, 1, 1)
+    table = shadow_price_table(problems, net, day)
+    alone = pd.concat([shadow_price_table([p], net, day) for p in problems], ignore_index=True)
+    pd.testing.assert_frame_equal(table, alone, check_exact=True)
+    rail = table[table["constraint"].eq("l1")]["shadow_usd_per_t"].tolist()
+    assert rail == [40.0, 0.0, 40.0]
+
+
 def _monthly(result_util: pd.DataFrame, facility: str) -> pd.DataFrame:
     part = result_util[result_util["facility"].eq(facility)].copy()
     part["days"] = [pd.Period(m, "M").days_in_month for m in part["month"]]

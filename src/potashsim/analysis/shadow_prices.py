@@ -58,12 +58,37 @@ class Dual:
     shadow_usd_per_t: float
 
 
-def _solved(problem: DispatchProblem) -> tuple[LinearProgram, np.ndarray, np.ndarray] | None:
+#: The solutions of a run's LPs so far, by everything HiGHS is given of each (costs, limits,
+#: matrix, row names): a period posing the same LP as an earlier one (a third of ``history``'s,
+#: its closures steady for months) takes that one's solution, which HiGHS, given the same model
+#: by a new solver, would find again to the last bit.
+_Seen = dict[tuple[bytes, bytes, bytes, bytes, tuple[str, ...]], tuple[np.ndarray, np.ndarray]]
+
+
+def _solved(
+    problem: DispatchProblem, seen: _Seen | None = None
+) -> tuple[LinearProgram, np.ndarray, np.ndarray] | None:
     """The LP of ``problem`` (None if nothing pays), the tonnes its optimal plan puts through
-    each row's limit and each row's dual as :func:`period_duals` reports it."""
+    each row's limit and each row's dual as :func:`period_duals` reports it; an LP already in
+    ``seen`` is not solved again, and a new one is added to it."""
     lp = linear_program(problem)
     if lp is None:
         return None
+    if seen is None:
+        return _solve(lp)
+    key = (
+        lp.netback_usd_per_t.tobytes(),
+        lp.b_ub.tobytes(),
+        lp.col_start.tobytes(),
+        lp.row_index.tobytes(),
+        lp.rows,
+    )
+    if key not in seen:
+        seen[key] = _solve(lp)[1:]
+    return (lp, *seen[key])
+
+
+def _solve(lp: LinearProgram) -> tuple[LinearProgram, np.ndarray, np.ndarray]:
     solved = solve_lp(lp)
     if solved is None:  # x = 0 is feasible and the LP bounded: never happens
         raise RuntimeError("a dispatch period's LP was not solved")
@@ -176,6 +201,7 @@ def shadow_price_table(
     payload = net.model.train_payload_t
     committed = _committed_limits(net)
     flags: _Flags = {}
+    seen: _Seen = {}
     days: list[int] = []
     sizes: list[int] = []
     rows: list[str] = []
@@ -183,7 +209,7 @@ def shadow_price_table(
     planned: list[np.ndarray] = []
     shadow: list[np.ndarray] = []
     for day, problem in problems:
-        found = _solved(_at_netback(problem, committed, flags))
+        found = _solved(_at_netback(problem, committed, flags), seen)
         if found is None:
             continue
         lp, through, dual = found
