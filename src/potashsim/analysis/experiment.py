@@ -74,10 +74,10 @@ __all__ = [
     "Window",
     "compare",
     "compile_kernels",
-    "in_window",
     "resolve",
     "run",
     "shared_window",
+    "window_tables",
     "workers_ready",
 ]
 
@@ -265,14 +265,6 @@ def shared_window(scenarios: Sequence[Scenario]) -> Window:
     return start, end
 
 
-def in_window(d: pd.DataFrame, window: Window) -> pd.DataFrame:
-    """The deliveries exported from the first day of ``window`` to its last, both included."""
-    if d.empty:
-        return d
-    start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1]) + pd.Timedelta(days=1)
-    return d[(d["date"] >= start) & (d["date"] < end)]
-
-
 def _one(
     scenario: Scenario, label: str, rep: int, seed: int, window: Window, duals: bool = False
 ) -> dict[str, Any]:
@@ -287,10 +279,10 @@ def _one(
     else:
         trace, net, cal = simulate(scenario, seed=seed)
         cols = delivery_columns(trace, net, cal)
-    return make_part(label, rep, **_window_tables(cols, scenario.horizon.start, window), run=full)
+    return make_part(label, rep, **window_tables(cols, scenario.horizon.start, window), run=full)
 
 
-def _window_tables(
+def window_tables(
     cols: Mapping[str, np.ndarray], start: dt.date, window: Window
 ) -> dict[str, Rows]:
     """The exports of the deliveries ``cols`` (:func:`~potashsim.analysis.economics.

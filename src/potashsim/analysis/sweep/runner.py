@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from potashsim.analysis.economics import deliveries_table
-from potashsim.analysis.experiment import in_window, shared_window
+from potashsim.analysis.aggregate import TABLES
+from potashsim.analysis.economics import delivery_columns
+from potashsim.analysis.experiment import Window, shared_window, window_tables
 from potashsim.analysis.sweep.spec import Param, SweepSpec
 from potashsim.contract import METRICS
 from potashsim.errors import Problem, ScenarioError
@@ -92,15 +93,16 @@ def sample_scenarios(spec: SweepSpec, row: Sequence[float]) -> list[Scenario]:
     ]
 
 
-def _totals(scenario: Scenario, seed: int, window: tuple[Any, Any]) -> pd.DataFrame:
-    """Exports, revenue, netback and logistics cost by year inside ``window``."""
+def _totals(scenario: Scenario, seed: int, window: Window) -> pd.DataFrame:
+    """Exports, revenue, netback and logistics cost by year inside ``window`` (summed as a
+    comparison sums them: :func:`~potashsim.analysis.experiment.window_tables`)."""
     trace, net, cal = simulate(scenario, seed=seed)
-    d = in_window(deliveries_table(trace, net, cal), window)
-    years = range(window[0].year, window[1].year + 1)
-    if d.empty:
-        return pd.DataFrame(0.0, index=pd.Index(years, name="year"), columns=list(METRICS))
-    by_year = d.assign(year=d["date"].dt.year).groupby("year")[list(METRICS)].sum()
-    return by_year.reindex(pd.Index(years, name="year"), fill_value=0.0).astype(float)
+    yearly = window_tables(delivery_columns(trace, net, cal), cal.start, window)["yearly"]
+    years = pd.Index(range(window[0].year, window[1].year + 1), name="year")
+    columns, _ = TABLES["yearly"]
+    by_year = pd.DataFrame(yearly.values, index=pd.Index(yearly.keys[0], name="year"))
+    by_year.columns = pd.Index(columns[1:])
+    return by_year[list(METRICS)].reindex(years, fill_value=0.0).astype(float)
 
 
 #: Decimals kept of each output: a kilogram, a cent. The engine's sums can differ in their last
