@@ -312,7 +312,7 @@ class Port:
 
     ``ice_factor`` multiplies loading times by day (1 outside the ice season); ``voyage_days``
     is the sea voyage by market; ships sail with ``lot_t`` tonnes (or a part-lot, see
-    ``_release_lots``).
+    :func:`lots_to_release`).
     """
 
     id: str
@@ -382,46 +382,15 @@ def _ice(net: NetworkSpec, cal: Calendar, port_id: str) -> np.ndarray:
 
 
 def _cross_border(
-    env: simpy.Environment,
-    border: Border,
-    trace: RunTrace,
-    market: str,
-    payload_t: float,
-    dispatch_day: int,
+    day: int, border: Border, trace: RunTrace, market: str, payload_t: float, dispatch_day: int
 ) -> None:
-    """A train at the border is exported; the buyer receives it ``onward_days`` later."""
-    day = int(env.now)
+    """A train at the border on ``day`` is exported; the buyer receives it ``onward_days``
+    later."""
     if day < trace.days:
         trace.loaded_t[border.id][day] += payload_t
         arrives = day + round(border.onward_days)
         delivery = Delivery(dispatch_day, day, day, arrives, border.id, market, payload_t)
         record_export(trace, delivery)
-
-
-def _unloaded(port: Port, trace: RunTrace, market: str, payload_t: float) -> None:
-    """A train's payload is in ``port``'s storage: out of transit, into ``market``'s pending
-    tonnes."""
-    trace.in_transit_t -= payload_t
-    level = port.storage.level
-    if level > trace.port_stock_peak_t.get(port.id, 0.0):
-        trace.port_stock_peak_t[port.id] = level
-    port.pending_t[market] = port.pending_t.get(market, 0.0) + payload_t
-
-
-def _release_lots(
-    env: simpy.Environment,
-    port: Port,
-    trace: RunTrace,
-    market: str,
-    payload_t: float,
-    dispatch_day: int,
-) -> None:
-    """Start a ship for every full lot pending for ``market``. Part-lots of several markets could
-    fill the storage and block every train for good; when the next train (``payload_t``) would
-    not fit, the largest part-lot sails as it is."""
-    room = port.storage.capacity - port.storage.level
-    for lot_market, lot in lots_to_release(port.pending_t, market, port.lot_t, room, payload_t):
-        env.process(_ship(env, port, trace, lot_market, lot, dispatch_day, int(env.now)))
 
 
 def lots_to_release(
@@ -445,33 +414,36 @@ def lots_to_release(
 
 def _ship(
     env: simpy.Environment,
+    arrived: float,
     port: Port,
     trace: RunTrace,
     market: str,
     lot: float,
     dispatch_day: int,
-    terminal_day: int,
 ) -> Generator[Any, Any, None]:
-    """One ship lot: wait for a berth, load (slower in the ice season), sail."""
-    arrived = env.now
+    """One ship lot, started at time ``arrived`` (``env.now``): wait for a berth, load (slower
+    in the ice season), sail. Like a train (:func:`_train`), it keeps the time itself after a
+    timeout."""
     with port.berths.request() as req:
         yield req
-        day = min(int(env.now), trace.days - 1)
-        trace.ship_wait_days[port.id][day] += env.now - arrived
+        now = env.now
+        day = min(int(now), trace.days - 1)
+        trace.ship_wait_days[port.id][day] += now - arrived
         busy = port.berths.count
         if busy > trace.berths_busy_peak.get(port.id, 0):
             trace.berths_busy_peak[port.id] = busy
         port.storage.take(lot)
         trace.in_transit_t += lot
-        yield env.timeout(lot / port.loading_t_per_day * float(port.ice_factor[day]))
-    load_day = int(env.now)
+        delay = lot / port.loading_t_per_day * float(port.ice_factor[day])
+        yield env.timeout(delay)
+    load_day = int(now + delay)
     if load_day < trace.days:
         trace.loaded_t[port.id][load_day] += lot
         trace.ships_loaded[port.id][load_day] += 1
         # exported when the ship sails; the buyer receives it after the voyage
         arrives = load_day + round(port.voyage_days[market])
         record_export(
-            trace, Delivery(dispatch_day, terminal_day, load_day, arrives, port.id, market, lot)
+            trace, Delivery(dispatch_day, int(arrived), load_day, arrives, port.id, market, lot)
         )
 
 
@@ -885,12 +857,13 @@ def dispatcher(
 ) -> Generator[Any, Any, None]:
     """Every ``period_days``: plan the period, then start whole trains spread over it."""
     while True:
-        day = int(env.now)
+        now = env.now
+        day = int(now)
         if day >= cal.days:
             return
         for route, market, start in plan_departures(day, cal, desk, yard, rail, trace):
             terminal = terminals[route]
-            env.process(_train(env, desk, yard, rail, terminal, trace, route, market, start))
+            env.process(_train(env, now, desk, yard, rail, terminal, trace, route, market, start))
         yield env.timeout(desk.period_days)
 
 
@@ -989,6 +962,7 @@ def board(
 
 def _train(
     env: simpy.Environment,
+    now: float,
     desk: DispatchDesk,
     yard: MineYard,
     rail: Rail,
@@ -998,45 +972,73 @@ def _train(
     market: str,
     depart: float,
 ) -> Generator[Any, Any, None]:
-    """One block train: at ``depart`` load at the mines (waiting, whole days, for a full
-    payload); run the route's rail sections in order, at each entry waiting (whole days) for a
-    slot, then running it in its transit time, varied at random by up to ``rail.spread`` either
-    way; then cross the border, or unload into the port's storage (waiting for room, first come
-    first served) and release ships."""
+    """One block train, started at time ``now`` (``env.now`` as the caller read it): at
+    ``depart`` load at the mines (waiting, whole days, for a full payload); run the route's rail
+    sections in order, at each entry waiting (whole days) for a slot, then running it in its
+    transit time, varied at random by up to ``rail.spread`` either way; then cross the border, or
+    unload into the port's storage (waiting for room, first come first served) and release ships.
+
+    The train keeps the time itself: a timeout of ``delay`` resumes it at ``now + delay``, the
+    very sum SimPy schedules it at, so ``now`` is ``env.now`` at every step (``env.now`` is a
+    property: a Python call on every read, and a train reads the time some six times)."""
     payload = desk.payload_t
-    if depart > env.now:
-        yield env.timeout(depart - env.now)
+    timeout = env.timeout
+    if depart > now:
+        delay = depart - now
+        yield timeout(delay)
+        now += delay
     stock = yard.stock_t
     while sum(stock.values()) < payload - _EPS:
-        if int(env.now) + 1 >= trace.days:
+        if int(now) + 1 >= trace.days:
             desk.committed_t -= payload  # never leaves: its tonnes are no longer committed
             return
-        yield env.timeout(math.floor(env.now) + 1 - env.now)
-    dispatch_day = int(env.now)
+        delay = math.floor(now) + 1 - now
+        yield timeout(delay)
+        now += delay
+    dispatch_day = int(now)
     if not board(desk, yard, trace, route_id, dispatch_day):
         return
     # the rail leg and the arrival are written out here rather than delegated to generators of
     # their own (``yield from``): every resume of a delegating generator runs through both
     # frames, and a train resumes some five times
-    spread, days, timeout = rail.spread, rail.days, env.timeout
+    spread, days = rail.spread, rail.days
     for gate in rail.sections[route_id]:
-        arrived = now = env.now
-        gate.waiting += 1
-        while not gate.try_enter(int(now)):
-            yield timeout(math.floor(now) + 1 - now)
-            now = env.now
-        gate.waiting -= 1
-        entered = int(now)
+        arrived, entered = now, int(now)
+        if entered == gate.day and gate.tokens >= 1.0 - 1e-9:
+            gate.tokens -= 1.0  # try_enter's test, uncalled: the bucket was filled today
+        elif not gate.try_enter(entered):
+            # waiting is read by the dispatcher, so only across a yield
+            gate.waiting += 1
+            while True:
+                delay = math.floor(now) + 1 - now
+                yield timeout(delay)
+                now += delay
+                if gate.try_enter(int(now)):
+                    break
+            gate.waiting -= 1
+            entered = int(now)
         if entered < days:
             gate.entered[entered] += 1
             gate.wait_days[entered] += now - arrived
         factor = 1.0 + spread * (2.0 * gate.rng.next() - 1.0) if spread else 1.0
-        yield timeout(gate.transit_days * factor)
+        delay = gate.transit_days * factor
+        yield timeout(delay)
+        now += delay
     if isinstance(terminal, Border):
-        _cross_border(env, terminal, trace, market, payload, dispatch_day)
+        _cross_border(int(now), terminal, trace, market, payload, dispatch_day)
         return
-    wait = terminal.storage.put(payload)
+    storage = terminal.storage
+    wait = storage.put(payload)
     if wait is not None:
         yield wait
-    _unloaded(terminal, trace, market, payload)
-    _release_lots(env, terminal, trace, market, payload, dispatch_day)
+        now = env.now  # room is made by a ship, at a time the train cannot know
+    # unloaded: out of transit, into the market's pending tonnes
+    trace.in_transit_t -= payload
+    level, pending = storage.level, terminal.pending_t
+    if level > trace.port_stock_peak_t.get(terminal.id, 0.0):
+        trace.port_stock_peak_t[terminal.id] = level
+    pending[market] = pending.get(market, 0.0) + payload
+    # a ship for every full lot pending, or a part-lot when the next train would not fit
+    room = storage.capacity - level
+    for lot_market, lot in lots_to_release(pending, market, terminal.lot_t, room, payload):
+        env.process(_ship(env, now, terminal, trace, lot_market, lot, dispatch_day))
