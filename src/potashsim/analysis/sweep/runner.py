@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from potashsim.analysis.aggregate import TABLES
+from potashsim.analysis.aggregate import rows_frame
 from potashsim.analysis.economics import delivery_columns
 from potashsim.analysis.experiment import Window, shared_window, window_tables
 from potashsim.analysis.sweep.spec import Param, SweepSpec
@@ -98,11 +98,9 @@ def _totals(scenario: Scenario, seed: int, window: Window) -> pd.DataFrame:
     comparison sums them: :func:`~potashsim.analysis.experiment.window_tables`)."""
     trace, net, cal = simulate(scenario, seed=seed)
     yearly = window_tables(delivery_columns(trace, net, cal), cal.start, window)["yearly"]
+    by_year = rows_frame("yearly", yearly).set_index("year")[list(METRICS)]
     years = pd.Index(range(window[0].year, window[1].year + 1), name="year")
-    columns, _ = TABLES["yearly"]
-    by_year = pd.DataFrame(yearly.values, index=pd.Index(yearly.keys[0], name="year"))
-    by_year.columns = pd.Index(columns[1:])
-    return by_year[list(METRICS)].reindex(years, fill_value=0.0).astype(float)
+    return by_year.reindex(years, fill_value=0.0).astype(float)
 
 
 #: Decimals kept of each output: a kilogram, a cent. The engine's sums can differ in their last
