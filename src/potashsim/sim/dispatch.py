@@ -170,16 +170,10 @@ class LinearProgram:
     @property
     def pairs(self) -> tuple[Pair, ...]:
         """Each column as a :class:`Pair`."""
-        options, keys = self.options, self.keys
-        return tuple(
-            Pair(options[j][0], options[j][1], value, options[j][2], keys[j][i])
-            for j, i, value in zip(
-                self.option_of.tolist(),
-                self.step_of.tolist(),
-                self.netback_usd_per_t.tolist(),
-                strict=True,
-            )
+        table = PairTable(
+            self.options, self.keys, self.option_of, self.step_of, self.netback_usd_per_t
         )
+        return tuple(table)
 
 
 @dataclass(frozen=True, slots=True)
