@@ -222,14 +222,13 @@ class _Run:
         }
         stock_peak = [trace.port_stock_peak_t.get(k) for k in ports]
         berth_peak = [trace.berths_busy_peak.get(k) for k in ports]
-        names = ("arrivals", "waiting", "lots", "deliveries")
-        rows = {k: max(1024, _ROOM.get(k, 0)) for k in names}
         per_train = {
             "arrivals": 1,
             "waiting": 1,
             "lots": int(payload / lot_size) + 3,  # full lots of one train's tonnes, a part-lot
             "deliveries": int(payload / lot_size) + 4,  # its lots, or its border crossing
         }
+        rows = {k: max(1024, _ROOM.get(k, 0)) for k in per_train}
         state: dict[str, np.ndarray] = {
             "tokens": np.array([g.tokens for g in gates], np.float64),
             "gate_day": np.array([g.day for g in gates], np.int64),

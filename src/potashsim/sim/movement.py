@@ -42,6 +42,7 @@ __all__ = [
     "IN_TRANSIT",
     "LOTS",
     "STOCK_PEAKS",
+    "TOKEN_TOL",
     "WAITING",
     "advance",
     "link_room",
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 _EPS = 1e-6
+#: A gate's bucket holds a whole token when it is within this of one (its refills are sums of
+#: fractions of a day's capacity); the train level's gates count tokens by the same margin.
+TOKEN_TOL = 1e-9
 
 # slots of ``counts``: rows used in each record array, peaks set so far (the trace's dicts keep
 # the order in which each port first set one)
@@ -260,7 +264,7 @@ def _admit(
         cap = capacity[gate, day if day <= last else last]
         tokens[gate] = refill(tokens[gate], gate_day[gate], day, cap)
         gate_day[gate] = day
-    have = int(tokens[gate] + 1e-9)
+    have = int(tokens[gate] + TOKEN_TOL)
     n = have if have < trains else trains
     tokens[gate] -= n
     return n

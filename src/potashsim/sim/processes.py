@@ -29,7 +29,7 @@ from potashsim.sim import dispatch
 from potashsim.sim.compiled import compiled
 from potashsim.sim.dispatch import DispatchProblem, Pair, PairTable, Plan, step_key
 from potashsim.sim.market import COMMITTED, PriceBook, tranches, window_sums
-from potashsim.sim.movement import link_room, offered_t, refill
+from potashsim.sim.movement import TOKEN_TOL, link_room, offered_t, refill
 from potashsim.sim.network import Route
 from potashsim.sim.policy import Calendar
 from potashsim.sim.records import Delivery, RunTrace
@@ -229,7 +229,7 @@ class LinkGate:
             cap = self.capacity[min(day, len(self.capacity) - 1)]
             self.tokens = refill(self.tokens, self.day, day, cap)
             self.day = day
-        if self.tokens >= 1.0 - 1e-9:
+        if self.tokens >= 1.0 - TOKEN_TOL:
             self.tokens -= 1.0
             return True
         return False
@@ -1004,7 +1004,7 @@ def _train(
     spread, days = rail.spread, rail.days
     for gate in rail.sections[route_id]:
         arrived, entered = now, int(now)
-        if entered == gate.day and gate.tokens >= 1.0 - 1e-9:
+        if entered == gate.day and gate.tokens >= 1.0 - TOKEN_TOL:
             gate.tokens -= 1.0  # try_enter's test, uncalled: the bucket was filled today
         elif not gate.try_enter(entered):
             # waiting is read by the dispatcher, so only across a yield
